@@ -1,0 +1,2 @@
+/* aead: implementation pending (helper in progress). */
+#include "aead.h"

@@ -1,0 +1,2 @@
+/* buf: implementation pending (helper in progress). */
+#include "buf.h"

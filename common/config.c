@@ -1,0 +1,2 @@
+/* config: implementation pending (helper in progress). */
+#include "config.h"

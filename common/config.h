@@ -1,0 +1,77 @@
+/* config: the daemon's configuration file -> one immutable struct.
+ *
+ * One directive per line, `#` starts a comment, keywords from a sorted
+ * table with typed handlers.  Errors read "FILE:LINE: message".  The
+ * reference is doc/ntsd.conf.5 (every directive, its default). */
+#ifndef NTSD_CONFIG_H
+#define NTSD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "netaddr.h"
+
+#define CONFIG_MAX_LISTEN 16
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/ntsd.conf"
+#define CONFIG_DEFAULT_NTP_PORT 123
+#define CONFIG_DEFAULT_KE_PORT 4460
+
+struct config_listen {
+	struct netaddr addr;		/* port set */
+};
+
+struct config {
+	/* services */
+	bool ntp_enabled;		/* ntp-service yes|no (default yes) */
+	bool ke_enabled;		/* ke-service yes|no (default yes) */
+	/* NTP responder */
+	struct config_listen ntp_listen[CONFIG_MAX_LISTEN];	/* ntp-listen ADDRESS [PORT] */
+	size_t n_ntp_listen;		/* 0: defaults 0.0.0.0 and :: port 123 */
+	unsigned threads;		/* threads N: NTP workers; 0 = one per core */
+	int local_stratum;		/* local-stratum N (1-15); -1 = off */
+	int stratum;			/* stratum N (1-15), default 2 */
+	uint32_t refid;			/* refid ABCD or an IPv4 address, default "NTSD" */
+	bool rate_limit;		/* rate-limit RATE BURST | off (default off) */
+	double rate_limit_rate;		/* requests per second per address */
+	unsigned rate_limit_burst;
+	unsigned rate_limit_table;	/* rate-limit-table N entries (default 65536) */
+	/* NTS-KE */
+	struct config_listen ke_listen[CONFIG_MAX_LISTEN];	/* ke-listen ADDRESS [PORT] */
+	size_t n_ke_listen;		/* 0: defaults 0.0.0.0 and :: port 4460 */
+	char *ke_certificate;		/* ke-certificate FILE (PEM chain) */
+	char *ke_private_key;		/* ke-private-key FILE */
+	char *ke_ntp_server;		/* ke-ntp-server HOST, NULL if unset */
+	int ke_ntp_port;		/* ke-ntp-port PORT, -1 if unset */
+	unsigned ke_threads;		/* ke-threads N; 0 = one per core */
+	unsigned ke_timeout_ms;		/* ke-timeout SECONDS (decimal), default 5 */
+	unsigned ke_max_sessions;	/* ke-max-sessions N, default 4096 */
+	unsigned ke_max_sessions_per_address;	/* ke-max-sessions-per-address N, default 16 */
+	/* keys */
+	char *key_file;			/* key-file FILE, default LOCALSTATEDIR/lib/ntsd/keys */
+	int64_t key_propagation_s;	/* key-propagation DURATION, default 1h */
+	/* process */
+	char *user;			/* user NAME, NULL: stay as started */
+	char *pid_file;			/* pid-file FILE, default RUNSTATEDIR/ntsd.pid; "none" -> NULL */
+	int log_level;			/* log-level LEVEL (enum log_level), default info */
+};
+
+struct config_error {
+	char msg[512];			/* "FILE:LINE: message" */
+};
+
+/* Defaults for every field. */
+void config_init(struct config *c);
+/* Parse text (pure; `name` is the file name for messages).  On error the
+ * struct is left with whatever was parsed (free it) and -1 returned. */
+int config_parse(struct config *c, const char *text, size_t len, const char *name,
+		 struct config_error *err);
+/* Read and parse a file: config_init + config_parse.  0 or -1. */
+int config_load(struct config *c, const char *path, struct config_error *err);
+/* Cross-directive checks (certificate set when KE runs, ...). */
+int config_validate(const struct config *c, const char *name, struct config_error *err);
+void config_free(struct config *c);
+
+/* "30", "30s", "15m", "12h", "7d", "2w" -> seconds; -1 if malformed. */
+int64_t config_parse_duration(const char *s);
+
+#endif

@@ -1,0 +1,2 @@
+/* cookie: implementation pending (helper in progress). */
+#include "cookie.h"

@@ -1,0 +1,2 @@
+/* ke_record: implementation pending (helper in progress). */
+#include "ke_record.h"

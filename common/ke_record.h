@@ -1,0 +1,121 @@
+/* ke_record: NTS-KE records (RFC 8915 section 4): the record codec, the
+ * request parser and the response builder.  Pure. */
+#ifndef NTSD_KE_RECORD_H
+#define NTSD_KE_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+enum ke_rec_type {
+	KE_REC_END = 0,
+	KE_REC_NEXT_PROTO = 1,
+	KE_REC_ERROR = 2,
+	KE_REC_WARNING = 3,
+	KE_REC_AEAD = 4,
+	KE_REC_NEW_COOKIE = 5,
+	KE_REC_SERVER = 6,
+	KE_REC_PORT = 7,
+};
+
+#define KE_REC_CRITICAL 0x8000
+#define KE_REC_HEADER_LEN 4
+#define KE_PROTO_NTPV4 0
+
+enum ke_error_code {
+	KE_ERROR_UNRECOGNIZED_CRITICAL = 0,
+	KE_ERROR_BAD_REQUEST = 1,
+	KE_ERROR_INTERNAL = 2,
+};
+
+/* Bounds on what a request may carry. */
+#define KE_MAX_PROTOCOLS 16
+#define KE_MAX_AEADS 16
+#define KE_MAX_SERVER_LEN 255
+#define KE_MAX_RECORDS 64
+
+struct ke_record {
+	bool critical;
+	uint16_t type;		/* without the critical bit */
+	const uint8_t *body;	/* points into the parsed span */
+	uint16_t body_len;
+};
+
+enum ke_record_status {
+	KE_RECORD_OK = 0,
+	KE_RECORD_END_OF_DATA,	/* no bytes left */
+	KE_RECORD_TRUNCATED,	/* a partial header or body: need more bytes */
+};
+
+/* Read one record from r. */
+enum ke_record_status ke_record_next(struct buf_reader *r, struct ke_record *out);
+/* Append a record. */
+bool ke_record_put(struct buf_writer *w, bool critical, uint16_t type,
+		   const void *body, size_t len);
+
+/* What a request asked for. */
+struct ke_request {
+	uint16_t protocols[KE_MAX_PROTOCOLS];
+	size_t n_protocols;
+	uint16_t aeads[KE_MAX_AEADS];	/* in the client's order of preference */
+	size_t n_aeads;
+	bool has_server;
+	char server[KE_MAX_SERVER_LEN + 1];	/* NUL-terminated hint */
+	bool has_port;
+	uint16_t port;
+	size_t len;		/* bytes the request used, End of Message included */
+};
+
+/* Outcome of parsing a request; every reject has a name, a counter and a
+ * KE error code (ke_request_error_code). */
+enum ke_request_status {
+	KE_REQ_OK = 0,
+	KE_REQ_INCOMPLETE,		/* no End of Message yet: read more */
+	KE_REQ_UNRECOGNIZED_CRITICAL,	/* unknown type with the critical bit -> Error 0 */
+	KE_REQ_NOT_CRITICAL,		/* End / Next Protocol / Error / Warning without the critical bit */
+	KE_REQ_NO_NEXT_PROTO,
+	KE_REQ_DUP_NEXT_PROTO,
+	KE_REQ_BAD_NEXT_PROTO,		/* empty or odd length */
+	KE_REQ_NO_AEAD,			/* NTPv4 offered but no AEAD record */
+	KE_REQ_DUP_AEAD,
+	KE_REQ_BAD_AEAD,		/* empty or odd length */
+	KE_REQ_FORBIDDEN_RECORD,	/* Error, Warning or New Cookie in a request */
+	KE_REQ_BAD_SERVER,		/* empty, too long, duplicate or not printable */
+	KE_REQ_BAD_PORT,		/* length != 2 or duplicate */
+	KE_REQ_BAD_END,			/* End of Message with a body */
+	KE_REQ_TRAILING_DATA,		/* bytes after End of Message */
+	KE_REQ_TOO_MANY,		/* more than the bounds above */
+	KE_REQ_STATUS_COUNT
+};
+
+const char *ke_request_status_str(enum ke_request_status s);
+/* The error code to send for a reject (KE_ERROR_BAD_REQUEST for most). */
+enum ke_error_code ke_request_error_code(enum ke_request_status s);
+/* Parse the bytes received so far (all of them, from the start).
+ * KE_REQ_INCOMPLETE means the records so far are fine but End of Message
+ * has not arrived; an earlier error is reported at once. */
+enum ke_request_status ke_request_parse(const uint8_t *p, size_t len,
+					struct ke_request *req);
+
+/* The response to a successful request. */
+struct ke_response {
+	bool has_protocol;	/* false: empty Next Protocol record */
+	uint16_t protocol;
+	bool has_aead;		/* false: empty AEAD record */
+	uint16_t aead;
+	const uint8_t *const *cookies;	/* n_cookies pointers */
+	const size_t *cookie_lens;
+	size_t n_cookies;
+	const char *server;	/* NULL: no Server Negotiation record */
+	bool has_port;		/* false: no Port Negotiation record */
+	uint16_t port;
+};
+
+/* Append the whole response, End of Message last. */
+bool ke_response_build(struct buf_writer *w, const struct ke_response *resp);
+/* Append Error(code) then End of Message. */
+bool ke_error_build(struct buf_writer *w, enum ke_error_code code);
+
+#endif

@@ -1,0 +1,2 @@
+/* keyset: implementation pending (helper in progress). */
+#include "keyset.h"

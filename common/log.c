@@ -1,0 +1,2 @@
+/* log: implementation pending (helper in progress). */
+#include "log.h"

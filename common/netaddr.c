@@ -1,0 +1,2 @@
+/* netaddr: implementation pending (helper in progress). */
+#include "netaddr.h"

@@ -1,0 +1,2 @@
+/* ntp_ef: implementation pending (helper in progress). */
+#include "ntp_ef.h"

@@ -1,0 +1,2 @@
+/* ntp_packet: implementation pending (helper in progress). */
+#include "ntp_packet.h"

@@ -1,0 +1,2 @@
+/* rng: implementation pending (helper in progress). */
+#include "rng.h"

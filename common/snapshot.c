@@ -1,0 +1,2 @@
+/* snapshot: implementation pending (helper in progress). */
+#include "snapshot.h"

@@ -1,0 +1,19 @@
+# One CUnit runner for every suite (tests/unit/unit.h).
+check_PROGRAMS += tests/unit/unit_tests
+TESTS += tests/unit/unit_tests
+tests_unit_unit_tests_SOURCES = \
+	tests/unit/runner.c tests/unit/unit.h \
+	tests/unit/test_aead.c \
+	tests/unit/test_buf.c \
+	tests/unit/test_config.c \
+	tests/unit/test_cookie.c \
+	tests/unit/test_ke_record.c \
+	tests/unit/test_keyset.c \
+	tests/unit/test_log.c \
+	tests/unit/test_netaddr.c \
+	tests/unit/test_ntp_ef.c \
+	tests/unit/test_ntp_packet.c \
+	tests/unit/test_rng.c \
+	tests/unit/test_snapshot.c
+tests_unit_unit_tests_LDADD = $(COMMON_LIBS) $(CUNIT_LIBS)
+AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;

@@ -1,0 +1,2 @@
+/* unit tests for aead: pending. */
+#include "unit.h"

@@ -1,0 +1,2 @@
+/* unit tests for buf: pending. */
+#include "unit.h"

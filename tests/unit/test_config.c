@@ -1,0 +1,2 @@
+/* unit tests for config: pending. */
+#include "unit.h"

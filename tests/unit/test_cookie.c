@@ -1,0 +1,2 @@
+/* unit tests for cookie: pending. */
+#include "unit.h"

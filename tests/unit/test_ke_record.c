@@ -1,0 +1,2 @@
+/* unit tests for ke_record: pending. */
+#include "unit.h"

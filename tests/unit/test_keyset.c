@@ -1,0 +1,2 @@
+/* unit tests for keyset: pending. */
+#include "unit.h"

@@ -1,0 +1,2 @@
+/* unit tests for log: pending. */
+#include "unit.h"

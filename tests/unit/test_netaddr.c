@@ -1,0 +1,2 @@
+/* unit tests for netaddr: pending. */
+#include "unit.h"

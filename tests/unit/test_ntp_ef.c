@@ -1,0 +1,2 @@
+/* unit tests for ntp_ef: pending. */
+#include "unit.h"

@@ -1,0 +1,2 @@
+/* unit tests for ntp_packet: pending. */
+#include "unit.h"

@@ -1,0 +1,2 @@
+/* unit tests for rng: pending. */
+#include "unit.h"

@@ -1,0 +1,2 @@
+/* unit tests for snapshot: pending. */
+#include "unit.h"
