@@ -6,24 +6,24 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_ke_request \
 	tests/fuzz/fuzz_keyset \
 	tests/fuzz/fuzz_ntp_ef
-FUZZ_LDFLAGS = -fsanitize=fuzzer
+FUZZER_LINK_FLAGS = -fsanitize=fuzzer
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif
 EXTRA_PROGRAMS += $(FUZZ_TARGETS)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c
-tests_fuzz_fuzz_config_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_config_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_config_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_cookie_SOURCES = tests/fuzz/fuzz_cookie.c
-tests_fuzz_fuzz_cookie_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_cookie_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_cookie_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_ke_request_SOURCES = tests/fuzz/fuzz_ke_request.c
-tests_fuzz_fuzz_ke_request_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ke_request_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_ke_request_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_keyset_SOURCES = tests/fuzz/fuzz_keyset.c
-tests_fuzz_fuzz_keyset_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_keyset_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_keyset_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_ntp_ef_SOURCES = tests/fuzz/fuzz_ntp_ef.c
-tests_fuzz_fuzz_ntp_ef_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ntp_ef_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_ntp_ef_LDADD = $(COMMON_LIBS)
 EXTRA_DIST += tests/fuzz/run-smoke
