@@ -1,2 +1,727 @@
-/* config: implementation pending (helper in progress). */
+/* config: the configuration file -> struct config.
+ *
+ * Lines are split into words at spaces and tabs; a word starting with `#`
+ * starts a comment.  The first word names a directive, looked up in a
+ * sorted table; each entry has a typed handler and its argument counts.
+ * Every error names the file, the line, the directive and the bad value. */
+#include "build_config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "config.h"
+#include "log.h"
+
+#define CONFIG_MAX_LINE 1024		/* bytes per line, newline excluded */
+#define CONFIG_MAX_FILE (1024 * 1024)	/* bytes per file */
+#define CONFIG_MAX_WORDS 8		/* more than any directive takes */
+#define CONFIG_MAX_PATH 4095
+#define CONFIG_MAX_USER 32
+#define CONFIG_MAX_HOST 255		/* fits a Server Negotiation record */
+#define CONFIG_MAX_THREADS 256
+#define CONFIG_MAX_SESSIONS 1048576
+#define CONFIG_MAX_RATE 1000000		/* requests per second */
+#define CONFIG_MAX_BURST 1000000
+#define CONFIG_MIN_TABLE 256
+#define CONFIG_MAX_TABLE 16777216
+#define CONFIG_MIN_KE_TIMEOUT_MS 100
+#define CONFIG_MAX_KE_TIMEOUT_MS 300000
+#define CONFIG_MAX_PROPAGATION_S (365 * 86400)
+#define SHOWN "%.64s"			/* how much of a bad value a message quotes */
+
+#define DEFAULT_REFID 0x4e545344u	/* "NTSD" */
+#define DEFAULT_KE_TIMEOUT_MS 5000
+#define DEFAULT_KE_MAX_SESSIONS 4096
+#define DEFAULT_KE_MAX_PER_ADDRESS 16
+#define DEFAULT_KEY_PROPAGATION_S 3600
+#define DEFAULT_RATE_LIMIT_TABLE 65536
+#define DEFAULT_STRATUM 2
+
+/* Defaults that are strings live here; config_free must not free them. */
+static const char default_key_file[] = LOCALSTATEDIR "/lib/ntsd/keys";
+static const char default_pid_file[] = RUNSTATEDIR "/ntsd.pid";
+
+struct directive;
+
+struct parse_ctx {
+	struct config *c;
+	const char *name;
+	size_t line;
+	struct config_error *err;
+	const struct directive *d;
+	size_t seen[32];		/* line each directive was first set on */
+};
+
+typedef int (*handler_fn)(struct parse_ctx *x, char **args, size_t n);
+
+struct directive {
+	const char *name;
+	const char *usage;		/* arguments, for messages */
+	handler_fn fn;
+	size_t min_args, max_args;
+	bool repeatable;
+	size_t off;			/* field for the typed handlers */
+	long lo, hi;			/* range for numbers */
+};
+
+static int fail(struct parse_ctx *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct parse_ctx *x, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!x->err)
+		return -1;
+	n = snprintf(x->err->msg, sizeof(x->err->msg), "%s:%zu: ", x->name, x->line);
+	if (n < 0 || (size_t)n >= sizeof(x->err->msg))
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(x->err->msg + n, sizeof(x->err->msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void *field(struct parse_ctx *x)
+{
+	return (char *)x->c + x->d->off;
+}
+
+/* Decimal digits only: no sign, no spaces, no hex.  0 or -1. */
+static int parse_ulong(const char *s, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		unsigned long digit = (unsigned long)(*s - '0');
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (ULONG_MAX - digit) / 10)
+			return -1;
+		v = v * 10 + digit;
+	}
+	*out = v;
+	return 0;
+}
+
+/* "12" or "1.5" with at most `places` fraction digits, scaled by
+ * 10^places: parse_fixed("2.5", 3) = 2500.  Locale-independent. */
+static int parse_fixed(const char *s, unsigned places, unsigned long *out)
+{
+	unsigned long v = 0;
+	unsigned frac = 0;
+	bool dot = false, digits = false;
+
+	for (; *s; s++) {
+		if (*s == '.' && !dot) {
+			dot = true;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (dot && ++frac > places)
+			return -1;
+		if (v > (ULONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+		digits = true;
+	}
+	if (!digits || (dot && frac == 0))
+		return -1;
+	for (; frac < places; frac++) {
+		if (v > ULONG_MAX / 10)
+			return -1;
+		v *= 10;
+	}
+	*out = v;
+	return 0;
+}
+
+static int number_in_range(struct parse_ctx *x, const char *s, long lo, long hi, long *out)
+{
+	unsigned long v;
+
+	if (parse_ulong(s, &v) < 0)
+		return fail(x, "%s: '" SHOWN "' is not a number", x->d->name, s);
+	if (v < (unsigned long)lo || v > (unsigned long)hi)
+		return fail(x, "%s: %s out of range (%ld-%ld)", x->d->name, s, lo, hi);
+	*out = (long)v;
+	return 0;
+}
+
+static int set_bool(struct parse_ctx *x, char **args, size_t n)
+{
+	bool *b = field(x);
+
+	if (strcmp(args[0], "yes") == 0 || strcmp(args[0], "on") == 0)
+		*b = true;
+	else if (strcmp(args[0], "no") == 0 || strcmp(args[0], "off") == 0)
+		*b = false;
+	else
+		return fail(x, "%s: '" SHOWN "' is not yes, no, on or off", x->d->name, args[0]);
+	return 0;
+}
+
+static int set_unsigned(struct parse_ctx *x, char **args, size_t n)
+{
+	long v;
+
+	if (number_in_range(x, args[0], x->d->lo, x->d->hi, &v) < 0)
+		return -1;
+	*(unsigned *)field(x) = (unsigned)v;
+	return 0;
+}
+
+static int set_int(struct parse_ctx *x, char **args, size_t n)
+{
+	long v;
+
+	if (number_in_range(x, args[0], x->d->lo, x->d->hi, &v) < 0)
+		return -1;
+	*(int *)field(x) = (int)v;
+	return 0;
+}
+
+static bool is_default(const char *s)
+{
+	return s == default_key_file || s == default_pid_file;
+}
+
+static void replace_string(char **slot, char *s)
+{
+	if (!is_default(*slot))
+		free(*slot);
+	*slot = s;
+}
+
+static int store_string(struct parse_ctx *x, const char *s)
+{
+	char *copy = strdup(s);
+
+	if (!copy)
+		return fail(x, "%s: out of memory", x->d->name);
+	replace_string(field(x), copy);
+	return 0;
+}
+
+static int set_path(struct parse_ctx *x, char **args, size_t n)
+{
+	if (strlen(args[0]) > CONFIG_MAX_PATH)
+		return fail(x, "%s: file name longer than %d bytes", x->d->name, CONFIG_MAX_PATH);
+	return store_string(x, args[0]);
+}
+
+static int set_pid_file(struct parse_ctx *x, char **args, size_t n)
+{
+	if (strcmp(args[0], "none") == 0) {
+		replace_string(field(x), NULL);
+		return 0;
+	}
+	return set_path(x, args, n);
+}
+
+static int set_user(struct parse_ctx *x, char **args, size_t n)
+{
+	const char *s = args[0];
+
+	if (strlen(s) > CONFIG_MAX_USER || s[0] == '-')
+		return fail(x, "%s: bad user name '" SHOWN "'", x->d->name, s);
+	for (const char *p = s; *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '_' && *p != '-' && *p != '.')
+			return fail(x, "%s: bad user name '" SHOWN "'", x->d->name, s);
+	return store_string(x, s);
+}
+
+/* What goes into a Server Negotiation record: a host name or an address
+ * literal, without brackets. */
+static int set_host(struct parse_ctx *x, char **args, size_t n)
+{
+	const char *s = args[0];
+
+	if (strlen(s) > CONFIG_MAX_HOST)
+		return fail(x, "%s: host longer than %d bytes", x->d->name, CONFIG_MAX_HOST);
+	for (const char *p = s; *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '.' && *p != '-' && *p != ':' &&
+		    *p != '_')
+			return fail(x, "%s: bad host '" SHOWN "' (a name or an address "
+				    "literal without brackets)", x->d->name, s);
+	return store_string(x, s);
+}
+
+static int set_local_stratum(struct parse_ctx *x, char **args, size_t n)
+{
+	if (strcmp(args[0], "off") == 0) {
+		x->c->local_stratum = -1;
+		return 0;
+	}
+	return set_int(x, args, n);
+}
+
+static int set_refid(struct parse_ctx *x, char **args, size_t n)
+{
+	const char *s = args[0];
+	struct in_addr a;
+	size_t len = strlen(s);
+	uint32_t v = 0;
+
+	if (strchr(s, '.') && inet_pton(AF_INET, s, &a) == 1) {
+		x->c->refid = ntohl(a.s_addr);
+		return 0;
+	}
+	if (len < 1 || len > 4)
+		return fail(x, "%s: '" SHOWN "' is neither 1-4 characters nor an IPv4 address",
+			    x->d->name, s);
+	for (size_t i = 0; i < 4; i++) {
+		unsigned char ch = i < len ? (unsigned char)s[i] : 0;
+
+		if (i < len && (ch < 0x21 || ch > 0x7e))
+			return fail(x, "%s: '" SHOWN "' is not printable ASCII", x->d->name, s);
+		v = v << 8 | ch;
+	}
+	x->c->refid = v;
+	return 0;
+}
+
+static int set_rate_limit(struct parse_ctx *x, char **args, size_t n)
+{
+	unsigned long rate;
+	long burst;
+
+	if (strcmp(args[0], "off") == 0) {
+		if (n != 1)
+			return fail(x, "%s: too many arguments (usage: %s %s)", x->d->name,
+				    x->d->name, x->d->usage);
+		x->c->rate_limit = false;
+		return 0;
+	}
+	if (n != 2)
+		return fail(x, "%s: missing BURST (usage: %s %s)", x->d->name, x->d->name,
+			    x->d->usage);
+	/* Micro-requests per second, so 0.000001 is the smallest rate. */
+	if (parse_fixed(args[0], 6, &rate) < 0)
+		return fail(x, "%s: bad rate '" SHOWN "' (a decimal number, at most 6 "
+			    "decimal places)", x->d->name, args[0]);
+	if (rate == 0 || rate > (unsigned long)CONFIG_MAX_RATE * 1000000)
+		return fail(x, "%s: rate %s out of range (0.000001-%d)", x->d->name, args[0],
+			    CONFIG_MAX_RATE);
+	if (number_in_range(x, args[1], 1, CONFIG_MAX_BURST, &burst) < 0)
+		return -1;
+	x->c->rate_limit = true;
+	x->c->rate_limit_rate = (double)rate / 1e6;
+	x->c->rate_limit_burst = (unsigned)burst;
+	return 0;
+}
+
+static int set_ke_timeout(struct parse_ctx *x, char **args, size_t n)
+{
+	unsigned long ms;
+
+	if (parse_fixed(args[0], 3, &ms) < 0)
+		return fail(x, "%s: bad number of seconds '" SHOWN "'", x->d->name, args[0]);
+	if (ms < CONFIG_MIN_KE_TIMEOUT_MS || ms > CONFIG_MAX_KE_TIMEOUT_MS)
+		return fail(x, "%s: %s out of range (0.1-%d seconds)", x->d->name, args[0],
+			    CONFIG_MAX_KE_TIMEOUT_MS / 1000);
+	x->c->ke_timeout_ms = (unsigned)ms;
+	return 0;
+}
+
+static int set_key_propagation(struct parse_ctx *x, char **args, size_t n)
+{
+	int64_t s = config_parse_duration(args[0]);
+
+	if (s < 0)
+		return fail(x, "%s: bad duration '" SHOWN "' (e.g. 30s, 15m, 12h, 7d, 2w)",
+			    x->d->name, args[0]);
+	if (s > CONFIG_MAX_PROPAGATION_S)
+		return fail(x, "%s: %s out of range (at most 365d)", x->d->name, args[0]);
+	x->c->key_propagation_s = s;
+	return 0;
+}
+
+static int set_log_level(struct parse_ctx *x, char **args, size_t n)
+{
+	int level = log_level_parse(args[0]);
+
+	if (level < 0)
+		return fail(x, "%s: unknown level '" SHOWN "' (error, warning, notice, info, "
+			    "debug)", x->d->name, args[0]);
+	x->c->log_level = level;
+	return 0;
+}
+
+static bool listen_dup(const struct config_listen *l, size_t n, const struct netaddr *a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (netaddr_family(&l[i].addr) == netaddr_family(a) &&
+		    netaddr_same_host(&l[i].addr, a) &&
+		    netaddr_port(&l[i].addr) == netaddr_port(a))
+			return true;
+	return false;
+}
+
+static int add_listen(struct parse_ctx *x, const char *host, uint16_t port, const char *shown)
+{
+	bool ke = x->d->off == offsetof(struct config, ke_listen);
+	struct config_listen *l = ke ? x->c->ke_listen : x->c->ntp_listen;
+	size_t *n = ke ? &x->c->n_ke_listen : &x->c->n_ntp_listen;
+	struct netaddr a;
+
+	if (netaddr_parse(host, port, &a) < 0)
+		return fail(x, "%s: bad address '" SHOWN "' (an IPv4 or IPv6 literal, or *)",
+			    x->d->name, shown);
+	if (listen_dup(l, *n, &a))
+		return fail(x, "%s: address '" SHOWN "' port %u listed twice", x->d->name,
+			    host, (unsigned)port);
+	if (*n >= CONFIG_MAX_LISTEN)
+		return fail(x, "%s: too many entries (at most %d)", x->d->name,
+			    CONFIG_MAX_LISTEN);
+	l[(*n)++].addr = a;
+	return 0;
+}
+
+static int set_listen(struct parse_ctx *x, char **args, size_t n)
+{
+	long port = x->d->lo;	/* the service's default port */
+
+	if (n > 1 && number_in_range(x, args[1], 1, 65535, &port) < 0)
+		return -1;
+	if (strcmp(args[0], "*") == 0) {
+		if (add_listen(x, "0.0.0.0", (uint16_t)port, args[0]) < 0 ||
+		    add_listen(x, "::", (uint16_t)port, args[0]) < 0)
+			return -1;
+		return 0;
+	}
+	return add_listen(x, args[0], (uint16_t)port, args[0]);
+}
+
+#define F(member) offsetof(struct config, member)
+
+/* Sorted by name (strcmp order): looked up with bsearch. */
+static const struct directive directives[] = {
+	{ "ke-certificate", "FILE", set_path, 1, 1, false, F(ke_certificate), 0, 0 },
+	{ "ke-listen", "ADDRESS [PORT]", set_listen, 1, 2, true, F(ke_listen),
+	  CONFIG_DEFAULT_KE_PORT, 0 },
+	{ "ke-max-sessions", "N", set_unsigned, 1, 1, false, F(ke_max_sessions),
+	  1, CONFIG_MAX_SESSIONS },
+	{ "ke-max-sessions-per-address", "N", set_unsigned, 1, 1, false,
+	  F(ke_max_sessions_per_address), 1, CONFIG_MAX_SESSIONS },
+	{ "ke-ntp-port", "PORT", set_int, 1, 1, false, F(ke_ntp_port), 1, 65535 },
+	{ "ke-ntp-server", "HOST", set_host, 1, 1, false, F(ke_ntp_server), 0, 0 },
+	{ "ke-private-key", "FILE", set_path, 1, 1, false, F(ke_private_key), 0, 0 },
+	{ "ke-service", "yes|no", set_bool, 1, 1, false, F(ke_enabled), 0, 0 },
+	{ "ke-threads", "N", set_unsigned, 1, 1, false, F(ke_threads), 0, CONFIG_MAX_THREADS },
+	{ "ke-timeout", "SECONDS", set_ke_timeout, 1, 1, false, F(ke_timeout_ms), 0, 0 },
+	{ "key-file", "FILE", set_path, 1, 1, false, F(key_file), 0, 0 },
+	{ "key-propagation", "DURATION", set_key_propagation, 1, 1, false,
+	  F(key_propagation_s), 0, 0 },
+	{ "local-stratum", "N|off", set_local_stratum, 1, 1, false, F(local_stratum), 1, 15 },
+	{ "log-level", "LEVEL", set_log_level, 1, 1, false, F(log_level), 0, 0 },
+	{ "ntp-listen", "ADDRESS [PORT]", set_listen, 1, 2, true, F(ntp_listen),
+	  CONFIG_DEFAULT_NTP_PORT, 0 },
+	{ "ntp-service", "yes|no", set_bool, 1, 1, false, F(ntp_enabled), 0, 0 },
+	{ "pid-file", "FILE|none", set_pid_file, 1, 1, false, F(pid_file), 0, 0 },
+	{ "rate-limit", "RATE BURST|off", set_rate_limit, 1, 2, false, F(rate_limit), 0, 0 },
+	{ "rate-limit-table", "N", set_unsigned, 1, 1, false, F(rate_limit_table),
+	  CONFIG_MIN_TABLE, CONFIG_MAX_TABLE },
+	{ "refid", "ID", set_refid, 1, 1, false, F(refid), 0, 0 },
+	{ "stratum", "N", set_int, 1, 1, false, F(stratum), 1, 15 },
+	{ "threads", "N", set_unsigned, 1, 1, false, F(threads), 0, CONFIG_MAX_THREADS },
+	{ "user", "NAME", set_user, 1, 1, false, F(user), 0, 0 },
+};
+
+#define N_DIRECTIVES (sizeof(directives) / sizeof(directives[0]))
+
+_Static_assert(N_DIRECTIVES <= sizeof(((struct parse_ctx *)0)->seen) / sizeof(size_t),
+	       "parse_ctx.seen too small");
+
+static int directive_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct directive *)elem)->name);
+}
+
+void config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ntp_enabled = true;
+	c->ke_enabled = true;
+	c->threads = 0;
+	c->local_stratum = -1;
+	c->stratum = DEFAULT_STRATUM;
+	c->refid = DEFAULT_REFID;
+	c->rate_limit = false;
+	c->rate_limit_table = DEFAULT_RATE_LIMIT_TABLE;
+	c->ke_ntp_port = -1;
+	c->ke_threads = 0;
+	c->ke_timeout_ms = DEFAULT_KE_TIMEOUT_MS;
+	c->ke_max_sessions = DEFAULT_KE_MAX_SESSIONS;
+	c->ke_max_sessions_per_address = DEFAULT_KE_MAX_PER_ADDRESS;
+	c->key_file = (char *)default_key_file;
+	c->key_propagation_s = DEFAULT_KEY_PROPAGATION_S;
+	c->pid_file = (char *)default_pid_file;
+	c->log_level = LOG_LVL_INFO;
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	replace_string(&c->ke_certificate, NULL);
+	replace_string(&c->ke_private_key, NULL);
+	replace_string(&c->ke_ntp_server, NULL);
+	replace_string(&c->key_file, NULL);
+	replace_string(&c->user, NULL);
+	replace_string(&c->pid_file, NULL);
+}
+
+/* Split line (modified in place) into words; a word starting with '#'
+ * ends the line.  Returns the number of words, or -1 if too many. */
+static int split_words(char *line, char **words)
+{
+	int n = 0;
+	char *p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			return n;
+		if (n == CONFIG_MAX_WORDS)
+			return -1;
+		words[n++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+}
+
+static int parse_line(struct parse_ctx *x, char *line)
+{
+	char *words[CONFIG_MAX_WORDS];
+	const struct directive *d;
+	size_t n_args, idx;
+	int n;
+
+	n = split_words(line, words);
+	if (n == 0)
+		return 0;
+	d = bsearch(words[0], directives, N_DIRECTIVES, sizeof(directives[0]),
+		    directive_cmp);
+	if (!d)
+		return fail(x, "unknown directive '" SHOWN "'", words[0]);
+	x->d = d;
+	if (n < 0)
+		return fail(x, "%s: too many arguments (usage: %s %s)", d->name, d->name,
+			    d->usage);
+	n_args = (size_t)n - 1;
+	if (n_args < d->min_args)
+		return fail(x, "%s: missing argument (usage: %s %s)", d->name, d->name,
+			    d->usage);
+	if (n_args > d->max_args)
+		return fail(x, "%s: too many arguments (usage: %s %s)", d->name, d->name,
+			    d->usage);
+	idx = (size_t)(d - directives);
+	if (!d->repeatable && x->seen[idx])
+		return fail(x, "%s: duplicate directive (first set on line %zu)", d->name,
+			    x->seen[idx]);
+	if (d->fn(x, words + 1, n_args) < 0)
+		return -1;
+	if (!x->seen[idx])
+		x->seen[idx] = x->line;
+	return 0;
+}
+
+int config_parse(struct config *c, const char *text, size_t len, const char *name,
+		 struct config_error *err)
+{
+	struct parse_ctx x;
+	char line[CONFIG_MAX_LINE + 1];
+	size_t pos = 0;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.name = name ? name : "(config)";
+	x.err = err;
+	if (err)
+		err->msg[0] = '\0';
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		size_t n = end - pos;
+
+		x.line++;
+		x.d = NULL;
+		if (n > 0 && text[end - 1] == '\r')
+			n--;	/* CRLF files */
+		if (n > CONFIG_MAX_LINE)
+			return fail(&x, "line too long (at most %d bytes)", CONFIG_MAX_LINE);
+		for (size_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)text[pos + i];
+
+			if (ch == '\0')
+				return fail(&x, "NUL byte in line");
+			if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+				return fail(&x, "control character 0x%02x in line", ch);
+		}
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		if (parse_line(&x, line) < 0)
+			return -1;
+		pos = end + 1;
+	}
+	return 0;
+}
+
+int config_load(struct config *c, const char *path, struct config_error *err)
+{
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	int fd, ret = -1;
+
+	config_init(c);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "%s: cannot open: %s", path,
+				 strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			char *p;
+
+			/* One byte past the limit tells "too large" from "exactly full". */
+			if (ncap > CONFIG_MAX_FILE + 1)
+				ncap = CONFIG_MAX_FILE + 1;
+			if (ncap == cap) {
+				if (err)
+					snprintf(err->msg, sizeof(err->msg),
+						 "%s: file too large (at most %d bytes)", path,
+						 CONFIG_MAX_FILE);
+				goto out;
+			}
+			p = realloc(text, ncap);
+			if (!p) {
+				if (err)
+					snprintf(err->msg, sizeof(err->msg), "%s: out of memory",
+						 path);
+				goto out;
+			}
+			text = p;
+			cap = ncap;
+		}
+		r = read(fd, text + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			if (err)
+				snprintf(err->msg, sizeof(err->msg), "%s: cannot read: %s", path,
+					 strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > CONFIG_MAX_FILE) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "%s: file too large (at most %d bytes)",
+				 path, CONFIG_MAX_FILE);
+		goto out;
+	}
+	ret = config_parse(c, text, len, path, err);
+out:
+	free(text);
+	close(fd);
+	return ret;
+}
+
+static int invalid(const char *name, struct config_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int invalid(const char *name, struct config_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!err)
+		return -1;
+	n = snprintf(err->msg, sizeof(err->msg), "%s: ", name ? name : "(config)");
+	if (n < 0 || (size_t)n >= sizeof(err->msg))
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err->msg + n, sizeof(err->msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int config_validate(const struct config *c, const char *name, struct config_error *err)
+{
+	if (!c->ntp_enabled && !c->ke_enabled)
+		return invalid(name, err, "ntp-service and ke-service are both off: nothing to run");
+	if (c->ke_enabled && !c->ke_certificate)
+		return invalid(name, err, "ke-service is on but ke-certificate is not set");
+	if (c->ke_enabled && !c->ke_private_key)
+		return invalid(name, err, "ke-service is on but ke-private-key is not set");
+	if (c->stratum < 1 || c->stratum > 15)
+		return invalid(name, err, "stratum %d out of range (1-15)", c->stratum);
+	if (c->local_stratum != -1 && (c->local_stratum < 1 || c->local_stratum > 15))
+		return invalid(name, err, "local-stratum %d out of range (1-15)",
+			       c->local_stratum);
+	if (c->n_ntp_listen > CONFIG_MAX_LISTEN || c->n_ke_listen > CONFIG_MAX_LISTEN)
+		return invalid(name, err, "too many listen entries (at most %d)",
+			       CONFIG_MAX_LISTEN);
+	return 0;
+}
+
+int64_t config_parse_duration(const char *s)
+{
+	static const struct {
+		char suffix;
+		int64_t mult;
+	} units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 },
+	};
+	int64_t v = 0, mult = 1;
+	const char *p = s;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		int digit = *p - '0';
+
+		if (v > (INT64_MAX - digit) / 10)
+			return -1;
+		v = v * 10 + digit;
+	}
+	if (*p) {
+		size_t i;
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (*p == units[i].suffix)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]) || p[1] != '\0')
+			return -1;
+		mult = units[i].mult;
+	}
+	if (v > INT64_MAX / mult)
+		return -1;
+	return v * mult;
+}

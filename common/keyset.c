@@ -1,2 +1,686 @@
-/* keyset: implementation pending (helper in progress). */
+/* keyset: the master key file (doc/key-file.md) and the immutable set of
+ * scheduled keys built from it. */
+#include "build_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aead.h"
+#include "buf.h"
 #include "keyset.h"
+#include "rng.h"
+
+/* A key file is a few lines per key; anything bigger is not one. */
+#define KEYSET_FILE_MAX (64 * 1024)
+#define KEYSET_LINE_MAX 1024
+/* Creation times up to the end of year 9999: keeps arithmetic far from
+ * overflow and rejects nonsense. */
+#define KEYSET_TIME_MAX INT64_C(253402300799)
+#define KEYSET_HEADER "ntsd-keys"
+#define KEYSET_COMMENT "# ntsd master keys: secret, keep mode 0600. Managed by ntsctl.\n"
+
+struct keyset {
+	size_t n;
+	struct master_key keys[KEYSET_MAX_KEYS];	/* by (created, id) */
+};
+
+__attribute__((format(printf, 4, 5)))
+static void keyset_seterr(struct keyset_error *err, const char *name, unsigned line,
+			  const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line)
+		snprintf(err->msg, sizeof(err->msg), "%s:%u: %s", name, line, msg);
+	else
+		snprintf(err->msg, sizeof(err->msg), "%s: %s", name, msg);
+}
+
+/* Master keys seal cookies with our 16-byte nonces. */
+static const struct aead_alg *keyset_alg(uint16_t id)
+{
+	const struct aead_alg *alg = aead_by_id(id);
+
+	if (!alg || alg->nonce_min > AEAD_NONCE_LEN || alg->nonce_max < AEAD_NONCE_LEN)
+		return NULL;
+	return alg;
+}
+
+static bool key_before(const struct master_key *k, int64_t created, uint32_t id)
+{
+	return k->created < created || (k->created == created && k->id < id);
+}
+
+struct keyset *keyset_new(void)
+{
+	return calloc(1, sizeof(struct keyset));
+}
+
+struct keyset *keyset_dup(const struct keyset *ks)
+{
+	struct keyset *copy = malloc(sizeof(*copy));
+
+	if (copy)
+		memcpy(copy, ks, sizeof(*copy));
+	return copy;
+}
+
+void keyset_free(struct keyset *ks)
+{
+	if (!ks)
+		return;
+	buf_wipe(ks, sizeof(*ks));
+	free(ks);
+}
+
+int keyset_add(struct keyset *ks, uint32_t id, int64_t created, uint16_t alg_id,
+	       const uint8_t *secret, size_t secret_len)
+{
+	const struct aead_alg *alg = keyset_alg(alg_id);
+	struct master_key *k;
+	size_t at;
+
+	if (!alg || secret_len != alg->key_len || ks->n >= KEYSET_MAX_KEYS ||
+	    created < 0 || created > KEYSET_TIME_MAX || keyset_find(ks, id))
+		return -1;
+	for (at = ks->n; at > 0 && !key_before(&ks->keys[at - 1], created, id); at--)
+		;
+	memmove(&ks->keys[at + 1], &ks->keys[at], (ks->n - at) * sizeof(ks->keys[0]));
+	k = &ks->keys[at];
+	memset(k, 0, sizeof(*k));
+	k->id = id;
+	k->created = created;
+	k->alg = alg_id;
+	memcpy(k->secret, secret, secret_len);
+	k->secret_len = secret_len;
+	if (aead_set_key(&k->ctx, alg_id, k->secret) < 0) {
+		/* Cannot happen for an alg keyset_alg() accepted; undo anyway. */
+		buf_wipe(k, sizeof(*k));
+		memmove(&ks->keys[at], &ks->keys[at + 1],
+			(ks->n - at) * sizeof(ks->keys[0]));
+		buf_wipe(&ks->keys[ks->n], sizeof(ks->keys[0]));
+		return -1;
+	}
+	ks->n++;
+	return 0;
+}
+
+const struct master_key *keyset_generate(struct keyset *ks, int64_t now)
+{
+	const struct aead_alg *alg = keyset_alg(KEYSET_DEFAULT_ALG);
+	uint8_t secret[AEAD_MAX_KEY_LEN];
+	const struct master_key *k = NULL;
+	uint32_t id;
+
+	if (!alg || ks->n >= KEYSET_MAX_KEYS)
+		return NULL;
+	do {
+		if (rng_bytes(&id, sizeof(id)) < 0)
+			return NULL;
+	} while (keyset_find(ks, id));
+	if (rng_bytes(secret, alg->key_len) < 0)
+		goto out;
+	if (keyset_add(ks, id, now, alg->id, secret, alg->key_len) < 0)
+		goto out;
+	k = keyset_find(ks, id);
+out:
+	buf_wipe(secret, sizeof(secret));
+	return k;
+}
+
+int keyset_remove(struct keyset *ks, uint32_t id)
+{
+	for (size_t i = 0; i < ks->n; i++) {
+		if (ks->keys[i].id != id)
+			continue;
+		buf_wipe(&ks->keys[i], sizeof(ks->keys[i]));
+		memmove(&ks->keys[i], &ks->keys[i + 1],
+			(ks->n - i - 1) * sizeof(ks->keys[0]));
+		ks->n--;
+		buf_wipe(&ks->keys[ks->n], sizeof(ks->keys[0]));
+		return 0;
+	}
+	return -1;
+}
+
+size_t keyset_count(const struct keyset *ks)
+{
+	return ks ? ks->n : 0;
+}
+
+const struct master_key *keyset_key_at(const struct keyset *ks, size_t i)
+{
+	return ks && i < ks->n ? &ks->keys[i] : NULL;
+}
+
+const struct master_key *keyset_find(const struct keyset *ks, uint32_t id)
+{
+	if (!ks)
+		return NULL;
+	for (size_t i = 0; i < ks->n; i++)
+		if (ks->keys[i].id == id)
+			return &ks->keys[i];
+	return NULL;
+}
+
+const struct master_key *keyset_sealing_key(const struct keyset *ks, int64_t now,
+					    int64_t propagation)
+{
+	int64_t limit;
+
+	if (!ks || ks->n == 0)
+		return NULL;
+	/* An overflowing limit is one no key can meet (or every key does). */
+	if (__builtin_sub_overflow(now, propagation, &limit))
+		limit = propagation > 0 ? INT64_MIN : INT64_MAX;
+	for (size_t i = ks->n; i > 0; i--)
+		if (ks->keys[i - 1].created <= limit)
+			return &ks->keys[i - 1];
+	return &ks->keys[ks->n - 1];
+}
+
+/* ---- parsing ---- */
+
+/* A span of one line's text, consumed field by field. */
+struct keyset_line {
+	const uint8_t *p;
+	size_t len, off;
+};
+
+static bool is_blank(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Next whitespace-separated field; false at the end of the line. */
+static bool line_field(struct keyset_line *l, const uint8_t **f, size_t *flen)
+{
+	size_t start;
+
+	while (l->off < l->len && is_blank(l->p[l->off]))
+		l->off++;
+	if (l->off == l->len)
+		return false;
+	start = l->off;
+	while (l->off < l->len && !is_blank(l->p[l->off]))
+		l->off++;
+	*f = l->p + start;
+	*flen = l->off - start;
+	return true;
+}
+
+static bool field_is(const uint8_t *f, size_t flen, const char *word)
+{
+	return flen == strlen(word) && memcmp(f, word, flen) == 0;
+}
+
+static int hex_val(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Unsigned decimal, no sign, at most max. */
+static bool parse_dec(const uint8_t *f, size_t flen, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (flen == 0 || flen > 20)
+		return false;
+	for (size_t i = 0; i < flen; i++) {
+		if (f[i] < '0' || f[i] > '9')
+			return false;
+		if (v > (max - (uint64_t)(f[i] - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(f[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static bool parse_id(const uint8_t *f, size_t flen, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (flen != 8)
+		return false;
+	for (size_t i = 0; i < flen; i++) {
+		int h = hex_val(f[i]);
+
+		if (h < 0)
+			return false;
+		v = v << 4 | (uint32_t)h;
+	}
+	*out = v;
+	return true;
+}
+
+/* Parse one "key ID CREATED ALG SECRET" line (after the word "key") into
+ * ks.  Error messages never quote fields: a misplaced field may be the
+ * secret. */
+static int parse_key_line(struct keyset *ks, struct keyset_line *l, const char *name,
+			  unsigned lineno, struct keyset_error *err)
+{
+	const uint8_t *f;
+	size_t flen;
+	const struct aead_alg *alg;
+	uint8_t secret[AEAD_MAX_KEY_LEN];
+	uint64_t created, alg_id;
+	uint32_t id;
+	int ret = -1;
+
+	if (!line_field(l, &f, &flen)) {
+		keyset_seterr(err, name, lineno, "missing key id");
+		goto out;
+	}
+	if (!parse_id(f, flen, &id)) {
+		keyset_seterr(err, name, lineno, "bad key id (expected 8 hex digits)");
+		goto out;
+	}
+	if (!line_field(l, &f, &flen)) {
+		keyset_seterr(err, name, lineno, "missing creation time");
+		goto out;
+	}
+	if (!parse_dec(f, flen, (uint64_t)KEYSET_TIME_MAX, &created)) {
+		keyset_seterr(err, name, lineno,
+			      "bad creation time (expected Unix seconds, 0 to %" PRId64 ")",
+			      KEYSET_TIME_MAX);
+		goto out;
+	}
+	if (!line_field(l, &f, &flen)) {
+		keyset_seterr(err, name, lineno, "missing AEAD id");
+		goto out;
+	}
+	if (!parse_dec(f, flen, UINT16_MAX, &alg_id)) {
+		keyset_seterr(err, name, lineno, "bad AEAD id (expected a number)");
+		goto out;
+	}
+	alg = keyset_alg((uint16_t)alg_id);
+	if (!alg) {
+		keyset_seterr(err, name, lineno,
+			      "unsupported AEAD id %" PRIu64 " (expected %u or %u)",
+			      alg_id, AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512);
+		goto out;
+	}
+	if (!line_field(l, &f, &flen)) {
+		keyset_seterr(err, name, lineno, "missing secret");
+		goto out;
+	}
+	if (flen % 2) {
+		keyset_seterr(err, name, lineno, "secret has an odd number of hex digits");
+		goto out;
+	}
+	for (size_t i = 0; i < flen; i++) {
+		if (hex_val(f[i]) < 0) {
+			keyset_seterr(err, name, lineno, "secret is not hex");
+			goto out;
+		}
+	}
+	if (flen / 2 != alg->key_len) {
+		keyset_seterr(err, name, lineno,
+			      "secret is %zu bytes; AEAD %u needs %zu", flen / 2,
+			      alg->id, alg->key_len);
+		goto out;
+	}
+	for (size_t i = 0; i < alg->key_len; i++)
+		secret[i] = (uint8_t)(hex_val(f[2 * i]) << 4 | hex_val(f[2 * i + 1]));
+	if (line_field(l, &f, &flen)) {
+		keyset_seterr(err, name, lineno, "trailing junk after the secret");
+		goto out;
+	}
+	if (keyset_find(ks, id)) {
+		keyset_seterr(err, name, lineno, "duplicate key id %08" PRIx32, id);
+		goto out;
+	}
+	if (ks->n >= KEYSET_MAX_KEYS) {
+		keyset_seterr(err, name, lineno, "too many keys (at most %d)",
+			      KEYSET_MAX_KEYS);
+		goto out;
+	}
+	if (keyset_add(ks, id, (int64_t)created, alg->id, secret, alg->key_len) < 0) {
+		keyset_seterr(err, name, lineno, "cannot add key");
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_wipe(secret, sizeof(secret));
+	return ret;
+}
+
+struct keyset *keyset_parse(const char *text, size_t len, const char *name,
+			    struct keyset_error *err)
+{
+	struct keyset *ks = keyset_new();
+	struct buf_reader r;
+	bool have_header = false, ok = false;
+	unsigned lineno = 0;
+
+	if (!name)
+		name = "(key text)";
+	if (!ks) {
+		keyset_seterr(err, name, 0, "out of memory");
+		return NULL;
+	}
+	buf_reader_init(&r, text, len);
+	while (buf_remaining(&r) > 0) {
+		const uint8_t *rest = r.p + r.off, *nl, *f;
+		struct keyset_line l = { 0 };
+		size_t line_len, flen;
+
+		lineno++;
+		nl = memchr(rest, '\n', buf_remaining(&r));
+		line_len = nl ? (size_t)(nl - rest) : buf_remaining(&r);
+		buf_get_span(&r, line_len, &l.p);
+		l.len = line_len;
+		if (nl)
+			buf_skip(&r, 1);
+		if (r.err) {
+			keyset_seterr(err, name, lineno, "read error");
+			goto out;
+		}
+		if (line_len > KEYSET_LINE_MAX) {
+			keyset_seterr(err, name, lineno, "line too long");
+			goto out;
+		}
+		for (size_t i = 0; i < line_len; i++) {
+			if ((l.p[i] < 0x20 && !is_blank(l.p[i])) || l.p[i] == 0x7f) {
+				keyset_seterr(err, name, lineno, "control character in line");
+				goto out;
+			}
+		}
+		if (!line_field(&l, &f, &flen) || f[0] == '#')
+			continue;
+		if (!have_header) {
+			uint64_t version;
+
+			if (!field_is(f, flen, KEYSET_HEADER)) {
+				keyset_seterr(err, name, lineno,
+					      "missing version header (expected \"%s %d\")",
+					      KEYSET_HEADER, KEYSET_FILE_VERSION);
+				goto out;
+			}
+			if (!line_field(&l, &f, &flen) ||
+			    !parse_dec(f, flen, UINT32_MAX, &version)) {
+				keyset_seterr(err, name, lineno, "bad version number");
+				goto out;
+			}
+			if (version != KEYSET_FILE_VERSION) {
+				keyset_seterr(err, name, lineno,
+					      "unsupported key file version %" PRIu64
+					      " (this ntsd reads version %d)",
+					      version, KEYSET_FILE_VERSION);
+				goto out;
+			}
+			if (line_field(&l, &f, &flen)) {
+				keyset_seterr(err, name, lineno,
+					      "trailing junk after the version");
+				goto out;
+			}
+			have_header = true;
+			continue;
+		}
+		if (field_is(f, flen, KEYSET_HEADER)) {
+			keyset_seterr(err, name, lineno, "duplicate version header");
+			goto out;
+		}
+		if (!field_is(f, flen, "key")) {
+			keyset_seterr(err, name, lineno,
+				      "unknown directive (expected \"key\")");
+			goto out;
+		}
+		if (parse_key_line(ks, &l, name, lineno, err) < 0)
+			goto out;
+	}
+	if (!have_header) {
+		keyset_seterr(err, name, 0,
+			      "no version header (expected \"%s %d\"): not a key file",
+			      KEYSET_HEADER, KEYSET_FILE_VERSION);
+		goto out;
+	}
+	if (ks->n == 0) {
+		keyset_seterr(err, name, 0, "no keys");
+		goto out;
+	}
+	ok = true;
+out:
+	if (!ok) {
+		keyset_free(ks);
+		ks = NULL;
+	}
+	return ks;
+}
+
+/* ---- the file ---- */
+
+struct keyset *keyset_load(const char *path, struct keyset_error *err)
+{
+	struct keyset *ks = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	int fd;
+
+	/* Symlinks are followed: Kubernetes Secret volumes are made of them. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		keyset_seterr(err, path, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		keyset_seterr(err, path, 0, "cannot stat: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		keyset_seterr(err, path, 0, "not a regular file");
+		goto out;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		const char *what = st.st_mode & S_IROTH ? "readable by others" :
+				   st.st_mode & S_IRGRP ? "readable by group" :
+				   "accessible by group or others";
+
+		keyset_seterr(err, path, 0, "mode %04o is %s; run: chmod 600 %s",
+			      (unsigned)(st.st_mode & 07777), what, path);
+		goto out;
+	}
+	/* One byte more than the limit tells "too large" from "exactly". */
+	text = malloc(KEYSET_FILE_MAX + 1);
+	if (!text) {
+		keyset_seterr(err, path, 0, "out of memory");
+		goto out;
+	}
+	while (len <= KEYSET_FILE_MAX) {
+		ssize_t n = read(fd, text + len, KEYSET_FILE_MAX + 1 - len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			keyset_seterr(err, path, 0, "cannot read: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > KEYSET_FILE_MAX) {
+		keyset_seterr(err, path, 0, "too large (more than %d bytes)",
+			      KEYSET_FILE_MAX);
+		goto out;
+	}
+	ks = keyset_parse(text, len, path, err);
+out:
+	if (text) {
+		buf_wipe(text, KEYSET_FILE_MAX + 1);
+		free(text);
+	}
+	close(fd);
+	return ks;
+}
+
+static void hex_put(char *dst, const uint8_t *src, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		dst[2 * i] = digits[src[i] >> 4];
+		dst[2 * i + 1] = digits[src[i] & 0xf];
+	}
+	dst[2 * n] = '\0';
+}
+
+char *keyset_format(const struct keyset *ks, size_t *len)
+{
+	/* "key " + 8 + " " + 20 + " " + 5 + " " + hex + "\n" */
+	size_t line_max = 4 + 8 + 1 + 20 + 1 + 5 + 1 + 2 * AEAD_MAX_KEY_LEN + 1;
+	size_t cap = sizeof(KEYSET_COMMENT) + sizeof(KEYSET_HEADER) + 16 +
+		     ks->n * line_max + 1;
+	char hex[2 * AEAD_MAX_KEY_LEN + 1];
+	char *text = malloc(cap);
+	size_t off = 0;
+	int n;
+
+	if (!text)
+		return NULL;
+	n = snprintf(text, cap, "%s%s %d\n", KEYSET_COMMENT, KEYSET_HEADER,
+		     KEYSET_FILE_VERSION);
+	off = (size_t)n;
+	for (size_t i = 0; i < ks->n; i++) {
+		const struct master_key *k = &ks->keys[i];
+
+		hex_put(hex, k->secret, k->secret_len);
+		n = snprintf(text + off, cap - off, "key %08" PRIx32 " %" PRId64 " %u %s\n",
+			     k->id, k->created, k->alg, hex);
+		off += (size_t)n;
+	}
+	buf_wipe(hex, sizeof(hex));
+	if (len)
+		*len = off;
+	return text;
+}
+
+void keyset_text_free(char *text, size_t len)
+{
+	if (!text)
+		return;
+	buf_wipe(text, len);
+	free(text);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Make the rename durable: fsync the directory that holds path. */
+static int fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, ret = -1;
+
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		ret = fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return ret;
+}
+
+int keyset_save(const struct keyset *ks, const char *path, struct keyset_error *err)
+{
+	char *tmp = NULL, *text = NULL;
+	size_t tmp_len = strlen(path) + sizeof(".tmp.XXXXXX");
+	size_t len = 0;
+	int fd = -1, ret = -1;
+
+	tmp = malloc(tmp_len);
+	if (!tmp) {
+		keyset_seterr(err, path, 0, "out of memory");
+		goto out;
+	}
+	snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
+	text = keyset_format(ks, &len);
+	if (!text) {
+		keyset_seterr(err, path, 0, "out of memory");
+		goto out;
+	}
+	/* Same directory, so the rename is atomic. */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		keyset_seterr(err, path, 0, "cannot create temporary file: %s",
+			      strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, 0600) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0) {
+		keyset_seterr(err, path, 0, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		keyset_seterr(err, path, 0, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		keyset_seterr(err, path, 0, "cannot rename %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	if (fsync_parent(path) < 0) {
+		keyset_seterr(err, path, 0,
+			      "written, but syncing its directory failed: %s",
+			      strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	keyset_text_free(text, len);
+	return ret;
+}

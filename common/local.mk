@@ -1,15 +1,18 @@
 # libntscommon: the pure, I/O-free core both services link.
 noinst_LIBRARIES += common/libntscommon.a
 common_libntscommon_a_SOURCES = \
+	common/acl.c common/acl.h \
 	common/aead.c common/aead.h \
 	common/buf.c common/buf.h \
 	common/config.c common/config.h \
 	common/counters.h \
 	common/cookie.c common/cookie.h \
 	common/ke_record.c common/ke_record.h \
+	common/keypolicy.c common/keypolicy.h \
 	common/keyset.c common/keyset.h \
 	common/log.c common/log.h \
 	common/netaddr.c common/netaddr.h \
+	common/nts_request.c common/nts_request.h \
 	common/ntp_ef.c common/ntp_ef.h \
 	common/ntp_packet.c common/ntp_packet.h \
 	common/rng.c common/rng.h \

@@ -5,7 +5,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_cookie \
 	tests/fuzz/fuzz_ke_request \
 	tests/fuzz/fuzz_keyset \
-	tests/fuzz/fuzz_ntp_ef
+	tests/fuzz/fuzz_ntp_ef \
+	tests/fuzz/fuzz_responder
 FUZZER_LINK_FLAGS = -fsanitize=fuzzer
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
@@ -27,3 +28,6 @@ tests_fuzz_fuzz_ntp_ef_SOURCES = tests/fuzz/fuzz_ntp_ef.c
 tests_fuzz_fuzz_ntp_ef_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_ntp_ef_LDADD = $(COMMON_LIBS)
 EXTRA_DIST += tests/fuzz/run-smoke
+tests_fuzz_fuzz_responder_SOURCES = tests/fuzz/fuzz_responder.c
+tests_fuzz_fuzz_responder_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_responder_LDADD = ntpd/libntpresp.a $(COMMON_LIBS) $(LIBEV_LIBS)

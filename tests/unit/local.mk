@@ -3,17 +3,24 @@ check_PROGRAMS += tests/unit/unit_tests
 TESTS += tests/unit/unit_tests
 tests_unit_unit_tests_SOURCES = \
 	tests/unit/runner.c tests/unit/unit.h \
+	tests/unit/test_acl.c \
 	tests/unit/test_aead.c \
 	tests/unit/test_buf.c \
 	tests/unit/test_config.c \
 	tests/unit/test_cookie.c \
 	tests/unit/test_ke_record.c \
+	tests/unit/test_ke_handler.c \
+	tests/unit/test_keypolicy.c \
 	tests/unit/test_keyset.c \
 	tests/unit/test_log.c \
 	tests/unit/test_netaddr.c \
 	tests/unit/test_ntp_ef.c \
 	tests/unit/test_ntp_packet.c \
+	tests/unit/test_nts_request.c \
+	tests/unit/test_ratelimit.c \
+	tests/unit/test_responder.c \
 	tests/unit/test_rng.c \
 	tests/unit/test_snapshot.c
-tests_unit_unit_tests_LDADD = $(COMMON_LIBS) $(CUNIT_LIBS)
+tests_unit_unit_tests_LDADD = nts-ke/libntske.a ntpd/libntpresp.a client/libntsclient.a \
+	$(COMMON_LIBS) $(LIBEV_LIBS) $(CUNIT_LIBS)
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;

@@ -1,2 +1,766 @@
-/* unit tests for config: pending. */
+/* unit tests for config: every directive valid and invalid, the exact
+ * "FILE:LINE: message" of each error, defaults, "*" listen, durations,
+ * validation and loading from a file. */
+#include "build_config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/log.h"
 #include "unit.h"
+
+static int parse(struct config *c, const char *text, struct config_error *err)
+{
+	config_init(c);
+	return config_parse(c, text, strlen(text), "t.conf", err);
+}
+
+/* Parse text that must be accepted; the caller frees c. */
+static void ok(struct config *c, const char *text)
+{
+	struct config_error err = { "" };
+	int ret = parse(c, text, &err);
+
+	if (ret != 0)
+		fprintf(stderr, "\nunexpected error: %s\n", err.msg);
+	CU_ASSERT_EQUAL(ret, 0);
+	CU_ASSERT_STRING_EQUAL(err.msg, "");
+}
+
+/* Parse text that must be refused with exactly `msg`. */
+static void bad(const char *text, const char *msg)
+{
+	struct config c;
+	struct config_error err = { "" };
+	int ret = parse(&c, text, &err);
+
+	CU_ASSERT_EQUAL(ret, -1);
+	if (strcmp(err.msg, msg) != 0)
+		fprintf(stderr, "\n  input: %s\n  want:  %s\n  got:   %s\n", text, msg, err.msg);
+	CU_ASSERT_STRING_EQUAL(err.msg, msg);
+	config_free(&c);
+}
+
+static void test_defaults(void)
+{
+	struct config c;
+
+	config_init(&c);
+	CU_ASSERT_TRUE(c.ntp_enabled);
+	CU_ASSERT_TRUE(c.ke_enabled);
+	CU_ASSERT_EQUAL(c.n_ntp_listen, 0);
+	CU_ASSERT_EQUAL(c.n_ke_listen, 0);
+	CU_ASSERT_EQUAL(c.threads, 0);
+	CU_ASSERT_EQUAL(c.local_stratum, -1);
+	CU_ASSERT_EQUAL(c.stratum, 2);
+	CU_ASSERT_EQUAL(c.refid, 0x4e545344u);	/* "NTSD" */
+	CU_ASSERT_FALSE(c.rate_limit);
+	CU_ASSERT_EQUAL(c.rate_limit_table, 65536);
+	CU_ASSERT_PTR_NULL(c.ke_certificate);
+	CU_ASSERT_PTR_NULL(c.ke_private_key);
+	CU_ASSERT_PTR_NULL(c.ke_ntp_server);
+	CU_ASSERT_EQUAL(c.ke_ntp_port, -1);
+	CU_ASSERT_EQUAL(c.ke_threads, 0);
+	CU_ASSERT_EQUAL(c.ke_timeout_ms, 5000);
+	CU_ASSERT_EQUAL(c.ke_max_sessions, 4096);
+	CU_ASSERT_EQUAL(c.ke_max_sessions_per_address, 16);
+	CU_ASSERT_STRING_EQUAL(c.key_file, LOCALSTATEDIR "/lib/ntsd/keys");
+	CU_ASSERT_EQUAL(c.key_propagation_s, 3600);
+	CU_ASSERT_PTR_NULL(c.user);
+	CU_ASSERT_STRING_EQUAL(c.pid_file, RUNSTATEDIR "/ntsd.pid");
+	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_INFO);
+	/* Freeing defaults must not free the built-in strings (ASan checks). */
+	config_free(&c);
+	CU_ASSERT_PTR_NULL(c.key_file);
+	CU_ASSERT_PTR_NULL(c.pid_file);
+	config_free(&c);
+	config_free(NULL);
+}
+
+static void test_every_directive(void)
+{
+	static const char text[] =
+		"# a full configuration\n"
+		"ntp-service yes\n"
+		"ke-service on\n"
+		"ntp-listen 192.0.2.1\n"
+		"ntp-listen ::1 1123\n"
+		"threads 4\n"
+		"local-stratum 10\n"
+		"stratum 3\n"
+		"refid GPS\n"
+		"rate-limit 2.5 16\n"
+		"rate-limit-table 4096\n"
+		"ke-listen 127.0.0.1 4461\n"
+		"ke-listen [::1]\n"
+		"ke-certificate /etc/ntsd/cert.pem\n"
+		"ke-private-key /etc/ntsd/key.pem\n"
+		"ke-ntp-server ntp.example.net\n"
+		"ke-ntp-port 1123\n"
+		"ke-threads 2\n"
+		"ke-timeout 2.5\n"
+		"ke-max-sessions 100\n"
+		"ke-max-sessions-per-address 4\n"
+		"key-file /var/lib/ntsd/keys\n"
+		"key-propagation 2h\n"
+		"user ntsd\n"
+		"pid-file /run/ntsd/ntsd.pid\n"
+		"log-level debug\n";
+	struct config c;
+	char s[NETADDR_STRLEN];
+
+	ok(&c, text);
+	CU_ASSERT_TRUE(c.ntp_enabled);
+	CU_ASSERT_TRUE(c.ke_enabled);
+	CU_ASSERT_EQUAL_FATAL(c.n_ntp_listen, 2);
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.ntp_listen[0].addr, s, sizeof(s)), "192.0.2.1:123");
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.ntp_listen[1].addr, s, sizeof(s)), "[::1]:1123");
+	CU_ASSERT_EQUAL(c.threads, 4);
+	CU_ASSERT_EQUAL(c.local_stratum, 10);
+	CU_ASSERT_EQUAL(c.stratum, 3);
+	CU_ASSERT_EQUAL(c.refid, 0x47505300u);
+	CU_ASSERT_TRUE(c.rate_limit);
+	CU_ASSERT_DOUBLE_EQUAL(c.rate_limit_rate, 2.5, 1e-9);
+	CU_ASSERT_EQUAL(c.rate_limit_burst, 16);
+	CU_ASSERT_EQUAL(c.rate_limit_table, 4096);
+	CU_ASSERT_EQUAL_FATAL(c.n_ke_listen, 2);
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.ke_listen[0].addr, s, sizeof(s)), "127.0.0.1:4461");
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.ke_listen[1].addr, s, sizeof(s)), "[::1]:4460");
+	CU_ASSERT_STRING_EQUAL(c.ke_certificate, "/etc/ntsd/cert.pem");
+	CU_ASSERT_STRING_EQUAL(c.ke_private_key, "/etc/ntsd/key.pem");
+	CU_ASSERT_STRING_EQUAL(c.ke_ntp_server, "ntp.example.net");
+	CU_ASSERT_EQUAL(c.ke_ntp_port, 1123);
+	CU_ASSERT_EQUAL(c.ke_threads, 2);
+	CU_ASSERT_EQUAL(c.ke_timeout_ms, 2500);
+	CU_ASSERT_EQUAL(c.ke_max_sessions, 100);
+	CU_ASSERT_EQUAL(c.ke_max_sessions_per_address, 4);
+	CU_ASSERT_STRING_EQUAL(c.key_file, "/var/lib/ntsd/keys");
+	CU_ASSERT_EQUAL(c.key_propagation_s, 7200);
+	CU_ASSERT_STRING_EQUAL(c.user, "ntsd");
+	CU_ASSERT_STRING_EQUAL(c.pid_file, "/run/ntsd/ntsd.pid");
+	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_DEBUG);
+	CU_ASSERT_EQUAL(config_validate(&c, "t.conf", NULL), 0);
+	config_free(&c);
+}
+
+static void test_syntax(void)
+{
+	struct config c;
+
+	/* Blank lines, comments, tabs, CRLF, no final newline. */
+	ok(&c, "\n   \n# comment\n\tstratum\t 4   # trailing comment\r\n  threads 3");
+	CU_ASSERT_EQUAL(c.stratum, 4);
+	CU_ASSERT_EQUAL(c.threads, 3);
+	config_free(&c);
+	ok(&c, "");
+	config_free(&c);
+	ok(&c, "#only a comment");
+	config_free(&c);
+	/* A '#' inside a word is part of it. */
+	ok(&c, "refid A#\n");
+	CU_ASSERT_EQUAL(c.refid, 0x41230000u);
+	config_free(&c);
+	bad("stratum 2#x\n", "t.conf:1: stratum: '2#x' is not a number");
+}
+
+static void test_errors(void)
+{
+	bad("# one\n\nbogus 1\n", "t.conf:3: unknown directive 'bogus'");
+	bad("Stratum 2\n", "t.conf:1: unknown directive 'Stratum'");
+	bad("stratum\n", "t.conf:1: stratum: missing argument (usage: stratum N)");
+	bad("stratum 2 3\n", "t.conf:1: stratum: too many arguments (usage: stratum N)");
+	bad("stratum 1 2 3 4 5 6 7 8 9\n",
+	    "t.conf:1: stratum: too many arguments (usage: stratum N)");
+	bad("ntp-listen\n",
+	    "t.conf:1: ntp-listen: missing argument (usage: ntp-listen ADDRESS [PORT])");
+	bad("ntp-listen ::1 123 x\n",
+	    "t.conf:1: ntp-listen: too many arguments (usage: ntp-listen ADDRESS [PORT])");
+	bad("threads 1\nstratum 2\nthreads 1\nstratum 3\n",
+	    "t.conf:3: threads: duplicate directive (first set on line 1)");
+	bad("user a\n#\nuser b\n", "t.conf:3: user: duplicate directive (first set on line 1)");
+	bad("key-file /a\nkey-file /b\n",
+	    "t.conf:2: key-file: duplicate directive (first set on line 1)");
+}
+
+static void test_line_limits(void)
+{
+	char text[1200];
+	struct config c;
+
+	/* 1024 bytes is the longest line; CR of a CRLF does not count. */
+	memset(text, ' ', sizeof(text));
+	memcpy(text, "stratum 2\n#", 11);
+	memcpy(text + 10 + 1024, "\r\nthreads 1\n", 13);
+	ok(&c, text);
+	CU_ASSERT_EQUAL(c.threads, 1);
+	config_free(&c);
+	text[10 + 1024] = ' ';
+	memcpy(text + 10 + 1025, "\nthreads 1\n", 12);
+	bad(text, "t.conf:2: line too long (at most 1024 bytes)");
+
+	{
+		static const char nul[] = "stratum 2\nthreads\0 1\n";
+		struct config_error err;
+
+		config_init(&c);
+		CU_ASSERT_EQUAL(config_parse(&c, nul, sizeof(nul) - 1, "n.conf", &err), -1);
+		CU_ASSERT_STRING_EQUAL(err.msg, "n.conf:2: NUL byte in line");
+		config_free(&c);
+	}
+	bad("stratum 2\x1b[31m\n", "t.conf:1: control character 0x1b in line");
+	bad("\x7f\n", "t.conf:1: control character 0x7f in line");
+	bad("a\rb\n", "t.conf:1: control character 0x0d in line");
+}
+
+static void test_bools(void)
+{
+	struct config c;
+
+	ok(&c, "ntp-service no\nke-service off\n");
+	CU_ASSERT_FALSE(c.ntp_enabled);
+	CU_ASSERT_FALSE(c.ke_enabled);
+	config_free(&c);
+	ok(&c, "ntp-service on\nke-service yes\n");
+	CU_ASSERT_TRUE(c.ntp_enabled);
+	CU_ASSERT_TRUE(c.ke_enabled);
+	config_free(&c);
+	bad("ntp-service true\n", "t.conf:1: ntp-service: 'true' is not yes, no, on or off");
+	bad("ke-service YES\n", "t.conf:1: ke-service: 'YES' is not yes, no, on or off");
+	bad("ke-service 1\n", "t.conf:1: ke-service: '1' is not yes, no, on or off");
+}
+
+static void test_numbers(void)
+{
+	struct config c;
+
+	ok(&c, "threads 0\nke-threads 256\nke-max-sessions 1\n"
+	       "ke-max-sessions-per-address 1048576\nrate-limit-table 256\n");
+	CU_ASSERT_EQUAL(c.threads, 0);
+	CU_ASSERT_EQUAL(c.ke_threads, 256);
+	CU_ASSERT_EQUAL(c.ke_max_sessions, 1);
+	CU_ASSERT_EQUAL(c.ke_max_sessions_per_address, 1048576);
+	CU_ASSERT_EQUAL(c.rate_limit_table, 256);
+	config_free(&c);
+	bad("threads 257\n", "t.conf:1: threads: 257 out of range (0-256)");
+	bad("threads -1\n", "t.conf:1: threads: '-1' is not a number");
+	bad("threads +1\n", "t.conf:1: threads: '+1' is not a number");
+	bad("threads 0x10\n", "t.conf:1: threads: '0x10' is not a number");
+	bad("threads 99999999999999999999999\n",
+	    "t.conf:1: threads: '99999999999999999999999' is not a number");
+	bad("ke-threads 1000\n", "t.conf:1: ke-threads: 1000 out of range (0-256)");
+	bad("ke-max-sessions 0\n", "t.conf:1: ke-max-sessions: 0 out of range (1-1048576)");
+	bad("ke-max-sessions-per-address 1048577\n",
+	    "t.conf:1: ke-max-sessions-per-address: 1048577 out of range (1-1048576)");
+	bad("rate-limit-table 255\n",
+	    "t.conf:1: rate-limit-table: 255 out of range (256-16777216)");
+	bad("rate-limit-table 16777217\n",
+	    "t.conf:1: rate-limit-table: 16777217 out of range (256-16777216)");
+	bad("ke-ntp-port 0\n", "t.conf:1: ke-ntp-port: 0 out of range (1-65535)");
+	bad("ke-ntp-port 65536\n", "t.conf:1: ke-ntp-port: 65536 out of range (1-65535)");
+	bad("ke-ntp-port http\n", "t.conf:1: ke-ntp-port: 'http' is not a number");
+	ok(&c, "ke-ntp-port 65535\n");
+	CU_ASSERT_EQUAL(c.ke_ntp_port, 65535);
+	config_free(&c);
+}
+
+static void test_strata(void)
+{
+	struct config c;
+
+	ok(&c, "stratum 1\nlocal-stratum 15\n");
+	CU_ASSERT_EQUAL(c.stratum, 1);
+	CU_ASSERT_EQUAL(c.local_stratum, 15);
+	config_free(&c);
+	ok(&c, "local-stratum off\n");
+	CU_ASSERT_EQUAL(c.local_stratum, -1);
+	config_free(&c);
+	bad("stratum 0\n", "t.conf:1: stratum: 0 out of range (1-15)");
+	bad("stratum 16\n", "t.conf:1: stratum: 16 out of range (1-15)");
+	bad("local-stratum 0\n", "t.conf:1: local-stratum: 0 out of range (1-15)");
+	bad("local-stratum 16\n", "t.conf:1: local-stratum: 16 out of range (1-15)");
+	bad("local-stratum no\n", "t.conf:1: local-stratum: 'no' is not a number");
+}
+
+static void test_listen(void)
+{
+	struct config c;
+	char s[NETADDR_STRLEN];
+	char text[1024];
+	size_t off = 0;
+
+	ok(&c, "ntp-listen *\nke-listen * 4461\n");
+	CU_ASSERT_EQUAL_FATAL(c.n_ntp_listen, 2);
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.ntp_listen[0].addr, s, sizeof(s)), "0.0.0.0:123");
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.ntp_listen[1].addr, s, sizeof(s)), "[::]:123");
+	CU_ASSERT_EQUAL(netaddr_family(&c.ntp_listen[0].addr), AF_INET);
+	CU_ASSERT_EQUAL(netaddr_family(&c.ntp_listen[1].addr), AF_INET6);
+	CU_ASSERT_EQUAL_FATAL(c.n_ke_listen, 2);
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.ke_listen[0].addr, s, sizeof(s)), "0.0.0.0:4461");
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.ke_listen[1].addr, s, sizeof(s)), "[::]:4461");
+	config_free(&c);
+
+	/* Repeatable; the same address on two ports is two entries. */
+	ok(&c, "ntp-listen 127.0.0.1\nntp-listen 127.0.0.1 124\nntp-listen ::1\n");
+	CU_ASSERT_EQUAL(c.n_ntp_listen, 3);
+	CU_ASSERT_EQUAL(c.n_ke_listen, 0);
+	config_free(&c);
+
+	bad("ntp-listen localhost\n",
+	    "t.conf:1: ntp-listen: bad address 'localhost' (an IPv4 or IPv6 literal, or *)");
+	bad("ke-listen 300.1.1.1\n",
+	    "t.conf:1: ke-listen: bad address '300.1.1.1' (an IPv4 or IPv6 literal, or *)");
+	bad("ntp-listen ::1 0\n", "t.conf:1: ntp-listen: 0 out of range (1-65535)");
+	bad("ke-listen ::1 65536\n", "t.conf:1: ke-listen: 65536 out of range (1-65535)");
+	bad("ke-listen ::1 ntske\n", "t.conf:1: ke-listen: 'ntske' is not a number");
+	bad("ntp-listen 127.0.0.1\nntp-listen 127.0.0.1 123\n",
+	    "t.conf:2: ntp-listen: address '127.0.0.1' port 123 listed twice");
+	bad("ke-listen *\nke-listen ::\n",
+	    "t.conf:2: ke-listen: address '::' port 4460 listed twice");
+
+	/* 16 entries fit, the 17th does not. */
+	for (int i = 1; i <= CONFIG_MAX_LISTEN; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "ke-listen 10.0.0.%d\n", i);
+	ok(&c, text);
+	CU_ASSERT_EQUAL(c.n_ke_listen, CONFIG_MAX_LISTEN);
+	config_free(&c);
+	snprintf(text + off, sizeof(text) - off, "ke-listen 10.0.1.1\n");
+	bad(text, "t.conf:17: ke-listen: too many entries (at most 16)");
+	/* "*" takes two. */
+	off = 0;
+	for (int i = 1; i < CONFIG_MAX_LISTEN; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "ntp-listen 10.0.0.%d\n", i);
+	snprintf(text + off, sizeof(text) - off, "ntp-listen *\n");
+	bad(text, "t.conf:16: ntp-listen: too many entries (at most 16)");
+}
+
+static void test_refid(void)
+{
+	struct config c;
+
+	ok(&c, "refid NTSD\n");
+	CU_ASSERT_EQUAL(c.refid, 0x4e545344u);
+	config_free(&c);
+	ok(&c, "refid X\n");
+	CU_ASSERT_EQUAL(c.refid, 0x58000000u);
+	config_free(&c);
+	ok(&c, "refid 192.0.2.1\n");
+	CU_ASSERT_EQUAL(c.refid, 0xc0000201u);
+	config_free(&c);
+	bad("refid ABCDE\n",
+	    "t.conf:1: refid: 'ABCDE' is neither 1-4 characters nor an IPv4 address");
+	bad("refid 1.2.3.4.5\n",
+	    "t.conf:1: refid: '1.2.3.4.5' is neither 1-4 characters nor an IPv4 address");
+	bad("refid \xc3\xa9\n", "t.conf:1: refid: '\xc3\xa9' is not printable ASCII");
+}
+
+static void test_rate_limit(void)
+{
+	struct config c;
+
+	ok(&c, "rate-limit 0.5 4\n");
+	CU_ASSERT_TRUE(c.rate_limit);
+	CU_ASSERT_DOUBLE_EQUAL(c.rate_limit_rate, 0.5, 1e-12);
+	CU_ASSERT_EQUAL(c.rate_limit_burst, 4);
+	config_free(&c);
+	ok(&c, "rate-limit 1000000 1000000\n");
+	CU_ASSERT_DOUBLE_EQUAL(c.rate_limit_rate, 1e6, 1e-6);
+	config_free(&c);
+	ok(&c, "rate-limit off\n");
+	CU_ASSERT_FALSE(c.rate_limit);
+	config_free(&c);
+	bad("rate-limit 10\n", "t.conf:1: rate-limit: missing BURST (usage: rate-limit RATE BURST|off)");
+	bad("rate-limit off 5\n",
+	    "t.conf:1: rate-limit: too many arguments (usage: rate-limit RATE BURST|off)");
+	bad("rate-limit 0 5\n", "t.conf:1: rate-limit: rate 0 out of range (0.000001-1000000)");
+	bad("rate-limit 1000001 5\n",
+	    "t.conf:1: rate-limit: rate 1000001 out of range (0.000001-1000000)");
+	bad("rate-limit 0.0000001 5\n",
+	    "t.conf:1: rate-limit: bad rate '0.0000001' (a decimal number, at most 6 decimal places)");
+	bad("rate-limit 1e3 5\n",
+	    "t.conf:1: rate-limit: bad rate '1e3' (a decimal number, at most 6 decimal places)");
+	bad("rate-limit 10 0\n", "t.conf:1: rate-limit: 0 out of range (1-1000000)");
+	bad("rate-limit 10 x\n", "t.conf:1: rate-limit: 'x' is not a number");
+}
+
+static void test_ke_timeout(void)
+{
+	struct config c;
+
+	ok(&c, "ke-timeout 0.1\n");
+	CU_ASSERT_EQUAL(c.ke_timeout_ms, 100);
+	config_free(&c);
+	ok(&c, "ke-timeout 300\n");
+	CU_ASSERT_EQUAL(c.ke_timeout_ms, 300000);
+	config_free(&c);
+	ok(&c, "ke-timeout 1.25\n");
+	CU_ASSERT_EQUAL(c.ke_timeout_ms, 1250);
+	config_free(&c);
+	bad("ke-timeout 0.05\n", "t.conf:1: ke-timeout: 0.05 out of range (0.1-300 seconds)");
+	bad("ke-timeout 301\n", "t.conf:1: ke-timeout: 301 out of range (0.1-300 seconds)");
+	bad("ke-timeout 1.0001\n", "t.conf:1: ke-timeout: bad number of seconds '1.0001'");
+	bad("ke-timeout 5s\n", "t.conf:1: ke-timeout: bad number of seconds '5s'");
+	bad("ke-timeout 1.\n", "t.conf:1: ke-timeout: bad number of seconds '1.'");
+	bad("ke-timeout 1.2.3\n", "t.conf:1: ke-timeout: bad number of seconds '1.2.3'");
+}
+
+static void test_durations(void)
+{
+	struct config c;
+
+	CU_ASSERT_EQUAL(config_parse_duration("0"), 0);
+	CU_ASSERT_EQUAL(config_parse_duration("30"), 30);
+	CU_ASSERT_EQUAL(config_parse_duration("30s"), 30);
+	CU_ASSERT_EQUAL(config_parse_duration("15m"), 900);
+	CU_ASSERT_EQUAL(config_parse_duration("12h"), 43200);
+	CU_ASSERT_EQUAL(config_parse_duration("7d"), 604800);
+	CU_ASSERT_EQUAL(config_parse_duration("2w"), 1209600);
+	CU_ASSERT_EQUAL(config_parse_duration(""), -1);
+	CU_ASSERT_EQUAL(config_parse_duration("s"), -1);
+	CU_ASSERT_EQUAL(config_parse_duration("-5"), -1);
+	CU_ASSERT_EQUAL(config_parse_duration("5x"), -1);
+	CU_ASSERT_EQUAL(config_parse_duration("5ss"), -1);
+	CU_ASSERT_EQUAL(config_parse_duration("5 s"), -1);
+	CU_ASSERT_EQUAL(config_parse_duration("1.5h"), -1);
+	CU_ASSERT_EQUAL(config_parse_duration("9223372036854775807"), INT64_MAX);
+	CU_ASSERT_EQUAL(config_parse_duration("9223372036854775808"), -1);
+	CU_ASSERT_EQUAL(config_parse_duration("9223372036854775807w"), -1);
+	CU_ASSERT_EQUAL(config_parse_duration(NULL), -1);
+
+	ok(&c, "key-propagation 0\n");
+	CU_ASSERT_EQUAL(c.key_propagation_s, 0);
+	config_free(&c);
+	ok(&c, "key-propagation 365d\n");
+	CU_ASSERT_EQUAL(c.key_propagation_s, 365 * 86400);
+	config_free(&c);
+	bad("key-propagation 366d\n", "t.conf:1: key-propagation: 366d out of range (at most 365d)");
+	bad("key-propagation 1y\n",
+	    "t.conf:1: key-propagation: bad duration '1y' (e.g. 30s, 15m, 12h, 7d, 2w)");
+}
+
+static void test_strings(void)
+{
+	struct config c;
+	char text[5000];
+
+	ok(&c, "pid-file none\n");
+	CU_ASSERT_PTR_NULL(c.pid_file);
+	config_free(&c);
+	ok(&c, "user _ntsd-1.x\nke-ntp-server 2001:db8::123\n");
+	CU_ASSERT_STRING_EQUAL(c.user, "_ntsd-1.x");
+	CU_ASSERT_STRING_EQUAL(c.ke_ntp_server, "2001:db8::123");
+	config_free(&c);
+	bad("user -x\n", "t.conf:1: user: bad user name '-x'");
+	bad("user a/b\n", "t.conf:1: user: bad user name 'a/b'");
+	bad("user aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	    "t.conf:1: user: bad user name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'");
+	bad("ke-ntp-server [::1]\n",
+	    "t.conf:1: ke-ntp-server: bad host '[::1]' (a name or an address literal without brackets)");
+	bad("ke-ntp-server a,b\n",
+	    "t.conf:1: ke-ntp-server: bad host 'a,b' (a name or an address literal without brackets)");
+
+	memcpy(text, "ke-ntp-server ", 14);
+	memset(text + 14, 'a', 255);
+	strcpy(text + 14 + 255, "\n");
+	ok(&c, text);
+	CU_ASSERT_EQUAL(strlen(c.ke_ntp_server), 255);
+	config_free(&c);
+	memset(text + 14, 'a', 256);
+	strcpy(text + 14 + 256, "\n");
+	bad(text, "t.conf:1: ke-ntp-server: host longer than 255 bytes");
+
+	bad("log-level warn\n",
+	    "t.conf:1: log-level: unknown level 'warn' (error, warning, notice, info, debug)");
+	ok(&c, "log-level error\n");
+	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_ERR);
+	config_free(&c);
+	ok(&c, "log-level notice\n");
+	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_NOTICE);
+	config_free(&c);
+}
+
+static void test_error_quotes_are_bounded(void)
+{
+	/* A long bad value is quoted in part; the message stays one line. */
+	char text[1100];
+	struct config c;
+	struct config_error err;
+
+	memcpy(text, "ntp-service ", 12);
+	memset(text + 12, 'z', 1000);
+	text[1012] = '\0';
+	config_init(&c);
+	CU_ASSERT_EQUAL(config_parse(&c, text, strlen(text), "t.conf", &err), -1);
+	CU_ASSERT_EQUAL(strncmp(err.msg, "t.conf:1: ntp-service: 'zzzz", 28), 0);
+	CU_ASSERT_TRUE(strlen(err.msg) < 200);
+	CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
+	config_free(&c);
+	/* No error struct: still -1, no crash. */
+	config_init(&c);
+	CU_ASSERT_EQUAL(config_parse(&c, "bogus\n", 6, "t.conf", NULL), -1);
+	config_free(&c);
+}
+
+static void test_partial_parse_freed(void)
+{
+	/* On error the strings parsed so far belong to the caller. */
+	struct config c;
+	struct config_error err;
+
+	CU_ASSERT_EQUAL(parse(&c, "ke-certificate /a\nuser u\nkey-file /k\nbogus\n", &err), -1);
+	CU_ASSERT_STRING_EQUAL(c.ke_certificate, "/a");
+	CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:4: unknown directive 'bogus'");
+	config_free(&c);
+	CU_ASSERT_PTR_NULL(c.ke_certificate);
+	CU_ASSERT_PTR_NULL(c.user);
+}
+
+static void test_validate(void)
+{
+	struct config c;
+	struct config_error err;
+
+	config_init(&c);
+	CU_ASSERT_EQUAL(config_validate(&c, "v.conf", &err), -1);
+	CU_ASSERT_STRING_EQUAL(err.msg, "v.conf: ke-service is on but ke-certificate is not set");
+	config_free(&c);
+
+	ok(&c, "ke-certificate /c\n");
+	CU_ASSERT_EQUAL(config_validate(&c, "v.conf", &err), -1);
+	CU_ASSERT_STRING_EQUAL(err.msg, "v.conf: ke-service is on but ke-private-key is not set");
+	config_free(&c);
+
+	ok(&c, "ke-certificate /c\nke-private-key /k\n");
+	CU_ASSERT_EQUAL(config_validate(&c, "v.conf", &err), 0);
+	config_free(&c);
+
+	ok(&c, "ke-service no\n");
+	CU_ASSERT_EQUAL(config_validate(&c, "v.conf", &err), 0);
+	config_free(&c);
+
+	ok(&c, "ke-service no\nntp-service no\n");
+	CU_ASSERT_EQUAL(config_validate(&c, "v.conf", &err), -1);
+	CU_ASSERT_STRING_EQUAL(err.msg,
+			       "v.conf: ntp-service and ke-service are both off: nothing to run");
+	config_free(&c);
+
+	/* Structs built in code get the same range checks. */
+	ok(&c, "ke-service no\n");
+	c.stratum = 16;
+	CU_ASSERT_EQUAL(config_validate(&c, "v.conf", &err), -1);
+	CU_ASSERT_STRING_EQUAL(err.msg, "v.conf: stratum 16 out of range (1-15)");
+	c.stratum = 2;
+	c.local_stratum = 0;
+	CU_ASSERT_EQUAL(config_validate(&c, "v.conf", &err), -1);
+	CU_ASSERT_STRING_EQUAL(err.msg, "v.conf: local-stratum 0 out of range (1-15)");
+	c.local_stratum = 5;
+	CU_ASSERT_EQUAL(config_validate(&c, "v.conf", &err), 0);
+	config_free(&c);
+}
+
+static int write_temp(char *path, const void *data, size_t len)
+{
+	int fd = mkstemp(path);
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, data, len) == (ssize_t)len)
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+static void test_load(void)
+{
+	char path[] = "/tmp/ntsd-test-config-XXXXXX";
+	char want[512];
+	struct config c;
+	struct config_error err;
+	static const char text[] = "stratum 5\nbogus\n";
+	size_t big = 1024 * 1024 + 1;
+	char *buf;
+
+	CU_ASSERT_EQUAL_FATAL(write_temp(path, "stratum 5\nthreads 2\n", 20), 0);
+	CU_ASSERT_EQUAL(config_load(&c, path, &err), 0);
+	CU_ASSERT_EQUAL(c.stratum, 5);
+	CU_ASSERT_EQUAL(c.threads, 2);
+	config_free(&c);
+	unlink(path);
+
+	strcpy(path, "/tmp/ntsd-test-config-XXXXXX");
+	CU_ASSERT_EQUAL_FATAL(write_temp(path, text, sizeof(text) - 1), 0);
+	CU_ASSERT_EQUAL(config_load(&c, path, &err), -1);
+	snprintf(want, sizeof(want), "%s:2: unknown directive 'bogus'", path);
+	CU_ASSERT_STRING_EQUAL(err.msg, want);
+	config_free(&c);
+	unlink(path);
+
+	CU_ASSERT_EQUAL(config_load(&c, "/nonexistent/ntsd.conf", &err), -1);
+	CU_ASSERT_STRING_EQUAL(err.msg,
+			       "/nonexistent/ntsd.conf: cannot open: No such file or directory");
+	config_free(&c);
+	CU_ASSERT_EQUAL(config_load(&c, "/tmp", &err), -1);
+	CU_ASSERT_STRING_EQUAL(err.msg, "/tmp: cannot read: Is a directory");
+	config_free(&c);
+
+	/* Exactly 1 MiB of comments is fine; one byte more is not. */
+	buf = malloc(big);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	memset(buf, '#', big);
+	for (size_t i = 1000; i < big; i += 1000)
+		buf[i] = '\n';
+	strcpy(path, "/tmp/ntsd-test-config-XXXXXX");
+	CU_ASSERT_EQUAL_FATAL(write_temp(path, buf, big - 1), 0);
+	CU_ASSERT_EQUAL(config_load(&c, path, &err), 0);
+	config_free(&c);
+	unlink(path);
+	strcpy(path, "/tmp/ntsd-test-config-XXXXXX");
+	CU_ASSERT_EQUAL_FATAL(write_temp(path, buf, big), 0);
+	CU_ASSERT_EQUAL(config_load(&c, path, &err), -1);
+	snprintf(want, sizeof(want), "%s: file too large (at most 1048576 bytes)", path);
+	CU_ASSERT_STRING_EQUAL(err.msg, want);
+	config_free(&c);
+	unlink(path);
+	free(buf);
+}
+
+/* Every directive the parser knows, in the order of its table. */
+static const char *const all_directives[] = {
+	"ke-certificate", "ke-listen", "ke-max-sessions", "ke-max-sessions-per-address",
+	"ke-ntp-port", "ke-ntp-server", "ke-private-key", "ke-service", "ke-threads",
+	"ke-timeout", "key-file", "key-propagation", "local-stratum", "log-level",
+	"ntp-listen", "ntp-service", "pid-file", "rate-limit", "rate-limit-table", "refid",
+	"stratum", "threads", "user",
+};
+
+static char *read_man_page(void)
+{
+	char path[4096];
+	FILE *f;
+	char *text;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/doc/ntsd.conf.5", unit_srcdir());
+	f = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	text = calloc(1, 256 * 1024);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	n = fread(text, 1, 256 * 1024 - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* The man page documents each directive the parser knows, as a tagged
+ * paragraph of its own, and its examples parse. */
+static void test_man_page_matches(void)
+{
+	char *man = read_man_page();
+	char want[128];
+	size_t n_tags = 0;
+
+	for (size_t i = 0; i < sizeof(all_directives) / sizeof(all_directives[0]); i++) {
+		const char *d = all_directives[i];
+		struct config c;
+		struct config_error err;
+		char line[64];
+		bool found = false;
+
+		/* Known to the parser: no argument gives "missing argument". */
+		snprintf(line, sizeof(line), "%s\n", d);
+		CU_ASSERT_EQUAL(parse(&c, line, &err), -1);
+		snprintf(want, sizeof(want), "t.conf:1: %s: missing argument", d);
+		CU_ASSERT_EQUAL(strncmp(err.msg, want, strlen(want)), 0);
+		config_free(&c);
+
+		/* Documented: ".TP" then a line ".B name", ".BI name" or ".BR name". */
+		for (const char *p = strstr(man, ".TP\n"); p; p = strstr(p + 1, ".TP\n")) {
+			const char *tag = p + 4;
+			const char *sp = strchr(tag, ' ');
+			size_t len = strlen(d);
+
+			if (!sp || sp - tag > 3 || strncmp(sp + 1, d, len) != 0)
+				continue;
+			if (sp[1 + len] == ' ' || sp[1 + len] == '\n')
+				found = true;
+		}
+		if (!found)
+			fprintf(stderr, "\nnot documented in doc/ntsd.conf.5: %s\n", d);
+		CU_ASSERT_TRUE(found);
+	}
+	/* No directive documented that the parser does not know: every tag
+	 * from SERVICES up to EXAMPLE names one. */
+	{
+		const char *p = strstr(man, "\n.SH SERVICES");
+		const char *stop = strstr(man, "\n.SH EXAMPLE");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(stop);
+		while ((p = strstr(p, "\n.TP\n")) && p < stop) {
+			struct config c;
+			struct config_error err;
+			char word[64];
+
+			p += 5;
+			if (sscanf(p, "%*s %63s", word) != 1)
+				continue;
+			n_tags++;
+			snprintf(want, sizeof(want), "%s\n", word);
+			CU_ASSERT_EQUAL(parse(&c, want, &err), -1);
+			if (strstr(err.msg, "unknown directive"))
+				fprintf(stderr, "\ndocumented but unknown: %s\n", word);
+			CU_ASSERT_PTR_NULL(strstr(err.msg, "unknown directive"));
+			config_free(&c);
+		}
+	}
+	CU_ASSERT_EQUAL(n_tags, sizeof(all_directives) / sizeof(all_directives[0]));
+
+	/* Each example between .RS and .RE parses and validates. */
+	{
+		size_t n_examples = 0;
+
+		for (const char *p = strstr(man, "\n.SH EXAMPLE"); p && (p = strstr(p, ".RS\n"));) {
+			const char *end = strstr(p, ".RE\n");
+			struct config c;
+			struct config_error err = { "" };
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+			p += 4;
+			config_init(&c);
+			CU_ASSERT_EQUAL(config_parse(&c, p, (size_t)(end - p), "example", &err), 0);
+			CU_ASSERT_EQUAL(config_validate(&c, "example", &err), 0);
+			if (err.msg[0])
+				fprintf(stderr, "\nexample: %s\n", err.msg);
+			config_free(&c);
+			n_examples++;
+			p = end;
+		}
+		CU_ASSERT_EQUAL(n_examples, 2);
+	}
+	free(man);
+}
+
+UNIT_SUITE(config, NULL, NULL,
+	UNIT_TEST(test_defaults),
+	UNIT_TEST(test_every_directive),
+	UNIT_TEST(test_syntax),
+	UNIT_TEST(test_errors),
+	UNIT_TEST(test_line_limits),
+	UNIT_TEST(test_bools),
+	UNIT_TEST(test_numbers),
+	UNIT_TEST(test_strata),
+	UNIT_TEST(test_listen),
+	UNIT_TEST(test_refid),
+	UNIT_TEST(test_rate_limit),
+	UNIT_TEST(test_ke_timeout),
+	UNIT_TEST(test_durations),
+	UNIT_TEST(test_strings),
+	UNIT_TEST(test_error_quotes_are_bounded),
+	UNIT_TEST(test_partial_parse_freed),
+	UNIT_TEST(test_validate),
+	UNIT_TEST(test_load),
+	UNIT_TEST(test_man_page_matches))

@@ -1,2 +1,801 @@
-/* unit tests for ke_record: pending. */
+/* unit tests for ke_record: the record codec, every request rule of
+ * NTS-NOTES.md, and the response / error builders byte for byte. */
+#include "build_config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ke_record.h"
 #include "unit.h"
+
+#define C KE_REC_CRITICAL
+
+/* A raw record: `word` is the whole first 16 bits (critical bit + type), so
+ * tests can build records the codec would refuse to write. */
+static void raw(struct buf_writer *w, uint16_t word, const void *body, size_t len)
+{
+	buf_put_u16(w, word);
+	buf_put_u16(w, (uint16_t)len);
+	buf_put_bytes(w, body, len);
+}
+
+static const uint8_t proto_ntpv4[] = { 0x00, 0x00 };
+static const uint8_t aead_15_17[] = { 0x00, 0x0f, 0x00, 0x11 };
+static const uint8_t port_123[] = { 0x00, 0x7b };
+
+struct req {
+	uint8_t b[1024];
+	struct buf_writer w;
+};
+
+static void req_begin(struct req *q)
+{
+	buf_writer_init(&q->w, q->b, sizeof(q->b));
+}
+
+static void req_next_proto(struct req *q)
+{
+	raw(&q->w, C | KE_REC_NEXT_PROTO, proto_ntpv4, sizeof(proto_ntpv4));
+}
+
+static void req_aead(struct req *q)
+{
+	raw(&q->w, C | KE_REC_AEAD, aead_15_17, sizeof(aead_15_17));
+}
+
+static void req_end(struct req *q)
+{
+	raw(&q->w, C | KE_REC_END, NULL, 0);
+}
+
+/* NextProto(0) + AEAD(15, 17) + End. */
+static void req_minimal(struct req *q)
+{
+	req_begin(q);
+	req_next_proto(q);
+	req_aead(q);
+	req_end(q);
+}
+
+static enum ke_request_status parse(struct req *q, struct ke_request *out)
+{
+	CU_ASSERT_FATAL(!q->w.err);
+	return ke_request_parse(q->b, q->w.off, out);
+}
+
+/* Parse a request made of the minimal one plus one extra record before End. */
+static enum ke_request_status parse_with(uint16_t word, const void *body, size_t len,
+					 struct ke_request *out)
+{
+	struct req q;
+
+	req_begin(&q);
+	req_next_proto(&q);
+	req_aead(&q);
+	raw(&q.w, word, body, len);
+	req_end(&q);
+	return parse(&q, out);
+}
+
+static void test_record_next(void)
+{
+	static const uint8_t in[] = {
+		0x80, 0x01, 0x00, 0x02, 0x00, 0x00,	/* critical Next Protocol [0] */
+		0x40, 0x10, 0x00, 0x00,			/* type 0x4010, empty */
+		0x80, 0x00, 0x00, 0x00,			/* critical End */
+	};
+	struct buf_reader r;
+	struct ke_record rec;
+
+	buf_reader_init(&r, in, sizeof(in));
+	CU_ASSERT_EQUAL_FATAL(ke_record_next(&r, &rec), KE_RECORD_OK);
+	CU_ASSERT_TRUE(rec.critical);
+	CU_ASSERT_EQUAL(rec.type, KE_REC_NEXT_PROTO);
+	CU_ASSERT_EQUAL(rec.body_len, 2);
+	CU_ASSERT_PTR_EQUAL(rec.body, in + 4);
+	CU_ASSERT_EQUAL_FATAL(ke_record_next(&r, &rec), KE_RECORD_OK);
+	CU_ASSERT_FALSE(rec.critical);
+	CU_ASSERT_EQUAL(rec.type, 0x4010);
+	CU_ASSERT_EQUAL(rec.body_len, 0);
+	CU_ASSERT_EQUAL_FATAL(ke_record_next(&r, &rec), KE_RECORD_OK);
+	CU_ASSERT_TRUE(rec.critical);
+	CU_ASSERT_EQUAL(rec.type, KE_REC_END);
+	CU_ASSERT_EQUAL(ke_record_next(&r, &rec), KE_RECORD_END_OF_DATA);
+	CU_ASSERT_EQUAL(r.off, sizeof(in));
+}
+
+static void test_record_next_truncated(void)
+{
+	static const uint8_t in[] = { 0x00, 0x05, 0x00, 0x03, 0xaa, 0xbb, 0xcc };
+	struct buf_reader r;
+	struct ke_record rec;
+
+	for (size_t n = 1; n < sizeof(in); n++) {
+		buf_reader_init(&r, in, n);
+		CU_ASSERT_EQUAL(ke_record_next(&r, &rec), KE_RECORD_TRUNCATED);
+		/* A partial record leaves the reader where it was. */
+		CU_ASSERT_EQUAL(r.off, 0);
+		CU_ASSERT_FALSE(r.err);
+	}
+	buf_reader_init(&r, in, 0);
+	CU_ASSERT_EQUAL(ke_record_next(&r, &rec), KE_RECORD_END_OF_DATA);
+}
+
+static void test_record_next_ffff(void)
+{
+	size_t n = KE_REC_HEADER_LEN + 0xffff;
+	uint8_t *in = calloc(1, n);
+	struct buf_reader r;
+	struct ke_record rec;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	in[0] = 0x12;
+	in[1] = 0x34;
+	in[2] = 0xff;
+	in[3] = 0xff;
+	buf_reader_init(&r, in, n - 1);
+	CU_ASSERT_EQUAL(ke_record_next(&r, &rec), KE_RECORD_TRUNCATED);
+	buf_reader_init(&r, in, n);
+	CU_ASSERT_EQUAL_FATAL(ke_record_next(&r, &rec), KE_RECORD_OK);
+	CU_ASSERT_EQUAL(rec.type, 0x1234);
+	CU_ASSERT_FALSE(rec.critical);
+	CU_ASSERT_EQUAL(rec.body_len, 0xffff);
+	CU_ASSERT_EQUAL(ke_record_next(&r, &rec), KE_RECORD_END_OF_DATA);
+	free(in);
+}
+
+static void test_record_put(void)
+{
+	static const uint8_t want[] = {
+		0x80, 0x04, 0x00, 0x02, 0x00, 0x0f,
+		0x00, 0x05, 0x00, 0x03, 0x01, 0x02, 0x03,
+		0x80, 0x00, 0x00, 0x00,
+	};
+	static const uint8_t cookie[] = { 1, 2, 3 };
+	static const uint8_t aead[] = { 0x00, 0x0f };
+	uint8_t out[64];
+	struct buf_writer w;
+
+	buf_writer_init(&w, out, sizeof(out));
+	CU_ASSERT_TRUE(ke_record_put(&w, true, KE_REC_AEAD, aead, 2));
+	CU_ASSERT_TRUE(ke_record_put(&w, false, KE_REC_NEW_COOKIE, cookie, 3));
+	CU_ASSERT_TRUE(ke_record_put(&w, true, KE_REC_END, NULL, 0));
+	CU_ASSERT_EQUAL_FATAL(w.off, sizeof(want));
+	CU_ASSERT_EQUAL(memcmp(out, want, sizeof(want)), 0);
+
+	/* Not encodable: a type using the critical bit, a body over 0xFFFF. */
+	buf_writer_init(&w, out, sizeof(out));
+	CU_ASSERT_FALSE(ke_record_put(&w, false, 0x8001, NULL, 0));
+	CU_ASSERT_TRUE(w.err);
+	buf_writer_init(&w, out, sizeof(out));
+	CU_ASSERT_FALSE(ke_record_put(&w, false, 1, out, 0x10000));
+	CU_ASSERT_TRUE(w.err);
+
+	/* Too little room. */
+	for (size_t cap = 0; cap < 6; cap++) {
+		buf_writer_init(&w, out, cap);
+		CU_ASSERT_FALSE(ke_record_put(&w, true, KE_REC_AEAD, aead, 2));
+	}
+	buf_writer_init(&w, out, 6);
+	CU_ASSERT_TRUE(ke_record_put(&w, true, KE_REC_AEAD, aead, 2));
+}
+
+static void test_request_minimal(void)
+{
+	struct req q;
+	struct ke_request r;
+
+	req_minimal(&q);
+	CU_ASSERT_EQUAL_FATAL(parse(&q, &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL(r.n_protocols, 1);
+	CU_ASSERT_EQUAL(r.protocols[0], KE_PROTO_NTPV4);
+	CU_ASSERT_EQUAL_FATAL(r.n_aeads, 2);
+	CU_ASSERT_EQUAL(r.aeads[0], 15);
+	CU_ASSERT_EQUAL(r.aeads[1], 17);
+	CU_ASSERT_FALSE(r.has_server);
+	CU_ASSERT_FALSE(r.has_port);
+	CU_ASSERT_EQUAL(r.len, q.w.off);
+	CU_ASSERT_EQUAL(r.len, 6 + 8 + 4);
+}
+
+static void test_request_hand_bytes(void)
+{
+	/* Written out by hand from RFC 8915 section 4: critical bit, type,
+	 * length excluding the header. */
+	static const uint8_t in[] = {
+		0x80, 0x01, 0x00, 0x04, 0x00, 0x00, 0x80, 0x02,	/* NextProto 0, 0x8002 */
+		0x00, 0x04, 0x00, 0x04, 0x00, 0x11, 0x00, 0x0f,	/* AEAD 17, 15 */
+		0x80, 0x06, 0x00, 0x03, '1', '.', '2',		/* critical Server */
+		0x00, 0x07, 0x00, 0x02, 0x10, 0x01,		/* Port 4097 */
+		0x80, 0x00, 0x00, 0x00,				/* End */
+	};
+	struct ke_request r;
+
+	CU_ASSERT_EQUAL_FATAL(ke_request_parse(in, sizeof(in), &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL_FATAL(r.n_protocols, 2);
+	CU_ASSERT_EQUAL(r.protocols[0], 0);
+	CU_ASSERT_EQUAL(r.protocols[1], 0x8002);
+	CU_ASSERT_EQUAL_FATAL(r.n_aeads, 2);
+	CU_ASSERT_EQUAL(r.aeads[0], 17);
+	CU_ASSERT_EQUAL(r.aeads[1], 15);
+	CU_ASSERT_TRUE(r.has_server);
+	CU_ASSERT_STRING_EQUAL(r.server, "1.2");
+	CU_ASSERT_TRUE(r.has_port);
+	CU_ASSERT_EQUAL(r.port, 4097);
+	CU_ASSERT_EQUAL(r.len, sizeof(in));
+}
+
+static void test_request_every_prefix_incomplete(void)
+{
+	struct req q;
+	struct ke_request r;
+	static const char host[] = "ntp.example.net";
+
+	req_begin(&q);
+	raw(&q.w, 0x1234, "xyz", 3);	/* unknown, not critical */
+	req_next_proto(&q);
+	raw(&q.w, C | KE_REC_SERVER, host, strlen(host));
+	req_aead(&q);
+	raw(&q.w, KE_REC_PORT, port_123, 2);
+	req_end(&q);
+	CU_ASSERT_FATAL(!q.w.err);
+	for (size_t n = 0; n < q.w.off; n++)
+		CU_ASSERT_EQUAL(ke_request_parse(q.b, n, &r), KE_REQ_INCOMPLETE);
+	CU_ASSERT_EQUAL(ke_request_parse(q.b, q.w.off, &r), KE_REQ_OK);
+	CU_ASSERT_STRING_EQUAL(r.server, host);
+	CU_ASSERT_EQUAL(r.port, 123);
+	CU_ASSERT_EQUAL(ke_request_parse(NULL, 0, &r), KE_REQ_INCOMPLETE);
+}
+
+static void test_request_orders(void)
+{
+	/* Every order of the four records before End is the same request. */
+	static const int perms[24][4] = {
+		{0,1,2,3},{0,1,3,2},{0,2,1,3},{0,2,3,1},{0,3,1,2},{0,3,2,1},
+		{1,0,2,3},{1,0,3,2},{1,2,0,3},{1,2,3,0},{1,3,0,2},{1,3,2,0},
+		{2,0,1,3},{2,0,3,1},{2,1,0,3},{2,1,3,0},{2,3,0,1},{2,3,1,0},
+		{3,0,1,2},{3,0,2,1},{3,1,0,2},{3,1,2,0},{3,2,0,1},{3,2,1,0},
+	};
+
+	for (size_t i = 0; i < 24; i++) {
+		struct req q;
+		struct ke_request r;
+
+		req_begin(&q);
+		for (size_t j = 0; j < 4; j++) {
+			switch (perms[i][j]) {
+			case 0:
+				req_next_proto(&q);
+				break;
+			case 1:
+				req_aead(&q);
+				break;
+			case 2:
+				raw(&q.w, KE_REC_SERVER, "::1", 3);
+				break;
+			case 3:
+				raw(&q.w, C | KE_REC_PORT, port_123, 2);
+				break;
+			}
+		}
+		req_end(&q);
+		CU_ASSERT_EQUAL_FATAL(parse(&q, &r), KE_REQ_OK);
+		CU_ASSERT_EQUAL(r.n_protocols, 1);
+		CU_ASSERT_EQUAL(r.n_aeads, 2);
+		CU_ASSERT_STRING_EQUAL(r.server, "::1");
+		CU_ASSERT_EQUAL(r.port, 123);
+	}
+}
+
+static void test_request_unknown_noncritical_ignored(void)
+{
+	struct ke_request r;
+	uint8_t body[300];
+
+	memset(body, 0xee, sizeof(body));
+	CU_ASSERT_EQUAL(parse_with(0x0008, NULL, 0, &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL(parse_with(0x4000, body, 1, &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL(parse_with(0x7fff, body, sizeof(body), &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL(r.n_aeads, 2);
+}
+
+static void test_request_unknown_critical(void)
+{
+	struct req q;
+	struct ke_request r;
+
+	CU_ASSERT_EQUAL(parse_with(C | 0x0008, NULL, 0, &r), KE_REQ_UNRECOGNIZED_CRITICAL);
+	CU_ASSERT_EQUAL(parse_with(C | 0x7fff, "ab", 2, &r), KE_REQ_UNRECOGNIZED_CRITICAL);
+	/* Reported at once, before End of Message arrives. */
+	req_begin(&q);
+	req_next_proto(&q);
+	raw(&q.w, C | 0x1234, NULL, 0);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_UNRECOGNIZED_CRITICAL);
+	CU_ASSERT_EQUAL(ke_request_error_code(KE_REQ_UNRECOGNIZED_CRITICAL),
+			KE_ERROR_UNRECOGNIZED_CRITICAL);
+}
+
+static void test_request_not_critical(void)
+{
+	struct req q;
+	struct ke_request r;
+
+	req_begin(&q);
+	req_next_proto(&q);
+	req_aead(&q);
+	raw(&q.w, KE_REC_END, NULL, 0);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_NOT_CRITICAL);
+
+	req_begin(&q);
+	raw(&q.w, KE_REC_NEXT_PROTO, proto_ntpv4, 2);
+	req_aead(&q);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_NOT_CRITICAL);
+}
+
+static void test_request_next_proto_rules(void)
+{
+	struct req q;
+	struct ke_request r;
+	static const uint8_t odd[] = { 0, 0, 0 };
+	static const uint8_t other[] = { 0x80, 0x01 };
+
+	/* Missing. */
+	req_begin(&q);
+	req_aead(&q);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_NO_NEXT_PROTO);
+	req_begin(&q);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_NO_NEXT_PROTO);
+	/* Duplicate, also when the second one is not critical. */
+	CU_ASSERT_EQUAL(parse_with(C | KE_REC_NEXT_PROTO, proto_ntpv4, 2, &r),
+			KE_REQ_DUP_NEXT_PROTO);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_NEXT_PROTO, proto_ntpv4, 2, &r),
+			KE_REQ_DUP_NEXT_PROTO);
+	/* Empty, odd. */
+	req_begin(&q);
+	raw(&q.w, C | KE_REC_NEXT_PROTO, NULL, 0);
+	req_aead(&q);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_BAD_NEXT_PROTO);
+	req_begin(&q);
+	raw(&q.w, C | KE_REC_NEXT_PROTO, odd, 3);
+	req_aead(&q);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_BAD_NEXT_PROTO);
+	req_begin(&q);
+	raw(&q.w, C | KE_REC_NEXT_PROTO, odd, 1);
+	req_aead(&q);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_BAD_NEXT_PROTO);
+	/* Not NTPv4: the AEAD record is not required. */
+	req_begin(&q);
+	raw(&q.w, C | KE_REC_NEXT_PROTO, other, 2);
+	req_end(&q);
+	CU_ASSERT_EQUAL_FATAL(parse(&q, &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL(r.n_protocols, 1);
+	CU_ASSERT_EQUAL(r.protocols[0], 0x8001);
+	CU_ASSERT_EQUAL(r.n_aeads, 0);
+}
+
+static void test_request_aead_rules(void)
+{
+	struct req q;
+	struct ke_request r;
+	static const uint8_t odd[] = { 0, 15, 0 };
+
+	/* NTPv4 offered, no AEAD record. */
+	req_begin(&q);
+	req_next_proto(&q);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_NO_AEAD);
+	/* Duplicate. */
+	CU_ASSERT_EQUAL(parse_with(C | KE_REC_AEAD, aead_15_17, 4, &r), KE_REQ_DUP_AEAD);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_AEAD, aead_15_17, 2, &r), KE_REQ_DUP_AEAD);
+	/* Empty, odd. */
+	req_begin(&q);
+	req_next_proto(&q);
+	raw(&q.w, C | KE_REC_AEAD, NULL, 0);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_BAD_AEAD);
+	req_begin(&q);
+	req_next_proto(&q);
+	raw(&q.w, KE_REC_AEAD, odd, 3);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_BAD_AEAD);
+	/* Critical or not, both accepted. */
+	req_begin(&q);
+	req_next_proto(&q);
+	raw(&q.w, KE_REC_AEAD, odd, 2);
+	req_end(&q);
+	CU_ASSERT_EQUAL_FATAL(parse(&q, &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL(r.n_aeads, 1);
+	CU_ASSERT_EQUAL(r.aeads[0], 15);
+	req_minimal(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_OK);
+}
+
+static void test_request_forbidden(void)
+{
+	struct ke_request r;
+	static const uint8_t code[] = { 0, 1 };
+	uint8_t cookie[64];
+
+	memset(cookie, 0x5a, sizeof(cookie));
+	CU_ASSERT_EQUAL(parse_with(C | KE_REC_ERROR, code, 2, &r), KE_REQ_FORBIDDEN_RECORD);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_ERROR, code, 2, &r), KE_REQ_FORBIDDEN_RECORD);
+	CU_ASSERT_EQUAL(parse_with(C | KE_REC_WARNING, code, 2, &r), KE_REQ_FORBIDDEN_RECORD);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_WARNING, code, 2, &r), KE_REQ_FORBIDDEN_RECORD);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_NEW_COOKIE, cookie, 64, &r), KE_REQ_FORBIDDEN_RECORD);
+	CU_ASSERT_EQUAL(parse_with(C | KE_REC_NEW_COOKIE, cookie, 64, &r),
+			KE_REQ_FORBIDDEN_RECORD);
+	CU_ASSERT_EQUAL(ke_request_error_code(KE_REQ_FORBIDDEN_RECORD), KE_ERROR_BAD_REQUEST);
+}
+
+static void test_request_server(void)
+{
+	struct req q;
+	struct ke_request r;
+	char name[KE_MAX_SERVER_LEN + 2];
+
+	CU_ASSERT_EQUAL_FATAL(parse_with(C | KE_REC_SERVER, "192.0.2.1", 9, &r), KE_REQ_OK);
+	CU_ASSERT_TRUE(r.has_server);
+	CU_ASSERT_STRING_EQUAL(r.server, "192.0.2.1");
+	CU_ASSERT_EQUAL_FATAL(parse_with(KE_REC_SERVER, "2001:db8::1", 11, &r), KE_REQ_OK);
+	CU_ASSERT_STRING_EQUAL(r.server, "2001:db8::1");
+
+	memset(name, 'a', sizeof(name));
+	CU_ASSERT_EQUAL_FATAL(parse_with(KE_REC_SERVER, name, KE_MAX_SERVER_LEN, &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL(strlen(r.server), KE_MAX_SERVER_LEN);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_SERVER, name, KE_MAX_SERVER_LEN + 1, &r),
+			KE_REQ_BAD_SERVER);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_SERVER, NULL, 0, &r), KE_REQ_BAD_SERVER);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_SERVER, "a b", 3, &r), KE_REQ_BAD_SERVER);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_SERVER, "a\0b", 3, &r), KE_REQ_BAD_SERVER);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_SERVER, "a\nb", 3, &r), KE_REQ_BAD_SERVER);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_SERVER, "a\x7f", 2, &r), KE_REQ_BAD_SERVER);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_SERVER, "\xc3\xa9", 2, &r), KE_REQ_BAD_SERVER);
+
+	/* At most one. */
+	req_begin(&q);
+	req_next_proto(&q);
+	raw(&q.w, KE_REC_SERVER, "a", 1);
+	raw(&q.w, KE_REC_SERVER, "b", 1);
+	req_aead(&q);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_BAD_SERVER);
+}
+
+static void test_request_port(void)
+{
+	struct req q;
+	struct ke_request r;
+	static const uint8_t three[] = { 0, 1, 2 };
+
+	CU_ASSERT_EQUAL_FATAL(parse_with(C | KE_REC_PORT, port_123, 2, &r), KE_REQ_OK);
+	CU_ASSERT_TRUE(r.has_port);
+	CU_ASSERT_EQUAL(r.port, 123);
+	CU_ASSERT_EQUAL_FATAL(parse_with(KE_REC_PORT, "\xff\xff", 2, &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL(r.port, 65535);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_PORT, NULL, 0, &r), KE_REQ_BAD_PORT);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_PORT, three, 1, &r), KE_REQ_BAD_PORT);
+	CU_ASSERT_EQUAL(parse_with(KE_REC_PORT, three, 3, &r), KE_REQ_BAD_PORT);
+
+	req_begin(&q);
+	req_next_proto(&q);
+	raw(&q.w, KE_REC_PORT, port_123, 2);
+	req_aead(&q);
+	raw(&q.w, C | KE_REC_PORT, port_123, 2);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_BAD_PORT);
+}
+
+static void test_request_end_rules(void)
+{
+	struct req q;
+	struct ke_request r;
+
+	/* End with a body. */
+	req_begin(&q);
+	req_next_proto(&q);
+	req_aead(&q);
+	raw(&q.w, C | KE_REC_END, "\0\0", 2);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_BAD_END);
+
+	/* Anything after End, even one byte or a whole record. */
+	req_minimal(&q);
+	buf_put_u8(&q.w, 0);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_TRAILING_DATA);
+	req_minimal(&q);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_TRAILING_DATA);
+}
+
+static void test_request_bounds(void)
+{
+	struct req q;
+	struct ke_request r;
+	uint8_t ids[2 * (KE_MAX_PROTOCOLS + 1)];
+
+	for (size_t i = 0; i < sizeof(ids); i += 2) {
+		ids[i] = 0;
+		ids[i + 1] = (uint8_t)(i / 2);
+	}
+	/* Exactly at the bound, then one past it. */
+	req_begin(&q);
+	raw(&q.w, C | KE_REC_NEXT_PROTO, ids, 2 * KE_MAX_PROTOCOLS);
+	raw(&q.w, C | KE_REC_AEAD, ids, 2 * KE_MAX_AEADS);
+	req_end(&q);
+	CU_ASSERT_EQUAL_FATAL(parse(&q, &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL(r.n_protocols, KE_MAX_PROTOCOLS);
+	CU_ASSERT_EQUAL(r.n_aeads, KE_MAX_AEADS);
+	CU_ASSERT_EQUAL(r.protocols[KE_MAX_PROTOCOLS - 1], KE_MAX_PROTOCOLS - 1);
+	req_begin(&q);
+	raw(&q.w, C | KE_REC_NEXT_PROTO, ids, 2 * (KE_MAX_PROTOCOLS + 1));
+	req_aead(&q);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_TOO_MANY);
+	req_begin(&q);
+	req_next_proto(&q);
+	raw(&q.w, C | KE_REC_AEAD, ids, 2 * (KE_MAX_AEADS + 1));
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_TOO_MANY);
+
+	/* KE_MAX_RECORDS records in all (End included), then one more. */
+	req_begin(&q);
+	req_next_proto(&q);
+	req_aead(&q);
+	for (size_t i = 0; i < KE_MAX_RECORDS - 3; i++)
+		raw(&q.w, 0x0100, NULL, 0);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_OK);
+	req_begin(&q);
+	req_next_proto(&q);
+	req_aead(&q);
+	for (size_t i = 0; i < KE_MAX_RECORDS - 2; i++)
+		raw(&q.w, 0x0100, NULL, 0);
+	req_end(&q);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_TOO_MANY);
+}
+
+static void test_request_length_ffff(void)
+{
+	size_t cap = 32 + 0xffff;
+	uint8_t *b = calloc(1, cap);
+	struct buf_writer w;
+	struct ke_request r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	/* An unknown non-critical record of 0xFFFF bytes is skipped whole. */
+	buf_writer_init(&w, b, cap);
+	raw(&w, C | KE_REC_NEXT_PROTO, proto_ntpv4, 2);
+	buf_put_u16(&w, 0x2222);
+	buf_put_u16(&w, 0xffff);
+	buf_put_zeros(&w, 0xffff);
+	raw(&w, C | KE_REC_AEAD, aead_15_17, 4);
+	raw(&w, C | KE_REC_END, NULL, 0);
+	CU_ASSERT_FATAL(!w.err);
+	CU_ASSERT_EQUAL(ke_request_parse(b, w.off, &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL(r.len, w.off);
+	/* The length claims more than arrived: wait for it. */
+	CU_ASSERT_EQUAL(ke_request_parse(b, 6 + 4 + 100, &r), KE_REQ_INCOMPLETE);
+
+	/* 0xFFFF bytes of Next Protocol: odd; 0xFFFE: too many ids. */
+	buf_writer_init(&w, b, cap);
+	buf_put_u16(&w, C | KE_REC_NEXT_PROTO);
+	buf_put_u16(&w, 0xffff);
+	buf_put_zeros(&w, 0xffff);
+	CU_ASSERT_EQUAL(ke_request_parse(b, w.off, &r), KE_REQ_BAD_NEXT_PROTO);
+	buf_writer_init(&w, b, cap);
+	buf_put_u16(&w, C | KE_REC_AEAD);
+	buf_put_u16(&w, 0xfffe);
+	buf_put_zeros(&w, 0xfffe);
+	CU_ASSERT_EQUAL(ke_request_parse(b, w.off, &r), KE_REQ_TOO_MANY);
+	buf_writer_init(&w, b, cap);
+	buf_put_u16(&w, KE_REC_SERVER);
+	buf_put_u16(&w, 0xffff);
+	buf_put_zeros(&w, 0xffff);
+	CU_ASSERT_EQUAL(ke_request_parse(b, w.off, &r), KE_REQ_BAD_SERVER);
+	free(b);
+}
+
+static void test_request_status_names(void)
+{
+	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_OK), "ok");
+	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_INCOMPLETE), "incomplete");
+	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_UNRECOGNIZED_CRITICAL),
+			       "unrecognized-critical");
+	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_DUP_NEXT_PROTO), "dup-next-proto");
+	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_TRAILING_DATA), "trailing-data");
+	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_STATUS_COUNT), "unknown");
+	/* Every status has its own name (they become counter names). */
+	for (int i = 0; i < KE_REQ_STATUS_COUNT; i++) {
+		const char *a = ke_request_status_str((enum ke_request_status)i);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		CU_ASSERT_TRUE(strlen(a) > 0);
+		CU_ASSERT_STRING_NOT_EQUAL(a, "unknown");
+		for (int j = 0; j < i; j++)
+			CU_ASSERT_STRING_NOT_EQUAL(a, ke_request_status_str((enum ke_request_status)j));
+	}
+}
+
+static void test_request_error_codes(void)
+{
+	for (int i = 0; i < KE_REQ_STATUS_COUNT; i++) {
+		enum ke_error_code want = i == KE_REQ_UNRECOGNIZED_CRITICAL ?
+			KE_ERROR_UNRECOGNIZED_CRITICAL : KE_ERROR_BAD_REQUEST;
+
+		CU_ASSERT_EQUAL(ke_request_error_code((enum ke_request_status)i), want);
+	}
+}
+
+static void test_response_full(void)
+{
+	static const uint8_t c1[] = { 0xc1, 0xc1, 0xc1, 0xc1 };
+	static const uint8_t c2[] = { 0xc2, 0xc2, 0xc2, 0xc2, 0xc2, 0xc2, 0xc2, 0xc2 };
+	const uint8_t *const cookies[] = { c1, c2 };
+	const size_t lens[] = { sizeof(c1), sizeof(c2) };
+	static const uint8_t want[] = {
+		0x80, 0x01, 0x00, 0x02, 0x00, 0x00,		/* Next Protocol: NTPv4 */
+		0x80, 0x04, 0x00, 0x02, 0x00, 0x0f,		/* AEAD: 15 */
+		0x00, 0x05, 0x00, 0x04, 0xc1, 0xc1, 0xc1, 0xc1,	/* New Cookie */
+		0x00, 0x05, 0x00, 0x08, 0xc2, 0xc2, 0xc2, 0xc2,
+		0xc2, 0xc2, 0xc2, 0xc2,				/* New Cookie */
+		0x80, 0x06, 0x00, 0x09, '1', '9', '2', '.', '0', '.', '2', '.', '7',
+		0x80, 0x07, 0x00, 0x02, 0x01, 0x23,		/* Port 291 */
+		0x80, 0x00, 0x00, 0x00,				/* End */
+	};
+	struct ke_response resp = {
+		.has_protocol = true, .protocol = KE_PROTO_NTPV4,
+		.has_aead = true, .aead = 15,
+		.cookies = cookies, .cookie_lens = lens, .n_cookies = 2,
+		.server = "192.0.2.7", .has_port = true, .port = 0x123,
+	};
+	uint8_t out[256];
+	struct buf_writer w;
+
+	buf_writer_init(&w, out, sizeof(out));
+	CU_ASSERT_TRUE_FATAL(ke_response_build(&w, &resp));
+	CU_ASSERT_EQUAL_FATAL(w.off, sizeof(want));
+	CU_ASSERT_EQUAL(memcmp(out, want, sizeof(want)), 0);
+
+	/* Every smaller buffer fails cleanly. */
+	for (size_t cap = 0; cap < sizeof(want); cap++) {
+		buf_writer_init(&w, out, cap);
+		CU_ASSERT_FALSE(ke_response_build(&w, &resp));
+	}
+}
+
+static void test_response_empty(void)
+{
+	/* No overlap: empty Next Protocol and AEAD records, no cookies. */
+	static const uint8_t want[] = {
+		0x80, 0x01, 0x00, 0x00,
+		0x80, 0x04, 0x00, 0x00,
+		0x80, 0x00, 0x00, 0x00,
+	};
+	struct ke_response resp = { .has_protocol = false, .protocol = 0x1234,
+				    .has_aead = false, .aead = 17 };
+	uint8_t out[64];
+	struct buf_writer w;
+
+	buf_writer_init(&w, out, sizeof(out));
+	CU_ASSERT_TRUE_FATAL(ke_response_build(&w, &resp));
+	CU_ASSERT_EQUAL_FATAL(w.off, sizeof(want));
+	CU_ASSERT_EQUAL(memcmp(out, want, sizeof(want)), 0);
+}
+
+static void test_response_protocol_only(void)
+{
+	/* NTPv4 chosen, no common AEAD: AEAD record still present, empty. */
+	static const uint8_t want[] = {
+		0x80, 0x01, 0x00, 0x02, 0x00, 0x00,
+		0x80, 0x04, 0x00, 0x00,
+		0x80, 0x07, 0x00, 0x02, 0x00, 0x7b,
+		0x80, 0x00, 0x00, 0x00,
+	};
+	struct ke_response resp = { .has_protocol = true, .protocol = 0,
+				    .has_port = true, .port = 123 };
+	uint8_t out[64];
+	struct buf_writer w;
+
+	buf_writer_init(&w, out, sizeof(out));
+	CU_ASSERT_TRUE_FATAL(ke_response_build(&w, &resp));
+	CU_ASSERT_EQUAL_FATAL(w.off, sizeof(want));
+	CU_ASSERT_EQUAL(memcmp(out, want, sizeof(want)), 0);
+}
+
+static void test_error_build(void)
+{
+	static const uint8_t want0[] = { 0x80, 0x02, 0x00, 0x02, 0x00, 0x00,
+					 0x80, 0x00, 0x00, 0x00 };
+	static const uint8_t want1[] = { 0x80, 0x02, 0x00, 0x02, 0x00, 0x01,
+					 0x80, 0x00, 0x00, 0x00 };
+	static const uint8_t want2[] = { 0x80, 0x02, 0x00, 0x02, 0x00, 0x02,
+					 0x80, 0x00, 0x00, 0x00 };
+	uint8_t out[16];
+	struct buf_writer w;
+
+	buf_writer_init(&w, out, sizeof(out));
+	CU_ASSERT_TRUE_FATAL(ke_error_build(&w, KE_ERROR_UNRECOGNIZED_CRITICAL));
+	CU_ASSERT_EQUAL_FATAL(w.off, 10);
+	CU_ASSERT_EQUAL(memcmp(out, want0, 10), 0);
+	buf_writer_init(&w, out, sizeof(out));
+	CU_ASSERT_TRUE_FATAL(ke_error_build(&w, KE_ERROR_BAD_REQUEST));
+	CU_ASSERT_EQUAL(memcmp(out, want1, 10), 0);
+	buf_writer_init(&w, out, sizeof(out));
+	CU_ASSERT_TRUE_FATAL(ke_error_build(&w, KE_ERROR_INTERNAL));
+	CU_ASSERT_EQUAL(memcmp(out, want2, 10), 0);
+	buf_writer_init(&w, out, 9);
+	CU_ASSERT_FALSE(ke_error_build(&w, KE_ERROR_BAD_REQUEST));
+}
+
+static void test_response_round_trip(void)
+{
+	/* What we build, our own record walker reads back. */
+	static const uint8_t ck[] = { 9, 9, 9, 9 };
+	const uint8_t *const cookies[] = { ck, ck, ck };
+	const size_t lens[] = { 4, 4, 4 };
+	struct ke_response resp = {
+		.has_protocol = true, .protocol = 0, .has_aead = true, .aead = 17,
+		.cookies = cookies, .cookie_lens = lens, .n_cookies = 3,
+		.server = "ntp.example.org",
+	};
+	uint8_t out[256];
+	struct buf_writer w;
+	struct buf_reader r;
+	struct ke_record rec;
+	size_t n = 0, n_cookies = 0;
+
+	buf_writer_init(&w, out, sizeof(out));
+	CU_ASSERT_TRUE_FATAL(ke_response_build(&w, &resp));
+	buf_reader_init(&r, out, w.off);
+	while (ke_record_next(&r, &rec) == KE_RECORD_OK) {
+		n++;
+		if (rec.type == KE_REC_NEW_COOKIE) {
+			n_cookies++;
+			CU_ASSERT_FALSE(rec.critical);
+		} else {
+			CU_ASSERT_TRUE(rec.critical);
+		}
+		if (rec.type == KE_REC_SERVER) {
+			CU_ASSERT_EQUAL(rec.body_len, strlen(resp.server));
+			CU_ASSERT_EQUAL(memcmp(rec.body, resp.server, rec.body_len), 0);
+		}
+		CU_ASSERT_NOT_EQUAL(rec.type, KE_REC_PORT);
+	}
+	CU_ASSERT_EQUAL(r.off, w.off);
+	CU_ASSERT_EQUAL(n_cookies, 3);
+	CU_ASSERT_EQUAL(n, 7);
+	CU_ASSERT_EQUAL(rec.type, KE_REC_END);
+}
+
+UNIT_SUITE(ke_record, NULL, NULL,
+	UNIT_TEST(test_record_next),
+	UNIT_TEST(test_record_next_truncated),
+	UNIT_TEST(test_record_next_ffff),
+	UNIT_TEST(test_record_put),
+	UNIT_TEST(test_request_minimal),
+	UNIT_TEST(test_request_hand_bytes),
+	UNIT_TEST(test_request_every_prefix_incomplete),
+	UNIT_TEST(test_request_orders),
+	UNIT_TEST(test_request_unknown_noncritical_ignored),
+	UNIT_TEST(test_request_unknown_critical),
+	UNIT_TEST(test_request_not_critical),
+	UNIT_TEST(test_request_next_proto_rules),
+	UNIT_TEST(test_request_aead_rules),
+	UNIT_TEST(test_request_forbidden),
+	UNIT_TEST(test_request_server),
+	UNIT_TEST(test_request_port),
+	UNIT_TEST(test_request_end_rules),
+	UNIT_TEST(test_request_bounds),
+	UNIT_TEST(test_request_length_ffff),
+	UNIT_TEST(test_request_status_names),
+	UNIT_TEST(test_request_error_codes),
+	UNIT_TEST(test_response_full),
+	UNIT_TEST(test_response_empty),
+	UNIT_TEST(test_response_protocol_only),
+	UNIT_TEST(test_error_build),
+	UNIT_TEST(test_response_round_trip))

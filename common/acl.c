@@ -1,0 +1,184 @@
+/* acl: a binary trie per address family; each node may carry a verdict. */
+#include "build_config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl.h"
+
+enum verdict { V_NONE = 0, V_ALLOW, V_DENY };
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+struct acl_node {
+	uint32_t child[2];	/* index into nodes; 0 = none (node 0 is a root) */
+	uint8_t verdict;
+};
+
+struct acl {
+	struct acl_node *nodes;
+	size_t n_nodes, cap;
+	uint32_t root[2];	/* [0] IPv4, [1] IPv6 */
+	size_t n_rules;
+};
+
+static int64_t node_new(struct acl *acl)
+{
+	if (acl->n_nodes == acl->cap) {
+		size_t cap = acl->cap ? acl->cap * 2 : 64;
+		struct acl_node *n;
+
+		if (cap > UINT32_MAX)
+			return -1;
+		n = realloc(acl->nodes, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		acl->nodes = n;
+		acl->cap = cap;
+	}
+	memset(&acl->nodes[acl->n_nodes], 0, sizeof(acl->nodes[0]));
+	return (int64_t)acl->n_nodes++;
+}
+
+struct acl *acl_new(void)
+{
+	struct acl *acl = calloc(1, sizeof(*acl));
+
+	if (!acl)
+		return NULL;
+	for (int f = 0; f < 2; f++) {
+		int64_t r = node_new(acl);
+
+		if (r < 0) {
+			acl_free(acl);
+			return NULL;
+		}
+		acl->root[f] = (uint32_t)r;
+	}
+	return acl;
+}
+
+void acl_free(struct acl *acl)
+{
+	if (!acl)
+		return;
+	free(acl->nodes);
+	free(acl);
+}
+
+size_t acl_count(const struct acl *acl)
+{
+	return acl ? acl->n_rules : 0;
+}
+
+static int bit_at(const uint8_t *bytes, unsigned i)
+{
+	return (bytes[i / 8] >> (7 - i % 8)) & 1;
+}
+
+/* Split "ADDR[/LEN]" into address bytes, family index and prefix length. */
+static int parse_cidr(const char *cidr, uint8_t bytes[16], int *fam, unsigned *plen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(cidr, '/');
+	size_t hlen = slash ? (size_t)(slash - cidr) : strlen(cidr);
+	unsigned max;
+
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -1;
+	memcpy(host, cidr, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, bytes) == 1) {
+		*fam = 0;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, bytes) == 1) {
+		*fam = 1;
+		max = 128;
+	} else {
+		return -1;
+	}
+	*plen = max;
+	if (slash) {
+		char *end;
+		unsigned long v;
+
+		if (slash[1] < '0' || slash[1] > '9')
+			return -1;
+		errno = 0;
+		v = strtoul(slash + 1, &end, 10);
+		if (errno || *end || v > max)
+			return -1;
+		*plen = (unsigned)v;
+	}
+	/* Host bits set under the prefix are a typo worth refusing. */
+	for (unsigned i = *plen; i < max; i++)
+		if (bit_at(bytes, i))
+			return -1;
+	return 0;
+}
+
+int acl_add(struct acl *acl, const char *cidr, bool allow)
+{
+	uint8_t bytes[16] = { 0 };
+	unsigned plen;
+	uint32_t cur;
+	int fam;
+
+	if (parse_cidr(cidr, bytes, &fam, &plen) < 0)
+		return -1;
+	cur = acl->root[fam];
+	for (unsigned i = 0; i < plen; i++) {
+		int b = bit_at(bytes, i);
+
+		if (!acl->nodes[cur].child[b]) {
+			int64_t n = node_new(acl);
+
+			if (n < 0)
+				return -1;
+			acl->nodes[cur].child[b] = (uint32_t)n;
+		}
+		cur = acl->nodes[cur].child[b];
+	}
+	if (acl->nodes[cur].verdict == V_NONE)
+		acl->n_rules++;
+	acl->nodes[cur].verdict = allow ? V_ALLOW : V_DENY;
+	return 0;
+}
+
+bool acl_allows(const struct acl *acl, const struct netaddr *a)
+{
+	uint8_t key[16];
+	const uint8_t *bytes;
+	unsigned bits;
+	uint8_t verdict = V_NONE;
+	uint32_t cur;
+	int fam;
+
+	if (!acl || acl->n_rules == 0)
+		return true;
+	/* netaddr_host_bytes maps IPv4 to ::ffff:a.b.c.d */
+	netaddr_host_bytes(a, key);
+	if (memcmp(key, v4mapped, sizeof(v4mapped)) == 0) {
+		fam = 0;
+		bytes = key + 12;
+		bits = 32;
+	} else {
+		fam = 1;
+		bytes = key;
+		bits = 128;
+	}
+	cur = acl->root[fam];
+	for (unsigned i = 0;; i++) {
+		if (acl->nodes[cur].verdict != V_NONE)
+			verdict = acl->nodes[cur].verdict;
+		if (i == bits)
+			break;
+		cur = acl->nodes[cur].child[bit_at(bytes, i)];
+		if (!cur)
+			break;
+	}
+	return verdict != V_DENY;
+}

@@ -1,0 +1,147 @@
+/* daemon: detach, pid file, privilege drop, signal masks. */
+#include "build_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "ntpd/daemon.h"
+
+int daemon_detach(void)
+{
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0) {
+		log_errno(LOG_LVL_ERR, "fork");
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0) {
+		log_errno(LOG_LVL_ERR, "setsid");
+		return -1;
+	}
+	/* A second fork: the daemon can never reacquire a terminal. */
+	pid = fork();
+	if (pid < 0) {
+		log_errno(LOG_LVL_ERR, "fork");
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		log_errno(LOG_LVL_WARN, "chdir /");
+	fd = open("/dev/null", O_RDWR);
+	if (fd < 0) {
+		log_errno(LOG_LVL_ERR, "/dev/null");
+		return -1;
+	}
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+int daemon_pidfile_write(const char *path)
+{
+	char tmp[4096], line[32];
+	int fd, n, rc = -1;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		log_err("%s: pid file path too long", path);
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		log_errno(LOG_LVL_ERR, "%s: cannot create pid file", tmp);
+		return -1;
+	}
+	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	if (write(fd, line, (size_t)n) != n) {
+		log_errno(LOG_LVL_ERR, "%s: cannot write pid file", tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		log_errno(LOG_LVL_ERR, "%s: cannot install pid file", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+void daemon_pidfile_remove(const char *path)
+{
+	/* After dropping privileges this may fail; the next start replaces it. */
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_debug("%s: cannot remove pid file: %s", path, strerror(errno));
+}
+
+int daemon_drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		if (errno)
+			log_errno(LOG_LVL_ERR, "user %s", user);
+		else
+			log_err("user %s: no such user", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0) {
+		log_errno(LOG_LVL_ERR, "user %s: initgroups", user);
+		return -1;
+	}
+	if (setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0) {
+		log_errno(LOG_LVL_ERR, "user %s: setresgid %u", user, (unsigned)pw->pw_gid);
+		return -1;
+	}
+	if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+		log_errno(LOG_LVL_ERR, "user %s: setresuid %u", user, (unsigned)pw->pw_uid);
+		return -1;
+	}
+	/* Prove there is no way back. */
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		log_err("user %s: could regain root after dropping privileges", user);
+		return -1;
+	}
+	log_info("running as user %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid,
+		 (unsigned)pw->pw_gid);
+	return 0;
+}
+
+void daemon_signals_block(sigset_t *saved)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGABRT);
+	pthread_sigmask(SIG_BLOCK, &all, saved);
+}
+
+void daemon_signals_restore(const sigset_t *saved)
+{
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}

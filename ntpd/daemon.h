@@ -1,0 +1,22 @@
+/* daemon: the process plumbing of ntsd: detach, pid file, dropping
+ * privileges.  0 / -1 returns; failures are logged with the file or user
+ * involved. */
+#ifndef NTSD_DAEMON_H
+#define NTSD_DAEMON_H
+
+#include <signal.h>
+
+/* Fork into the background, new session, stdio on /dev/null. */
+int daemon_detach(void);
+/* Write our pid to path (created 0644, replaced atomically). */
+int daemon_pidfile_write(const char *path);
+void daemon_pidfile_remove(const char *path);
+/* Switch to user (supplementary groups, gid, uid) for good: afterwards
+ * regaining root must fail, which is checked. */
+int daemon_drop_privileges(const char *user);
+/* Block every signal the main loop handles, so the service threads
+ * started next inherit the mask; daemon_signals_restore undoes it. */
+void daemon_signals_block(sigset_t *saved);
+void daemon_signals_restore(const sigset_t *saved);
+
+#endif

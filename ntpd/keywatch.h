@@ -1,0 +1,31 @@
+/* keywatch: the daemon's view of the key file.  Loads it (creating it on
+ * first start), publishes each good load into a snapshot, and reloads when
+ * the file changes on disk.  A bad file is logged and the last good set
+ * stays in service. */
+#ifndef NTSD_KEYWATCH_H
+#define NTSD_KEYWATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/snapshot.h"
+
+struct keywatch {
+	const char *path;		/* borrowed from the config */
+	struct snapshot *keys;		/* borrowed: where sets are published */
+	struct stat last;		/* of the file last loaded (or tried) */
+	bool have_last;
+	int64_t loaded_at;		/* Unix seconds of the last good load */
+	uint64_t reloads, reload_failures;
+};
+
+/* First load.  Creates the file (mode 0600, one fresh key) when it does not
+ * exist and `create` is set.  0 or -1 (logged). */
+int keywatch_init(struct keywatch *kw, const char *path, struct snapshot *keys, bool create);
+/* Reload if the file changed since the last load (or unconditionally when
+ * `force`, as on SIGHUP).  1 reloaded, 0 unchanged, -1 failed (old set kept). */
+int keywatch_check(struct keywatch *kw, bool force);
+
+#endif

@@ -1,0 +1,267 @@
+/* ntsd: the NTS server daemon: the NTS-KE service and the NTP responder
+ * in one process, sharing the master keys.
+ *
+ * Start-up order matters: parse and check everything, load keys, bind
+ * every socket (as root), detach, write the pid file, drop privileges,
+ * then start the service threads with signals blocked so only the main
+ * loop sees them. */
+#include "build_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "common/config.h"
+#include "common/keyset.h"
+#include "common/log.h"
+#include "common/snapshot.h"
+#include "nts-ke/ke_service.h"
+#include "ntpd/daemon.h"
+#include "ntpd/keywatch.h"
+#include "ntpd/ntp_service.h"
+
+/* Retired key sets live this long before they are freed; readers hold
+ * one for microseconds. */
+#define KEYSET_GRACE_MS 10000
+#define HOUSEKEEPING_INTERVAL_S 1.0
+
+struct ntsd {
+	const char *config_path;
+	struct config cfg;
+	struct snapshot keys;
+	struct keywatch keywatch;
+	struct ke_service *ke;
+	struct ntp_service *ntp;
+	struct ev_loop *loop;
+	ev_signal sighup, sigterm, sigint;
+	ev_timer housekeeping;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ntsd [OPTION]...\n"
+		"Network Time Security server: NTS-KE (TCP 4460) and NTP with NTS (UDP 123).\n"
+		"\n"
+		"  -c, --config FILE   configuration file (default %s)\n"
+		"  -f, --foreground    stay in the foreground and log to stderr\n"
+		"  -n, --check-config  check the configuration, certificate and key file, then exit\n"
+		"  -d, --debug         log debug messages (implies nothing else)\n"
+		"  -V, --version       print the version and exit\n"
+		"  -h, --help          print this help and exit\n"
+		"\n"
+		"Signals: SIGHUP reloads the certificate, private key and key file;\n"
+		"SIGTERM and SIGINT shut down.  See ntsd(8) and ntsd.conf(5).\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+static void keyset_free_void(void *p)
+{
+	keyset_free(p);
+}
+
+static void reload(struct ntsd *d, bool force)
+{
+	keywatch_check(&d->keywatch, force);
+	if (d->ke) {
+		if (force)
+			ke_service_reload_tls(d->ke);
+		else
+			ke_service_check_tls(d->ke);
+	}
+}
+
+static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct ntsd *d = w->data;
+
+	log_notice("SIGHUP: reloading certificate, private key and key file");
+	reload(d, true);
+}
+
+static void on_sigterm(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	log_notice("signal %d: shutting down", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_housekeeping(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	reload(w->data, false);
+}
+
+/* The NTP port NTS-KE advertises when ke-ntp-port is not set: the
+ * responder's own port when it is not the default. */
+static uint16_t advertised_ntp_port(const struct ntsd *d)
+{
+	uint16_t port;
+
+	if (!d->ntp || d->cfg.ke_ntp_port >= 0)
+		return 0;
+	port = ntp_service_port(d->ntp);
+	return port == CONFIG_DEFAULT_NTP_PORT ? 0 : port;
+}
+
+static int check_config(struct ntsd *d)
+{
+	struct keyset_error kerr;
+	struct keyset *ks;
+
+	if (access(d->cfg.key_file, F_OK) == 0) {
+		ks = keyset_load(d->cfg.key_file, &kerr);
+		if (!ks) {
+			fprintf(stderr, "%s\n", kerr.msg);
+			return -1;
+		}
+		printf("%s: %zu master keys\n", d->cfg.key_file, keyset_count(ks));
+		keyset_free(ks);
+	} else {
+		printf("%s: does not exist yet; ntsd will create it on first start\n",
+		       d->cfg.key_file);
+	}
+	/* LEAD-WIRE: certificate/key pair check once nts-ke/tls_ctx lands */
+	printf("%s: configuration OK\n", d->config_path);
+	return 0;
+}
+
+static int start_services(struct ntsd *d)
+{
+	sigset_t saved;
+	int rc = 0;
+
+	daemon_signals_block(&saved);
+	if (d->ntp && ntp_service_start(d->ntp) < 0)
+		rc = -1;
+	if (rc == 0 && d->ke && ke_service_start(d->ke) < 0)
+		rc = -1;
+	daemon_signals_restore(&saved);
+	return rc;
+}
+
+static void run_loop(struct ntsd *d)
+{
+	d->loop = EV_DEFAULT;
+	ev_signal_init(&d->sighup, on_sighup, SIGHUP);
+	ev_signal_init(&d->sigterm, on_sigterm, SIGTERM);
+	ev_signal_init(&d->sigint, on_sigterm, SIGINT);
+	ev_timer_init(&d->housekeeping, on_housekeeping, HOUSEKEEPING_INTERVAL_S,
+		      HOUSEKEEPING_INTERVAL_S);
+	d->sighup.data = d->housekeeping.data = d;
+	ev_signal_start(d->loop, &d->sighup);
+	ev_signal_start(d->loop, &d->sigterm);
+	ev_signal_start(d->loop, &d->sigint);
+	ev_timer_start(d->loop, &d->housekeeping);
+	ev_run(d->loop, 0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ntsd d;
+	struct config_error cerr;
+	bool foreground = false, check_only = false, debug = false;
+	int opt, rc = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = CONFIG_DEFAULT_PATH;
+	while ((opt = getopt_long(argc, argv, "c:fndVh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'V':
+			printf("ntsd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "ntsd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	log_init("ntsd", LOG_TO_STDERR, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	if (config_load(&d.cfg, d.config_path, &cerr) < 0 ||
+	    config_validate(&d.cfg, d.config_path, &cerr) < 0) {
+		fprintf(stderr, "%s\n", cerr.msg);
+		config_free(&d.cfg);
+		return 1;
+	}
+	if (!debug)
+		log_set_level(d.cfg.log_level);
+	if (check_only) {
+		rc = check_config(&d) < 0 ? 1 : 0;
+		config_free(&d.cfg);
+		return rc;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	snapshot_init(&d.keys, keyset_free_void, KEYSET_GRACE_MS);
+	if (keywatch_init(&d.keywatch, d.cfg.key_file, &d.keys, true) < 0)
+		goto out;
+	if (d.cfg.ntp_enabled && !(d.ntp = ntp_service_new(&d.cfg, &d.keys)))
+		goto out;
+	if (d.cfg.ke_enabled &&
+	    !(d.ke = ke_service_new(&d.cfg, &d.keys, advertised_ntp_port(&d))))
+		goto out;
+	if (!foreground) {
+		if (daemon_detach() < 0)
+			goto out;
+		log_init("ntsd", LOG_TO_SYSLOG, debug ? LOG_LVL_DEBUG : d.cfg.log_level);
+	}
+	if (d.cfg.pid_file && daemon_pidfile_write(d.cfg.pid_file) < 0)
+		goto out;
+	if (d.cfg.user && daemon_drop_privileges(d.cfg.user) < 0)
+		goto out_pid;
+	if (start_services(&d) < 0)
+		goto out_pid;
+	log_notice("ntsd %s started:%s%s", PACKAGE_VERSION, d.ntp ? " NTP" : "",
+		   d.ke ? " NTS-KE" : "");
+	run_loop(&d);
+	rc = 0;
+out_pid:
+	if (d.cfg.pid_file)
+		daemon_pidfile_remove(d.cfg.pid_file);
+out:
+	if (d.ke)
+		ke_service_stop(d.ke);
+	if (d.ntp)
+		ntp_service_stop(d.ntp);
+	ke_service_free(d.ke);
+	ntp_service_free(d.ntp);
+	snapshot_destroy(&d.keys);
+	config_free(&d.cfg);
+	if (rc == 0)
+		log_notice("ntsd stopped");
+	return rc;
+}

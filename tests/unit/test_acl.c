@@ -1,0 +1,113 @@
+/* Unit tests for acl: prefix rules, most specific wins. */
+#include "build_config.h"
+
+#include <stdio.h>
+
+#include "common/acl.h"
+#include "unit.h"
+
+static bool allows(const struct acl *acl, const char *addr)
+{
+	struct netaddr a;
+
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse(addr, 123, &a), 0);
+	return acl_allows(acl, &a);
+}
+
+static void test_empty_allows_all(void)
+{
+	struct acl *acl = acl_new();
+
+	CU_ASSERT_TRUE(allows(acl, "192.0.2.1"));
+	CU_ASSERT_TRUE(allows(acl, "2001:db8::1"));
+	CU_ASSERT_TRUE(allows(NULL, "192.0.2.1"));
+	CU_ASSERT_EQUAL(acl_count(acl), 0);
+	acl_free(acl);
+}
+
+static void test_most_specific_wins(void)
+{
+	struct acl *acl = acl_new();
+
+	CU_ASSERT_EQUAL(acl_add(acl, "0.0.0.0/0", false), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "10.0.0.0/8", true), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "10.1.0.0/16", false), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "10.1.2.3", true), 0);
+	CU_ASSERT_FALSE(allows(acl, "192.0.2.1"));
+	CU_ASSERT_TRUE(allows(acl, "10.9.9.9"));
+	CU_ASSERT_FALSE(allows(acl, "10.1.9.9"));
+	CU_ASSERT_TRUE(allows(acl, "10.1.2.3"));
+	CU_ASSERT_FALSE(allows(acl, "10.1.2.4"));
+	/* IPv6 has its own rules: none here, so allowed. */
+	CU_ASSERT_TRUE(allows(acl, "2001:db8::1"));
+	CU_ASSERT_EQUAL(acl_count(acl), 4);
+	acl_free(acl);
+}
+
+static void test_ipv6_and_mapped(void)
+{
+	struct acl *acl = acl_new();
+
+	CU_ASSERT_EQUAL(acl_add(acl, "::/0", false), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "2001:db8::/32", true), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "192.0.2.0/24", false), 0);
+	CU_ASSERT_TRUE(allows(acl, "2001:db8:1::5"));
+	CU_ASSERT_FALSE(allows(acl, "2001:db9::1"));
+	CU_ASSERT_FALSE(allows(acl, "::1"));
+	/* An IPv4-mapped source matches the IPv4 rules, not ::/0. */
+	CU_ASSERT_FALSE(allows(acl, "::ffff:192.0.2.9"));
+	CU_ASSERT_TRUE(allows(acl, "::ffff:198.51.100.1"));
+	acl_free(acl);
+}
+
+static void test_later_rule_replaces(void)
+{
+	struct acl *acl = acl_new();
+
+	CU_ASSERT_EQUAL(acl_add(acl, "192.0.2.0/24", false), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "192.0.2.0/24", true), 0);
+	CU_ASSERT_TRUE(allows(acl, "192.0.2.1"));
+	CU_ASSERT_EQUAL(acl_count(acl), 1);
+	acl_free(acl);
+}
+
+static void test_malformed(void)
+{
+	struct acl *acl = acl_new();
+	static const char *bad[] = {
+		"", "/", "/8", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/8x",
+		"10.0.0.1/8", "300.0.0.0/8", "example.com", "2001:db8::/129",
+		"2001:db8::1/32", "10.0.0.0/08/8",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_EQUAL(acl_add(acl, bad[i], true), -1);
+	CU_ASSERT_EQUAL(acl_count(acl), 0);
+	acl_free(acl);
+}
+
+static void test_many_rules(void)
+{
+	struct acl *acl = acl_new();
+	char buf[32];
+
+	/* Deny 10.x.y.0/24 for every even y: lookups still exact. */
+	for (int x = 0; x < 4; x++)
+		for (int y = 0; y < 256; y += 2) {
+			snprintf(buf, sizeof(buf), "10.%d.%d.0/24", x, y);
+			CU_ASSERT_EQUAL_FATAL(acl_add(acl, buf, false), 0);
+		}
+	CU_ASSERT_EQUAL(acl_count(acl), 512);
+	CU_ASSERT_FALSE(allows(acl, "10.3.254.77"));
+	CU_ASSERT_TRUE(allows(acl, "10.3.255.77"));
+	CU_ASSERT_TRUE(allows(acl, "10.4.0.1"));
+	acl_free(acl);
+}
+
+UNIT_SUITE(acl, NULL, NULL,
+	   UNIT_TEST(test_empty_allows_all),
+	   UNIT_TEST(test_most_specific_wins),
+	   UNIT_TEST(test_ipv6_and_mapped),
+	   UNIT_TEST(test_later_rule_replaces),
+	   UNIT_TEST(test_malformed),
+	   UNIT_TEST(test_many_rules))

@@ -1,0 +1,4 @@
+# ntsctl: key rotation and inspection, NTS probe.
+sbin_PROGRAMS += ntsctl
+ntsctl_SOURCES = tools/ntsctl.c tools/ntsctl.h tools/keys.c tools/probe.c
+ntsctl_LDADD = client/libntsclient.a $(COMMON_LIBS)
