@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -23,6 +24,7 @@
 #include "common/log.h"
 #include "common/snapshot.h"
 #include "nts-ke/ke_service.h"
+#include "nts-ke/tls_ctx.h"
 #include "ntpd/daemon.h"
 #include "ntpd/keywatch.h"
 #include "ntpd/ntp_service.h"
@@ -126,7 +128,20 @@ static int check_config(struct ntsd *d)
 		printf("%s: does not exist yet; ntsd will create it on first start\n",
 		       d->cfg.key_file);
 	}
-	/* LEAD-WIRE: certificate/key pair check once nts-ke/tls_ctx lands */
+	if (d->cfg.ke_enabled) {
+		char err[512];
+		SSL_CTX *ctx = tls_ctx_new(d->cfg.ke_certificate, d->cfg.ke_private_key, err,
+					   sizeof(err));
+
+		if (!ctx) {
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+		printf("%s: certificate and private key OK, expires in %lld days\n",
+		       d->cfg.ke_certificate,
+		       (long long)(tls_ctx_not_after(ctx) - (int64_t)time(NULL)) / 86400);
+		SSL_CTX_free(ctx);
+	}
 	printf("%s: configuration OK\n", d->config_path);
 	return 0;
 }

@@ -1,0 +1,591 @@
+/* ntp_service: sockets and worker threads around the pure responder.
+ *
+ * Each worker owns one SO_REUSEPORT socket per listen address (the kernel
+ * spreads clients over them by a hash of the 4-tuple), its responder
+ * state, its rate-limit table and its counters: no locks on the hot path.
+ * A batch is received with recvmmsg (kernel receive timestamps from
+ * SO_TIMESTAMPNS, the destination address from IP_PKTINFO /
+ * IPV6_RECVPKTINFO), answered packet by packet, and sent with sendmmsg in
+ * chunks of NTP_SEND_CHUNK so a transmit timestamp is never taken long
+ * before its packet leaves.  Worker 0 refreshes the clock state from the
+ * kernel about once a second. */
+#include "build_config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timex.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/counters.h"
+#include "common/keyset.h"
+#include "common/log.h"
+#include "common/netaddr.h"
+#include "common/ntp_packet.h"
+#include "ntpd/clock.h"
+#include "ntpd/ntp_service.h"
+#include "ntpd/ratelimit.h"
+#include "ntpd/responder.h"
+
+/* Datagrams received per recvmmsg. */
+#define NTP_BATCH 16
+/* Replies per sendmmsg: bounds the time between a reply's transmit
+ * timestamp and its departure to a few packets' work. */
+#define NTP_SEND_CHUNK 8
+/* Batches served from one socket before looking at the others. */
+#define NTP_BATCHES_PER_WAKE 8
+#define NTP_MAX_WORKERS 256
+#define NTP_MAX_SOCKETS (CONFIG_MAX_LISTEN + 1)
+#define CTL_LEN 256
+/* Socket receive buffer: absorbs bursts while a worker is busy.  Raised
+ * past net.core.rmem_max when we may (root, before dropping privileges). */
+#define NTP_RCVBUF (4 * 1024 * 1024)
+
+struct ntp_worker {
+	struct ntp_service *ns;
+	unsigned index;
+	pthread_t thread;
+	bool started;
+	int fds[NTP_MAX_SOCKETS];
+	bool wildcard[NTP_MAX_SOCKETS];
+	struct responder resp;
+	struct ratelimit *rl;
+	counter_t cnt[NTP_CNT_COUNT];
+	struct mmsghdr rx[NTP_BATCH], tx[NTP_SEND_CHUNK];
+	struct iovec rx_iov[NTP_BATCH], tx_iov[NTP_SEND_CHUNK];
+	struct sockaddr_storage peer[NTP_BATCH];
+	uint8_t rx_ctl[NTP_BATCH][CTL_LEN] __attribute__((aligned(8)));
+	uint8_t tx_ctl[NTP_SEND_CHUNK][CTL_LEN] __attribute__((aligned(8)));
+	uint8_t rx_buf[NTP_BATCH][RESPONDER_MAX_PACKET];
+	uint8_t tx_buf[NTP_SEND_CHUNK][RESPONDER_MAX_PACKET];
+};
+
+struct ntp_service {
+	struct snapshot *keys;
+	struct netaddr addrs[NTP_MAX_SOCKETS];
+	size_t n_addrs;
+	unsigned n_workers;
+	struct ntp_worker **workers;
+	struct clock_pub clock;
+	struct clock_config clock_cfg;
+	int64_t clock_refreshed_ns;	/* worker 0 only */
+	bool rate_limit;
+	double rate;
+	unsigned burst, table;
+	int stop_fd;
+	atomic_bool stopping;
+	bool started;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t tx_clock(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ntp_ts_from_timespec(&ts);
+}
+
+static void refresh_clock(struct ntp_service *ns)
+{
+	struct clock_kernel k;
+	struct clock_state st;
+	struct timespec now;
+
+	if (clock_read_kernel(&k) < 0) {
+		/* Cannot tell: say unsynchronised unless local-stratum. */
+		memset(&k, 0, sizeof(k));
+		k.state = TIME_ERROR;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	clock_state_from_kernel(&k, &ns->clock_cfg, &now, &st);
+	clock_pub_store(&ns->clock, &st);
+	ns->clock_refreshed_ns = mono_ns();
+}
+
+static int open_socket(const struct netaddr *a, bool *wildcard)
+{
+	int fd, one = 1, rcvbuf = NTP_RCVBUF, family = netaddr_family(a);
+	char buf[NETADDR_STRLEN];
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_errno(LOG_LVL_ERR, "ntp: socket for %s", netaddr_str(a, buf, sizeof(buf)));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
+		goto out;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (family == AF_INET6) {
+		static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)
+			goto out;
+		*wildcard = memcmp(&a->u.in6.sin6_addr, &any6, sizeof(any6)) == 0;
+	} else {
+		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
+			goto out;
+		*wildcard = a->u.in4.sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	if (bind(fd, &a->u.sa, a->len) < 0)
+		goto out;
+	return fd;
+out:
+	log_errno(LOG_LVL_ERR, "ntp: cannot listen on %s", netaddr_str(a, buf, sizeof(buf)));
+	close(fd);
+	return -1;
+}
+
+/* Kernel receive time and the local address the request came to. */
+static void parse_cmsgs(struct msghdr *m, struct timespec *rx, bool *have_rx,
+			struct in_pktinfo *pi4, bool *have4, struct in6_pktinfo *pi6, bool *have6)
+{
+	struct cmsghdr *c;
+
+	*have_rx = *have4 = *have6 = false;
+	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(*rx))) {
+			memcpy(rx, CMSG_DATA(c), sizeof(*rx));
+			*have_rx = true;
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(*pi4))) {
+			memcpy(pi4, CMSG_DATA(c), sizeof(*pi4));
+			*have4 = true;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(*pi6))) {
+			memcpy(pi6, CMSG_DATA(c), sizeof(*pi6));
+			*have6 = true;
+		}
+	}
+}
+
+/* Source address of a reply: the address the request was sent to. */
+static size_t put_src_cmsg(uint8_t *ctl, bool have4, const struct in_pktinfo *pi4,
+			   bool have6, const struct in6_pktinfo *pi6)
+{
+	struct msghdr m;
+	struct cmsghdr *c;
+
+	memset(ctl, 0, CTL_LEN);
+	memset(&m, 0, sizeof(m));
+	m.msg_control = ctl;
+	m.msg_controllen = CTL_LEN;
+	c = CMSG_FIRSTHDR(&m);
+	if (have4) {
+		struct in_pktinfo out;
+
+		memset(&out, 0, sizeof(out));
+		out.ipi_spec_dst = pi4->ipi_spec_dst;
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(out));
+		memcpy(CMSG_DATA(c), &out, sizeof(out));
+		return CMSG_SPACE(sizeof(out));
+	}
+	if (have6) {
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(*pi6));
+		memcpy(CMSG_DATA(c), pi6, sizeof(*pi6));
+		return CMSG_SPACE(sizeof(*pi6));
+	}
+	return 0;
+}
+
+static void flush(struct ntp_worker *w, int fd, unsigned n)
+{
+	unsigned done = 0;
+	int r;
+
+	while (done < n) {
+		r = sendmmsg(fd, w->tx + done, n - done, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* Skip the datagram that failed; try the rest. */
+			counter_inc(&w->cnt[NTP_CNT_SEND_ERROR]);
+			done++;
+			continue;
+		}
+		done += (unsigned)r;
+	}
+}
+
+/* One recvmmsg batch from fd: answer and send.  Returns the number of
+ * datagrams received, 0 when the socket is drained. */
+static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
+{
+	struct ntp_service *ns = w->ns;
+	struct responder_request rq;
+	struct clock_state clk;
+	struct timespec now, rx;
+	struct in_pktinfo pi4;
+	struct in6_pktinfo pi6;
+	struct netaddr peer;
+	bool have_rx, have4, have6;
+	unsigned n_tx = 0;
+	int64_t now_mono = 0;
+	int i, n;
+
+	for (i = 0; i < NTP_BATCH; i++) {
+		struct msghdr *m = &w->rx[i].msg_hdr;
+
+		w->rx_iov[i].iov_base = w->rx_buf[i];
+		w->rx_iov[i].iov_len = sizeof(w->rx_buf[i]);
+		m->msg_name = &w->peer[i];
+		m->msg_namelen = sizeof(w->peer[i]);
+		m->msg_iov = &w->rx_iov[i];
+		m->msg_iovlen = 1;
+		m->msg_control = w->rx_ctl[i];
+		m->msg_controllen = CTL_LEN;
+		m->msg_flags = 0;
+	}
+	n = recvmmsg(fd, w->rx, NTP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+
+	memset(&rq, 0, sizeof(rq));
+	clock_gettime(CLOCK_REALTIME, &now);
+	clock_pub_load(&ns->clock, &clk);
+	rq.clock = &clk;
+	rq.keys = snapshot_get(ns->keys);
+	rq.now = now.tv_sec;
+	rq.tx_time = tx_clock;
+	if (w->rl != NULL) {
+		now_mono = mono_ns();
+		rq.rate_poll = ratelimit_kod_poll(w->rl);
+	}
+
+	for (i = 0; i < n; i++) {
+		struct msghdr *m = &w->rx[i].msg_hdr, *t;
+		enum ntp_counter c;
+		size_t out_len;
+
+		if (m->msg_flags & MSG_TRUNC) {
+			counter_inc(&w->cnt[NTP_CNT_DROP_TRUNCATED]);
+			continue;
+		}
+		rq.rate_kod = false;
+		if (w->rl != NULL) {
+			enum ratelimit_verdict v = RATELIMIT_ALLOW;
+
+			if (netaddr_from_sockaddr((struct sockaddr *)&w->peer[i],
+						  m->msg_namelen, &peer) == 0)
+				v = ratelimit_check(w->rl, &peer, now_mono);
+			if (v == RATELIMIT_DROP) {
+				counter_inc(&w->cnt[NTP_CNT_RATE_DROP]);
+				continue;
+			}
+			rq.rate_kod = v == RATELIMIT_KOD;
+		}
+		parse_cmsgs(m, &rx, &have_rx, &pi4, &have4, &pi6, &have6);
+		if (!have_rx)
+			rx = now;
+		rq.pkt = w->rx_buf[i];
+		rq.len = w->rx[i].msg_len;
+		rq.rx_ts = ntp_ts_from_timespec(&rx);
+		c = responder_handle(&w->resp, &rq, w->tx_buf[n_tx], sizeof(w->tx_buf[n_tx]),
+				     &out_len);
+		counter_inc(&w->cnt[c]);
+		if (!ntp_counter_is_reply(c))
+			continue;
+
+		t = &w->tx[n_tx].msg_hdr;
+		w->tx_iov[n_tx].iov_base = w->tx_buf[n_tx];
+		w->tx_iov[n_tx].iov_len = out_len;
+		memset(t, 0, sizeof(*t));
+		t->msg_name = &w->peer[i];
+		t->msg_namelen = m->msg_namelen;
+		t->msg_iov = &w->tx_iov[n_tx];
+		t->msg_iovlen = 1;
+		if (wildcard) {
+			size_t cl = put_src_cmsg(w->tx_ctl[n_tx], have4, &pi4, have6, &pi6);
+
+			if (cl > 0) {
+				t->msg_control = w->tx_ctl[n_tx];
+				t->msg_controllen = cl;
+			}
+		}
+		if (++n_tx == NTP_SEND_CHUNK) {
+			flush(w, fd, n_tx);
+			n_tx = 0;
+		}
+	}
+	if (n_tx > 0)
+		flush(w, fd, n_tx);
+	return n;
+}
+
+static void *worker_main(void *arg)
+{
+	struct ntp_worker *w = arg;
+	struct ntp_service *ns = w->ns;
+	struct pollfd pfd[NTP_MAX_SOCKETS + 1];
+	size_t i, nfd = ns->n_addrs;
+	int b, timeout = w->index == 0 ? 1000 : -1;
+
+	for (i = 0; i < nfd; i++) {
+		pfd[i].fd = w->fds[i];
+		pfd[i].events = POLLIN;
+	}
+	pfd[nfd].fd = ns->stop_fd;
+	pfd[nfd].events = POLLIN;
+	while (!atomic_load_explicit(&ns->stopping, memory_order_relaxed)) {
+		if (poll(pfd, nfd + 1, timeout) < 0 && errno != EINTR) {
+			log_errno(LOG_LVL_ERR, "ntp: poll");
+			break;
+		}
+		if (w->index == 0 && mono_ns() - ns->clock_refreshed_ns >= 1000000000)
+			refresh_clock(ns);
+		if (pfd[nfd].revents)
+			break;
+		for (i = 0; i < nfd; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			for (b = 0; b < NTP_BATCHES_PER_WAKE; b++)
+				if (serve_batch(w, w->fds[i], w->wildcard[i]) < NTP_BATCH)
+					break;
+		}
+	}
+	return NULL;
+}
+
+static void worker_free(struct ntp_worker *w, size_t n_fds)
+{
+	size_t i;
+
+	if (w == NULL)
+		return;
+	for (i = 0; i < n_fds; i++)
+		if (w->fds[i] >= 0)
+			close(w->fds[i]);
+	ratelimit_free(w->rl);
+	responder_wipe(&w->resp);
+	free(w);
+}
+
+static size_t default_addrs(struct netaddr *out)
+{
+	size_t n = 0;
+	int fd;
+
+	if (netaddr_parse("0.0.0.0", CONFIG_DEFAULT_NTP_PORT, &out[n]) == 0)
+		n++;
+	/* A host without IPv6 still serves IPv4. */
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		close(fd);
+		if (netaddr_parse("::", CONFIG_DEFAULT_NTP_PORT, &out[n]) == 0)
+			n++;
+	} else {
+		log_notice("ntp: no IPv6 on this host, listening on IPv4 only");
+	}
+	return n;
+}
+
+struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *keys)
+{
+	struct ntp_service *ns;
+	struct clock_state st;
+	struct sockaddr_storage ss;
+	struct netaddr bound;
+	socklen_t blen;
+	unsigned j;
+	size_t i;
+	long cores;
+
+	ns = calloc(1, sizeof(*ns));
+	if (ns == NULL) {
+		log_err("ntp: out of memory");
+		return NULL;
+	}
+	ns->stop_fd = -1;
+	ns->keys = keys;
+	atomic_init(&ns->stopping, false);
+	if (cfg->n_ntp_listen == 0) {
+		ns->n_addrs = default_addrs(ns->addrs);
+	} else {
+		for (i = 0; i < cfg->n_ntp_listen && i < CONFIG_MAX_LISTEN; i++)
+			ns->addrs[i] = cfg->ntp_listen[i].addr;
+		ns->n_addrs = i;
+	}
+	ns->n_workers = cfg->threads;
+	if (ns->n_workers == 0) {
+		cores = sysconf(_SC_NPROCESSORS_ONLN);
+		ns->n_workers = cores > 0 ? (unsigned)cores : 1;
+	}
+	if (ns->n_workers > NTP_MAX_WORKERS)
+		ns->n_workers = NTP_MAX_WORKERS;
+	ns->rate_limit = cfg->rate_limit;
+	ns->rate = cfg->rate_limit_rate;
+	ns->burst = cfg->rate_limit_burst;
+	ns->table = cfg->rate_limit_table;
+
+	ns->clock_cfg.stratum = cfg->stratum;
+	ns->clock_cfg.refid = cfg->refid;
+	ns->clock_cfg.local_stratum = cfg->local_stratum;
+	ns->clock_cfg.precision = clock_measure_precision();
+	memset(&st, 0, sizeof(st));
+	clock_pub_init(&ns->clock, &st);
+	refresh_clock(ns);
+
+	ns->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ns->workers = calloc(ns->n_workers, sizeof(*ns->workers));
+	if (ns->stop_fd < 0 || ns->workers == NULL) {
+		log_errno(LOG_LVL_ERR, "ntp: cannot set up workers");
+		goto out;
+	}
+	for (j = 0; j < ns->n_workers; j++) {
+		struct ntp_worker *w = calloc(1, sizeof(*w));
+
+		if (w == NULL) {
+			log_err("ntp: out of memory");
+			goto out;
+		}
+		ns->workers[j] = w;
+		w->ns = ns;
+		w->index = j;
+		for (i = 0; i < NTP_MAX_SOCKETS; i++)
+			w->fds[i] = -1;
+		if (responder_init(&w->resp, cfg->key_propagation_s) < 0) {
+			log_errno(LOG_LVL_ERR, "ntp: no randomness for nonces");
+			goto out;
+		}
+		if (ns->rate_limit) {
+			w->rl = ratelimit_new(ns->rate, ns->burst, ns->table);
+			if (w->rl == NULL) {
+				log_err("ntp: cannot allocate the rate-limit table (%u entries)",
+					ns->table);
+				goto out;
+			}
+		}
+	}
+	/* Bind every worker's socket for each address; with port 0 the
+	 * first bind picks the port the others share. */
+	for (i = 0; i < ns->n_addrs; i++) {
+		for (j = 0; j < ns->n_workers; j++) {
+			struct ntp_worker *w = ns->workers[j];
+
+			w->fds[i] = open_socket(&ns->addrs[i], &w->wildcard[i]);
+			if (w->fds[i] < 0)
+				goto out;
+			if (j > 0 || netaddr_port(&ns->addrs[i]) != 0)
+				continue;
+			blen = sizeof(ss);
+			if (getsockname(w->fds[i], (struct sockaddr *)&ss, &blen) < 0 ||
+			    netaddr_from_sockaddr((struct sockaddr *)&ss, blen, &bound) < 0) {
+				log_errno(LOG_LVL_ERR, "ntp: getsockname");
+				goto out;
+			}
+			netaddr_set_port(&ns->addrs[i], netaddr_port(&bound));
+		}
+	}
+	return ns;
+out:
+	ntp_service_free(ns);
+	return NULL;
+}
+
+int ntp_service_start(struct ntp_service *ns)
+{
+	unsigned j;
+	int err;
+
+	for (j = 0; j < ns->n_workers; j++) {
+		err = pthread_create(&ns->workers[j]->thread, NULL, worker_main, ns->workers[j]);
+		if (err != 0) {
+			errno = err;
+			log_errno(LOG_LVL_ERR, "ntp: cannot start worker %u", j);
+			ntp_service_stop(ns);
+			return -1;
+		}
+		ns->workers[j]->started = true;
+	}
+	ns->started = true;
+	return 0;
+}
+
+uint16_t ntp_service_port(const struct ntp_service *ns)
+{
+	return ns->n_addrs > 0 ? netaddr_port(&ns->addrs[0]) : 0;
+}
+
+size_t ntp_service_n_listen(const struct ntp_service *ns)
+{
+	return ns->n_addrs;
+}
+
+const struct netaddr *ntp_service_listen_addr(const struct ntp_service *ns, size_t i)
+{
+	return i < ns->n_addrs ? &ns->addrs[i] : NULL;
+}
+
+void ntp_service_counters(const struct ntp_service *ns, uint64_t *out, size_t n)
+{
+	unsigned j;
+	size_t c;
+
+	for (c = 0; c < n; c++) {
+		out[c] = 0;
+		if (c >= NTP_CNT_COUNT)
+			continue;
+		for (j = 0; j < ns->n_workers; j++)
+			if (ns->workers[j] != NULL)
+				out[c] += counter_get(&ns->workers[j]->cnt[c]);
+	}
+}
+
+void ntp_service_stop(struct ntp_service *ns)
+{
+	uint64_t one = 1;
+	unsigned j;
+
+	if (ns == NULL)
+		return;
+	atomic_store(&ns->stopping, true);
+	if (ns->stop_fd >= 0 && write(ns->stop_fd, &one, sizeof(one)) < 0)
+		log_errno(LOG_LVL_WARN, "ntp: waking workers");
+	for (j = 0; ns->workers != NULL && j < ns->n_workers; j++) {
+		struct ntp_worker *w = ns->workers[j];
+
+		if (w != NULL && w->started) {
+			pthread_join(w->thread, NULL);
+			w->started = false;
+		}
+	}
+	ns->started = false;
+}
+
+void ntp_service_free(struct ntp_service *ns)
+{
+	unsigned j;
+
+	if (ns == NULL)
+		return;
+	ntp_service_stop(ns);
+	for (j = 0; ns->workers != NULL && j < ns->n_workers; j++)
+		worker_free(ns->workers[j], ns->n_addrs);
+	free(ns->workers);
+	if (ns->stop_fd >= 0)
+		close(ns->stop_fd);
+	free(ns);
+}

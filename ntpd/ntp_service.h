@@ -1,0 +1,38 @@
+/* ntp_service: the UDP NTP responder's sockets and worker threads.  Each
+ * worker owns one SO_REUSEPORT socket per ntp-listen address, receives in
+ * batches (recvmmsg) with kernel timestamps, answers through the pure
+ * responder (ntpd/responder.h) and sends in batches (sendmmsg).
+ *
+ *   ntp_service_new()   binds (as root, before privileges are dropped)
+ *   ntp_service_start() starts the workers and the clock-state refresh
+ *   ntp_service_stop(), ntp_service_free()
+ */
+#ifndef NTSD_NTP_SERVICE_H
+#define NTSD_NTP_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/netaddr.h"
+#include "common/snapshot.h"
+
+struct ntp_service;
+
+/* `keys` publishes the current struct keyset (the daemon owns it).
+ * NULL on error (logged with the address involved). */
+struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *keys);
+int ntp_service_start(struct ntp_service *ns);
+/* The UDP port of the first listener (what NTS-KE advertises). */
+uint16_t ntp_service_port(const struct ntp_service *ns);
+/* The addresses listened on, ports resolved (a configured port 0 becomes
+ * the port the kernel chose; tests use that). */
+size_t ntp_service_n_listen(const struct ntp_service *ns);
+const struct netaddr *ntp_service_listen_addr(const struct ntp_service *ns, size_t i);
+/* Sum of every worker's counters, indexed by enum ntp_counter
+ * (ntpd/responder.h); names from ntp_counter_name(). */
+void ntp_service_counters(const struct ntp_service *ns, uint64_t *out, size_t n);
+void ntp_service_stop(struct ntp_service *ns);
+void ntp_service_free(struct ntp_service *ns);	/* NULL-safe */
+
+#endif

@@ -1,0 +1,47 @@
+/* ratelimit: per-client-address token buckets in a fixed-size table.
+ *
+ * Checked for every request before any parsing or crypto.  Each address
+ * earns `rate` tokens per second up to `burst`; a request spends one.  A
+ * request that finds no token gets one KoD RATE per KoD interval (the
+ * time to earn one token, at least one second) and is dropped silently
+ * otherwise.
+ *
+ * Memory is bounded: the table has a fixed number of slots (rounded up to
+ * a power of two), 32 bytes each.  An address hashes (keyed with a
+ * random key, so clients cannot aim at a slot) to two candidate slots;
+ * when neither holds it, it replaces the one used least recently and
+ * starts with a full bucket.
+ *
+ * One table per worker thread, no locks: SO_REUSEPORT sends a client's
+ * packets (same address and port) to the same socket, so its requests meet
+ * one table.  A client that changes source ports may land on several
+ * workers and get up to `workers` times the rate. */
+#ifndef NTSD_RATELIMIT_H
+#define NTSD_RATELIMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/netaddr.h"
+
+enum ratelimit_verdict {
+	RATELIMIT_ALLOW = 0,
+	RATELIMIT_KOD,		/* answer KoD RATE and nothing else */
+	RATELIMIT_DROP,
+};
+
+struct ratelimit;
+
+/* rate: tokens per second (> 0); burst >= 1; entries >= 1.  NULL on
+ * allocation failure or bad parameters. */
+struct ratelimit *ratelimit_new(double rate, unsigned burst, unsigned entries);
+void ratelimit_free(struct ratelimit *rl);	/* NULL-safe */
+/* now_ns: a monotonic clock in nanoseconds. */
+enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct netaddr *addr,
+				       int64_t now_ns);
+/* Slots in the table (after rounding). */
+size_t ratelimit_size(const struct ratelimit *rl);
+/* The poll exponent to advertise in a KoD: log2 of the KoD interval. */
+int8_t ratelimit_kod_poll(const struct ratelimit *rl);
+
+#endif

@@ -1,0 +1,397 @@
+/* responder: request bytes -> reply bytes or a named drop reason. */
+#include "build_config.h"
+
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/cookie.h"
+#include "common/ntp_ef.h"
+#include "common/ntp_packet.h"
+#include "ntpd/responder.h"
+
+/* Offset of the transmit timestamp in the header. */
+#define TX_TS_OFFSET 40
+
+static const char *const counter_names[NTP_CNT_COUNT] = {
+	[NTP_CNT_PLAIN_REPLY] = "plain_replies",
+	[NTP_CNT_NTS_REPLY] = "nts_replies",
+	[NTP_CNT_NAK_COOKIE_LENGTH] = "nak_cookie_length",
+	[NTP_CNT_NAK_COOKIE_KEY] = "nak_cookie_unknown_key",
+	[NTP_CNT_NAK_COOKIE_AUTH] = "nak_cookie_auth",
+	[NTP_CNT_NAK_COOKIE_OTHER] = "nak_cookie_other",
+	[NTP_CNT_NAK_AUTH] = "nak_authenticator",
+	[NTP_CNT_RATE_KOD] = "rate_kod",
+	[NTP_CNT_RATE_DROP] = "rate_dropped",
+	[NTP_CNT_DROP_SHORT] = "drop_short",
+	[NTP_CNT_DROP_TOO_LONG] = "drop_too_long",
+	[NTP_CNT_DROP_VERSION] = "drop_version",
+	[NTP_CNT_DROP_MODE] = "drop_mode",
+	[NTP_CNT_DROP_EF_MALFORMED] = "drop_ef_malformed",
+	[NTP_CNT_DROP_UID_MISSING] = "drop_uid_missing",
+	[NTP_CNT_DROP_UID_DUPLICATE] = "drop_uid_duplicate",
+	[NTP_CNT_DROP_UID_SHORT] = "drop_uid_short",
+	[NTP_CNT_DROP_COOKIE_MISSING] = "drop_cookie_missing",
+	[NTP_CNT_DROP_COOKIE_DUPLICATE] = "drop_cookie_duplicate",
+	[NTP_CNT_DROP_AUTH_MISSING] = "drop_auth_missing",
+	[NTP_CNT_DROP_AUTH_DUPLICATE] = "drop_auth_duplicate",
+	[NTP_CNT_DROP_AUTH_MALFORMED] = "drop_auth_malformed",
+	[NTP_CNT_DROP_AUTH_PADDING] = "drop_auth_padding",
+	[NTP_CNT_DROP_PLAINTEXT] = "drop_plaintext_malformed",
+	[NTP_CNT_DROP_NO_KEYS] = "drop_no_keys",
+	[NTP_CNT_DROP_INTERNAL] = "drop_internal",
+	[NTP_CNT_DROP_TRUNCATED] = "drop_truncated",
+	[NTP_CNT_SEND_ERROR] = "send_errors",
+};
+
+const char *ntp_counter_name(enum ntp_counter c)
+{
+	if ((unsigned)c >= NTP_CNT_COUNT)
+		return "unknown";
+	return counter_names[c];
+}
+
+/* What the extension field walk found. */
+struct req_fields {
+	unsigned n_uid, n_cookie, n_auth, n_ph;
+	struct ntp_ef uid, cookie, auth;
+	size_t ph_len[NTP_EF_MAX_FIELDS];	/* clear placeholders' body lengths */
+};
+
+int responder_init(struct responder *r, int64_t key_propagation)
+{
+	memset(r, 0, sizeof(*r));
+	r->key_propagation = key_propagation;
+	return nonce_gen_init(&r->nonces);
+}
+
+void responder_wipe(struct responder *r)
+{
+	nonce_gen_wipe(&r->nonces);
+	aead_ctx_wipe(&r->c2s);
+	aead_ctx_wipe(&r->s2c);
+	buf_wipe(r->plain, sizeof(r->plain));
+}
+
+static uint64_t tx_now(const struct responder_request *rq)
+{
+	return rq->tx_time != NULL ? rq->tx_time(rq->tx_arg) : rq->rx_ts;
+}
+
+/* Reply header; the transmit timestamp is patched in last. */
+static bool put_header(struct buf_writer *w, const struct responder_request *rq,
+		       const struct ntp_header *req, uint32_t kiss, int8_t poll)
+{
+	const struct clock_state *c = rq->clock;
+	struct ntp_header h;
+
+	memset(&h, 0, sizeof(h));
+	h.version = req->version;
+	h.mode = NTP_MODE_SERVER;
+	h.poll = poll;
+	h.precision = c->precision;
+	h.root_delay = c->root_delay;
+	h.root_dispersion = c->root_dispersion;
+	h.origin_ts = req->tx_ts;
+	h.rx_ts = rq->rx_ts;
+	if (kiss != 0) {
+		/* Kiss-o'-Death (RFC 5905 7.4): alarm, stratum 0, the code. */
+		h.leap = NTP_LEAP_UNSYNC;
+		h.stratum = 0;
+		h.refid = kiss;
+	} else {
+		h.leap = c->leap;
+		h.stratum = c->stratum;
+		h.refid = c->refid;
+		h.ref_ts = c->ref_ts;
+	}
+	return ntp_header_encode(w, &h);
+}
+
+/* A reply without an authenticator: plain, KoD RATE or NTS NAK, with the
+ * Unique Identifier echoed when the request had one. */
+static enum ntp_counter reply_unauth(const struct responder_request *rq,
+				     const struct ntp_header *req,
+				     const struct ntp_ef *uid, uint32_t kiss, int8_t poll,
+				     enum ntp_counter outcome, uint8_t *out, size_t cap,
+				     size_t *out_len)
+{
+	struct buf_writer w;
+
+	buf_writer_init(&w, out, cap);
+	put_header(&w, rq, req, kiss, poll);
+	if (uid != NULL)
+		ntp_ef_put(&w, NTP_EF_UNIQUE_ID, uid->body, uid->body_len);
+	if (w.err)
+		return NTP_CNT_DROP_INTERNAL;
+	buf_store_u64(out + TX_TS_OFFSET, tx_now(rq));
+	*out_len = w.off;
+	return outcome;
+}
+
+static enum ntp_counter walk_fields(const uint8_t *pkt, size_t len, struct req_fields *f)
+{
+	struct ntp_ef_iter it;
+	struct ntp_ef ef;
+	enum ntp_ef_status st;
+
+	memset(f, 0, sizeof(*f));
+	ntp_ef_iter_init(&it, pkt + NTP_HEADER_LEN, len - NTP_HEADER_LEN);
+	while ((st = ntp_ef_next(&it, &ef)) == NTP_EF_OK) {
+		if (ef.type == NTP_EF_NTS_AUTH) {
+			if (f->n_auth++ > 0)
+				return NTP_CNT_DROP_AUTH_DUPLICATE;
+			f->auth = ef;
+			continue;
+		}
+		/* After the authenticator nothing is authenticated: ignore. */
+		if (f->n_auth > 0)
+			continue;
+		switch (ef.type) {
+		case NTP_EF_UNIQUE_ID:
+			if (f->n_uid++ == 0)
+				f->uid = ef;
+			break;
+		case NTP_EF_NTS_COOKIE:
+			if (f->n_cookie++ == 0)
+				f->cookie = ef;
+			break;
+		case NTP_EF_NTS_COOKIE_PLACEHOLDER:
+			/* The walk stops at NTP_EF_MAX_FIELDS fields. */
+			if (f->n_ph < NTP_EF_MAX_FIELDS)
+				f->ph_len[f->n_ph++] = ef.body_len;
+			break;
+		default:
+			break;
+		}
+	}
+	return st == NTP_EF_END ? NTP_CNT_PLAIN_REPLY : NTP_CNT_DROP_EF_MALFORMED;
+}
+
+static enum ntp_counter nak_reason(enum cookie_status s)
+{
+	switch (s) {
+	case COOKIE_ERR_LENGTH:
+		return NTP_CNT_NAK_COOKIE_LENGTH;
+	case COOKIE_ERR_UNKNOWN_KEY:
+		return NTP_CNT_NAK_COOKIE_KEY;
+	case COOKIE_ERR_AUTH:
+		return NTP_CNT_NAK_COOKIE_AUTH;
+	default:
+		return NTP_CNT_NAK_COOKIE_OTHER;
+	}
+}
+
+/* Count the placeholders inside the decrypted plaintext; -1 if malformed. */
+static int count_enc_placeholders(const uint8_t *pt, size_t pt_len, size_t cookie_len)
+{
+	struct ntp_ef_iter it;
+	struct ntp_ef ef;
+	enum ntp_ef_status st;
+	int n = 0;
+
+	ntp_ef_iter_init(&it, pt, pt_len);
+	while ((st = ntp_ef_next(&it, &ef)) == NTP_EF_OK)
+		if (ef.type == NTP_EF_NTS_COOKIE_PLACEHOLDER && ef.body_len == cookie_len)
+			n++;
+	return st == NTP_EF_END ? n : -1;
+}
+
+/* Fresh cookies for the session into r->plain as extension fields;
+ * returns the plaintext length or 0. */
+static size_t seal_cookies(struct responder *r, const struct responder_request *rq,
+			   const struct cookie_keys *ck, unsigned n, size_t clen)
+{
+	const struct master_key *key;
+	struct buf_writer w;
+	uint8_t nonce[16], *dst;
+	unsigned i;
+
+	key = keyset_sealing_key(rq->keys, rq->now, r->key_propagation);
+	if (key == NULL)
+		return 0;
+	buf_writer_init(&w, r->plain, sizeof(r->plain));
+	for (i = 0; i < n; i++) {
+		if (!ntp_ef_put_header(&w, NTP_EF_NTS_COOKIE, clen) ||
+		    !buf_reserve(&w, clen, &dst))
+			return 0;
+		nonce_gen_next(&r->nonces, nonce);
+		if (cookie_seal(key, ck, nonce, dst, clen) != clen)
+			return 0;
+	}
+	return w.off;
+}
+
+static enum ntp_counter handle_nts(struct responder *r, const struct responder_request *rq,
+				   const struct ntp_header *req, const struct req_fields *f,
+				   uint8_t *out, size_t cap, size_t *out_len)
+{
+	const struct aead_alg *alg;
+	const uint8_t *nonce, *ct;
+	struct cookie_keys ck;
+	enum cookie_status cs;
+	enum ntp_counter ret;
+	struct buf_reader ar;
+	struct buf_writer w;
+	uint16_t nonce_len, ct_len;
+	size_t clen, efl, base, pt_len, i;
+	unsigned n;
+	int enc_ph;
+	uint8_t reply_nonce[16];
+
+	buf_reader_init(&ar, f->auth.body, f->auth.body_len);
+	if (!buf_get_u16(&ar, &nonce_len) || !buf_get_u16(&ar, &ct_len) ||
+	    nonce_len == 0 || ct_len < AEAD_TAG_LEN ||
+	    !buf_get_span(&ar, nonce_len, &nonce) ||
+	    !buf_skip(&ar, ntp_ef_pad4(nonce_len) - nonce_len) ||
+	    !buf_get_span(&ar, ct_len, &ct) ||
+	    !buf_skip(&ar, ntp_ef_pad4(ct_len) - ct_len))
+		return NTP_CNT_DROP_AUTH_MALFORMED;
+
+	cs = cookie_open(rq->keys, f->cookie.body, f->cookie.body_len, &ck);
+	if (cs != COOKIE_OK)
+		return reply_unauth(rq, req, &f->uid, NTP_KISS_NTSN, req->poll,
+				    nak_reason(cs), out, cap, out_len);
+	alg = aead_by_id(ck.aead);
+	if (alg == NULL || aead_set_key(&r->c2s, ck.aead, ck.c2s) < 0) {
+		ret = NTP_CNT_DROP_INTERNAL;
+		goto out;
+	}
+	if (nonce_len < alg->nonce_min || nonce_len > alg->nonce_max) {
+		ret = NTP_CNT_DROP_AUTH_MALFORMED;
+		goto out;
+	}
+	if (buf_remaining(&ar) < nts_auth_required_padding(alg, nonce_len)) {
+		ret = NTP_CNT_DROP_AUTH_PADDING;
+		goto out;
+	}
+	/* ct_len <= len <= RESPONDER_MAX_PACKET == sizeof(r->plain) */
+	pt_len = ct_len - AEAD_TAG_LEN;
+	if (aead_open(&r->c2s, nonce, nonce_len, rq->pkt, NTP_HEADER_LEN + f->auth.offset,
+		      ct, ct_len, r->plain) < 0) {
+		ret = reply_unauth(rq, req, &f->uid, NTP_KISS_NTSN, req->poll,
+				   NTP_CNT_NAK_AUTH, out, cap, out_len);
+		goto out;
+	}
+	enc_ph = count_enc_placeholders(r->plain, pt_len, f->cookie.body_len);
+	if (enc_ph < 0) {
+		ret = NTP_CNT_DROP_PLAINTEXT;
+		goto out;
+	}
+
+	/* 1 + valid placeholders, capped so the reply fits the request. */
+	n = 1 + (unsigned)enc_ph;
+	for (i = 0; i < f->n_ph; i++)
+		if (f->ph_len[i] == f->cookie.body_len)
+			n++;
+	if (n > RESPONDER_MAX_COOKIES)
+		n = RESPONDER_MAX_COOKIES;
+	clen = cookie_len(ck.aead);
+	efl = NTP_EF_HEADER_LEN + ntp_ef_pad4(clen);
+	base = NTP_HEADER_LEN + NTP_EF_HEADER_LEN + f->uid.body_len +
+	       NTP_EF_HEADER_LEN + 4 + sizeof(reply_nonce) + AEAD_TAG_LEN;
+	while (n > 0 && base + n * efl > cap)
+		n--;
+	if (n == 0 || clen == 0) {
+		ret = NTP_CNT_DROP_INTERNAL;
+		goto out;
+	}
+	pt_len = seal_cookies(r, rq, &ck, n, clen);
+	if (pt_len == 0 || aead_set_key(&r->s2c, ck.aead, ck.s2c) < 0) {
+		ret = NTP_CNT_DROP_INTERNAL;
+		goto out;
+	}
+
+	buf_writer_init(&w, out, cap);
+	put_header(&w, rq, req, 0, req->poll);
+	ntp_ef_put(&w, NTP_EF_UNIQUE_ID, f->uid.body, f->uid.body_len);
+	if (w.err) {
+		ret = NTP_CNT_DROP_INTERNAL;
+		goto out;
+	}
+	nonce_gen_next(&r->nonces, reply_nonce);
+	/* As late as possible: only the reply's own seal follows. */
+	buf_store_u64(out + TX_TS_OFFSET, tx_now(rq));
+	/* Pad to the request's length inside the authenticator (RFC 8915
+	 * allows additional padding; clients skip it). */
+	if (!nts_auth_put(&w, &r->s2c, reply_nonce, sizeof(reply_nonce), r->plain, pt_len,
+			  (cap - (base + n * efl)) & ~(size_t)3)) {
+		ret = NTP_CNT_DROP_INTERNAL;
+		goto out;
+	}
+	*out_len = w.off;
+	ret = NTP_CNT_NTS_REPLY;
+out:
+	cookie_keys_wipe(&ck);
+	return ret;
+}
+
+enum ntp_counter responder_handle(struct responder *r, const struct responder_request *rq,
+				  uint8_t *out, size_t cap, size_t *out_len)
+{
+	struct ntp_header req;
+	struct req_fields f;
+	struct buf_reader rd;
+	enum ntp_counter ret;
+	bool nts;
+
+	*out_len = 0;
+	/* Never amplify: nothing longer than the request is ever written. */
+	if (cap > rq->len)
+		cap = rq->len;
+	if (rq->len < NTP_HEADER_LEN)
+		return NTP_CNT_DROP_SHORT;
+	if (rq->len > RESPONDER_MAX_PACKET)
+		return NTP_CNT_DROP_TOO_LONG;
+	if (cap < NTP_HEADER_LEN)
+		return NTP_CNT_DROP_INTERNAL;
+	buf_reader_init(&rd, rq->pkt, rq->len);
+	if (!ntp_header_decode(&rd, &req))
+		return NTP_CNT_DROP_SHORT;
+	if (req.version < 1 || req.version > 4)
+		return NTP_CNT_DROP_VERSION;
+	if (req.mode != NTP_MODE_CLIENT)
+		return NTP_CNT_DROP_MODE;
+
+	/* Before version 4 anything after the header is a legacy MAC we do
+	 * not check: answer as plain NTP. */
+	if (req.version < 4 || rq->len == NTP_HEADER_LEN) {
+		if (rq->rate_kod)
+			return reply_unauth(rq, &req, NULL, NTP_KISS_RATE, rq->rate_poll,
+					    NTP_CNT_RATE_KOD, out, cap, out_len);
+		return reply_unauth(rq, &req, NULL, 0, req.poll, NTP_CNT_PLAIN_REPLY,
+				    out, cap, out_len);
+	}
+
+	ret = walk_fields(rq->pkt, rq->len, &f);
+	if (ret != NTP_CNT_PLAIN_REPLY)
+		return ret;
+	nts = f.n_cookie > 0 || f.n_auth > 0 || f.n_ph > 0;
+	if (f.n_uid > 1)
+		return NTP_CNT_DROP_UID_DUPLICATE;
+	if (f.n_uid == 1 && f.uid.body_len < RESPONDER_MIN_UID_LEN)
+		return NTP_CNT_DROP_UID_SHORT;
+	if (!nts) {
+		/* Plain NTP; a standalone Unique Identifier (RFC 8915 5.3)
+		 * is echoed. */
+		if (rq->rate_kod)
+			return reply_unauth(rq, &req, f.n_uid ? &f.uid : NULL, NTP_KISS_RATE,
+					    rq->rate_poll, NTP_CNT_RATE_KOD, out, cap, out_len);
+		return reply_unauth(rq, &req, f.n_uid ? &f.uid : NULL, 0, req.poll,
+				    NTP_CNT_PLAIN_REPLY, out, cap, out_len);
+	}
+	if (f.n_uid == 0)
+		return NTP_CNT_DROP_UID_MISSING;
+	if (f.n_cookie == 0)
+		return NTP_CNT_DROP_COOKIE_MISSING;
+	if (f.n_cookie > 1)
+		return NTP_CNT_DROP_COOKIE_DUPLICATE;
+	if (f.n_auth == 0)
+		return NTP_CNT_DROP_AUTH_MISSING;
+	/* Rate limiting comes before any crypto, and excludes a NAK. */
+	if (rq->rate_kod)
+		return reply_unauth(rq, &req, &f.uid, NTP_KISS_RATE, rq->rate_poll,
+				    NTP_CNT_RATE_KOD, out, cap, out_len);
+	if (rq->keys == NULL)
+		return NTP_CNT_DROP_NO_KEYS;
+	return handle_nts(r, rq, &req, &f, out, cap, out_len);
+}

@@ -1,0 +1,102 @@
+/* responder: the pure NTP responder (RFC 5905 server mode, RFC 8915
+ * section 5).  One request in, one reply out or a named reason to drop;
+ * no sockets, no allocation, no locks.  The rules are in doc/responder.md.
+ *
+ * A worker owns one struct responder (its nonce generator and scratch
+ * space) and calls responder_handle() per packet.  The reply is never
+ * longer than the request: the output capacity is capped at the
+ * request's length before anything is written. */
+#ifndef NTSD_RESPONDER_H
+#define NTSD_RESPONDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/aead.h"
+#include "common/keyset.h"
+#include "common/nts_request.h"
+#include "common/rng.h"
+#include "ntpd/clock.h"
+
+/* Requests longer than this are dropped (NTP_CNT_DROP_TOO_LONG). */
+#define RESPONDER_MAX_PACKET NTS_MAX_PACKET
+/* Fresh cookies in one reply, at most (the RFC's clients want <= 8). */
+#define RESPONDER_MAX_COOKIES 8
+/* Minimum Unique Identifier length from a client (RFC 8915 5.3). */
+#define RESPONDER_MIN_UID_LEN 32
+
+/* Every outcome of a request, each a counter.  Outcomes below
+ * NTP_CNT_FIRST_DROP send a reply. */
+enum ntp_counter {
+	NTP_CNT_PLAIN_REPLY = 0,	/* plain NTP reply */
+	NTP_CNT_NTS_REPLY,		/* authenticated NTS reply */
+	NTP_CNT_NAK_COOKIE_LENGTH,	/* NTS NAK: cookie has a wrong length */
+	NTP_CNT_NAK_COOKIE_KEY,		/* NTS NAK: cookie's master key unknown (rotated out) */
+	NTP_CNT_NAK_COOKIE_AUTH,	/* NTS NAK: cookie tag check failed */
+	NTP_CNT_NAK_COOKIE_OTHER,	/* NTS NAK: cookie version or AEAD unsupported */
+	NTP_CNT_NAK_AUTH,		/* NTS NAK: request authenticator does not verify */
+	NTP_CNT_RATE_KOD,		/* rate limited: KoD RATE sent */
+	NTP_CNT_FIRST_DROP,
+	NTP_CNT_RATE_DROP = NTP_CNT_FIRST_DROP,	/* rate limited: dropped */
+	NTP_CNT_DROP_SHORT,		/* shorter than the 48-byte header */
+	NTP_CNT_DROP_TOO_LONG,		/* longer than RESPONDER_MAX_PACKET */
+	NTP_CNT_DROP_VERSION,		/* version 0 or above 4 */
+	NTP_CNT_DROP_MODE,		/* not mode 3 (client) */
+	NTP_CNT_DROP_EF_MALFORMED,	/* extension fields truncated, bad length, too many */
+	NTP_CNT_DROP_UID_MISSING,	/* NTS request without a Unique Identifier */
+	NTP_CNT_DROP_UID_DUPLICATE,	/* more than one Unique Identifier */
+	NTP_CNT_DROP_UID_SHORT,		/* Unique Identifier below 32 bytes */
+	NTP_CNT_DROP_COOKIE_MISSING,	/* NTS request without a cookie */
+	NTP_CNT_DROP_COOKIE_DUPLICATE,	/* more than one cookie */
+	NTP_CNT_DROP_AUTH_MISSING,	/* NTS request without an authenticator */
+	NTP_CNT_DROP_AUTH_DUPLICATE,	/* more than one authenticator */
+	NTP_CNT_DROP_AUTH_MALFORMED,	/* nonce/ciphertext lengths do not fit */
+	NTP_CNT_DROP_AUTH_PADDING,	/* short nonce without the required padding */
+	NTP_CNT_DROP_PLAINTEXT,		/* decrypted extension fields malformed */
+	NTP_CNT_DROP_NO_KEYS,		/* NTS request but no keyset loaded */
+	NTP_CNT_DROP_INTERNAL,		/* our failure (sealing, no room for one cookie) */
+	NTP_CNT_DROP_TRUNCATED,		/* the datagram did not fit the receive buffer */
+	NTP_CNT_SEND_ERROR,		/* reply built but sendmmsg failed */
+	NTP_CNT_COUNT
+};
+
+const char *ntp_counter_name(enum ntp_counter c);
+static inline bool ntp_counter_is_reply(enum ntp_counter c)
+{
+	return c < NTP_CNT_FIRST_DROP;
+}
+
+/* One worker's responder state. */
+struct responder {
+	struct nonce_gen nonces;
+	int64_t key_propagation;	/* for keyset_sealing_key() */
+	struct aead_ctx c2s, s2c;	/* the current request's session keys */
+	uint8_t plain[RESPONDER_MAX_PACKET];	/* request / reply plaintext */
+};
+
+struct responder_request {
+	const uint8_t *pkt;
+	size_t len;
+	uint64_t rx_ts;			/* kernel receive time, NTP format */
+	int64_t now;			/* Unix seconds: picks the sealing key */
+	const struct clock_state *clock;
+	const struct keyset *keys;	/* NULL: none loaded, NTS requests dropped */
+	bool rate_kod;			/* the rate limiter said KoD: answer RATE only */
+	int8_t rate_poll;		/* poll exponent advertised in a RATE KoD */
+	/* Called once, right before the reply is sealed, for the transmit
+	 * timestamp (NTP format), which the authenticator covers. */
+	uint64_t (*tx_time)(void *arg);
+	void *tx_arg;
+};
+
+/* 0 or -1 (no randomness for the nonce generator). */
+int responder_init(struct responder *r, int64_t key_propagation);
+void responder_wipe(struct responder *r);
+/* Handle one request.  On a reply outcome (ntp_counter_is_reply) the reply
+ * is in out[0..*out_len) with *out_len <= min(cap, rq->len); otherwise
+ * *out_len is 0 and the return value says why. */
+enum ntp_counter responder_handle(struct responder *r, const struct responder_request *rq,
+				  uint8_t *out, size_t cap, size_t *out_len);
+
+#endif

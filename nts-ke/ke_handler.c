@@ -1,0 +1,176 @@
+/* ke_handler: NTS-KE request -> response (RFC 8915 section 4).  Pure. */
+#include "build_config.h"
+
+#include <string.h>
+
+#include "common/aead.h"
+#include "common/cookie.h"
+#include "nts-ke/ke_handler.h"
+
+const char *ke_outcome_str(enum ke_outcome o)
+{
+	switch (o) {
+	case KE_OUT_INCOMPLETE:
+		return "incomplete";
+	case KE_OUT_COOKIES:
+		return "cookies";
+	case KE_OUT_NO_COMMON:
+		return "no-common-algorithm";
+	case KE_OUT_ERROR_UNRECOGNIZED:
+		return "error-unrecognized-critical";
+	case KE_OUT_ERROR_BAD_REQUEST:
+		return "error-bad-request";
+	case KE_OUT_ERROR_INTERNAL:
+		return "error-internal";
+	}
+	return "unknown";
+}
+
+void ke_export_context(uint16_t protocol, uint16_t aead, uint8_t direction,
+		       uint8_t out[KE_EXPORT_CONTEXT_LEN])
+{
+	buf_store_u16(out, protocol);
+	buf_store_u16(out + 2, aead);
+	out[4] = direction;
+}
+
+enum ke_outcome ke_handler_error(struct buf_writer *w, enum ke_error_code code)
+{
+	ke_error_build(w, code);
+	switch (code) {
+	case KE_ERROR_UNRECOGNIZED_CRITICAL:
+		return KE_OUT_ERROR_UNRECOGNIZED;
+	case KE_ERROR_BAD_REQUEST:
+		return KE_OUT_ERROR_BAD_REQUEST;
+	case KE_ERROR_INTERNAL:
+		break;
+	}
+	return KE_OUT_ERROR_INTERNAL;
+}
+
+static bool offers_ntpv4(const struct ke_request *req)
+{
+	for (size_t i = 0; i < req->n_protocols; i++)
+		if (req->protocols[i] == KE_PROTO_NTPV4)
+			return true;
+	return false;
+}
+
+/* The first AEAD in the client's order that we can put into a cookie. */
+static const struct aead_alg *choose_aead(const struct ke_request *req)
+{
+	for (size_t i = 0; i < req->n_aeads; i++) {
+		const struct aead_alg *alg = aead_by_id(req->aeads[i]);
+
+		if (alg && cookie_len(alg->id) != 0)
+			return alg;
+	}
+	return NULL;
+}
+
+static int export_keys(const struct ke_handler_params *p, const struct aead_alg *alg,
+		       struct cookie_keys *keys)
+{
+	uint8_t ctx[KE_EXPORT_CONTEXT_LEN];
+
+	keys->aead = alg->id;
+	keys->key_len = alg->key_len;
+	ke_export_context(KE_PROTO_NTPV4, alg->id, KE_EXPORT_C2S, ctx);
+	if (p->export_keys(p->export_arg, ctx, keys->c2s, alg->key_len) < 0)
+		return -1;
+	ke_export_context(KE_PROTO_NTPV4, alg->id, KE_EXPORT_S2C, ctx);
+	if (p->export_keys(p->export_arg, ctx, keys->s2c, alg->key_len) < 0)
+		return -1;
+	return 0;
+}
+
+/* Everything after a well-formed request.  On failure nothing useful has
+ * been appended and the caller answers Error 2. */
+static enum ke_outcome respond(const struct ke_handler_params *p,
+			       const struct ke_request *req, struct buf_writer *w)
+{
+	uint8_t cookies[KE_HANDLER_COOKIES][COOKIE_MAX_LEN];
+	const uint8_t *cookie_ptrs[KE_HANDLER_COOKIES];
+	size_t cookie_lens[KE_HANDLER_COOKIES];
+	struct ke_response resp;
+	struct cookie_keys keys;
+	const struct aead_alg *alg = NULL;
+	const struct master_key *key;
+	enum ke_outcome out = KE_OUT_ERROR_INTERNAL;
+
+	memset(&resp, 0, sizeof(resp));
+	memset(&keys, 0, sizeof(keys));
+	if (offers_ntpv4(req)) {
+		resp.has_protocol = true;
+		resp.protocol = KE_PROTO_NTPV4;
+		alg = choose_aead(req);
+	}
+	if (!alg) {
+		/* Empty Next Protocol or AEAD record: no keys, so no cookies. */
+		out = ke_response_build(w, &resp) ? KE_OUT_NO_COMMON : KE_OUT_ERROR_INTERNAL;
+		goto out;
+	}
+	resp.has_aead = true;
+	resp.aead = alg->id;
+	if (!p->keys || !p->export_keys || !p->nonces)
+		goto out;
+	key = keyset_sealing_key(p->keys, p->now, p->propagation_s);
+	if (!key)
+		goto out;
+	if (export_keys(p, alg, &keys) < 0)
+		goto out;
+	for (size_t i = 0; i < KE_HANDLER_COOKIES; i++) {
+		uint8_t nonce[16];
+
+		nonce_gen_next(p->nonces, nonce);
+		cookie_lens[i] = cookie_seal(key, &keys, nonce, cookies[i], sizeof(cookies[i]));
+		if (cookie_lens[i] == 0)
+			goto out;
+		cookie_ptrs[i] = cookies[i];
+	}
+	resp.cookies = cookie_ptrs;
+	resp.cookie_lens = cookie_lens;
+	resp.n_cookies = KE_HANDLER_COOKIES;
+	resp.server = p->ntp_server;
+	if (p->ntp_port >= 0 && p->ntp_port <= UINT16_MAX) {
+		resp.has_port = true;
+		resp.port = (uint16_t)p->ntp_port;
+	}
+	if (ke_response_build(w, &resp))
+		out = KE_OUT_COOKIES;
+out:
+	cookie_keys_wipe(&keys);
+	return out;
+}
+
+enum ke_outcome ke_handler_process(const struct ke_handler_params *p,
+				   const uint8_t *req, size_t len, bool final,
+				   struct buf_writer *w, enum ke_request_status *status)
+{
+	struct ke_request r;
+	enum ke_request_status st;
+	enum ke_outcome out;
+	size_t start = w->off;
+
+	st = ke_request_parse(req, len, &r);
+	if (status)
+		*status = st;
+	if (st == KE_REQ_INCOMPLETE) {
+		/* Section 4.1.3: not complete when no more can come: Error 1. */
+		if (!final)
+			return KE_OUT_INCOMPLETE;
+		return ke_handler_error(w, KE_ERROR_BAD_REQUEST);
+	}
+	if (st != KE_REQ_OK)
+		return ke_handler_error(w, ke_request_error_code(st));
+	out = respond(p, &r, w);
+	if (out == KE_OUT_ERROR_INTERNAL) {
+		/* Drop whatever a failed build left and answer Error 2. */
+		if (w->off > start)
+			buf_wipe(w->p + start, w->off - start);
+		w->off = start;
+		w->err = false;
+		out = ke_handler_error(w, KE_ERROR_INTERNAL);
+	}
+	return out;
+}

@@ -1,0 +1,70 @@
+/* ke_service: the NTS-KE server (RFC 8915 section 4): TLS 1.3 listeners on
+ * TCP 4460, several threads each with its own libev loop, one session state
+ * machine per connection.  The daemon owns it:
+ *
+ *   ke_service_new()   loads certificate and key, binds every ke-listen
+ *                      address (as root, before privileges are dropped)
+ *   ke_service_start() starts the threads
+ *   ke_service_reload_tls() / ke_service_check_tls()  from the main loop
+ *   ke_service_stop(), ke_service_free()
+ */
+#ifndef NTSD_KE_SERVICE_H
+#define NTSD_KE_SERVICE_H
+
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/netaddr.h"
+#include "common/snapshot.h"
+
+struct ke_service;
+
+enum ke_counter {
+	KE_CTR_ACCEPTED,		/* TCP connections accepted */
+	KE_CTR_HANDSHAKE_OK,
+	KE_CTR_HANDSHAKE_FAILED,	/* includes no ALPN / TLS < 1.3 */
+	KE_CTR_RESPONSES,		/* successful responses with cookies */
+	KE_CTR_NO_COMMON,		/* responses with an empty protocol or AEAD record */
+	KE_CTR_ERROR_UNRECOGNIZED,	/* Error 0 sent */
+	KE_CTR_ERROR_BAD_REQUEST,	/* Error 1 sent */
+	KE_CTR_ERROR_INTERNAL,		/* Error 2 sent */
+	KE_CTR_DEADLINE,		/* sessions cut off at the deadline */
+	KE_CTR_TOO_LARGE,		/* requests over the size limit */
+	KE_CTR_REFUSED_TOTAL,		/* closed at accept: ke-max-sessions */
+	KE_CTR_REFUSED_PER_ADDRESS,	/* closed at accept: ke-max-sessions-per-address */
+	KE_CTR_REFUSED_FD,		/* accept failed with EMFILE/ENFILE */
+	KE_CTR_IO_ERROR,		/* reset / EOF before the request was complete */
+	KE_CTR_COUNT
+};
+
+/* Stable names for metrics and logs ("handshake_ok", ...). */
+const char *ke_counter_name(enum ke_counter c);
+
+/* `keys` publishes the current struct keyset (the daemon owns it).
+ * `ntp_port` is the port to advertise with a Port Negotiation record when
+ * ke-ntp-port is not set (0: none).  NULL on error, logged with the file,
+ * address or limit involved. */
+struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *keys,
+				  uint16_t ntp_port);
+int ke_service_start(struct ke_service *ks);
+/* Load certificate and key again; on any error keep serving the old pair
+ * and return -1 (logged).  Open sessions are not dropped. */
+int ke_service_reload_tls(struct ke_service *ks);
+/* Reload when the certificate or key file changed on disk (mtime, size or
+ * inode); call periodically.  1 reloaded, 0 unchanged, -1 failed. */
+int ke_service_check_tls(struct ke_service *ks);
+/* Seconds until the served certificate expires (negative once expired). */
+int64_t ke_service_cert_expiry(const struct ke_service *ks);
+/* Number of listening addresses and the i-th one, port filled in (useful
+ * when a ke-listen port was 0).  -1 when i is out of range. */
+size_t ke_service_n_listen(const struct ke_service *ks);
+int ke_service_listen_addr(const struct ke_service *ks, size_t i, struct netaddr *out);
+/* Sessions open right now (a gauge for metrics). */
+unsigned ke_service_sessions(const struct ke_service *ks);
+/* Sum of every thread's counters. */
+void ke_service_counters(const struct ke_service *ks, uint64_t out[KE_CTR_COUNT]);
+/* Stop accepting, close sessions, join threads. */
+void ke_service_stop(struct ke_service *ks);
+void ke_service_free(struct ke_service *ks);	/* NULL-safe */
+
+#endif

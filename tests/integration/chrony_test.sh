@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# chrony_test.sh: stock chrony (Debian's chronyd) as an NTS client of ntsd.
+#
+# Starts the built ntsd on free loopback ports with a throw-away CA and
+# certificate, then runs tests/integration/chrony-client (chronyd -x,
+# without CAP_SYS_TIME) against it:
+#   (a) IPv4: >= 10 NTS-authenticated samples, |offset| < 1 ms, no NAK
+#   (b) the same over ::1
+#   (c) a CA chrony does not trust: NTS-KE fails, no sample
+#   (d) key file replaced by a new key set: NAK, chrony redoes NTS-KE and
+#       gets authenticated samples again
+#   (e) ntsd then stops cleanly on SIGTERM (exit 0, no sanitizer report)
+# Run by make check (srcdir set, ntsd in the build dir); by hand:
+#   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/chrony_test.sh
+# Exit 0 all passed, 1 a failure, 77 chrony missing outside CI (CI=true:
+# missing tools fail).  CHRONY_TEST_KEEP=1 keeps the temp dir.
+set -u
+# cleanup runs from a trap.
+# shellcheck disable=SC2317
+
+srcdir=${srcdir:-$(dirname "$0")/../..}
+srcdir=$(cd "$srcdir" && pwd)
+NTSD=${NTSD:-./ntsd}
+client=$srcdir/tests/integration/chrony-client
+make_certs=$srcdir/certs/make-dev-certs
+SAMPLES=10
+
+passed=0
+failed=0
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+not_ok() { echo "FAIL - $*"; failed=$((failed + 1)); }
+finish() {
+	echo "chrony_test: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
+}
+
+# --- prerequisites ---------------------------------------------------------
+
+missing=
+for tool in chronyd chronyc setpriv ss openssl; do
+	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
+	if [ "${CI:-}" = true ]; then
+		not_ok "prerequisites: missing$missing (apt-get install chrony util-linux iproute2 openssl)"
+		finish
+	fi
+	echo "chrony_test: SKIP: missing$missing (apt-get install chrony util-linux iproute2 openssl)"
+	exit 77
+fi
+for f in "$NTSD" "$client" "$make_certs"; do
+	if [ ! -x "$f" ]; then
+		not_ok "prerequisites: $f is missing or not executable"
+		finish
+	fi
+done
+NTSD=$(cd "$(dirname "$NTSD")" && pwd)/$(basename "$NTSD")
+
+# --- temp dir, cleanup -----------------------------------------------------
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/chrony_test.XXXXXX") || exit 1
+ntsd_pid=
+ntsd_status=
+stop_ntsd() {
+	[ -n "$ntsd_pid" ] || return 0
+	ntsd_status=
+	if kill -0 "$ntsd_pid" 2>/dev/null; then
+		kill -TERM "$ntsd_pid" 2>/dev/null
+		for _ in $(seq 1 50); do
+			kill -0 "$ntsd_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$ntsd_pid" 2>/dev/null; then
+			echo "chrony_test: ntsd did not stop on SIGTERM within 5 s; killing it"
+			kill -KILL "$ntsd_pid" 2>/dev/null
+		fi
+	fi
+	wait "$ntsd_pid" 2>/dev/null
+	ntsd_status=$?
+	ntsd_pid=
+}
+cleanup() {
+	stop_ntsd
+	if [ "${CHRONY_TEST_KEEP:-}" = 1 ]; then
+		echo "chrony_test: kept $tmp"
+	else
+		rm -rf -- "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# --- certificates ----------------------------------------------------------
+
+if ! "$make_certs" "$tmp/certs" >"$tmp/make-dev-certs.log" 2>&1 ||
+	! "$make_certs" "$tmp/other" >>"$tmp/make-dev-certs.log" 2>&1; then
+	cat "$tmp/make-dev-certs.log"
+	not_ok "prerequisites: $make_certs failed"
+	finish
+fi
+
+# --- free ports ------------------------------------------------------------
+
+# A port nothing uses on TCP or UDP, below the ephemeral range so no
+# outgoing connection takes it meanwhile.
+used_ports() { ss -Htuan 2>/dev/null | awk '{ n = split($5, a, ":"); print a[n] }' | sort -u; }
+pick_port() {
+	local lo=20000 hi=32000 eph p
+	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
+	[ "$eph" -gt $((lo + 1000)) ] && [ "$eph" -le 65535 ] && hi=$((eph - 1))
+	for _ in $(seq 1 100); do
+		p=$((lo + RANDOM % (hi - lo)))
+		case " $* " in *" $p "*) continue ;; esac
+		used_ports | grep -qx "$p" || { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+have_ipv6=no
+if grep -q '^0\{31\}1 .* lo$' /proc/net/if_inet6 2>/dev/null; then
+	have_ipv6=yes
+fi
+
+# --- ntsd ------------------------------------------------------------------
+
+start_ntsd() {
+	local attempt
+	for attempt in 1 2 3; do
+		ntp_port=$(pick_port) && ke_port=$(pick_port "$ntp_port") || return 1
+		{
+			echo "# written by chrony_test.sh"
+			echo "ntp-listen 127.0.0.1 $ntp_port"
+			[ $have_ipv6 = no ] || echo "ntp-listen ::1 $ntp_port"
+			echo "ke-listen 127.0.0.1 $ke_port"
+			[ $have_ipv6 = no ] || echo "ke-listen ::1 $ke_port"
+			echo "ke-certificate $tmp/certs/server.pem"
+			echo "ke-private-key $tmp/certs/server.key"
+			echo "key-file $tmp/keys"
+			echo "pid-file $tmp/ntsd.pid"
+			echo "local-stratum 10"
+			echo "threads 1"
+			echo "ke-threads 1"
+			echo "log-level info"
+		} >"$tmp/ntsd.conf"
+		rm -f "$tmp/keys"
+		"$NTSD" -c "$tmp/ntsd.conf" -f >"$tmp/ntsd.log" 2>&1 </dev/null &
+		ntsd_pid=$!
+		for _ in $(seq 1 100); do
+			kill -0 "$ntsd_pid" 2>/dev/null || break
+			if grep -q 'started' "$tmp/ntsd.log" &&
+				used_ports | grep -qx "$ke_port" && used_ports | grep -qx "$ntp_port"; then
+				return 0
+			fi
+			sleep 0.1
+		done
+		echo "chrony_test: ntsd did not start (attempt $attempt, NTP port $ntp_port, NTS-KE port $ke_port):"
+		sed 's/^/  ntsd: /' "$tmp/ntsd.log"
+		stop_ntsd
+		grep -qi 'in use' "$tmp/ntsd.log" || return 1
+	done
+	return 1
+}
+
+if ! start_ntsd; then
+	not_ok "ntsd starts on 127.0.0.1 (and ::1)"
+	finish
+fi
+echo "chrony_test: ntsd pid $ntsd_pid: NTP port $ntp_port, NTS-KE port $ke_port, IPv6 $have_ipv6"
+sed 's/^/  ntsd: /' "$tmp/ntsd.log"
+
+# run_case LABEL PATTERN... -- ARG...: run chrony-client with ARGs; the
+# case passes if it says PASS, every PATTERN (grep -E) is in its output,
+# its chronyd is gone and ntsd still runs.
+run_case() {
+	local label=$1 pats=() out rc verdict cpid p
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		pats+=("$1")
+		shift
+	done
+	shift
+	out=$("$client" --ke-port "$ke_port" --samples "$SAMPLES" "$@" 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/  /'
+	verdict=$(echo "$out" | grep -E '^chrony-client\[[^]]*\]: (PASS|FAIL)' | tail -n 1)
+	cpid=$(echo "$out" | sed -n 's/^chrony-client\[[^]]*\]: chronyd pid \([0-9]*\) .*/\1/p' | head -n 1)
+	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null && grep -q chronyd "/proc/$cpid/comm" 2>/dev/null; then
+		not_ok "$label: chronyd pid $cpid still running after chrony-client exited"
+		kill -TERM "$cpid" 2>/dev/null
+		return
+	fi
+	if ! kill -0 "$ntsd_pid" 2>/dev/null; then
+		not_ok "$label: ntsd died: $(tail -n 5 "$tmp/ntsd.log" | tr '\n' ' ')"
+		return
+	fi
+	if [ $rc -ne 0 ] || [[ $verdict != *": PASS: "* ]]; then
+		not_ok "$label: exit $rc: ${verdict:-no verdict}"
+		return
+	fi
+	for p in "${pats[@]}"; do
+		if ! grep -Eq -- "$p" <<<"$out"; then
+			not_ok "$label: '$p' not in chrony-client's output; ${verdict#*: }"
+			return
+		fi
+	done
+	ok "$label: ${verdict#*: PASS: }"
+}
+
+# (a) IPv4.  No --ntp-port: chrony must learn ntsd's NTP port from NTS-KE
+# (ntsd advertises it when it is not 123 and ke-ntp-port is unset).
+echo "chrony_test: (a) chrony over IPv4"
+run_case "(a) IPv4 127.0.0.1" "PASS: .*NTS-KE ok" "changed port to $ntp_port\$" -- \
+	--server 127.0.0.1 --ca "$tmp/certs/ca.pem" --name ipv4 --timeout 20
+
+# (b) IPv6.
+echo "chrony_test: (b) chrony over IPv6"
+if [ $have_ipv6 = yes ]; then
+	run_case "(b) IPv6 ::1" "PASS: .*NTS-KE ok" "changed port to $ntp_port\$" -- \
+		--server ::1 --ca "$tmp/certs/ca.pem" --name ipv6 --timeout 20
+elif [ "${CI:-}" = true ]; then
+	not_ok "(b) IPv6 ::1: no ::1 on the loopback interface"
+else
+	echo "skip - (b) IPv6 ::1: no ::1 on the loopback interface"
+fi
+
+# (c) Untrusted CA: ntsd's certificate is not from the CA chrony trusts.
+echo "chrony_test: (c) chrony trusting another CA"
+run_case "(c) untrusted CA: NTS-KE refused, no sample" "PASS: .*TLS handshake.*certificate" -- \
+	--server 127.0.0.1 --ca "$tmp/other/ca.pem" --name untrusted --expect-ke-failure --timeout 10
+
+# (d) Key replacement: a new key set without the old keys, written the way
+# ntsctl writes it (mode 0600, temp file, rename).  chrony's cookies then
+# cannot be opened: NAK, new NTS-KE, samples again.
+cat >"$tmp/replace-keys" <<EOF
+#!/usr/bin/env bash
+set -eu
+keys=$tmp/keys
+old=\$(awk '\$1 == "key" { print \$2 }' "\$keys")
+[ -n "\$old" ] || { echo "replace-keys: no keys in \$keys" >&2; exit 1; }
+while :; do
+	id=\$(openssl rand -hex 4)
+	echo "\$old" | grep -qix "\$id" || break
+done
+umask 077
+t=\$(mktemp "\$keys.tmp.XXXXXX")
+printf '# replaced by chrony_test.sh\nntsd-keys 1\nkey %s %s 15 %s\n' \\
+	"\$id" "\$(date +%s)" "\$(openssl rand -hex 32)" >"\$t"
+mv -f "\$t" "\$keys"
+echo "replace-keys: key ids \$(echo \$old) -> \$id (mode \$(stat -c %a "\$keys"))"
+EOF
+chmod 755 "$tmp/replace-keys"
+echo "chrony_test: (d) key file replaced while chrony runs"
+if [ -s "$tmp/keys" ]; then
+	run_case "(d) key replacement: NAK, chrony redoes NTS-KE and recovers" \
+		"PASS: .*NAK seen, chrony redid NTS-KE" "^replace-keys: key ids" -- \
+		--server 127.0.0.1 --ca "$tmp/certs/ca.pem" --name rekey --poll -1 --timeout 30 \
+		--then "$tmp/replace-keys" --expect-nak
+else
+	not_ok "(d) key replacement: ntsd did not create $tmp/keys"
+fi
+
+# (e) ntsd stops cleanly after all this (under sanitizers: no report).
+echo "chrony_test: ntsd log:"
+stop_ntsd
+sed 's/^/  ntsd: /' "$tmp/ntsd.log"
+if [ "$ntsd_status" != 0 ]; then
+	not_ok "(e) ntsd exits 0 on SIGTERM: exit status $ntsd_status"
+elif grep -Eq 'Sanitizer|runtime error:' "$tmp/ntsd.log"; then
+	not_ok "(e) ntsd exits 0 on SIGTERM: sanitizer report in its log"
+else
+	ok "(e) ntsd exits 0 on SIGTERM, no sanitizer report"
+fi
+finish

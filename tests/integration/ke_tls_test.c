@@ -1,0 +1,898 @@
+/* ke_tls_test: the NTS-KE service over real TLS on loopback, in-process,
+ * with a throw-away CA from certs/make-dev-certs and the OpenSSL client in
+ * client/ke_client plus the openssl command-line tool.  One line per case,
+ * then "N passed, N failed"; exit status 0 only when all passed. */
+#include "build_config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "client/ke_client.h"
+#include "common/config.h"
+#include "common/cookie.h"
+#include "common/keyset.h"
+#include "common/log.h"
+#include "common/snapshot.h"
+#include "nts-ke/ke_service.h"
+
+static unsigned n_passed, n_failed;
+static char dir[256], ca_file[300];
+static struct snapshot keys;
+
+static void report(const char *name, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report(const char *name, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %s: ", ok ? "PASS" : "FAIL", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (ok)
+		n_passed++;
+	else
+		n_failed++;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static int run_cmd(const char *cmd)
+{
+	int st = system(cmd);
+
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static void path(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/%s", dir, name);
+}
+
+/* ---- the service under test ---- */
+
+struct svc_opts {
+	const char *cert, *key;		/* names in dir */
+	unsigned threads;
+	unsigned timeout_ms;
+	unsigned max_sessions, per_address;
+	bool with_v6;
+	const char *ntp_server;
+	int ntp_port;
+};
+
+struct svc {
+	struct ke_service *ks;
+	uint16_t port;
+	uint16_t port6;
+	char cert[300], key[300];
+};
+
+static int svc_start(struct svc *s, const struct svc_opts *o)
+{
+	struct config cfg;
+	struct netaddr a;
+
+	memset(s, 0, sizeof(*s));
+	config_init(&cfg);
+	path(s->cert, sizeof(s->cert), o->cert ? o->cert : "server.pem");
+	path(s->key, sizeof(s->key), o->key ? o->key : "server.key");
+	cfg.ke_certificate = s->cert;
+	cfg.ke_private_key = s->key;
+	cfg.ke_threads = o->threads ? o->threads : 2;
+	cfg.ke_timeout_ms = o->timeout_ms ? o->timeout_ms : 1000;
+	if (o->max_sessions)
+		cfg.ke_max_sessions = o->max_sessions;
+	if (o->per_address)
+		cfg.ke_max_sessions_per_address = o->per_address;
+	cfg.ke_ntp_server = (char *)o->ntp_server;
+	cfg.ke_ntp_port = o->ntp_port ? o->ntp_port : -1;
+	netaddr_parse("127.0.0.1", 0, &cfg.ke_listen[0].addr);
+	cfg.n_ke_listen = 1;
+	if (o->with_v6) {
+		netaddr_parse("::1", 0, &cfg.ke_listen[1].addr);
+		cfg.n_ke_listen = 2;
+	}
+	s->ks = ke_service_new(&cfg, &keys, 0);
+	if (!s->ks)
+		return -1;
+	if (ke_service_listen_addr(s->ks, 0, &a) < 0 || ke_service_start(s->ks) < 0) {
+		ke_service_free(s->ks);
+		s->ks = NULL;
+		return -1;
+	}
+	s->port = netaddr_port(&a);
+	if (o->with_v6 && ke_service_listen_addr(s->ks, 1, &a) == 0)
+		s->port6 = netaddr_port(&a);
+	return 0;
+}
+
+static void svc_stop(struct svc *s)
+{
+	ke_service_free(s->ks);
+	s->ks = NULL;
+}
+
+static uint64_t counter(struct svc *s, enum ke_counter c)
+{
+	uint64_t all[KE_CTR_COUNT];
+
+	ke_service_counters(s->ks, all);
+	return all[c];
+}
+
+/* Wait up to ms for a counter to reach at least want. */
+static bool wait_counter(struct svc *s, enum ke_counter c, uint64_t want, int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	while (counter(s, c) < want) {
+		if (now_ms() > end)
+			return false;
+		sleep_ms(10);
+	}
+	return true;
+}
+
+/* Wait up to ms for exactly n open sessions. */
+static bool wait_sessions(struct svc *s, unsigned n, int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	while (ke_service_sessions(s->ks) != n) {
+		if (now_ms() > end)
+			return false;
+		sleep_ms(10);
+	}
+	return true;
+}
+
+static void client_opts(struct ke_client_opts *o, uint16_t port)
+{
+	memset(o, 0, sizeof(*o));
+	o->host = "127.0.0.1";
+	o->port = port;
+	o->ca_file = ca_file;
+	o->timeout_ms = 4000;
+}
+
+/* A plain TCP connection from src (NULL: any) to 127.0.0.1:port. */
+static int tcp_connect(const char *src, uint16_t port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	if (src) {
+		inet_pton(AF_INET, src, &sa.sin_addr);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			goto out;
+	}
+	sa.sin_port = htons(port);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto out;
+	return fd;
+out:
+	close(fd);
+	return -1;
+}
+
+/* 1 when the peer has closed (EOF or reset), 0 when still open. */
+static int tcp_closed(int fd)
+{
+	char buf[512];
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0)
+			continue;	/* an alert or Error record: drain */
+		if (n == 0)
+			return 1;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : 1;
+	}
+}
+
+/* Every cookie opens with the keyset to the keys the client exported. */
+static bool cookies_match(const struct ke_client_result *r, char *why, size_t len)
+{
+	struct keyset *ks = snapshot_get(&keys);
+
+	if (r->n_cookies != 8) {
+		snprintf(why, len, "%zu cookies, want 8", r->n_cookies);
+		return false;
+	}
+	for (size_t i = 0; i < r->n_cookies; i++) {
+		struct cookie_keys k;
+		enum cookie_status st = cookie_open(ks, r->cookies[i], r->cookie_lens[i], &k);
+		bool same;
+
+		if (st != COOKIE_OK) {
+			snprintf(why, len, "cookie %zu: %s", i, cookie_status_str(st));
+			return false;
+		}
+		same = k.aead == r->aead && k.key_len == r->key_len &&
+		       memcmp(k.c2s, r->c2s, r->key_len) == 0 &&
+		       memcmp(k.s2c, r->s2c, r->key_len) == 0 &&
+		       memcmp(k.c2s, k.s2c, r->key_len) != 0;
+		cookie_keys_wipe(&k);
+		if (!same) {
+			snprintf(why, len, "cookie %zu: keys differ from the exported ones", i);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool cert_sha256(const char *file, uint8_t out[32])
+{
+	FILE *f = fopen(file, "r");
+	X509 *x;
+	unsigned int n = 0;
+
+	if (!f)
+		return false;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!x)
+		return false;
+	X509_digest(x, EVP_sha256(), out, &n);
+	X509_free(x);
+	return n == 32;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char cmd[1024];
+
+	/* a temp name then rename, as an ACME client does */
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s.tmp' && mv '%s.tmp' '%s'", from, to, to, to);
+	return run_cmd(cmd);
+}
+
+static void install_pair(const char *pem, const char *key)
+{
+	char a[300], b[300];
+
+	path(a, sizeof(a), pem);
+	path(b, sizeof(b), "live.pem");
+	copy_file(a, b);
+	path(a, sizeof(a), key);
+	path(b, sizeof(b), "live.key");
+	copy_file(a, b);
+}
+
+/* ---- cases ---- */
+
+static void case_full_exchange(struct svc *s)
+{
+	static const uint16_t a17[] = { 17, 15 };
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	char why[160] = "";
+	bool ok;
+	int rc;
+
+	client_opts(&o, s->port);
+	rc = ke_client_exchange(&o, &r);
+	ok = rc == 0 && r.tls_version == 0x0304 && strcmp(r.alpn, "ntske/1") == 0 &&
+	     r.aead == 15 && r.key_len == 32 && r.close_notify && cookies_match(&r, why, sizeof(why));
+	report("full exchange (AEAD 15)", ok, "rc=%d %s aead=%u cookies=%zu close_notify=%d %s",
+	       rc, r.error, r.aead, r.n_cookies, r.close_notify, why);
+	ke_client_result_wipe(&r);
+
+	why[0] = '\0';
+	client_opts(&o, s->port);
+	o.aeads = a17;
+	o.n_aeads = 2;
+	rc = ke_client_exchange(&o, &r);
+	ok = rc == 0 && r.aead == 17 && r.key_len == 64 && cookies_match(&r, why, sizeof(why)) &&
+	     r.cookie_lens[0] == 168;
+	report("full exchange (AEAD 17 preferred)", ok, "rc=%d %s aead=%u %s", rc, r.error,
+	       r.aead, why);
+	ke_client_result_wipe(&r);
+}
+
+static void case_ipv6(void)
+{
+	struct svc_opts so = { .with_v6 = true };
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	char why[160] = "";
+	struct svc s;
+	int rc;
+
+	if (svc_start(&s, &so) < 0 || s.port6 == 0) {
+		report("IPv6 ::1", false, "cannot listen on ::1");
+		if (s.ks)
+			svc_stop(&s);
+		return;
+	}
+	client_opts(&o, s.port6);
+	o.host = "::1";
+	rc = ke_client_exchange(&o, &r);
+	report("IPv6 ::1", rc == 0 && cookies_match(&r, why, sizeof(why)), "rc=%d %s %s", rc,
+	       r.error, why);
+	svc_stop(&s);
+}
+
+static void case_server_port_records(void)
+{
+	struct svc_opts so = { .ntp_server = "ntp.example.org", .ntp_port = 10123 };
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	struct svc s;
+	int rc;
+
+	if (svc_start(&s, &so) < 0) {
+		report("Server/Port records", false, "service did not start");
+		return;
+	}
+	client_opts(&o, s.port);
+	rc = ke_client_exchange(&o, &r);
+	report("Server/Port records", rc == 0 && r.has_server &&
+	       strcmp(r.server, "ntp.example.org") == 0 && r.has_port && r.port == 10123,
+	       "rc=%d server=%s port=%u", rc, r.server, r.port);
+	svc_stop(&s);
+}
+
+static void case_tls12(struct svc *s)
+{
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	char cmd[1024];
+	uint64_t before = counter(s, KE_CTR_HANDSHAKE_FAILED);
+	int st12, st13, rc;
+
+	snprintf(cmd, sizeof(cmd),
+		 "openssl s_client -connect 127.0.0.1:%u -tls1_2 -alpn ntske/1 -CAfile '%s' "
+		 "</dev/null >%s/s_client12.log 2>&1", s->port, ca_file, dir);
+	st12 = run_cmd(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl s_client -connect 127.0.0.1:%u -tls1_3 -alpn ntske/1 -CAfile '%s' "
+		 "-verify_return_error </dev/null 2>&1 | grep -q 'ALPN protocol: ntske/1'",
+		 s->port, ca_file);
+	st13 = run_cmd(cmd);
+	report("openssl s_client -tls1_2 refused", st12 != 0 && st13 == 0 &&
+	       wait_counter(s, KE_CTR_HANDSHAKE_FAILED, before + 1, 2000),
+	       "tls1_2 exit %d (want non-zero), tls1_3 control exit %d (want 0)", st12, st13);
+
+	client_opts(&o, s->port);
+	o.tls12_max = true;
+	rc = ke_client_exchange(&o, &r);
+	report("client limited to TLS 1.2 refused", rc != 0 && r.tls_version == 0,
+	       "rc=%d %s", rc, r.error);
+}
+
+static void case_alpn(struct svc *s)
+{
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	char cmd[1024];
+	uint64_t before = counter(s, KE_CTR_HANDSHAKE_FAILED);
+	int rc, st;
+
+	client_opts(&o, s->port);
+	o.no_alpn = true;
+	rc = ke_client_exchange(&o, &r);
+	report("client without ALPN refused", rc != 0 && r.tls_version == 0 &&
+	       r.response_len == 0 && strstr(r.error, "handshake") != NULL,
+	       "rc=%d %s", rc, r.error);
+
+	client_opts(&o, s->port);
+	o.alpn = "http/1.1";
+	rc = ke_client_exchange(&o, &r);
+	report("client with a wrong ALPN refused", rc != 0 && r.tls_version == 0 &&
+	       r.response_len == 0, "rc=%d %s", rc, r.error);
+
+	snprintf(cmd, sizeof(cmd),
+		 "openssl s_client -connect 127.0.0.1:%u -tls1_3 -CAfile '%s' </dev/null 2>&1 "
+		 "| grep -q 'no application protocol'", s->port, ca_file);
+	st = run_cmd(cmd);
+	report("openssl s_client without ALPN gets no_application_protocol", st == 0 &&
+	       wait_counter(s, KE_CTR_HANDSHAKE_FAILED, before + 3, 2000),
+	       "grep exit %d, handshake_failed +%llu", st,
+	       (unsigned long long)(counter(s, KE_CTR_HANDSHAKE_FAILED) - before));
+}
+
+static void case_unknown_critical(struct svc *s)
+{
+	static const uint8_t req[] = {
+		0x80, 0x01, 0x00, 0x02, 0x00, 0x00,
+		0x80, 0x04, 0x00, 0x02, 0x00, 0x0f,
+		0xc0, 0x00, 0x00, 0x02, 0xab, 0xcd,	/* type 0x4000, critical */
+		0x80, 0x00, 0x00, 0x00,
+	};
+	static const uint8_t want[] = { 0x80, 0x02, 0x00, 0x02, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00 };
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	uint64_t before = counter(s, KE_CTR_ERROR_UNRECOGNIZED);
+	int rc;
+
+	client_opts(&o, s->port);
+	o.raw_request = req;
+	o.raw_request_len = sizeof(req);
+	rc = ke_client_exchange(&o, &r);
+	report("unknown critical record -> Error 0 + End of Message", rc != 0 &&
+	       r.response_len == sizeof(want) && memcmp(r.response, want, sizeof(want)) == 0 &&
+	       r.close_notify && wait_counter(s, KE_CTR_ERROR_UNRECOGNIZED, before + 1, 2000),
+	       "%zu response bytes, error %u, close_notify %d", r.response_len, r.error_code,
+	       r.close_notify);
+}
+
+static void case_sizes(struct svc *s)
+{
+	static uint8_t req[20000];
+	static const uint8_t want1[] = { 0x80, 0x02, 0x00, 0x02, 0x00, 0x01, 0x80, 0x00, 0x00, 0x00 };
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	uint64_t before = counter(s, KE_CTR_TOO_LARGE);
+	size_t n = 0;
+	int rc;
+
+	/* 4 KiB of an unknown non-critical record, then a normal request:
+	 * more than the 1024 bytes the RFC requires us to accept. */
+	memcpy(req, "\x20\x00\x10\x00", 4);
+	memset(req + 4, 'x', 4096);
+	n = 4 + 4096;
+	memcpy(req + n, "\x80\x01\x00\x02\x00\x00\x80\x04\x00\x02\x00\x0f\x80\x00\x00\x00", 16);
+	n += 16;
+	client_opts(&o, s->port);
+	o.raw_request = req;
+	o.raw_request_len = n;
+	rc = ke_client_exchange(&o, &r);
+	report("4 KiB request accepted", rc == 0 && r.n_cookies == 8, "rc=%d %s (%zu bytes sent)",
+	       rc, r.error, n);
+
+	/* 17 KiB: refused with Error 1 */
+	n = 0;
+	for (int i = 0; i < 2; i++) {
+		memcpy(req + n, "\x20\x00\x21\x00", 4);	/* 0x2100 = 8448 bytes */
+		memset(req + n + 4, 'y', 0x2100);
+		n += 4 + 0x2100;
+	}
+	memcpy(req + n, "\x80\x01\x00\x02\x00\x00\x80\x04\x00\x02\x00\x0f\x80\x00\x00\x00", 16);
+	n += 16;
+	client_opts(&o, s->port);
+	o.raw_request = req;
+	o.raw_request_len = n;
+	rc = ke_client_exchange(&o, &r);
+	report("request over 16 KiB refused", rc != 0 && r.response_len == sizeof(want1) &&
+	       memcmp(r.response, want1, sizeof(want1)) == 0 &&
+	       wait_counter(s, KE_CTR_TOO_LARGE, before + 1, 2000),
+	       "%zu bytes sent, response %zu bytes, error %u", n, r.response_len, r.error_code);
+}
+
+static void case_deadline(struct svc *s)
+{
+	static const uint8_t partial[] = { 0x80, 0x01, 0x00, 0x02, 0x00, 0x00 };
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	uint64_t before = counter(s, KE_CTR_DEADLINE);
+	int64_t t0, closed_stall = -1, closed_trickle = -1, good_ms;
+	int stall, trickle, rc;
+	bool good;
+
+	t0 = now_ms();
+	stall = tcp_connect(NULL, s->port);
+	trickle = tcp_connect(NULL, s->port);
+	if (stall < 0 || trickle < 0) {
+		report("stalled client cut off at the deadline", false, "connect failed");
+		return;
+	}
+	send(stall, "\x16", 1, MSG_NOSIGNAL);
+	/* a well-behaved client meanwhile */
+	client_opts(&o, s->port);
+	rc = ke_client_exchange(&o, &r);
+	good_ms = now_ms() - t0;
+	good = rc == 0 && r.n_cookies == 8;
+	/* A TLS record header announcing 512 bytes, then one byte at a time:
+	 * always some progress, never a complete ClientHello. */
+	for (int i = 0; closed_stall < 0 || closed_trickle < 0; i++) {
+		if (now_ms() - t0 > 4000)
+			break;
+		if (closed_trickle < 0)
+			send(trickle, i < 5 ? &"\x16\x03\x01\x02\x00"[i] : "", 1,
+			     MSG_NOSIGNAL | MSG_DONTWAIT);
+		sleep_ms(100);
+		if (closed_stall < 0 && tcp_closed(stall))
+			closed_stall = now_ms() - t0;
+		if (closed_trickle < 0 && tcp_closed(trickle))
+			closed_trickle = now_ms() - t0;
+	}
+	close(stall);
+	close(trickle);
+	report("stalled client cut off at the deadline (1 s)", good &&
+	       closed_stall >= 800 && closed_stall <= 2500 &&
+	       closed_trickle >= 800 && closed_trickle <= 2500 &&
+	       wait_counter(s, KE_CTR_DEADLINE, before + 2, 2000),
+	       "good client done in %lld ms (rc=%d), stalled closed after %lld ms, "
+	       "trickling (1 byte / 100 ms) closed after %lld ms",
+	       (long long)good_ms, rc, (long long)closed_stall, (long long)closed_trickle);
+
+	/* After the handshake, an incomplete request gets Error 1 at the
+	 * deadline (RFC 8915 4.1.3). */
+	client_opts(&o, s->port);
+	o.raw_request = partial;
+	o.raw_request_len = sizeof(partial);
+	t0 = now_ms();
+	rc = ke_client_exchange(&o, &r);
+	good_ms = now_ms() - t0;
+	report("incomplete request -> Error 1 at the deadline", rc != 0 && r.has_error &&
+	       r.error_code == 1 && good_ms >= 800 && good_ms <= 2500,
+	       "error=%d code=%u after %lld ms", r.has_error, r.error_code, (long long)good_ms);
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void case_many_stalled(void)
+{
+	struct svc_opts so = { .timeout_ms = 20000, .per_address = 200 };
+	static int fds[500];
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	struct svc s;
+	int64_t t0, ms;
+	int opened = 0, rc;
+	char src[32];
+
+	raise_nofile();
+	if (svc_start(&s, &so) < 0) {
+		report("500 stalled connections", false, "service did not start");
+		return;
+	}
+	for (int i = 0; i < 500; i++) {
+		snprintf(src, sizeof(src), "127.0.0.%d", 2 + i % 8);
+		fds[i] = tcp_connect(src, s.port);
+		if (fds[i] >= 0) {
+			opened++;
+			if (i % 2)
+				send(fds[i], "\x16\x03", 2, MSG_NOSIGNAL);
+		}
+	}
+	wait_counter(&s, KE_CTR_ACCEPTED, 500, 5000);
+	client_opts(&o, s.port);
+	o.bind_addr = "127.0.0.1";
+	t0 = now_ms();
+	rc = ke_client_exchange(&o, &r);
+	ms = now_ms() - t0;
+	report("500 stalled connections from 127.0.0.2-9 do not stop a client on 127.0.0.1",
+	       opened == 500 && counter(&s, KE_CTR_ACCEPTED) >= 501 && rc == 0 &&
+	       r.n_cookies == 8 && ms < 1000 && counter(&s, KE_CTR_REFUSED_PER_ADDRESS) == 0 &&
+	       counter(&s, KE_CTR_REFUSED_TOTAL) == 0 && counter(&s, KE_CTR_DEADLINE) == 0,
+	       "%d stalled open, accepted %llu, good client rc=%d in %lld ms %s "
+	       "(refused %llu/%llu, deadline %llu)", opened,
+	       (unsigned long long)counter(&s, KE_CTR_ACCEPTED), rc, (long long)ms, r.error,
+	       (unsigned long long)counter(&s, KE_CTR_REFUSED_PER_ADDRESS),
+	       (unsigned long long)counter(&s, KE_CTR_REFUSED_TOTAL),
+	       (unsigned long long)counter(&s, KE_CTR_DEADLINE));
+	for (int i = 0; i < 500; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	svc_stop(&s);
+}
+
+static void case_caps(void)
+{
+	struct svc_opts so = { .timeout_ms = 10000, .per_address = 3, .max_sessions = 6 };
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	int fds[8], refused = 0, rc;
+	struct svc s;
+
+	if (svc_start(&s, &so) < 0) {
+		report("per-address cap", false, "service did not start");
+		return;
+	}
+	for (int i = 0; i < 5; i++)
+		fds[i] = tcp_connect("127.0.0.1", s.port);
+	wait_counter(&s, KE_CTR_REFUSED_PER_ADDRESS, 2, 2000);
+	sleep_ms(100);
+	for (int i = 0; i < 5; i++)
+		refused += fds[i] >= 0 && tcp_closed(fds[i]);
+	/* another address is still served */
+	client_opts(&o, s.port);
+	o.bind_addr = "127.0.0.2";
+	rc = ke_client_exchange(&o, &r);
+	report("per-address cap refuses the extra connections", refused == 2 &&
+	       counter(&s, KE_CTR_REFUSED_PER_ADDRESS) == 2 && rc == 0,
+	       "%d of 5 closed at once, refused_per_address=%llu, client from 127.0.0.2 rc=%d %s",
+	       refused, (unsigned long long)counter(&s, KE_CTR_REFUSED_PER_ADDRESS), rc, r.error);
+
+	/* 3 open from .1; 3 more from .3 fill the total of 6; the next is refused */
+	wait_sessions(&s, 3, 2000);
+	for (int i = 5; i < 8; i++)
+		fds[i] = tcp_connect("127.0.0.3", s.port);
+	wait_sessions(&s, 6, 2000);
+	client_opts(&o, s.port);
+	o.bind_addr = "127.0.0.4";
+	rc = ke_client_exchange(&o, &r);
+	report("total session cap refuses at once", rc != 0 &&
+	       wait_counter(&s, KE_CTR_REFUSED_TOTAL, 1, 2000),
+	       "client rc=%d (%s), refused_max_sessions=%llu", rc, r.error,
+	       (unsigned long long)counter(&s, KE_CTR_REFUSED_TOTAL));
+	for (int i = 0; i < 8; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	svc_stop(&s);
+}
+
+static void case_emfile(void)
+{
+	struct svc_opts so = { .threads = 1 };
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	struct rlimit old, rl;
+	int waiting[3], fillers[64], n_fill = 0, shed = 0, rc, fd;
+	uint64_t refused;
+	struct svc s;
+
+	if (svc_start(&s, &so) < 0) {
+		report("EMFILE", false, "service did not start");
+		return;
+	}
+	getrlimit(RLIMIT_NOFILE, &old);
+	/* Sockets made first; connected only once the table is full. */
+	for (int i = 0; i < 3; i++)
+		waiting[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Lower the limit to just above the highest descriptor in use, then
+	 * fill what is left: accept() now fails with EMFILE. */
+	fd = dup(0);
+	rl = old;
+	rl.rlim_cur = (rlim_t)fd + 8;
+	close(fd);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	while (n_fill < 64 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fillers[n_fill++] = fd;
+	for (int i = 0; i < 3; i++) {
+		struct sockaddr_in sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_port = htons(s.port);
+		inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+		if (waiting[i] >= 0 && connect(waiting[i], (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			close(waiting[i]);
+			waiting[i] = -1;
+		}
+	}
+	wait_counter(&s, KE_CTR_REFUSED_FD, 1, 2000);
+	sleep_ms(400);
+	refused = counter(&s, KE_CTR_REFUSED_FD);
+	for (int i = 0; i < 3; i++)
+		shed += waiting[i] >= 0 && tcp_closed(waiting[i]);
+	for (int i = 0; i < n_fill; i++)
+		close(fillers[i]);
+	setrlimit(RLIMIT_NOFILE, &old);
+	for (int i = 0; i < 3; i++)
+		if (waiting[i] >= 0)
+			close(waiting[i]);
+	/* descriptors are back: served again */
+	sleep_ms(200);
+	client_opts(&o, s.port);
+	rc = ke_client_exchange(&o, &r);
+	report("EMFILE sheds connections and the service recovers",
+	       refused >= 1 && refused < 100 && shed == 3 && rc == 0 && r.n_cookies == 8,
+	       "refused_out_of_fds=%llu (paused, not spinning), %d of 3 waiting connections "
+	       "shed, client afterwards rc=%d %s", (unsigned long long)refused, shed, rc, r.error);
+	svc_stop(&s);
+}
+
+static void case_key_types(void)
+{
+	static const struct {
+		const char *type;
+		int pkey;
+	} types[] = {
+		{ "ecdsa", EVP_PKEY_EC },
+		{ "rsa", EVP_PKEY_RSA },
+		{ "ed25519", EVP_PKEY_ED25519 },
+	};
+
+	for (size_t i = 0; i < 3; i++) {
+		char pem[64], key[64], name[64];
+		struct svc_opts so = { .cert = pem, .key = key };
+		struct ke_client_opts o;
+		struct ke_client_result r;
+		char why[160] = "";
+		struct svc s;
+		int rc;
+
+		snprintf(pem, sizeof(pem), "%s.pem", types[i].type);
+		snprintf(key, sizeof(key), "%s.key", types[i].type);
+		snprintf(name, sizeof(name), "%s certificate", types[i].type);
+		if (svc_start(&s, &so) < 0) {
+			report(name, false, "service did not start");
+			continue;
+		}
+		client_opts(&o, s.port);
+		rc = ke_client_exchange(&o, &r);
+		report(name, rc == 0 && r.peer_key_type == types[i].pkey &&
+		       cookies_match(&r, why, sizeof(why)),
+		       "rc=%d %s key type %d (want %d) %s", rc, r.error, r.peer_key_type,
+		       types[i].pkey, why);
+		svc_stop(&s);
+	}
+}
+
+static void case_reload(void)
+{
+	struct svc_opts so = { .cert = "live.pem", .key = "live.key" };
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	uint8_t fp_ec[32], fp_rsa[32];
+	char file[300];
+	int64_t expiry;
+	int rc1, rc2, rc3, chk1, chk2, chk3;
+	bool saw1, saw2, saw3;
+	struct svc s;
+
+	path(file, sizeof(file), "ecdsa.pem");
+	cert_sha256(file, fp_ec);
+	path(file, sizeof(file), "rsa.pem");
+	cert_sha256(file, fp_rsa);
+	install_pair("ecdsa.pem", "ecdsa.key");
+	if (svc_start(&s, &so) < 0) {
+		report("certificate reload", false, "service did not start");
+		return;
+	}
+	expiry = ke_service_cert_expiry(s.ks);
+	report("certificate expiry", expiry > 29 * 86400 && expiry <= 30 * 86400 + 60,
+	       "%lld s left (a 30-day certificate)", (long long)expiry);
+	client_opts(&o, s.port);
+	rc1 = ke_client_exchange(&o, &r);
+	saw1 = memcmp(r.peer_cert_sha256, fp_ec, 32) == 0;
+	chk1 = ke_service_check_tls(s.ks);
+
+	install_pair("rsa.pem", "rsa.key");
+	chk2 = ke_service_check_tls(s.ks);
+	rc2 = ke_client_exchange(&o, &r);
+	saw2 = memcmp(r.peer_cert_sha256, fp_rsa, 32) == 0 && r.peer_key_type == EVP_PKEY_RSA;
+	report("certificate reload when the files change", rc1 == 0 && saw1 && chk1 == 0 &&
+	       chk2 == 1 && rc2 == 0 && saw2,
+	       "unchanged check=%d, after replacing: check=%d, new connection sees the new "
+	       "certificate: %s", chk1, chk2, saw2 ? "yes" : "no");
+
+	/* a mismatched pair: refused, the old one keeps serving */
+	install_pair("ed25519.pem", "rsa.key");
+	chk3 = ke_service_check_tls(s.ks);
+	rc3 = ke_client_exchange(&o, &r);
+	saw3 = memcmp(r.peer_cert_sha256, fp_rsa, 32) == 0;
+	report("bad new pair keeps the old certificate", chk3 == -1 && rc3 == 0 && saw3 &&
+	       ke_service_check_tls(s.ks) == 0 && ke_service_reload_tls(s.ks) == -1,
+	       "check=%d, still serving the previous certificate: %s", chk3, saw3 ? "yes" : "no");
+	svc_stop(&s);
+}
+
+/* ---- setup ---- */
+
+static int make_certs(void)
+{
+	const char *src = getenv("srcdir");
+	char cmd[4096];
+	static const char *types[] = { "ecdsa", "rsa", "ed25519" };
+
+	if (!src || !*src)
+		src = ".";
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "'%s/certs/make-dev-certs' '%s' --key-type %s && "
+			 "cp '%s/server.pem' '%s/%s.pem' && cp '%s/server.key' '%s/%s.key'",
+			 src, dir, types[i], dir, dir, types[i], dir, dir, types[i]);
+		if (run_cmd(cmd) != 0) {
+			fprintf(stderr, "ke_tls_test: %s failed\n", cmd);
+			return -1;
+		}
+	}
+	snprintf(ca_file, sizeof(ca_file), "%s/ca.pem", dir);
+	return 0;
+}
+
+static void keys_free(void *ks)
+{
+	keyset_free(ks);
+}
+
+static int make_keys(void)
+{
+	struct keyset *ks = keyset_new();
+
+	if (!ks || !keyset_generate(ks, (int64_t)time(NULL) - 7200) ||
+	    !keyset_generate(ks, (int64_t)time(NULL))) {
+		keyset_free(ks);
+		return -1;
+	}
+	snapshot_init(&keys, keys_free, 1000);
+	snapshot_publish(&keys, ks, now_ms());
+	return 0;
+}
+
+int main(void)
+{
+	char cmd[1024];
+	struct svc main_svc;
+	struct svc_opts so = { .threads = 2 };
+
+	signal(SIGPIPE, SIG_IGN);
+	log_init("ke_tls_test", LOG_TO_STDERR, LOG_LVL_WARN);
+	if (run_cmd("openssl version >/dev/null 2>&1") != 0) {
+		printf("FAIL setup: the openssl command-line tool is missing (apt-get install openssl)\n");
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s/ke_tls_test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir) || make_certs() < 0 || make_keys() < 0) {
+		printf("FAIL setup: cannot make certificates or keys\n");
+		return 1;
+	}
+	if (svc_start(&main_svc, &so) < 0) {
+		printf("FAIL setup: NTS-KE service did not start\n");
+		return 1;
+	}
+	case_full_exchange(&main_svc);
+	case_tls12(&main_svc);
+	case_alpn(&main_svc);
+	case_unknown_critical(&main_svc);
+	case_sizes(&main_svc);
+	case_deadline(&main_svc);
+	svc_stop(&main_svc);
+	case_ipv6();
+	case_server_port_records();
+	case_key_types();
+	case_reload();
+	case_caps();
+	case_emfile();
+	case_many_stalled();
+
+	snapshot_destroy(&keys);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	run_cmd(cmd);
+	printf("%u passed, %u failed\n", n_passed, n_failed);
+	return n_failed ? 1 : 0;
+}
