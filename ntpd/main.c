@@ -28,6 +28,7 @@
 #include "ntpd/daemon.h"
 #include "ntpd/keywatch.h"
 #include "ntpd/ntp_service.h"
+#include "ntpd/responder.h"
 
 /* Retired key sets live this long before they are freed; readers hold
  * one for microseconds. */
@@ -43,6 +44,7 @@ struct ntsd {
 	struct ntp_service *ntp;
 	struct ev_loop *loop;
 	ev_signal sighup, sigterm, sigint;
+	ev_stat keyfile_watch;		/* inotify where available, else a stat poll */
 	ev_timer housekeeping;
 };
 
@@ -92,6 +94,13 @@ static void on_sigterm(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	log_notice("signal %d: shutting down", w->signum);
 	ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_keyfile_changed(struct ev_loop *loop, ev_stat *w, int revents)
+{
+	struct ntsd *d = w->data;
+
+	keywatch_check(&d->keywatch, false);
 }
 
 static void on_housekeeping(struct ev_loop *loop, ev_timer *w, int revents)
@@ -146,6 +155,36 @@ static int check_config(struct ntsd *d)
 	return 0;
 }
 
+static void log_listeners(const struct ntsd *d)
+{
+	char buf[NETADDR_STRLEN];
+
+	for (size_t i = 0; d->ntp && i < ntp_service_n_listen(d->ntp); i++)
+		log_info("NTP listening on %s",
+			 netaddr_str(ntp_service_listen_addr(d->ntp, i), buf, sizeof(buf)));
+}
+
+/* One line at shutdown so an operator sees what the run did. */
+static void log_totals(const struct ntsd *d)
+{
+	uint64_t ntp[NTP_CNT_COUNT] = { 0 }, ke[KE_CTR_COUNT] = { 0 }, naks = 0, drops = 0;
+
+	if (d->ntp)
+		ntp_service_counters(d->ntp, ntp, NTP_CNT_COUNT);
+	if (d->ke)
+		ke_service_counters(d->ke, ke);
+	for (int c = NTP_CNT_NAK_COOKIE_LENGTH; c <= NTP_CNT_NAK_AUTH; c++)
+		naks += ntp[c];
+	for (int c = NTP_CNT_FIRST_DROP; c < NTP_CNT_COUNT; c++)
+		drops += ntp[c];
+	log_notice("totals: %llu NTS replies, %llu plain replies, %llu NTS NAKs, %llu dropped; "
+		   "%llu NTS-KE responses, %llu failed handshakes",
+		   (unsigned long long)ntp[NTP_CNT_NTS_REPLY],
+		   (unsigned long long)ntp[NTP_CNT_PLAIN_REPLY], (unsigned long long)naks,
+		   (unsigned long long)drops, (unsigned long long)ke[KE_CTR_RESPONSES],
+		   (unsigned long long)ke[KE_CTR_HANDSHAKE_FAILED]);
+}
+
 static int start_services(struct ntsd *d)
 {
 	sigset_t saved;
@@ -168,7 +207,10 @@ static void run_loop(struct ntsd *d)
 	ev_signal_init(&d->sigint, on_sigterm, SIGINT);
 	ev_timer_init(&d->housekeeping, on_housekeeping, HOUSEKEEPING_INTERVAL_S,
 		      HOUSEKEEPING_INTERVAL_S);
-	d->sighup.data = d->housekeeping.data = d;
+	ev_stat_init(&d->keyfile_watch, on_keyfile_changed, d->cfg.key_file,
+		     HOUSEKEEPING_INTERVAL_S);
+	d->sighup.data = d->housekeeping.data = d->keyfile_watch.data = d;
+	ev_stat_start(d->loop, &d->keyfile_watch);
 	ev_signal_start(d->loop, &d->sighup);
 	ev_signal_start(d->loop, &d->sigterm);
 	ev_signal_start(d->loop, &d->sigint);
@@ -260,9 +302,11 @@ int main(int argc, char **argv)
 		goto out_pid;
 	if (start_services(&d) < 0)
 		goto out_pid;
+	log_listeners(&d);
 	log_notice("ntsd %s started:%s%s", PACKAGE_VERSION, d.ntp ? " NTP" : "",
 		   d.ke ? " NTS-KE" : "");
 	run_loop(&d);
+	log_totals(&d);
 	rc = 0;
 out_pid:
 	if (d.cfg.pid_file)
