@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "client/ke_client.h"
+#include "common/monotime.h"
 #include "common/buf.h"
 #include "common/ke_record.h"
 
@@ -50,14 +51,6 @@ static const char *ssl_reason(char *buf, size_t len)
 	else
 		ERR_error_string_n(last, buf, len);
 	return buf;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int connect_one(const struct addrinfo *ai, const char *bind_addr, int64_t deadline,
@@ -100,7 +93,7 @@ static int connect_one(const struct addrinfo *ai, const char *bind_addr, int64_t
 		}
 		pfd.fd = fd;
 		pfd.events = POLLOUT;
-		left = (int)(deadline - mono_ms());
+		left = (int)(deadline - monotime_ms());
 		if (left <= 0 || poll(&pfd, 1, left) != 1) {
 			snprintf(err, err_len, "connect: timed out");
 			goto out;
@@ -112,7 +105,7 @@ static int connect_one(const struct addrinfo *ai, const char *bind_addr, int64_t
 		}
 	}
 	fcntl(fd, F_SETFL, flags);
-	left = (int)(deadline - mono_ms());
+	left = (int)(deadline - monotime_ms());
 	if (left < 1)
 		left = 1;
 	tv.tv_sec = left / 1000;
@@ -370,7 +363,7 @@ int ke_client_exchange(const struct ke_client_opts *o, struct ke_client_result *
 
 	memset(res, 0, sizeof(*res));
 	ERR_clear_error();
-	deadline = mono_ms() + (o->timeout_ms ? o->timeout_ms : KE_CLIENT_DEFAULT_TIMEOUT_MS);
+	deadline = monotime_ms() + (o->timeout_ms ? o->timeout_ms : KE_CLIENT_DEFAULT_TIMEOUT_MS);
 	if (o->raw_request) {
 		req = o->raw_request;
 		req_len = o->raw_request_len;

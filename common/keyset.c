@@ -684,3 +684,8 @@ out:
 	keyset_text_free(text, len);
 	return ret;
 }
+
+void keyset_snapshot_free(void *ks)
+{
+	keyset_free(ks);
+}

@@ -67,6 +67,8 @@ const struct master_key *keyset_generate(struct keyset *ks, int64_t now);
 /* Remove the key with this id; -1 if absent. */
 int keyset_remove(struct keyset *ks, uint32_t id);
 void keyset_free(struct keyset *ks);	/* NULL-safe; wipes secrets */
+/* keyset_free for common/snapshot.h, which frees through a void pointer. */
+void keyset_snapshot_free(void *ks);
 
 size_t keyset_count(const struct keyset *ks);
 /* Keys sorted by creation time, oldest first. */

@@ -11,6 +11,7 @@ common_libntscommon_a_SOURCES = \
 	common/keypolicy.c common/keypolicy.h \
 	common/keyset.c common/keyset.h \
 	common/log.c common/log.h \
+	common/monotime.h \
 	common/netaddr.c common/netaddr.h \
 	common/nts_request.c common/nts_request.h \
 	common/ntp_ef.c common/ntp_ef.h \

@@ -6,17 +6,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "common/monotime.h"
 #include "common/keyset.h"
 #include "common/log.h"
 #include "ntpd/keywatch.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool same_file(const struct stat *a, const struct stat *b)
 {
@@ -59,7 +52,7 @@ static int load(struct keywatch *kw, const struct stat *st)
 		log_err("%s; keeping the key set already loaded", err.msg);
 		return -1;
 	}
-	snapshot_publish(kw->keys, ks, now_ms());
+	snapshot_publish(kw->keys, ks, monotime_ms());
 	kw->loaded_at = (int64_t)time(NULL);
 	kw->reloads++;
 	log_info("%s: loaded %zu master keys", kw->path, keyset_count(ks));
@@ -92,7 +85,7 @@ int keywatch_check(struct keywatch *kw, bool force)
 {
 	struct stat st;
 
-	snapshot_reap(kw->keys, now_ms());
+	snapshot_reap(kw->keys, monotime_ms());
 	if (stat(kw->path, &st) < 0) {
 		/* Gone (perhaps mid-replace): keep serving what we have. */
 		if (kw->have_last) {

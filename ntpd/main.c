@@ -66,11 +66,6 @@ static void usage(FILE *out)
 		CONFIG_DEFAULT_PATH);
 }
 
-static void keyset_free_void(void *p)
-{
-	keyset_free(p);
-}
-
 static void reload(struct ntsd *d, bool force)
 {
 	keywatch_check(&d->keywatch, force);
@@ -283,7 +278,7 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	snapshot_init(&d.keys, keyset_free_void, KEYSET_GRACE_MS);
+	snapshot_init(&d.keys, keyset_snapshot_free, KEYSET_GRACE_MS);
 	if (keywatch_init(&d.keywatch, d.cfg.key_file, &d.keys, true) < 0)
 		goto out;
 	if (d.cfg.ntp_enabled && !(d.ntp = ntp_service_new(&d.cfg, &d.keys)))

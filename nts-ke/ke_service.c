@@ -26,6 +26,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "common/monotime.h"
 #include "common/buf.h"
 #include "common/counters.h"
 #include "common/keyset.h"
@@ -153,14 +154,6 @@ const char *ke_counter_name(enum ke_counter c)
 	if ((unsigned)c >= KE_CTR_COUNT)
 		return "unknown";
 	return counter_names[c];
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- sessions ---- */
@@ -795,7 +788,7 @@ static int load_tls(struct ke_service *svc)
 		return -1;
 	}
 	atomic_store(&svc->not_after, tls_ctx_not_after(ctx));
-	snapshot_publish(&svc->tls, ctx, mono_ms());
+	snapshot_publish(&svc->tls, ctx, monotime_ms());
 	days = (atomic_load(&svc->not_after) - (int64_t)time(NULL)) / 86400;
 	log_info("NTS-KE certificate %s loaded (expires in %lld days)", svc->cert_file,
 		 (long long)days);
@@ -912,7 +905,7 @@ int ke_service_reload_tls(struct ke_service *ks)
 
 	if (rc < 0)
 		log_err("NTS-KE: keeping the certificate already in use");
-	snapshot_reap(&ks->tls, mono_ms());
+	snapshot_reap(&ks->tls, monotime_ms());
 	return rc;
 }
 
@@ -920,7 +913,7 @@ int ke_service_check_tls(struct ke_service *ks)
 {
 	struct ke_file_id cert_id, key_id;
 
-	snapshot_reap(&ks->tls, mono_ms());
+	snapshot_reap(&ks->tls, monotime_ms());
 	file_id(ks->cert_file, &cert_id);
 	file_id(ks->key_file, &key_id);
 	if (file_id_same(&cert_id, &ks->cert_id) && file_id_same(&key_id, &ks->key_id))

@@ -25,6 +25,8 @@
 #include <openssl/x509.h>
 
 #include "client/ke_client.h"
+#include "tests/integration/itest.h"
+#include "common/monotime.h"
 #include "common/config.h"
 #include "common/cookie.h"
 #include "common/keyset.h"
@@ -32,36 +34,8 @@
 #include "common/snapshot.h"
 #include "nts-ke/ke_service.h"
 
-static unsigned n_passed, n_failed;
 static char dir[256], ca_file[300];
 static struct snapshot keys;
-
-static void report(const char *name, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void report(const char *name, bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %s: ", ok ? "PASS" : "FAIL", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (ok)
-		n_passed++;
-	else
-		n_failed++;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int ms)
 {
@@ -159,10 +133,10 @@ static uint64_t counter(struct svc *s, enum ke_counter c)
 /* Wait up to ms for a counter to reach at least want. */
 static bool wait_counter(struct svc *s, enum ke_counter c, uint64_t want, int ms)
 {
-	int64_t end = now_ms() + ms;
+	int64_t end = monotime_ms() + ms;
 
 	while (counter(s, c) < want) {
-		if (now_ms() > end)
+		if (monotime_ms() > end)
 			return false;
 		sleep_ms(10);
 	}
@@ -172,10 +146,10 @@ static bool wait_counter(struct svc *s, enum ke_counter c, uint64_t want, int ms
 /* Wait up to ms for exactly n open sessions. */
 static bool wait_sessions(struct svc *s, unsigned n, int ms)
 {
-	int64_t end = now_ms() + ms;
+	int64_t end = monotime_ms() + ms;
 
 	while (ke_service_sessions(s->ks) != n) {
-		if (now_ms() > end)
+		if (monotime_ms() > end)
 			return false;
 		sleep_ms(10);
 	}
@@ -316,7 +290,7 @@ static void case_full_exchange(struct svc *s)
 	rc = ke_client_exchange(&o, &r);
 	ok = rc == 0 && r.tls_version == 0x0304 && strcmp(r.alpn, "ntske/1") == 0 &&
 	     r.aead == 15 && r.key_len == 32 && r.close_notify && cookies_match(&r, why, sizeof(why));
-	report("full exchange (AEAD 15)", ok, "rc=%d %s aead=%u cookies=%zu close_notify=%d %s",
+	itest_report("full exchange (AEAD 15)", ok, "rc=%d %s aead=%u cookies=%zu close_notify=%d %s",
 	       rc, r.error, r.aead, r.n_cookies, r.close_notify, why);
 	ke_client_result_wipe(&r);
 
@@ -327,7 +301,7 @@ static void case_full_exchange(struct svc *s)
 	rc = ke_client_exchange(&o, &r);
 	ok = rc == 0 && r.aead == 17 && r.key_len == 64 && cookies_match(&r, why, sizeof(why)) &&
 	     r.cookie_lens[0] == 168;
-	report("full exchange (AEAD 17 preferred)", ok, "rc=%d %s aead=%u %s", rc, r.error,
+	itest_report("full exchange (AEAD 17 preferred)", ok, "rc=%d %s aead=%u %s", rc, r.error,
 	       r.aead, why);
 	ke_client_result_wipe(&r);
 }
@@ -342,7 +316,7 @@ static void case_ipv6(void)
 	int rc;
 
 	if (svc_start(&s, &so) < 0 || s.port6 == 0) {
-		report("IPv6 ::1", false, "cannot listen on ::1");
+		itest_report("IPv6 ::1", false, "cannot listen on ::1");
 		if (s.ks)
 			svc_stop(&s);
 		return;
@@ -350,7 +324,7 @@ static void case_ipv6(void)
 	client_opts(&o, s.port6);
 	o.host = "::1";
 	rc = ke_client_exchange(&o, &r);
-	report("IPv6 ::1", rc == 0 && cookies_match(&r, why, sizeof(why)), "rc=%d %s %s", rc,
+	itest_report("IPv6 ::1", rc == 0 && cookies_match(&r, why, sizeof(why)), "rc=%d %s %s", rc,
 	       r.error, why);
 	svc_stop(&s);
 }
@@ -364,12 +338,12 @@ static void case_server_port_records(void)
 	int rc;
 
 	if (svc_start(&s, &so) < 0) {
-		report("Server/Port records", false, "service did not start");
+		itest_report("Server/Port records", false, "service did not start");
 		return;
 	}
 	client_opts(&o, s.port);
 	rc = ke_client_exchange(&o, &r);
-	report("Server/Port records", rc == 0 && r.has_server &&
+	itest_report("Server/Port records", rc == 0 && r.has_server &&
 	       strcmp(r.server, "ntp.example.org") == 0 && r.has_port && r.port == 10123,
 	       "rc=%d server=%s port=%u", rc, r.server, r.port);
 	svc_stop(&s);
@@ -392,14 +366,14 @@ static void case_tls12(struct svc *s)
 		 "-verify_return_error </dev/null 2>&1 | grep -q 'ALPN protocol: ntske/1'",
 		 s->port, ca_file);
 	st13 = run_cmd(cmd);
-	report("openssl s_client -tls1_2 refused", st12 != 0 && st13 == 0 &&
+	itest_report("openssl s_client -tls1_2 refused", st12 != 0 && st13 == 0 &&
 	       wait_counter(s, KE_CTR_HANDSHAKE_FAILED, before + 1, 2000),
 	       "tls1_2 exit %d (want non-zero), tls1_3 control exit %d (want 0)", st12, st13);
 
 	client_opts(&o, s->port);
 	o.tls12_max = true;
 	rc = ke_client_exchange(&o, &r);
-	report("client limited to TLS 1.2 refused", rc != 0 && r.tls_version == 0,
+	itest_report("client limited to TLS 1.2 refused", rc != 0 && r.tls_version == 0,
 	       "rc=%d %s", rc, r.error);
 }
 
@@ -414,21 +388,21 @@ static void case_alpn(struct svc *s)
 	client_opts(&o, s->port);
 	o.no_alpn = true;
 	rc = ke_client_exchange(&o, &r);
-	report("client without ALPN refused", rc != 0 && r.tls_version == 0 &&
+	itest_report("client without ALPN refused", rc != 0 && r.tls_version == 0 &&
 	       r.response_len == 0 && strstr(r.error, "handshake") != NULL,
 	       "rc=%d %s", rc, r.error);
 
 	client_opts(&o, s->port);
 	o.alpn = "http/1.1";
 	rc = ke_client_exchange(&o, &r);
-	report("client with a wrong ALPN refused", rc != 0 && r.tls_version == 0 &&
+	itest_report("client with a wrong ALPN refused", rc != 0 && r.tls_version == 0 &&
 	       r.response_len == 0, "rc=%d %s", rc, r.error);
 
 	snprintf(cmd, sizeof(cmd),
 		 "openssl s_client -connect 127.0.0.1:%u -tls1_3 -CAfile '%s' </dev/null 2>&1 "
 		 "| grep -q 'no application protocol'", s->port, ca_file);
 	st = run_cmd(cmd);
-	report("openssl s_client without ALPN gets no_application_protocol", st == 0 &&
+	itest_report("openssl s_client without ALPN gets no_application_protocol", st == 0 &&
 	       wait_counter(s, KE_CTR_HANDSHAKE_FAILED, before + 3, 2000),
 	       "grep exit %d, handshake_failed +%llu", st,
 	       (unsigned long long)(counter(s, KE_CTR_HANDSHAKE_FAILED) - before));
@@ -452,7 +426,7 @@ static void case_unknown_critical(struct svc *s)
 	o.raw_request = req;
 	o.raw_request_len = sizeof(req);
 	rc = ke_client_exchange(&o, &r);
-	report("unknown critical record -> Error 0 + End of Message", rc != 0 &&
+	itest_report("unknown critical record -> Error 0 + End of Message", rc != 0 &&
 	       r.response_len == sizeof(want) && memcmp(r.response, want, sizeof(want)) == 0 &&
 	       r.close_notify && wait_counter(s, KE_CTR_ERROR_UNRECOGNIZED, before + 1, 2000),
 	       "%zu response bytes, error %u, close_notify %d", r.response_len, r.error_code,
@@ -480,7 +454,7 @@ static void case_sizes(struct svc *s)
 	o.raw_request = req;
 	o.raw_request_len = n;
 	rc = ke_client_exchange(&o, &r);
-	report("4 KiB request accepted", rc == 0 && r.n_cookies == 8, "rc=%d %s (%zu bytes sent)",
+	itest_report("4 KiB request accepted", rc == 0 && r.n_cookies == 8, "rc=%d %s (%zu bytes sent)",
 	       rc, r.error, n);
 
 	/* 17 KiB: refused with Error 1 */
@@ -496,7 +470,7 @@ static void case_sizes(struct svc *s)
 	o.raw_request = req;
 	o.raw_request_len = n;
 	rc = ke_client_exchange(&o, &r);
-	report("request over 16 KiB refused", rc != 0 && r.response_len == sizeof(want1) &&
+	itest_report("request over 16 KiB refused", rc != 0 && r.response_len == sizeof(want1) &&
 	       memcmp(r.response, want1, sizeof(want1)) == 0 &&
 	       wait_counter(s, KE_CTR_TOO_LARGE, before + 1, 2000),
 	       "%zu bytes sent, response %zu bytes, error %u", n, r.response_len, r.error_code);
@@ -512,36 +486,36 @@ static void case_deadline(struct svc *s)
 	int stall, trickle, rc;
 	bool good;
 
-	t0 = now_ms();
+	t0 = monotime_ms();
 	stall = tcp_connect(NULL, s->port);
 	trickle = tcp_connect(NULL, s->port);
 	if (stall < 0 || trickle < 0) {
-		report("stalled client cut off at the deadline", false, "connect failed");
+		itest_report("stalled client cut off at the deadline", false, "connect failed");
 		return;
 	}
 	send(stall, "\x16", 1, MSG_NOSIGNAL);
 	/* a well-behaved client meanwhile */
 	client_opts(&o, s->port);
 	rc = ke_client_exchange(&o, &r);
-	good_ms = now_ms() - t0;
+	good_ms = monotime_ms() - t0;
 	good = rc == 0 && r.n_cookies == 8;
 	/* A TLS record header announcing 512 bytes, then one byte at a time:
 	 * always some progress, never a complete ClientHello. */
 	for (int i = 0; closed_stall < 0 || closed_trickle < 0; i++) {
-		if (now_ms() - t0 > 4000)
+		if (monotime_ms() - t0 > 4000)
 			break;
 		if (closed_trickle < 0)
 			send(trickle, i < 5 ? &"\x16\x03\x01\x02\x00"[i] : "", 1,
 			     MSG_NOSIGNAL | MSG_DONTWAIT);
 		sleep_ms(100);
 		if (closed_stall < 0 && tcp_closed(stall))
-			closed_stall = now_ms() - t0;
+			closed_stall = monotime_ms() - t0;
 		if (closed_trickle < 0 && tcp_closed(trickle))
-			closed_trickle = now_ms() - t0;
+			closed_trickle = monotime_ms() - t0;
 	}
 	close(stall);
 	close(trickle);
-	report("stalled client cut off at the deadline (1 s)", good &&
+	itest_report("stalled client cut off at the deadline (1 s)", good &&
 	       closed_stall >= 800 && closed_stall <= 2500 &&
 	       closed_trickle >= 800 && closed_trickle <= 2500 &&
 	       wait_counter(s, KE_CTR_DEADLINE, before + 2, 2000),
@@ -554,10 +528,10 @@ static void case_deadline(struct svc *s)
 	client_opts(&o, s->port);
 	o.raw_request = partial;
 	o.raw_request_len = sizeof(partial);
-	t0 = now_ms();
+	t0 = monotime_ms();
 	rc = ke_client_exchange(&o, &r);
-	good_ms = now_ms() - t0;
-	report("incomplete request -> Error 1 at the deadline", rc != 0 && r.has_error &&
+	good_ms = monotime_ms() - t0;
+	itest_report("incomplete request -> Error 1 at the deadline", rc != 0 && r.has_error &&
 	       r.error_code == 1 && good_ms >= 800 && good_ms <= 2500,
 	       "error=%d code=%u after %lld ms", r.has_error, r.error_code, (long long)good_ms);
 }
@@ -585,7 +559,7 @@ static void case_many_stalled(void)
 
 	raise_nofile();
 	if (svc_start(&s, &so) < 0) {
-		report("500 stalled connections", false, "service did not start");
+		itest_report("500 stalled connections", false, "service did not start");
 		return;
 	}
 	for (int i = 0; i < 500; i++) {
@@ -600,10 +574,10 @@ static void case_many_stalled(void)
 	wait_counter(&s, KE_CTR_ACCEPTED, 500, 5000);
 	client_opts(&o, s.port);
 	o.bind_addr = "127.0.0.1";
-	t0 = now_ms();
+	t0 = monotime_ms();
 	rc = ke_client_exchange(&o, &r);
-	ms = now_ms() - t0;
-	report("500 stalled connections from 127.0.0.2-9 do not stop a client on 127.0.0.1",
+	ms = monotime_ms() - t0;
+	itest_report("500 stalled connections from 127.0.0.2-9 do not stop a client on 127.0.0.1",
 	       opened == 500 && counter(&s, KE_CTR_ACCEPTED) >= 501 && rc == 0 &&
 	       r.n_cookies == 8 && ms < 1000 && counter(&s, KE_CTR_REFUSED_PER_ADDRESS) == 0 &&
 	       counter(&s, KE_CTR_REFUSED_TOTAL) == 0 && counter(&s, KE_CTR_DEADLINE) == 0,
@@ -628,7 +602,7 @@ static void case_caps(void)
 	struct svc s;
 
 	if (svc_start(&s, &so) < 0) {
-		report("per-address cap", false, "service did not start");
+		itest_report("per-address cap", false, "service did not start");
 		return;
 	}
 	for (int i = 0; i < 5; i++)
@@ -641,7 +615,7 @@ static void case_caps(void)
 	client_opts(&o, s.port);
 	o.bind_addr = "127.0.0.2";
 	rc = ke_client_exchange(&o, &r);
-	report("per-address cap refuses the extra connections", refused == 2 &&
+	itest_report("per-address cap refuses the extra connections", refused == 2 &&
 	       counter(&s, KE_CTR_REFUSED_PER_ADDRESS) == 2 && rc == 0,
 	       "%d of 5 closed at once, refused_per_address=%llu, client from 127.0.0.2 rc=%d %s",
 	       refused, (unsigned long long)counter(&s, KE_CTR_REFUSED_PER_ADDRESS), rc, r.error);
@@ -654,7 +628,7 @@ static void case_caps(void)
 	client_opts(&o, s.port);
 	o.bind_addr = "127.0.0.4";
 	rc = ke_client_exchange(&o, &r);
-	report("total session cap refuses at once", rc != 0 &&
+	itest_report("total session cap refuses at once", rc != 0 &&
 	       wait_counter(&s, KE_CTR_REFUSED_TOTAL, 1, 2000),
 	       "client rc=%d (%s), refused_max_sessions=%llu", rc, r.error,
 	       (unsigned long long)counter(&s, KE_CTR_REFUSED_TOTAL));
@@ -675,7 +649,7 @@ static void case_emfile(void)
 	struct svc s;
 
 	if (svc_start(&s, &so) < 0) {
-		report("EMFILE", false, "service did not start");
+		itest_report("EMFILE", false, "service did not start");
 		return;
 	}
 	getrlimit(RLIMIT_NOFILE, &old);
@@ -718,7 +692,7 @@ static void case_emfile(void)
 	sleep_ms(200);
 	client_opts(&o, s.port);
 	rc = ke_client_exchange(&o, &r);
-	report("EMFILE sheds connections and the service recovers",
+	itest_report("EMFILE sheds connections and the service recovers",
 	       refused >= 1 && refused < 100 && shed == 3 && rc == 0 && r.n_cookies == 8,
 	       "refused_out_of_fds=%llu (paused, not spinning), %d of 3 waiting connections "
 	       "shed, client afterwards rc=%d %s", (unsigned long long)refused, shed, rc, r.error);
@@ -749,12 +723,12 @@ static void case_key_types(void)
 		snprintf(key, sizeof(key), "%s.key", types[i].type);
 		snprintf(name, sizeof(name), "%s certificate", types[i].type);
 		if (svc_start(&s, &so) < 0) {
-			report(name, false, "service did not start");
+			itest_report(name, false, "service did not start");
 			continue;
 		}
 		client_opts(&o, s.port);
 		rc = ke_client_exchange(&o, &r);
-		report(name, rc == 0 && r.peer_key_type == types[i].pkey &&
+		itest_report(name, rc == 0 && r.peer_key_type == types[i].pkey &&
 		       cookies_match(&r, why, sizeof(why)),
 		       "rc=%d %s key type %d (want %d) %s", rc, r.error, r.peer_key_type,
 		       types[i].pkey, why);
@@ -780,11 +754,11 @@ static void case_reload(void)
 	cert_sha256(file, fp_rsa);
 	install_pair("ecdsa.pem", "ecdsa.key");
 	if (svc_start(&s, &so) < 0) {
-		report("certificate reload", false, "service did not start");
+		itest_report("certificate reload", false, "service did not start");
 		return;
 	}
 	expiry = ke_service_cert_expiry(s.ks);
-	report("certificate expiry", expiry > 29 * 86400 && expiry <= 30 * 86400 + 60,
+	itest_report("certificate expiry", expiry > 29 * 86400 && expiry <= 30 * 86400 + 60,
 	       "%lld s left (a 30-day certificate)", (long long)expiry);
 	client_opts(&o, s.port);
 	rc1 = ke_client_exchange(&o, &r);
@@ -795,7 +769,7 @@ static void case_reload(void)
 	chk2 = ke_service_check_tls(s.ks);
 	rc2 = ke_client_exchange(&o, &r);
 	saw2 = memcmp(r.peer_cert_sha256, fp_rsa, 32) == 0 && r.peer_key_type == EVP_PKEY_RSA;
-	report("certificate reload when the files change", rc1 == 0 && saw1 && chk1 == 0 &&
+	itest_report("certificate reload when the files change", rc1 == 0 && saw1 && chk1 == 0 &&
 	       chk2 == 1 && rc2 == 0 && saw2,
 	       "unchanged check=%d, after replacing: check=%d, new connection sees the new "
 	       "certificate: %s", chk1, chk2, saw2 ? "yes" : "no");
@@ -805,7 +779,7 @@ static void case_reload(void)
 	chk3 = ke_service_check_tls(s.ks);
 	rc3 = ke_client_exchange(&o, &r);
 	saw3 = memcmp(r.peer_cert_sha256, fp_rsa, 32) == 0;
-	report("bad new pair keeps the old certificate", chk3 == -1 && rc3 == 0 && saw3 &&
+	itest_report("bad new pair keeps the old certificate", chk3 == -1 && rc3 == 0 && saw3 &&
 	       ke_service_check_tls(s.ks) == 0 && ke_service_reload_tls(s.ks) == -1,
 	       "check=%d, still serving the previous certificate: %s", chk3, saw3 ? "yes" : "no");
 	svc_stop(&s);
@@ -835,11 +809,6 @@ static int make_certs(void)
 	return 0;
 }
 
-static void keys_free(void *ks)
-{
-	keyset_free(ks);
-}
-
 static int make_keys(void)
 {
 	struct keyset *ks = keyset_new();
@@ -849,8 +818,8 @@ static int make_keys(void)
 		keyset_free(ks);
 		return -1;
 	}
-	snapshot_init(&keys, keys_free, 1000);
-	snapshot_publish(&keys, ks, now_ms());
+	snapshot_init(&keys, keyset_snapshot_free, 1000);
+	snapshot_publish(&keys, ks, monotime_ms());
 	return 0;
 }
 
@@ -893,6 +862,5 @@ int main(void)
 	snapshot_destroy(&keys);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	run_cmd(cmd);
-	printf("%u passed, %u failed\n", n_passed, n_failed);
-	return n_failed ? 1 : 0;
+	return itest_finish();
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/integration/itest.h"
 #include "common/aead.h"
 #include "common/buf.h"
 #include "common/config.h"
@@ -32,33 +33,8 @@
 #include "ntpd/ntp_service.h"
 #include "ntpd/responder.h"
 
-static unsigned n_passed, n_failed;
 static struct snapshot keys;
 static uint64_t next_ts = 0xe6000000000000ffULL;
-
-static void report(const char *name, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void report(const char *name, bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %s: ", ok ? "PASS" : "FAIL", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (ok)
-		n_passed++;
-	else
-		n_failed++;
-}
-
-static void free_keyset(void *p)
-{
-	keyset_free(p);
-}
 
 /* A client session as NTS-KE would have set it up. */
 struct session {
@@ -202,20 +178,20 @@ static void test_valid(const char *fam, const struct netaddr *server)
 	snprintf(name, sizeof(name), "plain-v4-%s", fam);
 	st = fd < 0 ? -1 : plain_exchange(fd, 4, &h);
 	clock_gettime(CLOCK_REALTIME, &now);
-	report(name, st == NTS_REPLY_OK && h.version == 4 &&
+	itest_report(name, st == NTS_REPLY_OK && h.version == 4 &&
 	       ntp_ts_diff(h.tx_ts, ntp_ts_from_timespec(&now)) < 1.0 &&
 	       ntp_ts_diff(h.tx_ts, h.rx_ts) >= 0 && ntp_ts_diff(h.tx_ts, h.rx_ts) < 0.1,
 	       "status %d version %u", st, h.version);
 	snprintf(name, sizeof(name), "plain-v3-%s", fam);
 	st = fd < 0 ? -1 : plain_exchange(fd, 3, &h);
-	report(name, st == NTS_REPLY_OK && h.version == 3, "status %d version %u", st,
+	itest_report(name, st == NTS_REPLY_OK && h.version == 3, "status %d version %u", st,
 	       h.version);
 
 	/* chain: each request spends a cookie, each reply brings one (or
 	 * more with placeholders), as a client over many polls would */
 	snprintf(name, sizeof(name), "nts-chain-%s", fam);
 	if (fd < 0 || session_new(&s) < 0) {
-		report(name, false, "setup");
+		itest_report(name, false, "setup");
 		return;
 	}
 	for (i = 0; i < 12; i++) {
@@ -224,7 +200,7 @@ static void test_valid(const char *fam, const struct netaddr *server)
 			break;
 		ok++;
 	}
-	report(name, ok == 12, "%d of 12 authenticated replies (last status %d, %zu cookies)",
+	itest_report(name, ok == 12, "%d of 12 authenticated replies (last status %d, %zu cookies)",
 	       ok, st, n_new);
 	close(fd);
 }
@@ -275,7 +251,7 @@ static void test_barrage(const char *fam, const struct netaddr *server,
 	fd = udp_client(server);
 	snprintf(name, sizeof(name), "barrage-%s", fam);
 	if (fd < 0 || session_new(&s) < 0) {
-		report(name, false, "setup");
+		itest_report(name, false, "setup");
 		return;
 	}
 	/* every truncation of a valid request with placeholders */
@@ -351,7 +327,7 @@ static void test_barrage(const char *fam, const struct netaddr *server,
 			unknown++;
 	}
 	/* about 67 replies are expected (plain, NAKs); a few may be lost */
-	report(name, bad == 0 && unknown == 0 && replies >= 30,
+	itest_report(name, bad == 0 && unknown == 0 && replies >= 30,
 	       "%zu datagrams sent, %zu replies, %zu larger than the request, %zu unmatched",
 	       n_sent + 2, replies, bad, unknown);
 	close(fd);
@@ -366,7 +342,7 @@ static void test_barrage(const char *fam, const struct netaddr *server,
 		fd = udp_client(server);
 		if (fd >= 0 && session_new(&s2) == 0)
 			st = nts_exchange(fd, &s2, 1, &n_new);
-		report(name, st == NTS_REPLY_OK && n_new == 2, "status %d", st);
+		itest_report(name, st == NTS_REPLY_OK && n_new == 2, "status %d", st);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -388,7 +364,7 @@ static void test_counters(struct ntp_service *ns)
 			printf(" %s=%llu", ntp_counter_name((enum ntp_counter)i),
 			       (unsigned long long)c[i]);
 	printf("\n");
-	report("counters", c[NTP_CNT_PLAIN_REPLY] >= 4 && c[NTP_CNT_NTS_REPLY] >= 26 &&
+	itest_report("counters", c[NTP_CNT_PLAIN_REPLY] >= 4 && c[NTP_CNT_NTS_REPLY] >= 26 &&
 	       c[NTP_CNT_NAK_COOKIE_AUTH] + c[NTP_CNT_NAK_COOKIE_KEY] > 0 &&
 	       c[NTP_CNT_NAK_AUTH] > 0 && c[NTP_CNT_NAK_COOKIE_LENGTH] > 0 &&
 	       c[NTP_CNT_DROP_MODE] > 0 && c[NTP_CNT_DROP_VERSION] > 0 &&
@@ -423,14 +399,14 @@ static void test_rate_limit(void)
 	cfg.rate_limit_table = 1024;
 	ns = ntp_service_new(&cfg, &keys);
 	if (ns == NULL || ntp_service_start(ns) < 0) {
-		report("rate-limit", false, "cannot start a service");
+		itest_report("rate-limit", false, "cannot start a service");
 		ntp_service_free(ns);
 		config_free(&cfg);
 		return;
 	}
 	fd = udp_client(ntp_service_listen_addr(ns, 0));
 	if (fd < 0 || session_new(&s) < 0) {
-		report("rate-limit", false, "setup");
+		itest_report("rate-limit", false, "setup");
 		goto out;
 	}
 	/* 40 requests at once: 20 valid, 20 with a bad cookie (NAK-able) */
@@ -465,7 +441,7 @@ static void test_rate_limit(void)
 	for (i = 0; i < 40; i++)
 		if (per_req[i] > 1)
 			other++;
-	report("rate-limit-burst", ok + nak == 3 && rate == 1 && other == 0,
+	itest_report("rate-limit-burst", ok + nak == 3 && rate == 1 && other == 0,
 	       "%u answered (%u NTS, %u NAK), %u RATE, %u unexpected", ok + nak, ok, nak, rate,
 	       other);
 	/* after the interval (2 s at 0.5/s): a token again, and one more KoD */
@@ -477,9 +453,9 @@ static void test_rate_limit(void)
 		nanosleep(&ts, NULL);
 		s.n_cookies = 8;
 		st = nts_exchange(fd, &s, 0, &n_new);
-		report("rate-limit-refill", st == NTS_REPLY_OK, "status %d", st);
+		itest_report("rate-limit-refill", st == NTS_REPLY_OK, "status %d", st);
 		st = nts_exchange(fd, &s, 0, &n_new);
-		report("rate-limit-kod-again", st == NTS_REPLY_KOD, "status %d", st);
+		itest_report("rate-limit-kod-again", st == NTS_REPLY_KOD, "status %d", st);
 	}
 	close(fd);
 out:
@@ -507,7 +483,7 @@ static void test_wildcard(void)
 	cfg.threads = 1;
 	ns = ntp_service_new(&cfg, &keys);
 	if (ns == NULL || ntp_service_start(ns) < 0) {
-		report("wildcard", false, "cannot start a service on 0.0.0.0 and ::");
+		itest_report("wildcard", false, "cannot start a service on 0.0.0.0 and ::");
 		goto out;
 	}
 	for (i = 0; i < sizeof(dst) / sizeof(dst[0]); i++) {
@@ -518,7 +494,7 @@ static void test_wildcard(void)
 		fd = udp_client(&to);
 		st = fd < 0 ? -1 : plain_exchange(fd, 4, &h);
 		snprintf(name, sizeof(name), "wildcard-reply-from-%s", dst[i]);
-		report(name, st == NTS_REPLY_OK, "status %d", st);
+		itest_report(name, st == NTS_REPLY_OK, "status %d", st);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -540,7 +516,7 @@ int main(void)
 		printf("FAIL setup: keyset\n0 passed, 1 failed\n");
 		return 1;
 	}
-	snapshot_init(&keys, free_keyset, 1000);
+	snapshot_init(&keys, keyset_snapshot_free, 1000);
 	snapshot_publish(&keys, ks, 0);
 
 	config_init(&cfg);
@@ -549,7 +525,7 @@ int main(void)
 	cfg.n_ntp_listen = 2;
 	cfg.threads = 2;
 	ns = ntp_service_new(&cfg, &keys);
-	report("start", ns != NULL && ntp_service_start(ns) == 0 && ntp_service_port(ns) != 0,
+	itest_report("start", ns != NULL && ntp_service_start(ns) == 0 && ntp_service_port(ns) != 0,
 	       "2 workers on 127.0.0.1 and ::1, port %u", ns ? ntp_service_port(ns) : 0);
 	if (ns == NULL)
 		goto out;
@@ -559,13 +535,12 @@ int main(void)
 	test_barrage("ipv6", ntp_service_listen_addr(ns, 1), ns);
 	test_counters(ns);
 	ntp_service_stop(ns);
-	report("stop", true, "workers joined");
+	itest_report("stop", true, "workers joined");
 	ntp_service_free(ns);
 	test_rate_limit();
 	test_wildcard();
 out:
 	config_free(&cfg);
 	snapshot_destroy(&keys);
-	printf("%u passed, %u failed\n", n_passed, n_failed);
-	return n_failed == 0 ? 0 : 1;
+	return itest_finish();
 }
