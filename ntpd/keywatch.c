@@ -2,6 +2,8 @@
 #include "build_config.h"
 
 #include <errno.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -18,7 +20,7 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_mode == b->st_mode;
 }
 
-static int create_key_file(const char *path)
+static int create_key_file(const char *path, const char *owner)
 {
 	struct keyset_error err;
 	struct keyset *ks = keyset_new();
@@ -31,6 +33,16 @@ static int create_key_file(const char *path)
 	if (keyset_save(ks, path, &err) < 0) {
 		log_err("%s", err.msg);
 		goto out;
+	}
+	/* The daemon re-reads the file after dropping privileges. */
+	if (owner) {
+		struct passwd *pw = getpwnam(owner);
+
+		if (!pw || chown(path, pw->pw_uid, pw->pw_gid) < 0) {
+			log_errno(LOG_LVL_ERR, "%s: cannot give the new key file to user %s", path,
+				  owner);
+			goto out;
+		}
 	}
 	log_notice("%s: key file did not exist; created it with one new key (mode 0600)", path);
 	rc = 0;
@@ -59,7 +71,8 @@ static int load(struct keywatch *kw, const struct stat *st)
 	return 1;
 }
 
-int keywatch_init(struct keywatch *kw, const char *path, struct snapshot *keys, bool create)
+int keywatch_init(struct keywatch *kw, const char *path, struct snapshot *keys, bool create,
+		  const char *owner)
 {
 	struct stat st;
 
@@ -71,7 +84,7 @@ int keywatch_init(struct keywatch *kw, const char *path, struct snapshot *keys, 
 			log_errno(LOG_LVL_ERR, "%s", path);
 			return -1;
 		}
-		if (create_key_file(path) < 0)
+		if (create_key_file(path, owner) < 0)
 			return -1;
 		if (stat(path, &st) < 0) {
 			log_errno(LOG_LVL_ERR, "%s", path);

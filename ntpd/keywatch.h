@@ -21,9 +21,11 @@ struct keywatch {
 	uint64_t reloads, reload_failures;
 };
 
-/* First load.  Creates the file (mode 0600, one fresh key) when it does not
- * exist and `create` is set.  0 or -1 (logged). */
-int keywatch_init(struct keywatch *kw, const char *path, struct snapshot *keys, bool create);
+/* First load.  Creates the file (mode 0600, one fresh key, owned by user
+ * `owner` when not NULL) when it does not exist and `create` is set.
+ * 0 or -1 (logged). */
+int keywatch_init(struct keywatch *kw, const char *path, struct snapshot *keys, bool create,
+		  const char *owner);
 /* Reload if the file changed since the last load (or unconditionally when
  * `force`, as on SIGHUP).  1 reloaded, 0 unchanged, -1 failed (old set kept). */
 int keywatch_check(struct keywatch *kw, bool force);

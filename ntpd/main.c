@@ -180,6 +180,18 @@ static void log_totals(const struct ntsd *d)
 		   (unsigned long long)ke[KE_CTR_HANDSHAKE_FAILED]);
 }
 
+/* After dropping privileges: reloads read these files as the new user. */
+static void check_readable(const struct ntsd *d)
+{
+	const char *files[] = { d->cfg.key_file, d->ke ? d->cfg.ke_certificate : NULL,
+				d->ke ? d->cfg.ke_private_key : NULL };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i] && access(files[i], R_OK) < 0)
+			log_warn("%s: not readable as user %s (%s): reloads will fail; "
+				 "give the file to that user", files[i], d->cfg.user, strerror(errno));
+}
+
 static int start_services(struct ntsd *d)
 {
 	sigset_t saved;
@@ -279,7 +291,7 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	snapshot_init(&d.keys, keyset_snapshot_free, KEYSET_GRACE_MS);
-	if (keywatch_init(&d.keywatch, d.cfg.key_file, &d.keys, true) < 0)
+	if (keywatch_init(&d.keywatch, d.cfg.key_file, &d.keys, true, d.cfg.user) < 0)
 		goto out;
 	if (d.cfg.ntp_enabled && !(d.ntp = ntp_service_new(&d.cfg, &d.keys)))
 		goto out;
@@ -293,8 +305,11 @@ int main(int argc, char **argv)
 	}
 	if (d.cfg.pid_file && daemon_pidfile_write(d.cfg.pid_file) < 0)
 		goto out;
-	if (d.cfg.user && daemon_drop_privileges(d.cfg.user) < 0)
-		goto out_pid;
+	if (d.cfg.user) {
+		if (daemon_drop_privileges(d.cfg.user) < 0)
+			goto out_pid;
+		check_readable(&d);
+	}
 	if (start_services(&d) < 0)
 		goto out_pid;
 	log_listeners(&d);
