@@ -408,11 +408,50 @@ static int set_listen(struct parse_ctx *x, char **args, size_t n)
 	return add_listen(x, args[0], (uint16_t)port, args[0]);
 }
 
+/* ntp-allow, ntp-deny, ke-allow, ke-deny: the field is a struct acl *,
+ * lo is 1 for allow.  A prefix given twice (even with the other verdict)
+ * is refused: the file would say two things about the same clients. */
+static int add_rule(struct parse_ctx *x, char **args, size_t n)
+{
+	struct acl **acl = field(x);
+	const char *cidr = args[0];
+	size_t before;
+
+	/* Lookups match IPv4-mapped addresses as IPv4: a mapped prefix in
+	 * the IPv6 tree would never match anything. */
+	if (strchr(cidr, ':') && strchr(cidr, '.'))
+		return fail(x, "%s: bad prefix '" SHOWN "' (write IPv4-mapped prefixes in IPv4 "
+			    "form)", x->d->name, cidr);
+	if (!*acl && !(*acl = acl_new()))
+		return fail(x, "%s: out of memory", x->d->name);
+	before = acl_count(*acl);
+	if (acl_add(*acl, cidr, x->d->lo != 0) < 0)
+		return fail(x, "%s: bad prefix '" SHOWN "' (an IPv4 or IPv6 address, optionally "
+			    "/LENGTH, with no bits set past LENGTH)", x->d->name, cidr);
+	if (acl_count(*acl) == before)
+		return fail(x, "%s: prefix '" SHOWN "' already has a rule", x->d->name, cidr);
+	return 0;
+}
+
+static int set_metrics_listen(struct parse_ctx *x, char **args, size_t n)
+{
+	long port;
+
+	if (number_in_range(x, args[1], 1, 65535, &port) < 0)
+		return -1;
+	if (netaddr_parse(args[0], (uint16_t)port, &x->c->metrics_listen) < 0)
+		return fail(x, "%s: bad address '" SHOWN "' (an IPv4 or IPv6 literal)",
+			    x->d->name, args[0]);
+	return 0;
+}
+
 #define F(member) offsetof(struct config, member)
 
 /* Sorted by name (strcmp order): looked up with bsearch. */
 static const struct directive directives[] = {
+	{ "ke-allow", "CIDR", add_rule, 1, 1, true, F(ke_acl), 1, 0 },
 	{ "ke-certificate", "FILE", set_path, 1, 1, false, F(ke_certificate), 0, 0 },
+	{ "ke-deny", "CIDR", add_rule, 1, 1, true, F(ke_acl), 0, 0 },
 	{ "ke-listen", "ADDRESS [PORT]", set_listen, 1, 2, true, F(ke_listen),
 	  CONFIG_DEFAULT_KE_PORT, 0 },
 	{ "ke-max-sessions", "N", set_unsigned, 1, 1, false, F(ke_max_sessions),
@@ -430,6 +469,10 @@ static const struct directive directives[] = {
 	  F(key_propagation_s), 0, 0 },
 	{ "local-stratum", "N|off", set_local_stratum, 1, 1, false, F(local_stratum), 1, 15 },
 	{ "log-level", "LEVEL", set_log_level, 1, 1, false, F(log_level), 0, 0 },
+	{ "metrics-listen", "ADDRESS PORT", set_metrics_listen, 2, 2, false, F(metrics_listen),
+	  0, 0 },
+	{ "ntp-allow", "CIDR", add_rule, 1, 1, true, F(ntp_acl), 1, 0 },
+	{ "ntp-deny", "CIDR", add_rule, 1, 1, true, F(ntp_acl), 0, 0 },
 	{ "ntp-listen", "ADDRESS [PORT]", set_listen, 1, 2, true, F(ntp_listen),
 	  CONFIG_DEFAULT_NTP_PORT, 0 },
 	{ "ntp-service", "yes|no", set_bool, 1, 1, false, F(ntp_enabled), 0, 0 },
@@ -485,6 +528,10 @@ void config_free(struct config *c)
 	replace_string(&c->key_file, NULL);
 	replace_string(&c->user, NULL);
 	replace_string(&c->pid_file, NULL);
+	acl_free(c->ntp_acl);
+	acl_free(c->ke_acl);
+	c->ntp_acl = NULL;
+	c->ke_acl = NULL;
 }
 
 /* Split line (modified in place) into words; a word starting with '#'

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "acl.h"
 #include "netaddr.h"
 
 #define CONFIG_MAX_LISTEN 16
@@ -46,6 +48,13 @@ struct config {
 	unsigned ke_timeout_ms;		/* ke-timeout SECONDS (decimal), default 5 */
 	unsigned ke_max_sessions;	/* ke-max-sessions N, default 4096 */
 	unsigned ke_max_sessions_per_address;	/* ke-max-sessions-per-address N, default 16 */
+	/* access rules: ntp-allow / ntp-deny / ke-allow / ke-deny CIDR (repeatable).
+	 * Owned by the config (config_free frees them); NULL: no rules, every
+	 * client allowed.  The daemon may take them (set the field to NULL). */
+	struct acl *ntp_acl;
+	struct acl *ke_acl;
+	/* metrics-listen ADDRESS PORT: HTTP /metrics and /health; len 0 = off */
+	struct netaddr metrics_listen;
 	/* keys */
 	char *key_file;			/* key-file FILE, default LOCALSTATEDIR/lib/ntsd/keys */
 	int64_t key_propagation_s;	/* key-propagation DURATION, default 1h */

@@ -2,9 +2,12 @@
  * freeing after a grace period instead of reference counts. */
 #include "build_config.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
+#include "monotime.h"
 #include "snapshot.h"
 
 void snapshot_init(struct snapshot *s, void (*free_fn)(void *), int64_t grace_ms)
@@ -38,8 +41,20 @@ void snapshot_publish(struct snapshot *s, void *obj, int64_t now_ms)
 
 	if (!old || old == obj)
 		return;
-	if (s->n_retired == SNAPSHOT_RETIRED_MAX)
+	if (s->n_retired == SNAPSHOT_RETIRED_MAX) {
+		/* A burst of reloads: the oldest retired object may still be
+		 * read until its grace period ends.  Wait that out rather than
+		 * free it early (this only delays the publishing thread). */
+		int64_t wait_ms = s->retired[0].retired_ms + s->grace_ms + 1 - monotime_ms();
+
+		if (wait_ms > 0) {
+			struct timespec ts = { wait_ms / 1000, (wait_ms % 1000) * 1000000 };
+
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+		}
 		snapshot_drop_oldest(s);
+	}
 	s->retired[s->n_retired].obj = old;
 	s->retired[s->n_retired].retired_ms = now_ms;
 	s->n_retired++;

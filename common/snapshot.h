@@ -28,9 +28,10 @@ struct snapshot {
 void snapshot_init(struct snapshot *s, void (*free_fn)(void *), int64_t grace_ms);
 /* Reader side: the current object (may be NULL before the first publish). */
 void *snapshot_get(struct snapshot *s);
-/* Writer side: obj becomes current; the old one is retired.  If the retired
- * list is full the oldest retired object is freed first (it has been retired
- * for at least one publish cycle). */
+/* Writer side: obj becomes current; the old one is retired.  `now_ms` is
+ * monotonic (common/monotime.h).  If the retired list is full, the call
+ * waits until the oldest retired object is past its grace period and frees
+ * it: never early. */
 void snapshot_publish(struct snapshot *s, void *obj, int64_t now_ms);
 /* Writer side: free retired objects older than the grace period. */
 void snapshot_reap(struct snapshot *s, int64_t now_ms);

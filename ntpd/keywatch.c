@@ -13,11 +13,16 @@
 #include "common/log.h"
 #include "ntpd/keywatch.h"
 
+/* ctime, uid and gid too: a chown or chmod that makes an unreadable file
+ * readable changes nothing else. */
 static bool same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
 	       a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_mode == b->st_mode;
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_mode == b->st_mode &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec && a->st_uid == b->st_uid &&
+	       a->st_gid == b->st_gid;
 }
 
 static int create_key_file(const char *path, const char *owner)
@@ -51,7 +56,9 @@ out:
 	return rc;
 }
 
-static int load(struct keywatch *kw, const struct stat *st)
+/* A failure is logged and counted once per state of the file (`quiet`
+ * for the retries of one that failed already). */
+static int load(struct keywatch *kw, const struct stat *st, bool quiet)
 {
 	struct keyset_error err;
 	struct keyset *ks;
@@ -60,10 +67,14 @@ static int load(struct keywatch *kw, const struct stat *st)
 	kw->have_last = true;
 	ks = keyset_load(kw->path, &err);
 	if (!ks) {
-		kw->reload_failures++;
-		log_err("%s; keeping the key set already loaded", err.msg);
+		kw->failed = true;
+		if (!quiet) {
+			kw->reload_failures++;
+			log_err("%s; keeping the key set already loaded", err.msg);
+		}
 		return -1;
 	}
+	kw->failed = false;
 	snapshot_publish(kw->keys, ks, monotime_ms());
 	kw->loaded_at = (int64_t)time(NULL);
 	kw->reloads++;
@@ -91,7 +102,7 @@ int keywatch_init(struct keywatch *kw, const char *path, struct snapshot *keys, 
 			return -1;
 		}
 	}
-	return load(kw, &st) == 1 ? 0 : -1;
+	return load(kw, &st, false) == 1 ? 0 : -1;
 }
 
 int keywatch_check(struct keywatch *kw, bool force)
@@ -109,7 +120,12 @@ int keywatch_check(struct keywatch *kw, bool force)
 		}
 		return force ? -1 : 0;
 	}
-	if (!force && kw->have_last && same_file(&st, &kw->last))
-		return 0;
-	return load(kw, &st);
+	if (!force && kw->have_last && same_file(&st, &kw->last)) {
+		if (!kw->failed)
+			return 0;
+		/* Retry: the cause may lie outside the file's own metadata
+		 * (a directory, a security policy, a file descriptor limit). */
+		return load(kw, &st, true);
+	}
+	return load(kw, &st, false);
 }

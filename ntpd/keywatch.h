@@ -17,6 +17,7 @@ struct keywatch {
 	struct snapshot *keys;		/* borrowed: where sets are published */
 	struct stat last;		/* of the file last loaded (or tried) */
 	bool have_last;
+	bool failed;			/* the last load failed: retry every check */
 	int64_t loaded_at;		/* Unix seconds of the last good load */
 	uint64_t reloads, reload_failures;
 };
@@ -26,8 +27,9 @@ struct keywatch {
  * 0 or -1 (logged). */
 int keywatch_init(struct keywatch *kw, const char *path, struct snapshot *keys, bool create,
 		  const char *owner);
-/* Reload if the file changed since the last load (or unconditionally when
- * `force`, as on SIGHUP).  1 reloaded, 0 unchanged, -1 failed (old set kept). */
+/* Reload if the file changed since the last load, or the last load failed
+ * (or unconditionally when `force`, as on SIGHUP).  1 reloaded, 0
+ * unchanged, -1 failed (old set kept; logged once per state of the file). */
 int keywatch_check(struct keywatch *kw, bool force);
 
 #endif

@@ -28,6 +28,7 @@
 #include "ntpd/daemon.h"
 #include "ntpd/keywatch.h"
 #include "ntpd/ntp_service.h"
+#include "ntpd/ops.h"
 #include "ntpd/responder.h"
 
 /* Retired key sets live this long before they are freed; readers hold
@@ -42,6 +43,7 @@ struct ntsd {
 	struct keywatch keywatch;
 	struct ke_service *ke;
 	struct ntp_service *ntp;
+	struct ops ops;			/* access rules, /metrics, /health */
 	struct ev_loop *loop;
 	ev_signal sighup, sigterm, sigint;
 	ev_stat keyfile_watch;		/* inotify where available, else a stat poll */
@@ -68,6 +70,7 @@ static void usage(FILE *out)
 
 static void reload(struct ntsd *d, bool force)
 {
+	ops_reload_begin(&d->ops);
 	keywatch_check(&d->keywatch, force);
 	if (d->ke) {
 		if (force)
@@ -75,6 +78,7 @@ static void reload(struct ntsd *d, bool force)
 		else
 			ke_service_check_tls(d->ke);
 	}
+	ops_reload_end(&d->ops, force);	/* key file state; access rules on SIGHUP */
 }
 
 static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
@@ -95,7 +99,9 @@ static void on_keyfile_changed(struct ev_loop *loop, ev_stat *w, int revents)
 {
 	struct ntsd *d = w->data;
 
+	ops_reload_begin(&d->ops);
 	keywatch_check(&d->keywatch, false);
+	ops_reload_end(&d->ops, false);
 }
 
 static void on_housekeeping(struct ev_loop *loop, ev_timer *w, int revents)
@@ -202,6 +208,8 @@ static int start_services(struct ntsd *d)
 		rc = -1;
 	if (rc == 0 && d->ke && ke_service_start(d->ke) < 0)
 		rc = -1;
+	if (rc == 0 && ops_start(&d->ops) < 0)
+		rc = -1;
 	daemon_signals_restore(&saved);
 	return rc;
 }
@@ -298,6 +306,8 @@ int main(int argc, char **argv)
 	if (d.cfg.ke_enabled &&
 	    !(d.ke = ke_service_new(&d.cfg, &d.keys, advertised_ntp_port(&d))))
 		goto out;
+	if (ops_init(&d.ops, d.config_path, &d.cfg, &d.keywatch, &d.keys, d.ke, d.ntp) < 0)
+		goto out;
 	if (!foreground) {
 		if (daemon_detach() < 0)
 			goto out;
@@ -322,12 +332,14 @@ out_pid:
 	if (d.cfg.pid_file)
 		daemon_pidfile_remove(d.cfg.pid_file);
 out:
+	ops_stop(&d.ops);
 	if (d.ke)
 		ke_service_stop(d.ke);
 	if (d.ntp)
 		ntp_service_stop(d.ntp);
 	ke_service_free(d.ke);
 	ntp_service_free(d.ntp);
+	ops_destroy(&d.ops);
 	snapshot_destroy(&d.keys);
 	config_free(&d.cfg);
 	if (rc == 0)

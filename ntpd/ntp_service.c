@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/acl.h"
 #include "common/counters.h"
 #include "common/keyset.h"
 #include "common/log.h"
@@ -69,6 +70,7 @@ struct ntp_worker {
 
 struct ntp_service {
 	struct snapshot *keys;
+	struct snapshot *acl;		/* struct acl; NULL: no access rules */
 	struct netaddr addrs[NTP_MAX_SOCKETS];
 	size_t n_addrs;
 	unsigned n_workers;
@@ -241,7 +243,8 @@ static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
 	struct in_pktinfo pi4;
 	struct in6_pktinfo pi6;
 	struct netaddr peer;
-	bool have_rx, have4, have6;
+	const struct acl *acl;
+	bool have_rx, have4, have6, have_peer;
 	unsigned n_tx = 0;
 	int64_t now_mono = 0;
 	int i, n;
@@ -268,6 +271,7 @@ static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
 	clock_pub_load(&ns->clock, &clk);
 	rq.clock = &clk;
 	rq.keys = snapshot_get(ns->keys);
+	acl = ns->acl ? snapshot_get(ns->acl) : NULL;
 	rq.now = now.tv_sec;
 	rq.tx_time = tx_clock;
 	if (w->rl != NULL) {
@@ -285,11 +289,19 @@ static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
 			continue;
 		}
 		rq.rate_kod = false;
+		have_peer = (acl != NULL || w->rl != NULL) &&
+			    netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
+						  &peer) == 0;
+		/* Access rules before anything else: a denied source gets no
+		 * reply (no KoD either) and takes no rate-limit slot. */
+		if (acl != NULL && (!have_peer || !acl_allows(acl, &peer))) {
+			counter_inc(&w->cnt[NTP_CNT_DROP_DENIED]);
+			continue;
+		}
 		if (w->rl != NULL) {
 			enum ratelimit_verdict v = RATELIMIT_ALLOW;
 
-			if (netaddr_from_sockaddr((struct sockaddr *)&w->peer[i],
-						  m->msg_namelen, &peer) == 0)
+			if (have_peer)
 				v = ratelimit_check(w->rl, &peer, now_mono);
 			if (v == RATELIMIT_DROP) {
 				counter_inc(&w->cnt[NTP_CNT_RATE_DROP]);
@@ -522,6 +534,11 @@ int ntp_service_start(struct ntp_service *ns)
 	}
 	ns->started = true;
 	return 0;
+}
+
+void ntp_service_set_acl(struct ntp_service *ns, struct snapshot *acl)
+{
+	ns->acl = acl;
 }
 
 uint16_t ntp_service_port(const struct ntp_service *ns)

@@ -23,6 +23,11 @@ struct ntp_service;
  * NULL on error (logged with the address involved). */
 struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *keys);
 int ntp_service_start(struct ntp_service *ns);
+/* Access rules (ntp-allow / ntp-deny): acl publishes the current struct
+ * acl, NULL meaning no rules (the daemon owns it).  Checked per datagram
+ * before anything else: denied ones are dropped and counted
+ * (NTP_CNT_DROP_DENIED).  Call before ntp_service_start(). */
+void ntp_service_set_acl(struct ntp_service *ns, struct snapshot *acl);
 /* The UDP port of the first listener (what NTS-KE advertises). */
 uint16_t ntp_service_port(const struct ntp_service *ns);
 /* The addresses listened on, ports resolved (a configured port 0 becomes

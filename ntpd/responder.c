@@ -22,6 +22,7 @@ static const char *const counter_names[NTP_CNT_COUNT] = {
 	[NTP_CNT_NAK_AUTH] = "nak_authenticator",
 	[NTP_CNT_RATE_KOD] = "rate_kod",
 	[NTP_CNT_RATE_DROP] = "rate_dropped",
+	[NTP_CNT_DROP_DENIED] = "drop_denied",
 	[NTP_CNT_DROP_SHORT] = "drop_short",
 	[NTP_CNT_DROP_TOO_LONG] = "drop_too_long",
 	[NTP_CNT_DROP_VERSION] = "drop_version",

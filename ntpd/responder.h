@@ -39,6 +39,7 @@ enum ntp_counter {
 	NTP_CNT_RATE_KOD,		/* rate limited: KoD RATE sent */
 	NTP_CNT_FIRST_DROP,
 	NTP_CNT_RATE_DROP = NTP_CNT_FIRST_DROP,	/* rate limited: dropped */
+	NTP_CNT_DROP_DENIED,		/* ntp-allow / ntp-deny (counted by ntp_service) */
 	NTP_CNT_DROP_SHORT,		/* shorter than the 48-byte header */
 	NTP_CNT_DROP_TOO_LONG,		/* longer than RESPONDER_MAX_PACKET */
 	NTP_CNT_DROP_VERSION,		/* version 0 or above 4 */

@@ -27,6 +27,7 @@
 #include <openssl/ssl.h>
 
 #include "common/monotime.h"
+#include "common/acl.h"
 #include "common/buf.h"
 #include "common/counters.h"
 #include "common/keyset.h"
@@ -118,6 +119,7 @@ struct ke_service {
 	unsigned max_sessions, max_per_address;
 	int64_t propagation_s;
 	struct snapshot *keys;
+	struct snapshot *acl;		/* struct acl; NULL: no access rules */
 	struct snapshot tls;		/* SSL_CTX */
 	_Atomic int64_t not_after;
 	struct ke_file_id cert_id, key_id;
@@ -146,6 +148,7 @@ static const char *const counter_names[KE_CTR_COUNT] = {
 	[KE_CTR_REFUSED_TOTAL] = "refused_max_sessions",
 	[KE_CTR_REFUSED_PER_ADDRESS] = "refused_per_address",
 	[KE_CTR_REFUSED_FD] = "refused_out_of_fds",
+	[KE_CTR_REFUSED_DENIED] = "refused_denied",
 	[KE_CTR_IO_ERROR] = "io_error",
 };
 
@@ -461,6 +464,15 @@ static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa
 
 	counter_inc(&t->ctr[KE_CTR_ACCEPTED]);
 	if (netaddr_from_sockaddr(sa, sa_len, &peer) < 0) {
+		close(fd);
+		return;
+	}
+	/* Access rules first: before any TLS, and a denied client takes no
+	 * session slot. */
+	if (svc->acl && !acl_allows(snapshot_get(svc->acl), &peer)) {
+		counter_inc(&t->ctr[KE_CTR_REFUSED_DENIED]);
+		log_limited(&svc->rl, LOG_LVL_DEBUG, "%s: NTS-KE denied by ke-allow / ke-deny",
+			    netaddr_str(&peer, who, sizeof(who)));
 		close(fd);
 		return;
 	}
@@ -872,6 +884,11 @@ static void *thread_main(void *arg)
 
 	ev_run(t->loop, 0);
 	return NULL;
+}
+
+void ke_service_set_acl(struct ke_service *ks, struct snapshot *acl)
+{
+	ks->acl = acl;
 }
 
 int ke_service_start(struct ke_service *ks)

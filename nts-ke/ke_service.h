@@ -33,6 +33,7 @@ enum ke_counter {
 	KE_CTR_REFUSED_TOTAL,		/* closed at accept: ke-max-sessions */
 	KE_CTR_REFUSED_PER_ADDRESS,	/* closed at accept: ke-max-sessions-per-address */
 	KE_CTR_REFUSED_FD,		/* accept failed with EMFILE/ENFILE */
+	KE_CTR_REFUSED_DENIED,		/* closed at accept: ke-allow / ke-deny */
 	KE_CTR_IO_ERROR,		/* reset / EOF before the request was complete */
 	KE_CTR_COUNT
 };
@@ -47,6 +48,11 @@ const char *ke_counter_name(enum ke_counter c);
 struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *keys,
 				  uint16_t ntp_port);
 int ke_service_start(struct ke_service *ks);
+/* Access rules (ke-allow / ke-deny): acl publishes the current struct acl,
+ * NULL meaning no rules (the daemon owns it).  A denied connection is
+ * closed right after accept, before TLS, and counted
+ * (KE_CTR_REFUSED_DENIED).  Call before ke_service_start(). */
+void ke_service_set_acl(struct ke_service *ks, struct snapshot *acl);
 /* Load certificate and key again; on any error keep serving the old pair
  * and return -1 (logged).  Open sessions are not dropped. */
 int ke_service_reload_tls(struct ke_service *ks);

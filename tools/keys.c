@@ -1,18 +1,22 @@
 /* ntsctl keys: create, rotate, list and check key files.
  *
  * Rotation is safe to run from a timer on every host at once: an
- * exclusive lock on FILE.lock serialises rotations (the key file itself is
- * replaced by rename, so it cannot carry the lock), and --if-older-than
- * turns a run into a no-op when someone already rotated. */
+ * exclusive lock on FILE.lock serialises rotations and inits (the key file
+ * itself is replaced by rename, so it cannot carry the lock), and
+ * --if-older-than turns a run into a no-op when someone already rotated. */
 #include "build_config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,57 +27,106 @@
 
 #define DEFAULT_RETAIN_S (7 * 86400)
 #define DEFAULT_PROPAGATION_S 3600
-#define LOCK_WAIT_S 30
+#define DEFAULT_LOCK_WAIT_S 30
+#define LOCK_POLL_US 50000
+
+/* Which options a command takes. */
+#define OPT_RETAIN (1u << 0)
+#define OPT_PROPAGATION (1u << 1)
+#define OPT_IF_OLDER_THAN (1u << 2)
+#define OPT_LOCK_WAIT (1u << 3)
 
 struct keys_opts {
-	int64_t retain, propagation, if_older_than;
+	int64_t retain, propagation, if_older_than, lock_wait;
 };
 
-static int parse_duration_opt(const char *name, const char *v, int64_t *out)
+struct keys_cmd {
+	const char *name;
+	unsigned opts;
+	int (*run)(const char *path, const struct keys_opts *o);
+};
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} opt_names[] = {
+	{ "retain", OPT_RETAIN },
+	{ "propagation", OPT_PROPAGATION },
+	{ "if-older-than", OPT_IF_OLDER_THAN },
+	{ "lock-wait", OPT_LOCK_WAIT },
+};
+
+static int set_duration(const char *cmd, const char *name, const char *v, int64_t *out)
 {
 	int64_t d = config_parse_duration(v);
 
 	if (d < 0) {
-		fprintf(stderr, "ntsctl: --%s: bad duration '%s' (examples: 90s, 15m, 12h, 7d)\n",
-			name, v);
+		fprintf(stderr, "ntsctl keys %s: --%s: bad duration '%s' (examples: 90s, 15m, 12h, 7d)\n",
+			cmd, name, v);
 		return -1;
 	}
 	*out = d;
 	return 0;
 }
 
-static int parse_opts(int argc, char **argv, struct keys_opts *o)
+/* argv[0] is the command name; exactly one non-option argument, FILE. */
+static int parse_opts(int argc, char **argv, const struct keys_cmd *cmd, struct keys_opts *o,
+		      const char **path)
 {
 	static const struct option longopts[] = {
 		{ "retain", required_argument, NULL, 'r' },
 		{ "propagation", required_argument, NULL, 'p' },
 		{ "if-older-than", required_argument, NULL, 'o' },
+		{ "lock-wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	int opt, idx;
 
 	o->retain = DEFAULT_RETAIN_S;
 	o->propagation = DEFAULT_PROPAGATION_S;
 	o->if_older_than = -1;
+	o->lock_wait = DEFAULT_LOCK_WAIT_S;
+	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
+		int64_t *dst;
+
 		switch (opt) {
 		case 'r':
-			if (parse_duration_opt("retain", optarg, &o->retain) < 0)
-				return -1;
+			dst = &o->retain;
 			break;
 		case 'p':
-			if (parse_duration_opt("propagation", optarg, &o->propagation) < 0)
-				return -1;
+			dst = &o->propagation;
 			break;
 		case 'o':
-			if (parse_duration_opt("if-older-than", optarg, &o->if_older_than) < 0)
-				return -1;
+			dst = &o->if_older_than;
 			break;
+		case 'w':
+			dst = &o->lock_wait;
+			break;
+		case ':':
+			fprintf(stderr, "ntsctl keys %s: %s needs a value\n", cmd->name,
+				argv[optind - 1]);
+			return -1;
 		default:
+			fprintf(stderr, "ntsctl keys %s: unknown option '%s'\n", cmd->name,
+				argv[optind - 1]);
 			return -1;
 		}
+		if (!(cmd->opts & opt_names[idx].bit)) {
+			fprintf(stderr, "ntsctl keys %s: --%s does not apply\n", cmd->name,
+				opt_names[idx].name);
+			return -1;
+		}
+		if (set_duration(cmd->name, opt_names[idx].name, optarg, dst) < 0)
+			return -1;
 	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "ntsctl keys %s: %s\n", cmd->name,
+			optind == argc ? "FILE is missing" : "more than one FILE");
+		return -1;
+	}
+	*path = argv[optind];
 	return 0;
 }
 
@@ -92,22 +145,24 @@ static void format_age(int64_t s, char *buf, size_t len)
 			 (long long)(s % 86400 / 3600));
 }
 
-/* Hold an exclusive lock on FILE.lock; returns the fd or -1. */
-static int lock_key_file(const char *path)
+/* Hold an exclusive lock on FILE.lock, waiting up to `wait` seconds.
+ * Returns the fd, -1 on error, -2 when still locked after the wait. */
+static int lock_key_file(const char *path, int64_t wait)
 {
-	char lock[4096];
+	char lock[PATH_MAX];
+	int64_t tries = wait * (1000000 / LOCK_POLL_US);
 	int fd;
 
 	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
 		fprintf(stderr, "ntsctl: %s: path too long\n", path);
 		return -1;
 	}
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		fprintf(stderr, "ntsctl: %s: %s\n", lock, strerror(errno));
 		return -1;
 	}
-	for (int i = 0; i < LOCK_WAIT_S * 10; i++) {
+	for (int64_t i = 0;; i++) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return fd;
 		if (errno != EWOULDBLOCK) {
@@ -115,44 +170,117 @@ static int lock_key_file(const char *path)
 			close(fd);
 			return -1;
 		}
-		usleep(100000);
+		if (i >= tries)
+			break;
+		usleep(LOCK_POLL_US);
 	}
-	fprintf(stderr, "ntsctl: %s: still locked by another rotation after %ds\n", lock,
-		LOCK_WAIT_S);
+	fprintf(stderr, "ntsctl: %s: still locked by another ntsctl after %llds\n", lock,
+		(long long)wait);
 	close(fd);
-	errno = EWOULDBLOCK;
 	return -2;
 }
 
-static int keys_init(const char *path)
+/* So the final rename survives a crash. */
+static int fsync_dir_of(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd, rc;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Replace path with ks, keeping the owner and group of the file it
+ * replaces: a timer running as root must not hand ntsd's key file to root,
+ * or ntsd, running as its own user, could not reload it.  keyset_save
+ * writes a complete, fsync'ed FILE.new (we hold the lock, so the name is
+ * ours); it gets the old owner, then one rename publishes it. */
+static int save_keeping_owner(const struct keyset *ks, const char *path,
+			      const struct stat *old)
 {
 	struct keyset_error err;
-	struct keyset *ks;
+	char staged[PATH_MAX];
+	struct stat st;
+	bool staged_exists = false;
+	int rc = -1;
+
+	if (snprintf(staged, sizeof(staged), "%s.new", path) >= (int)sizeof(staged)) {
+		fprintf(stderr, "ntsctl: %s: path too long\n", path);
+		goto out;
+	}
+	if (keyset_save(ks, staged, &err) < 0) {
+		fprintf(stderr, "ntsctl: %s\n", err.msg);
+		goto out;
+	}
+	staged_exists = true;
+	if (lstat(staged, &st) < 0) {
+		fprintf(stderr, "ntsctl: %s: %s\n", staged, strerror(errno));
+		goto out;
+	}
+	if ((st.st_uid != old->st_uid || st.st_gid != old->st_gid) &&
+	    lchown(staged, old->st_uid, old->st_gid) < 0) {
+		fprintf(stderr, "ntsctl: %s: cannot keep its owner (uid %u, gid %u): %s; "
+				"run ntsctl as that user or as root\n",
+			path, (unsigned)old->st_uid, (unsigned)old->st_gid, strerror(errno));
+		goto out;
+	}
+	if (rename(staged, path) < 0) {
+		fprintf(stderr, "ntsctl: cannot rename %s to %s: %s\n", staged, path,
+			strerror(errno));
+		goto out;
+	}
+	staged_exists = false;
+	if (fsync_dir_of(path) < 0) {
+		fprintf(stderr, "ntsctl: %s: written, but syncing its directory failed: %s\n",
+			path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (staged_exists)
+		unlink(staged);
+	return rc;
+}
+
+static int keys_init(const char *path, const struct keys_opts *o)
+{
+	struct keyset_error err;
+	struct keyset *ks = NULL;
 	const struct master_key *k;
+	struct stat st;
 	int lock, rc = NTSCTL_FAIL;
 
-	if (access(path, F_OK) == 0) {
+	/* lstat: a dangling symlink is something too. */
+	if (lstat(path, &st) == 0) {
 		fprintf(stderr, "ntsctl: %s: already exists; not overwriting it\n", path);
 		return NTSCTL_FAIL;
 	}
-	lock = lock_key_file(path);
+	lock = lock_key_file(path, o->lock_wait);
 	if (lock < 0)
 		return lock == -2 ? NTSCTL_LOCKED : NTSCTL_FAIL;
+	if (lstat(path, &st) == 0) {	/* lost a race with another init */
+		fprintf(stderr, "ntsctl: %s: already exists; not overwriting it\n", path);
+		goto out;
+	}
 	ks = keyset_new();
 	k = ks ? keyset_generate(ks, (int64_t)time(NULL)) : NULL;
 	if (!k) {
 		fprintf(stderr, "ntsctl: cannot generate a key\n");
 		goto out;
 	}
-	if (access(path, F_OK) == 0) {	/* lost a race with another init */
-		fprintf(stderr, "ntsctl: %s: already exists; not overwriting it\n", path);
-		goto out;
-	}
 	if (keyset_save(ks, path, &err) < 0) {
 		fprintf(stderr, "ntsctl: %s\n", err.msg);
 		goto out;
 	}
-	printf("%s: created with key %08x\n", path, k->id);
+	printf("%s: created with key %08x (mode 0600)\n", path, k->id);
 	rc = NTSCTL_OK;
 out:
 	keyset_free(ks);
@@ -164,44 +292,77 @@ static int keys_rotate(const char *path, const struct keys_opts *o)
 {
 	struct keyset_error err;
 	struct keyset *ks = NULL;
-	const struct master_key *k;
-	int64_t now = (int64_t)time(NULL), age;
-	size_t pruned;
+	const struct master_key *k, *seal;
+	struct {
+		uint32_t id;
+		int64_t created;
+	} before[KEYSET_MAX_KEYS];
+	struct stat st;
+	int64_t now, age;
+	size_t n_before, pruned;
+	char agebuf[32];
 	int lock, rc = NTSCTL_FAIL;
 
 	if (o->retain <= o->propagation) {
-		fprintf(stderr, "ntsctl: --retain (%llds) must be longer than --propagation (%llds)\n",
+		fprintf(stderr, "ntsctl keys rotate: --retain (%llds) must be longer than "
+				"--propagation (%llds)\n",
 			(long long)o->retain, (long long)o->propagation);
 		return NTSCTL_USAGE;
 	}
-	lock = lock_key_file(path);
+	lock = lock_key_file(path, o->lock_wait);
 	if (lock < 0)
 		return lock == -2 ? NTSCTL_LOCKED : NTSCTL_FAIL;
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "ntsctl: %s: %s%s\n", path, strerror(errno),
+			errno == ENOENT ? " (create it with: ntsctl keys init FILE)" : "");
+		goto out;
+	}
 	ks = keyset_load(path, &err);
 	if (!ks) {
 		fprintf(stderr, "ntsctl: %s\n", err.msg);
 		goto out;
 	}
+	/* Read the clock under the lock: the previous holder's keys are older. */
+	now = (int64_t)time(NULL);
 	age = keypolicy_newest_age(ks, now);
-	if (o->if_older_than >= 0 && age >= 0 && age < o->if_older_than) {
-		printf("%s: newest key is %llds old (< %llds): nothing to do\n", path,
-		       (long long)age, (long long)o->if_older_than);
+	if (o->if_older_than >= 0 && age < o->if_older_than) {
+		format_age(age, agebuf, sizeof(agebuf));
+		if (age < 0)
+			printf("%s: newest key is dated %s from now (clock skew?): nothing to do\n",
+			       path, agebuf + 3);
+		else
+			printf("%s: newest key is %s old, younger than %llds: nothing to do\n",
+			       path, agebuf, (long long)o->if_older_than);
 		rc = NTSCTL_OK;
 		goto out;
 	}
+	/* Prune before adding: the key sealing until now stays even with
+	 * --propagation 0, and a full file still takes the new key. */
+	n_before = keyset_count(ks);
+	for (size_t i = 0; i < n_before; i++) {
+		before[i].id = keyset_key_at(ks, i)->id;
+		before[i].created = keyset_key_at(ks, i)->created;
+	}
+	pruned = keypolicy_prune(ks, now, o->retain, o->propagation);
 	k = keyset_generate(ks, now);
 	if (!k) {
 		fprintf(stderr, "ntsctl: %s: cannot add a key (the file holds at most %d)\n", path,
 			KEYSET_MAX_KEYS);
 		goto out;
 	}
-	printf("%s: added key %08x\n", path, k->id);
-	pruned = keypolicy_prune(ks, now, o->retain, o->propagation);
-	if (keyset_save(ks, path, &err) < 0) {
-		fprintf(stderr, "ntsctl: %s\n", err.msg);
+	if (save_keeping_owner(ks, path, &st) < 0)
 		goto out;
+	printf("%s: added key %08x; it seals new cookies after %llds\n", path, k->id,
+	       (long long)o->propagation);
+	for (size_t i = 0; i < n_before; i++) {
+		if (keyset_find(ks, before[i].id))
+			continue;
+		format_age(now - before[i].created, agebuf, sizeof(agebuf));
+		printf("%s: pruned key %08x (created %s ago)\n", path, before[i].id, agebuf);
 	}
-	printf("%s: %zu keys (%zu pruned)\n", path, keyset_count(ks), pruned);
+	seal = keyset_sealing_key(ks, now, o->propagation);
+	printf("%s: %zu keys, %zu pruned; sealing key %08x\n", path, keyset_count(ks), pruned,
+	       seal ? seal->id : 0);
 	rc = NTSCTL_OK;
 out:
 	keyset_free(ks);
@@ -227,8 +388,8 @@ static int keys_list(const char *path, const struct keys_opts *o)
 		time_t t = (time_t)k->created;
 		struct tm tm;
 
-		gmtime_r(&t, &tm);
-		strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S", &tm);
+		if (!gmtime_r(&t, &tm) || !strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S", &tm))
+			snprintf(created, sizeof(created), "@%lld", (long long)k->created);
 		format_age(now - k->created, age, sizeof(age));
 		printf("%08x  %-22s  %-20s  %-9s  %s\n", k->id, alg ? alg->name : "?", created, age,
 		       key_role_str(keypolicy_role(ks, k, now, o->propagation)));
@@ -237,11 +398,12 @@ static int keys_list(const char *path, const struct keys_opts *o)
 	return NTSCTL_OK;
 }
 
-static int keys_check(const char *path)
+static int keys_check(const char *path, const struct keys_opts *o)
 {
 	struct keyset_error err;
 	struct keyset *ks = keyset_load(path, &err);
 
+	(void)o;
 	if (!ks) {
 		fprintf(stderr, "%s\n", err.msg);
 		return NTSCTL_FAIL;
@@ -251,29 +413,34 @@ static int keys_check(const char *path)
 	return NTSCTL_OK;
 }
 
+static const struct keys_cmd keys_cmds[] = {
+	{ "init", OPT_LOCK_WAIT, keys_init },
+	{ "rotate", OPT_RETAIN | OPT_PROPAGATION | OPT_IF_OLDER_THAN | OPT_LOCK_WAIT, keys_rotate },
+	{ "list", OPT_PROPAGATION, keys_list },
+	{ "check", 0, keys_check },
+};
+
 int ntsctl_keys(int argc, char **argv)
 {
+	const struct keys_cmd *cmd = NULL;
 	struct keys_opts o;
-	const char *cmd, *path;
+	const char *path;
 
-	if (argc < 3) {
+	if (argc < 2) {
 		fprintf(stderr, "Usage: ntsctl keys {init|rotate|list|check} FILE [OPTIONS]\n");
 		return NTSCTL_USAGE;
 	}
-	cmd = argv[1];
-	path = argv[2];
-	if (parse_opts(argc - 2, argv + 2, &o) < 0 || optind != argc - 2) {
-		fprintf(stderr, "Usage: ntsctl keys %s FILE [OPTIONS]; see ntsctl --help\n", cmd);
+	for (size_t i = 0; i < sizeof(keys_cmds) / sizeof(keys_cmds[0]); i++)
+		if (!strcmp(argv[1], keys_cmds[i].name))
+			cmd = &keys_cmds[i];
+	if (!cmd) {
+		fprintf(stderr, "ntsctl: unknown keys command '%s' (init, rotate, list, check)\n",
+			argv[1]);
 		return NTSCTL_USAGE;
 	}
-	if (!strcmp(cmd, "init"))
-		return keys_init(path);
-	if (!strcmp(cmd, "rotate"))
-		return keys_rotate(path, &o);
-	if (!strcmp(cmd, "list"))
-		return keys_list(path, &o);
-	if (!strcmp(cmd, "check"))
-		return keys_check(path);
-	fprintf(stderr, "ntsctl: unknown keys command '%s'\n", cmd);
-	return NTSCTL_USAGE;
+	if (parse_opts(argc - 1, argv + 1, cmd, &o, &path) < 0) {
+		fprintf(stderr, "See ntsctl --help.\n");
+		return NTSCTL_USAGE;
+	}
+	return cmd->run(path, &o);
 }

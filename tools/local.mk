@@ -1,4 +1,5 @@
 # ntsctl: key rotation and inspection, NTS probe.
 sbin_PROGRAMS += ntsctl
-ntsctl_SOURCES = tools/ntsctl.c tools/ntsctl.h tools/keys.c tools/probe.c
+ntsctl_SOURCES = tools/ntsctl.c tools/ntsctl.h tools/keys.c tools/probe.c \
+	tools/stats.c tools/stats.h
 ntsctl_LDADD = client/libntsclient.a $(COMMON_LIBS)

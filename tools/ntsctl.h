@@ -11,5 +11,6 @@ enum ntsctl_exit {
 
 int ntsctl_keys(int argc, char **argv);
 int ntsctl_probe(int argc, char **argv);
+int ntsctl_stats(int argc, char **argv);
 
 #endif

@@ -1,13 +1,16 @@
 /* ntsctl probe: an NTS client that checks a server end to end: NTS-KE,
  * then N authenticated NTP exchanges with the server and port NTS-KE
- * named, each reply verified (authenticator, unique identifier, origin
- * timestamp) and its fresh cookies kept for the next request. */
+ * named (or the one --ntp-server names: each NTP host of a fleet, with
+ * cookies from the KE host), each reply verified (authenticator, unique
+ * identifier, origin timestamp) and its fresh cookies kept for the next
+ * request.  Output and exit status are documented in ntsctl(8). */
 #include "build_config.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +29,16 @@
 
 #define PROBE_COOKIES 8
 #define PROBE_REPLY_TIMEOUT_MS 2000
+#define PROBE_HOST_MAX 256
+
+struct probe_target {
+	char host[PROBE_HOST_MAX];
+	uint16_t port;		/* 0: not given */
+};
 
 struct probe_opts {
-	char host[256];
-	uint16_t port;
+	struct probe_target ke, ntp;
+	bool have_ntp;		/* --ntp-server */
 	const char *ca_file, *name;
 	unsigned count;
 	unsigned interval_ms;
@@ -69,8 +78,17 @@ static bool pool_take(struct cookie_pool *p, uint8_t *out, size_t *len)
 	return true;
 }
 
+/* The master key id a cookie was sealed under: its first 4 bytes, in the
+ * clear (doc/cookie-format.md). */
+static uint32_t cookie_key_id(const uint8_t *c, size_t len)
+{
+	if (len < 4)
+		return 0;
+	return (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3];
+}
+
 /* "host", "host:port", "[v6]", "[v6]:port", "v6" (several colons: no port). */
-static int parse_target(const char *s, struct probe_opts *o)
+static int parse_target(const char *s, struct probe_target *o)
 {
 	const char *colon;
 	size_t hlen;
@@ -117,6 +135,7 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 		{ "count", required_argument, NULL, 'N' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "aead", required_argument, NULL, 'a' },
+		{ "ntp-server", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -135,6 +154,14 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 			break;
 		case 'n':
 			o->name = optarg;
+			break;
+		case 's':
+			if (parse_target(optarg, &o->ntp) < 0) {
+				fprintf(stderr, "ntsctl: probe: --ntp-server: bad HOST[:PORT] '%s'\n",
+					optarg);
+				return -1;
+			}
+			o->have_ntp = true;
 			break;
 		case 'N':
 		case 'i':
@@ -156,15 +183,15 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 				o->aead = (uint16_t)v;
 			break;
 		default:
-			return -1;
+			goto usage;
 		}
 	}
-	if (optind != argc - 1 || parse_target(argv[optind], o) < 0) {
-		fprintf(stderr, "Usage: ntsctl probe HOST[:PORT] [--ca FILE] [--name NAME] "
-				"[--count N] [--interval MS] [--aead ID]\n");
-		return -1;
-	}
-	return 0;
+	if (optind == argc - 1 && parse_target(argv[optind], &o->ke) == 0)
+		return 0;
+usage:
+	fprintf(stderr, "Usage: ntsctl probe HOST[:PORT] [--ca FILE] [--name NAME] "
+			"[--count N] [--interval MS] [--aead ID] [--ntp-server HOST[:PORT]]\n");
+	return -1;
 }
 
 static uint64_t ntp_now(void)
@@ -202,9 +229,10 @@ static int udp_connect(const char *host, uint16_t port, char *err, size_t errlen
 	return fd;
 }
 
-/* One exchange: 0 ok (figures printed), -1 failed (reason in err). */
+/* One exchange: 0 ok (figures printed, header in *hdr), -1 failed (reason
+ * in err). */
 static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct aead_ctx *c2s,
-		    const struct aead_ctx *s2c, char *err, size_t errlen)
+		    const struct aead_ctx *s2c, struct ntp_header *hdr, char *err, size_t errlen)
 {
 	uint8_t uid[NTS_UID_LEN], nonce[AEAD_NONCE_LEN], cookie[COOKIE_MAX_LEN];
 	uint8_t req[NTS_MAX_PACKET], rep[NTS_MAX_PACKET];
@@ -213,6 +241,7 @@ static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct a
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	size_t cookie_len, req_len;
 	uint64_t t1, t4;
+	uint32_t key;
 	ssize_t n;
 	enum nts_reply_status st;
 	double offset, delay;
@@ -221,6 +250,7 @@ static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct a
 		snprintf(err, errlen, "no cookie left");
 		return -1;
 	}
+	key = cookie_key_id(cookie, cookie_len);
 	if (rng_bytes(uid, sizeof(uid)) < 0 || rng_bytes(nonce, sizeof(nonce)) < 0) {
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 		return -1;
@@ -267,7 +297,15 @@ static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct a
 		break;
 	}
 	if (st == NTS_REPLY_NAK) {
-		snprintf(err, errlen, "NTS NAK: the server could not open our cookie");
+		snprintf(err, errlen, "NTS NAK: the server could not open our cookie "
+			 "(master key %08x)", key);
+		return -1;
+	}
+	if (st == NTS_REPLY_KOD) {
+		uint32_t code = reply.hdr.refid;
+
+		snprintf(err, errlen, "kiss-o'-death %c%c%c%c", (int)(code >> 24 & 0x7f),
+			 (int)(code >> 16 & 0x7f), (int)(code >> 8 & 0x7f), (int)(code & 0x7f));
 		return -1;
 	}
 	if (st != NTS_REPLY_OK) {
@@ -282,11 +320,13 @@ static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct a
 	}
 	for (size_t c = 0; c < reply.n_cookies; c++)
 		pool_put(pool, reply.cookie[c], reply.cookie_len[c]);
+	*hdr = reply.hdr;
 	offset = (ntp_ts_diff(reply.hdr.rx_ts, t1) + ntp_ts_diff(reply.hdr.tx_ts, t4)) / 2;
 	delay = ntp_ts_diff(t4, t1) - ntp_ts_diff(reply.hdr.tx_ts, reply.hdr.rx_ts);
 	printf("ntp %u: offset %+.6f s  delay %.6f s  stratum %u  leap %u  cookies %zu  "
-	       "reply %zd/%zu bytes\n",
-	       i, offset, delay, reply.hdr.stratum, reply.hdr.leap, reply.n_cookies, n, req_len);
+	       "key %08x->%08x  reply %zd/%zu bytes\n",
+	       i, offset, delay, reply.hdr.stratum, reply.hdr.leap, reply.n_cookies, key,
+	       cookie_key_id(reply.cookie[0], reply.cookie_len[0]), n, req_len);
 	return 0;
 }
 
@@ -297,36 +337,55 @@ int ntsctl_probe(int argc, char **argv)
 	struct ke_client_result kr;
 	struct cookie_pool pool = { .n = 0 };
 	struct aead_ctx c2s, s2c;
+	struct ntp_header hdr;
 	const struct aead_alg *alg;
 	const char *ntp_host;
-	uint16_t ntp_port;
+	uint16_t ke_port, ntp_port;
 	char err[1024] = "";
 	unsigned ok = 0;
 	int fd = -1, rc = NTSCTL_FAIL;
 
 	if (parse_args(argc, argv, &o) < 0)
 		return NTSCTL_USAGE;
+	/* A server may close the TLS connection first. */
+	signal(SIGPIPE, SIG_IGN);
+	memset(&c2s, 0, sizeof(c2s));
+	memset(&s2c, 0, sizeof(s2c));
+	memset(&hdr, 0, sizeof(hdr));
 	memset(&ko, 0, sizeof(ko));
-	ko.host = o.host;
-	ko.port = o.port;
+	ke_port = o.ke.port ? o.ke.port : 4460;
+	ko.host = o.ke.host;
+	ko.port = ke_port;
 	ko.ca_file = o.ca_file;
 	ko.verify_name = o.name;
 	ko.aeads = &o.aead;
 	ko.n_aeads = 1;
 	if (ke_client_exchange(&ko, &kr) < 0) {
-		printf("probe: FAILED: NTS-KE with %s port %u: %s\n", o.host, o.port ? o.port : 4460,
-		       kr.error);
+		/* Connection errors name the host already. */
+		if (!strncmp(kr.error, o.ke.host, strlen(o.ke.host)))
+			printf("probe: FAILED: NTS-KE: %s\n", kr.error);
+		else
+			printf("probe: FAILED: NTS-KE with %s port %u: %s\n", o.ke.host, ke_port,
+			       kr.error);
 		goto out;
 	}
 	alg = aead_by_id(kr.aead);
-	ntp_host = kr.has_server ? kr.server : o.host;
-	ntp_port = kr.has_port ? kr.port : 123;
-	printf("nts-ke: %s port %u: TLS 1.3, ALPN %s, AEAD %s, %zu cookies of %zu bytes\n",
-	       o.host, o.port ? o.port : 4460, kr.alpn, alg ? alg->name : "?", kr.n_cookies,
-	       kr.n_cookies ? kr.cookie_lens[0] : (size_t)0);
-	printf("nts-ke: NTP server %s%s port %u%s\n", ntp_host,
-	       kr.has_server ? " (Server Negotiation)" : "", ntp_port,
+	printf("nts-ke: %s port %u: TLS 1.3, ALPN %s, AEAD %s, %zu cookies of %zu bytes "
+	       "(master key %08x)\n",
+	       o.ke.host, ke_port, kr.alpn, alg ? alg->name : "?", kr.n_cookies,
+	       kr.n_cookies ? kr.cookie_lens[0] : (size_t)0,
+	       kr.n_cookies ? cookie_key_id(kr.cookies[0], kr.cookie_lens[0]) : 0);
+	printf("nts-ke: NTP server %s%s port %u%s\n", kr.has_server ? kr.server : o.ke.host,
+	       kr.has_server ? " (Server Negotiation)" : "", kr.has_port ? kr.port : 123,
 	       kr.has_port ? " (Port Negotiation)" : "");
+	ntp_host = kr.has_server ? kr.server : o.ke.host;
+	ntp_port = kr.has_port ? kr.port : 123;
+	if (o.have_ntp) {
+		ntp_host = o.ntp.host;
+		if (o.ntp.port)
+			ntp_port = o.ntp.port;
+		printf("ntp: sending to %s port %u instead (--ntp-server)\n", ntp_host, ntp_port);
+	}
 	if (!alg || aead_set_key(&c2s, kr.aead, kr.c2s) < 0 ||
 	    aead_set_key(&s2c, kr.aead, kr.s2c) < 0) {
 		printf("probe: FAILED: unsupported AEAD %u\n", kr.aead);
@@ -337,10 +396,10 @@ int ntsctl_probe(int argc, char **argv)
 	fd = udp_connect(ntp_host, ntp_port, err, sizeof(err));
 	if (fd < 0) {
 		printf("probe: FAILED: %s\n", err);
-		goto out_keys;
+		goto out;
 	}
 	for (unsigned i = 1; i <= o.count; i++) {
-		if (exchange(fd, i, &pool, &c2s, &s2c, err, sizeof(err)) < 0) {
+		if (exchange(fd, i, &pool, &c2s, &s2c, &hdr, err, sizeof(err)) < 0) {
 			printf("ntp %u: FAILED: %s\n", i, err);
 			break;
 		}
@@ -348,19 +407,24 @@ int ntsctl_probe(int argc, char **argv)
 		if (i < o.count && o.interval_ms)
 			usleep(o.interval_ms * 1000);
 	}
-	if (ok == o.count) {
-		printf("probe: OK: NTS-KE and %u/%u authenticated exchanges with %s port %u\n", ok,
-		       o.count, ntp_host, ntp_port);
-		rc = NTSCTL_OK;
-	} else {
+	if (ok < o.count) {
 		printf("probe: FAILED: %u/%u authenticated exchanges with %s port %u: %s\n", ok,
 		       o.count, ntp_host, ntp_port, err);
+	} else if (o.count && (hdr.leap == 3 || hdr.stratum == 0 || hdr.stratum >= 16)) {
+		/* Clients discard such replies: the service does not work. */
+		printf("probe: FAILED: %u/%u authenticated exchanges with %s port %u, but the "
+		       "server is not synchronised (leap %u, stratum %u)\n",
+		       ok, o.count, ntp_host, ntp_port, hdr.leap, hdr.stratum);
+	} else {
+		printf("probe: OK: NTS-KE with %s port %u and %u/%u authenticated exchanges with "
+		       "%s port %u\n", o.ke.host, ke_port, ok, o.count, ntp_host, ntp_port);
+		rc = NTSCTL_OK;
 	}
-	close(fd);
-out_keys:
+out:
+	if (fd >= 0)
+		close(fd);
 	aead_ctx_wipe(&c2s);
 	aead_ctx_wipe(&s2c);
-out:
 	ke_client_result_wipe(&kr);
 	return rc;
 }

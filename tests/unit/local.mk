@@ -8,19 +8,23 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_buf.c \
 	tests/unit/test_config.c \
 	tests/unit/test_cookie.c \
+	tests/unit/test_health.c \
 	tests/unit/test_ke_record.c \
 	tests/unit/test_ke_handler.c \
 	tests/unit/test_keypolicy.c \
 	tests/unit/test_keyset.c \
 	tests/unit/test_log.c \
+	tests/unit/test_metrics.c \
 	tests/unit/test_netaddr.c \
 	tests/unit/test_ntp_ef.c \
 	tests/unit/test_ntp_packet.c \
 	tests/unit/test_nts_request.c \
+	tests/unit/test_promtext.c \
 	tests/unit/test_ratelimit.c \
 	tests/unit/test_responder.c \
 	tests/unit/test_rng.c \
-	tests/unit/test_snapshot.c
-tests_unit_unit_tests_LDADD = nts-ke/libntske.a ntpd/libntpresp.a client/libntsclient.a \
-	$(COMMON_LIBS) $(LIBEV_LIBS) $(CUNIT_LIBS)
+	tests/unit/test_snapshot.c \
+	tests/unit/test_stats.c tools/stats.c tools/stats.h
+tests_unit_unit_tests_LDADD = nts-ke/libntske.a ntpd/libntpresp.a ntpd/libntsops.a \
+	client/libntsclient.a $(COMMON_LIBS) $(LIBEV_LIBS) $(MHD_LIBS) $(CUNIT_LIBS)
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;

@@ -73,6 +73,9 @@ static void test_defaults(void)
 	CU_ASSERT_PTR_NULL(c.user);
 	CU_ASSERT_STRING_EQUAL(c.pid_file, RUNSTATEDIR "/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_INFO);
+	CU_ASSERT_PTR_NULL(c.ntp_acl);
+	CU_ASSERT_PTR_NULL(c.ke_acl);
+	CU_ASSERT_EQUAL(c.metrics_listen.len, 0);
 	/* Freeing defaults must not free the built-in strings (ASan checks). */
 	config_free(&c);
 	CU_ASSERT_PTR_NULL(c.key_file);
@@ -109,9 +112,15 @@ static void test_every_directive(void)
 		"key-propagation 2h\n"
 		"user ntsd\n"
 		"pid-file /run/ntsd/ntsd.pid\n"
-		"log-level debug\n";
+		"log-level debug\n"
+		"ntp-allow 192.0.2.0/24\n"
+		"ntp-deny 192.0.2.128/25\n"
+		"ke-allow 2001:db8::/32\n"
+		"ke-deny ::/0\n"
+		"metrics-listen 127.0.0.1 9123\n";
 	struct config c;
 	char s[NETADDR_STRLEN];
+	struct netaddr a;
 
 	ok(&c, text);
 	CU_ASSERT_TRUE(c.ntp_enabled);
@@ -143,6 +152,19 @@ static void test_every_directive(void)
 	CU_ASSERT_STRING_EQUAL(c.user, "ntsd");
 	CU_ASSERT_STRING_EQUAL(c.pid_file, "/run/ntsd/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_DEBUG);
+	CU_ASSERT_EQUAL(acl_count(c.ntp_acl), 2);
+	CU_ASSERT_EQUAL(acl_count(c.ke_acl), 2);
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("192.0.2.1", 123, &a), 0);
+	CU_ASSERT_TRUE(acl_allows(c.ntp_acl, &a));
+	CU_ASSERT_TRUE(acl_allows(c.ke_acl, &a));	/* no IPv4 rule for KE */
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("192.0.2.129", 123, &a), 0);
+	CU_ASSERT_FALSE(acl_allows(c.ntp_acl, &a));
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("2001:db8::1", 123, &a), 0);
+	CU_ASSERT_TRUE(acl_allows(c.ke_acl, &a));
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("2001:db9::1", 123, &a), 0);
+	CU_ASSERT_FALSE(acl_allows(c.ke_acl, &a));
+	CU_ASSERT_TRUE(acl_allows(c.ntp_acl, &a));	/* no IPv6 rule for NTP */
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.metrics_listen, s, sizeof(s)), "127.0.0.1:9123");
 	CU_ASSERT_EQUAL(config_validate(&c, "t.conf", NULL), 0);
 	config_free(&c);
 }
@@ -518,6 +540,95 @@ static void test_partial_parse_freed(void)
 	CU_ASSERT_PTR_NULL(c.user);
 }
 
+static bool client_allowed(const struct acl *acl, const char *addr)
+{
+	struct netaddr a;
+
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse(addr, 123, &a), 0);
+	return acl_allows(acl, &a);
+}
+
+static void test_access_rules(void)
+{
+	struct config c;
+
+	/* A private network: deny everything, allow one prefix per family. */
+	ok(&c, "ntp-deny 0.0.0.0/0\nntp-deny ::/0\nntp-allow 10.0.0.0/16\n"
+	       "ntp-allow fd00:10::/48\nntp-allow 127.0.0.1\n");
+	CU_ASSERT_PTR_NULL(c.ke_acl);
+	CU_ASSERT_EQUAL(acl_count(c.ntp_acl), 5);
+	CU_ASSERT_TRUE(client_allowed(c.ntp_acl, "10.0.255.1"));
+	CU_ASSERT_TRUE(client_allowed(c.ntp_acl, "127.0.0.1"));
+	CU_ASSERT_TRUE(client_allowed(c.ntp_acl, "::ffff:10.0.3.4"));
+	CU_ASSERT_TRUE(client_allowed(c.ntp_acl, "fd00:10:0:1::5"));
+	CU_ASSERT_FALSE(client_allowed(c.ntp_acl, "10.1.0.1"));
+	CU_ASSERT_FALSE(client_allowed(c.ntp_acl, "127.0.0.2"));
+	CU_ASSERT_FALSE(client_allowed(c.ntp_acl, "2001:db8::1"));
+	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "2001:db8::1"));	/* NULL: no rules */
+	config_free(&c);
+	CU_ASSERT_PTR_NULL(c.ntp_acl);
+
+	/* Most specific wins whatever the order of the lines. */
+	ok(&c, "ke-allow 192.0.2.7\nke-deny 192.0.2.0/24\n");
+	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "192.0.2.7"));
+	CU_ASSERT_FALSE(client_allowed(c.ke_acl, "192.0.2.8"));
+	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "192.0.3.1"));
+	CU_ASSERT_PTR_NULL(c.ntp_acl);
+	config_free(&c);
+
+	/* The same prefix in the two services is two rules. */
+	ok(&c, "ntp-deny 198.51.100.0/24\nke-deny 198.51.100.0/24\n");
+	CU_ASSERT_EQUAL(acl_count(c.ntp_acl), 1);
+	CU_ASSERT_EQUAL(acl_count(c.ke_acl), 1);
+	config_free(&c);
+
+	bad("ntp-deny 10.0.0.1/8\n", "t.conf:1: ntp-deny: bad prefix '10.0.0.1/8' (an IPv4 or "
+	    "IPv6 address, optionally /LENGTH, with no bits set past LENGTH)");
+	bad("#\nntp-allow 10.0.0.0/33\n", "t.conf:2: ntp-allow: bad prefix '10.0.0.0/33' (an IPv4 "
+	    "or IPv6 address, optionally /LENGTH, with no bits set past LENGTH)");
+	bad("ke-allow localhost\n", "t.conf:1: ke-allow: bad prefix 'localhost' (an IPv4 or "
+	    "IPv6 address, optionally /LENGTH, with no bits set past LENGTH)");
+	bad("ke-deny 2001:db8::/129\n", "t.conf:1: ke-deny: bad prefix '2001:db8::/129' (an "
+	    "IPv4 or IPv6 address, optionally /LENGTH, with no bits set past LENGTH)");
+	bad("ke-deny 10.0.0.0/\n", "t.conf:1: ke-deny: bad prefix '10.0.0.0/' (an IPv4 or IPv6 "
+	    "address, optionally /LENGTH, with no bits set past LENGTH)");
+	bad("ke-deny 10.0.0.0/-8\n", "t.conf:1: ke-deny: bad prefix '10.0.0.0/-8' (an IPv4 or "
+	    "IPv6 address, optionally /LENGTH, with no bits set past LENGTH)");
+	bad("ntp-deny ::ffff:10.0.0.0/104\n", "t.conf:1: ntp-deny: bad prefix "
+	    "'::ffff:10.0.0.0/104' (write IPv4-mapped prefixes in IPv4 form)");
+	bad("ntp-allow 10.0.0.0/8\nntp-deny 10.0.0.0/8\n",
+	    "t.conf:2: ntp-deny: prefix '10.0.0.0/8' already has a rule");
+	bad("ke-deny ::/0\nke-deny ::/0\n", "t.conf:2: ke-deny: prefix '::/0' already has a rule");
+	bad("ntp-allow\n", "t.conf:1: ntp-allow: missing argument (usage: ntp-allow CIDR)");
+	bad("ntp-allow 10.0.0.0/8 10.1.0.0/16\n",
+	    "t.conf:1: ntp-allow: too many arguments (usage: ntp-allow CIDR)");
+}
+
+static void test_metrics_listen(void)
+{
+	struct config c;
+	char s[NETADDR_STRLEN];
+
+	ok(&c, "metrics-listen ::1 65535\n");
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.metrics_listen, s, sizeof(s)), "[::1]:65535");
+	config_free(&c);
+	ok(&c, "metrics-listen [fe80::1%2] 1\n");
+	CU_ASSERT_EQUAL(netaddr_family(&c.metrics_listen), AF_INET6);
+	CU_ASSERT_EQUAL(netaddr_port(&c.metrics_listen), 1);
+	config_free(&c);
+	bad("metrics-listen 127.0.0.1\n",
+	    "t.conf:1: metrics-listen: missing argument (usage: metrics-listen ADDRESS PORT)");
+	bad("metrics-listen 127.0.0.1 0\n", "t.conf:1: metrics-listen: 0 out of range (1-65535)");
+	bad("metrics-listen 127.0.0.1 http\n",
+	    "t.conf:1: metrics-listen: 'http' is not a number");
+	bad("metrics-listen * 9123\n",
+	    "t.conf:1: metrics-listen: bad address '*' (an IPv4 or IPv6 literal)");
+	bad("metrics-listen localhost 9123\n",
+	    "t.conf:1: metrics-listen: bad address 'localhost' (an IPv4 or IPv6 literal)");
+	bad("metrics-listen 127.0.0.1 9123\nmetrics-listen ::1 9123\n",
+	    "t.conf:2: metrics-listen: duplicate directive (first set on line 1)");
+}
+
 static void test_validate(void)
 {
 	struct config c;
@@ -630,11 +741,12 @@ static void test_load(void)
 
 /* Every directive the parser knows, in the order of its table. */
 static const char *const all_directives[] = {
-	"ke-certificate", "ke-listen", "ke-max-sessions", "ke-max-sessions-per-address",
-	"ke-ntp-port", "ke-ntp-server", "ke-private-key", "ke-service", "ke-threads",
-	"ke-timeout", "key-file", "key-propagation", "local-stratum", "log-level",
-	"ntp-listen", "ntp-service", "pid-file", "rate-limit", "rate-limit-table", "refid",
-	"stratum", "threads", "user",
+	"ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
+	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
+	"ke-service", "ke-threads", "ke-timeout", "key-file", "key-propagation",
+	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
+	"ntp-service", "pid-file", "rate-limit", "rate-limit-table", "refid", "stratum",
+	"threads", "user",
 };
 
 static char *read_man_page(void)
@@ -739,7 +851,7 @@ static void test_man_page_matches(void)
 			n_examples++;
 			p = end;
 		}
-		CU_ASSERT_EQUAL(n_examples, 2);
+		CU_ASSERT_EQUAL(n_examples, 3);
 	}
 	free(man);
 }
@@ -761,6 +873,8 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_strings),
 	UNIT_TEST(test_error_quotes_are_bounded),
 	UNIT_TEST(test_partial_parse_freed),
+	UNIT_TEST(test_access_rules),
+	UNIT_TEST(test_metrics_listen),
 	UNIT_TEST(test_validate),
 	UNIT_TEST(test_load),
 	UNIT_TEST(test_man_page_matches))

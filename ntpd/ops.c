@@ -1,0 +1,337 @@
+/* ops: access rules, figures for /metrics and /health. */
+#include "build_config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timex.h>
+#include <time.h>
+
+#include "common/monotime.h"
+#include "common/acl.h"
+#include "common/keyset.h"
+#include "common/log.h"
+#include "nts-ke/ke_service.h"
+#include "ntpd/clock.h"
+#include "ntpd/keywatch.h"
+#include "ntpd/ntp_service.h"
+#include "ntpd/ops.h"
+#include "ntpd/responder.h"
+
+/* Replaced rule sets live this long before they are freed; a packet
+ * holds one for microseconds. */
+#define ACL_GRACE_MS 10000
+
+static void acl_free_void(void *p)
+{
+	acl_free(p);
+}
+
+/* Publish the rules of c, taking them out of it. */
+static void publish_rules(struct ops *o, struct config *c)
+{
+	int64_t t = monotime_ms();
+
+	o->n_ntp_rules = acl_count(c->ntp_acl);
+	o->n_ke_rules = acl_count(c->ke_acl);
+	snapshot_publish(&o->ntp_acl, c->ntp_acl, t);
+	snapshot_publish(&o->ke_acl, c->ke_acl, t);
+	c->ntp_acl = NULL;
+	c->ke_acl = NULL;
+}
+
+int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct keywatch *kw,
+	     struct snapshot *keys, struct ke_service *ke, struct ntp_service *ntp)
+{
+	struct metrics_source src = { ops_collect, ops_health, o };
+
+	memset(o, 0, sizeof(*o));
+	o->cfg = cfg;
+	o->kw = kw;
+	o->keys = keys;
+	o->ke = ke;
+	o->ntp = ntp;
+	o->key_file_ok = true;	/* keywatch_init loaded it */
+	o->start_time = (int64_t)time(NULL);
+	pthread_mutex_init(&o->lock, NULL);
+	snapshot_init(&o->ntp_acl, acl_free_void, ACL_GRACE_MS);
+	snapshot_init(&o->ke_acl, acl_free_void, ACL_GRACE_MS);
+	publish_rules(o, cfg);
+	if (ntp)
+		ntp_service_set_acl(ntp, &o->ntp_acl);
+	if (ke)
+		ke_service_set_acl(ke, &o->ke_acl);
+	o->config_path = realpath(config_path, NULL);
+	if (!o->config_path && !(o->config_path = strdup(config_path))) {
+		log_err("out of memory");
+		return -1;
+	}
+	if (o->n_ntp_rules || o->n_ke_rules)
+		log_info("access rules: %zu for NTP, %zu for NTS-KE", o->n_ntp_rules,
+			 o->n_ke_rules);
+	if (cfg->metrics_listen.len && !(o->metrics = metrics_new(&cfg->metrics_listen, &src)))
+		return -1;
+	return 0;
+}
+
+int ops_start(struct ops *o)
+{
+	pthread_mutex_lock(&o->lock);
+	o->running = true;
+	pthread_mutex_unlock(&o->lock);
+	return o->metrics ? metrics_start(o->metrics) : 0;
+}
+
+void ops_reload_begin(struct ops *o)
+{
+	pthread_mutex_lock(&o->lock);
+	o->kw_reloads = o->kw->reloads;
+	o->kw_failures = o->kw->reload_failures;
+}
+
+/* SIGHUP: the access rules from the file as it is now; any error keeps
+ * the rules in force.  Other directives need a restart. */
+static void reload_rules(struct ops *o)
+{
+	struct config c;
+	struct config_error err;
+
+	if (config_load(&c, o->config_path, &err) < 0 ||
+	    config_validate(&c, o->config_path, &err) < 0) {
+		log_err("%s; keeping the access rules in force", err.msg);
+		o->acl_reload_failures++;
+		goto out;
+	}
+	publish_rules(o, &c);
+	o->acl_reloads++;
+	log_notice("access rules reloaded: %zu for NTP, %zu for NTS-KE", o->n_ntp_rules,
+		   o->n_ke_rules);
+out:
+	config_free(&c);
+}
+
+void ops_reload_end(struct ops *o, bool sighup)
+{
+	int64_t t = monotime_ms();
+
+	/* One keywatch_check() moves one of the two counts at most. */
+	if (o->kw->reloads != o->kw_reloads)
+		o->key_file_ok = true;
+	else if (o->kw->reload_failures != o->kw_failures)
+		o->key_file_ok = false;
+	if (sighup)
+		reload_rules(o);
+	snapshot_reap(&o->ntp_acl, t);
+	snapshot_reap(&o->ke_acl, t);
+	pthread_mutex_unlock(&o->lock);
+}
+
+void ops_stop(struct ops *o)
+{
+	if (!o->cfg)
+		return;		/* ops_init never ran */
+	/* The metrics thread takes the lock: join it without holding it. */
+	metrics_free(o->metrics);
+	o->metrics = NULL;
+	pthread_mutex_lock(&o->lock);
+	o->running = false;
+	pthread_mutex_unlock(&o->lock);
+}
+
+void ops_destroy(struct ops *o)
+{
+	if (!o->cfg)
+		return;		/* ops_init never ran */
+	metrics_free(o->metrics);
+	o->metrics = NULL;
+	snapshot_destroy(&o->ntp_acl);
+	snapshot_destroy(&o->ke_acl);
+	pthread_mutex_destroy(&o->lock);
+	free(o->config_path);
+	o->config_path = NULL;
+	o->cfg = NULL;
+}
+
+/* ---------------------------------------------------------------- figures */
+
+struct clock_view {
+	bool ok;			/* the kernel answered */
+	bool synchronised;
+	struct clock_state st;		/* what replies say */
+};
+
+static void clock_view(const struct config *cfg, struct clock_view *v)
+{
+	struct clock_config cc = { cfg->stratum, cfg->refid, cfg->local_stratum, 0 };
+	struct clock_kernel k;
+	struct timespec now;
+
+	memset(v, 0, sizeof(*v));
+	if (clock_read_kernel(&k) < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	v->ok = true;
+	v->synchronised = k.state != TIME_ERROR && !(k.status & STA_UNSYNC);
+	clock_state_from_kernel(&k, &cc, &now, &v->st);
+}
+
+/* Under o->lock. */
+static void health_locked(struct ops *o, struct health_input *in)
+{
+	const struct keyset *ks = snapshot_get(o->keys);
+	struct clock_view cv;
+
+	memset(in, 0, sizeof(*in));
+	clock_view(o->cfg, &cv);
+	in->ntp_enabled = o->ntp != NULL;
+	in->ke_enabled = o->ke != NULL;
+	in->running = o->running;
+	in->clock_synchronised = cv.synchronised;
+	in->local_stratum = o->cfg->local_stratum > 0;
+	in->n_keys = ks ? keyset_count(ks) : 0;
+	in->key_file_ok = o->key_file_ok;
+	in->cert_expiry_s = o->ke ? ke_service_cert_expiry(o->ke) : 0;
+}
+
+void ops_health(void *arg, struct health_input *in)
+{
+	struct ops *o = arg;
+
+	pthread_mutex_lock(&o->lock);
+	health_locked(o, in);
+	pthread_mutex_unlock(&o->lock);
+}
+
+static void collect_ntp(struct ops *o, struct promtext *p)
+{
+	uint64_t c[NTP_CNT_COUNT];
+	uint64_t naks = 0;
+
+	ntp_service_counters(o->ntp, c, NTP_CNT_COUNT);
+	for (int i = 0; i < NTP_CNT_COUNT; i++)
+		promtext_counter(p, "ntsd_ntp_requests_total",
+				 "NTP requests by outcome: each reply kind and each reason to drop.",
+				 "outcome", ntp_counter_name((enum ntp_counter)i), c[i]);
+	promtext_counter(p, "ntsd_ntp_replies_total",
+			 "Time replies sent, by protocol (NAKs and KoDs not included).",
+			 "protocol", "ntp", c[NTP_CNT_PLAIN_REPLY]);
+	promtext_counter(p, "ntsd_ntp_replies_total",
+			 "Time replies sent, by protocol (NAKs and KoDs not included).",
+			 "protocol", "nts", c[NTP_CNT_NTS_REPLY]);
+	for (int i = NTP_CNT_NAK_COOKIE_LENGTH; i <= NTP_CNT_NAK_AUTH; i++)
+		naks += c[i];
+	promtext_counter(p, "ntsd_ntp_naks_total",
+			 "NTS NAKs sent (cookie could not be opened or request not authenticated).",
+			 NULL, NULL, naks);
+	promtext_counter(p, "ntsd_ntp_rate_limited_total",
+			 "Requests over the rate limit: answered with KoD RATE or dropped.",
+			 "action", "kod", c[NTP_CNT_RATE_KOD]);
+	promtext_counter(p, "ntsd_ntp_rate_limited_total",
+			 "Requests over the rate limit: answered with KoD RATE or dropped.",
+			 "action", "drop", c[NTP_CNT_RATE_DROP]);
+	promtext_counter(p, "ntsd_ntp_denied_total",
+			 "Requests dropped by ntp-allow / ntp-deny, without a reply.", NULL, NULL,
+			 c[NTP_CNT_DROP_DENIED]);
+}
+
+static void collect_ke(struct ops *o, struct promtext *p)
+{
+	uint64_t c[KE_CTR_COUNT];
+
+	ke_service_counters(o->ke, c);
+	for (int i = 0; i < KE_CTR_COUNT; i++)
+		promtext_counter(p, "ntsd_ke_events_total",
+				 "NTS-KE connection events and outcomes.", "event",
+				 ke_counter_name((enum ke_counter)i), c[i]);
+	promtext_counter(p, "ntsd_ke_denied_total",
+			 "Connections closed at accept by ke-allow / ke-deny, before TLS.", NULL,
+			 NULL, c[KE_CTR_REFUSED_DENIED]);
+	promtext_gauge(p, "ntsd_ke_certificate_expiry_seconds",
+		       "Seconds until the served certificate expires (negative: expired).",
+		       NULL, NULL, (double)ke_service_cert_expiry(o->ke));
+}
+
+static void collect_keys(struct ops *o, struct promtext *p, int64_t now)
+{
+	const struct keyset *ks = snapshot_get(o->keys);
+	size_t n = ks ? keyset_count(ks) : 0;
+	const struct master_key *seal = n ? keyset_sealing_key(ks, now, o->cfg->key_propagation_s)
+					  : NULL;
+	const struct master_key *newest = n ? keyset_key_at(ks, n - 1) : NULL;
+
+	promtext_gauge(p, "ntsd_keyset_keys", "Master keys in the loaded key set.", NULL, NULL,
+		       (double)n);
+	if (seal)
+		promtext_gauge(p, "ntsd_keyset_sealing_key_age_seconds",
+			       "Age of the master key that seals new cookies.", NULL, NULL,
+			       (double)(now - seal->created));
+	if (newest)
+		promtext_gauge(p, "ntsd_keyset_newest_key_age_seconds",
+			       "Age of the newest master key (grows when rotation stops).", NULL,
+			       NULL, (double)(now - newest->created));
+	promtext_gauge(p, "ntsd_keyset_load_age_seconds",
+		       "Seconds since the key file was last loaded successfully.", NULL, NULL,
+		       (double)(now - o->kw->loaded_at));
+	promtext_gauge(p, "ntsd_keyset_file_ok",
+		       "1 when the key file's last check found it and loaded it, else 0.", NULL,
+		       NULL, o->key_file_ok ? 1 : 0);
+	promtext_counter(p, "ntsd_keyset_reloads_total",
+			 "Key file loads after the first (changed on disk or SIGHUP).", NULL, NULL,
+			 o->kw->reloads > 0 ? o->kw->reloads - 1 : 0);
+	promtext_counter(p, "ntsd_keyset_reload_failures_total",
+			 "Key file loads that failed (the last good key set stayed in service).",
+			 NULL, NULL, o->kw->reload_failures);
+}
+
+static void collect_clock(struct ops *o, struct promtext *p)
+{
+	struct clock_view cv;
+
+	clock_view(o->cfg, &cv);
+	if (!cv.ok)
+		return;
+	promtext_gauge(p, "ntsd_clock_synchronised",
+		       "1 when the kernel reports the system clock synchronised, else 0.", NULL,
+		       NULL, cv.synchronised ? 1 : 0);
+	promtext_gauge(p, "ntsd_clock_leap",
+		       "Leap indicator in replies: 0 none, 1 insert, 2 delete, 3 unsynchronised.",
+		       NULL, NULL, cv.st.leap);
+	promtext_gauge(p, "ntsd_clock_stratum", "Stratum in replies.", NULL, NULL,
+		       cv.st.stratum);
+	promtext_gauge(p, "ntsd_clock_root_dispersion_seconds", "Root dispersion in replies.",
+		       NULL, NULL, (double)cv.st.root_dispersion / 65536.0);
+}
+
+void ops_collect(void *arg, struct promtext *p)
+{
+	struct ops *o = arg;
+	struct health_input in;
+	char reason[128];
+	int64_t now = (int64_t)time(NULL);
+
+	pthread_mutex_lock(&o->lock);
+	promtext_gauge(p, "ntsd_build_info", "Build information (always 1).", "version",
+		       PACKAGE_VERSION, 1);
+	promtext_gauge(p, "ntsd_start_time_seconds", "Unix time ntsd started.", NULL, NULL,
+		       (double)o->start_time);
+	health_locked(o, &in);
+	promtext_gauge(p, "ntsd_healthy", "1 when /health answers 200, else 0.", NULL, NULL,
+		       health_check(&in, reason, sizeof(reason)) ? 1 : 0);
+	if (o->ntp)
+		collect_ntp(o, p);
+	if (o->ke)
+		collect_ke(o, p);
+	collect_keys(o, p, now);
+	collect_clock(o, p);
+	promtext_gauge(p, "ntsd_access_rules", "Access rules in force, by service.", "service",
+		       "ntp", (double)o->n_ntp_rules);
+	promtext_gauge(p, "ntsd_access_rules", "Access rules in force, by service.", "service",
+		       "ke", (double)o->n_ke_rules);
+	promtext_counter(p, "ntsd_access_reloads_total",
+			 "Access rule reloads on SIGHUP, by result.", "result", "ok",
+			 o->acl_reloads);
+	promtext_counter(p, "ntsd_access_reloads_total",
+			 "Access rule reloads on SIGHUP, by result.", "result", "failed",
+			 o->acl_reload_failures);
+	pthread_mutex_unlock(&o->lock);
+}
