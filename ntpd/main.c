@@ -63,7 +63,7 @@ static void usage(FILE *out)
 		"  -V, --version       print the version and exit\n"
 		"  -h, --help          print this help and exit\n"
 		"\n"
-		"Signals: SIGHUP reloads the certificate, private key and key file;\n"
+		"Signals: SIGHUP reloads the certificate, private key, key file and access rules;\n"
 		"SIGTERM and SIGINT shut down.  See ntsd(8) and ntsd.conf(5).\n",
 		CONFIG_DEFAULT_PATH);
 }
@@ -85,7 +85,7 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct ntsd *d = w->data;
 
-	log_notice("SIGHUP: reloading certificate, private key and key file");
+	log_notice("SIGHUP: reloading certificate, private key, key file and access rules");
 	reload(d, true);
 }
 
