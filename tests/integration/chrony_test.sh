@@ -14,108 +14,21 @@
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/chrony_test.sh
 # Exit 0 all passed, 1 a failure, 77 chrony missing outside CI (CI=true:
 # missing tools fail).  CHRONY_TEST_KEEP=1 keeps the temp dir.
-set -u
-# cleanup runs from a trap.
+# The setup and ready functions run through ntsd_up.
 # shellcheck disable=SC2317
+set -u
 
 srcdir=${srcdir:-$(dirname "$0")/../..}
 srcdir=$(cd "$srcdir" && pwd)
-NTSD=${NTSD:-./ntsd}
-client=$srcdir/tests/integration/chrony-client
-make_certs=$srcdir/certs/make-dev-certs
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$srcdir/tests/integration/lib.sh"
 SAMPLES=10
 
-passed=0
-failed=0
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "FAIL - $*"; failed=$((failed + 1)); }
-finish() {
-	echo "chrony_test: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-
-# --- prerequisites ---------------------------------------------------------
-
-missing=
-for tool in chronyd chronyc setpriv ss openssl; do
-	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing="$missing $tool"
-done
-if [ -n "$missing" ]; then
-	if [ "${CI:-}" = true ]; then
-		not_ok "prerequisites: missing$missing (apt-get install chrony util-linux iproute2 openssl)"
-		finish
-	fi
-	echo "chrony_test: SKIP: missing$missing (apt-get install chrony util-linux iproute2 openssl)"
-	exit 77
-fi
-for f in "$NTSD" "$client" "$make_certs"; do
-	if [ ! -x "$f" ]; then
-		not_ok "prerequisites: $f is missing or not executable"
-		finish
-	fi
-done
-NTSD=$(cd "$(dirname "$NTSD")" && pwd)/$(basename "$NTSD")
-
-# --- temp dir, cleanup -----------------------------------------------------
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/chrony_test.XXXXXX") || exit 1
-ntsd_pid=
-ntsd_status=
-stop_ntsd() {
-	[ -n "$ntsd_pid" ] || return 0
-	ntsd_status=
-	if kill -0 "$ntsd_pid" 2>/dev/null; then
-		kill -TERM "$ntsd_pid" 2>/dev/null
-		for _ in $(seq 1 50); do
-			kill -0 "$ntsd_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$ntsd_pid" 2>/dev/null; then
-			echo "chrony_test: ntsd did not stop on SIGTERM within 5 s; killing it"
-			kill -KILL "$ntsd_pid" 2>/dev/null
-		fi
-	fi
-	wait "$ntsd_pid" 2>/dev/null
-	ntsd_status=$?
-	ntsd_pid=
-}
-cleanup() {
-	stop_ntsd
-	if [ "${CHRONY_TEST_KEEP:-}" = 1 ]; then
-		echo "chrony_test: kept $tmp"
-	else
-		rm -rf -- "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-# --- certificates ----------------------------------------------------------
-
-if ! "$make_certs" "$tmp/certs" >"$tmp/make-dev-certs.log" 2>&1 ||
-	! "$make_certs" "$tmp/other" >>"$tmp/make-dev-certs.log" 2>&1; then
-	cat "$tmp/make-dev-certs.log"
-	not_ok "prerequisites: $make_certs failed"
-	finish
-fi
-
-# --- free ports ------------------------------------------------------------
-
-# A port nothing uses on TCP or UDP, below the ephemeral range so no
-# outgoing connection takes it meanwhile.
-used_ports() { ss -Htuan 2>/dev/null | awk '{ n = split($5, a, ":"); print a[n] }' | sort -u; }
-pick_port() {
-	local lo=20000 hi=32000 eph p
-	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
-	[ "$eph" -gt $((lo + 1000)) ] && [ "$eph" -le 65535 ] && hi=$((eph - 1))
-	for _ in $(seq 1 100); do
-		p=$((lo + RANDOM % (hi - lo)))
-		case " $* " in *" $p "*) continue ;; esac
-		used_ports | grep -qx "$p" || { echo "$p"; return 0; }
-	done
-	return 1
-}
+need_tools --sbin "apt-get install chrony util-linux iproute2 openssl" \
+	chronyd chronyc setpriv ss openssl
+need_programs NTSD client make_certs
+tmp_make
+dev_certs certs other
 
 have_ipv6=no
 if grep -q '^0\{31\}1 .* lo$' /proc/net/if_inet6 2>/dev/null; then
@@ -124,49 +37,23 @@ fi
 
 # --- ntsd ------------------------------------------------------------------
 
-start_ntsd() {
-	local attempt
-	for attempt in 1 2 3; do
-		ntp_port=$(pick_port) && ke_port=$(pick_port "$ntp_port") || return 1
-		{
-			echo "# written by chrony_test.sh"
-			echo "ntp-listen 127.0.0.1 $ntp_port"
-			[ $have_ipv6 = no ] || echo "ntp-listen ::1 $ntp_port"
-			echo "ke-listen 127.0.0.1 $ke_port"
-			[ $have_ipv6 = no ] || echo "ke-listen ::1 $ke_port"
-			echo "ke-certificate $tmp/certs/server.pem"
-			echo "ke-private-key $tmp/certs/server.key"
-			echo "key-file $tmp/keys"
-			echo "pid-file $tmp/ntsd.pid"
-			echo "local-stratum 10"
-			echo "threads 1"
-			echo "ke-threads 1"
-			echo "log-level info"
-		} >"$tmp/ntsd.conf"
-		rm -f "$tmp/keys"
-		"$NTSD" -c "$tmp/ntsd.conf" -f >"$tmp/ntsd.log" 2>&1 </dev/null &
-		ntsd_pid=$!
-		for _ in $(seq 1 100); do
-			kill -0 "$ntsd_pid" 2>/dev/null || break
-			if grep -q 'started' "$tmp/ntsd.log" &&
-				used_ports | grep -qx "$ke_port" && used_ports | grep -qx "$ntp_port"; then
-				return 0
-			fi
-			sleep 0.1
-		done
-		echo "chrony_test: ntsd did not start (attempt $attempt, NTP port $ntp_port, NTS-KE port $ke_port):"
-		sed 's/^/  ntsd: /' "$tmp/ntsd.log"
-		stop_ntsd
-		grep -qi 'in use' "$tmp/ntsd.log" || return 1
-	done
-	return 1
+ntp_port=
+ke_port=
+setup() {
+	local ports v6=()
+	ports=$(pick_ports 2) || return 1
+	read -r ntp_port ke_port <<<"$ports"
+	[ "$have_ipv6" = no ] || v6=("ntp-listen ::1 $ntp_port" "ke-listen ::1 $ke_port")
+	ntsd_conf ntsd "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" "${v6[@]}"
+	rm -f "$tmp/keys"
 }
+listening() { ports_listen "$ke_port" "$ntp_port"; }
 
-if ! start_ntsd; then
+if ! ntsd_up setup listening ntsd; then
 	not_ok "ntsd starts on 127.0.0.1 (and ::1)"
 	finish
 fi
-echo "chrony_test: ntsd pid $ntsd_pid: NTP port $ntp_port, NTS-KE port $ke_port, IPv6 $have_ipv6"
+echo "chrony_test: ntsd pid ${ntsd_pid[ntsd]}: NTP port $ntp_port, NTS-KE port $ke_port, IPv6 $have_ipv6"
 sed 's/^/  ntsd: /' "$tmp/ntsd.log"
 
 # run_case LABEL PATTERN... -- ARG...: run chrony-client with ARGs; the
@@ -183,14 +70,14 @@ run_case() {
 	out=$("$client" --ke-port "$ke_port" --samples "$SAMPLES" "$@" 2>&1)
 	rc=$?
 	echo "$out" | sed 's/^/  /'
-	verdict=$(echo "$out" | grep -E '^chrony-client\[[^]]*\]: (PASS|FAIL)' | tail -n 1)
+	verdict=$(client_verdict <<<"$out")
 	cpid=$(echo "$out" | sed -n 's/^chrony-client\[[^]]*\]: chronyd pid \([0-9]*\) .*/\1/p' | head -n 1)
 	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null && grep -q chronyd "/proc/$cpid/comm" 2>/dev/null; then
 		not_ok "$label: chronyd pid $cpid still running after chrony-client exited"
 		kill -TERM "$cpid" 2>/dev/null
 		return
 	fi
-	if ! kill -0 "$ntsd_pid" 2>/dev/null; then
+	if pid_gone "${ntsd_pid[ntsd]}"; then
 		not_ok "$label: ntsd died: $(tail -n 5 "$tmp/ntsd.log" | tr '\n' ' ')"
 		return
 	fi
@@ -262,11 +149,11 @@ fi
 
 # (e) ntsd stops cleanly after all this (under sanitizers: no report).
 echo "chrony_test: ntsd log:"
-stop_ntsd
+ntsd_stop ntsd
 sed 's/^/  ntsd: /' "$tmp/ntsd.log"
-if [ "$ntsd_status" != 0 ]; then
-	not_ok "(e) ntsd exits 0 on SIGTERM: exit status $ntsd_status"
-elif grep -Eq 'Sanitizer|runtime error:' "$tmp/ntsd.log"; then
+if [ "${ntsd_status[ntsd]:-}" != 0 ]; then
+	not_ok "(e) ntsd exits 0 on SIGTERM: exit status ${ntsd_status[ntsd]:-}"
+elif ! no_sanitizer_report "$tmp/ntsd.log"; then
 	not_ok "(e) ntsd exits 0 on SIGTERM: sanitizer report in its log"
 else
 	ok "(e) ntsd exits 0 on SIGTERM, no sanitizer report"

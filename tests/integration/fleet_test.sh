@@ -25,103 +25,30 @@
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/fleet_test.sh
 # Exit 0 all passed, 1 a failure, 77 a tool missing outside CI (CI=true:
 # missing tools fail).  FLEET_TEST_KEEP=1 keeps the temp dir.
-# cleanup and the loops run from traps and in the background.
+# The loops run in the background, setup through ntsd_up.
 # shellcheck disable=SC2317
 set -u
 
 srcdir=${srcdir:-$(dirname "$0")/../..}
 srcdir=$(cd "$srcdir" && pwd)
-NTSD=${NTSD:-./ntsd}
-NTSCTL=${NTSCTL:-./ntsctl}
-client=$srcdir/tests/integration/chrony-client
-make_certs=$srcdir/certs/make-dev-certs
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$srcdir/tests/integration/lib.sh"
 KE_ADDR=127.0.0.2
 NTP_ADDRS="127.0.0.3 127.0.0.4"
 SAMPLES=8
 
-passed=0
-failed=0
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "FAIL - $*"; failed=$((failed + 1)); }
-finish() {
-	echo "fleet_test: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-show() { sed 's/^/  | /' "$@"; }
-
-# --- prerequisites ---------------------------------------------------------
-
-missing=
-for tool in chronyd chronyc setpriv ss openssl; do
-	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing="$missing $tool"
-done
-if [ -n "$missing" ]; then
-	if [ "${CI:-}" = true ]; then
-		not_ok "prerequisites: missing$missing (apt-get install chrony util-linux iproute2 openssl)"
-		finish
-	fi
-	echo "fleet_test: SKIP: missing$missing (apt-get install chrony util-linux iproute2 openssl)"
-	exit 77
-fi
-for f in "$NTSD" "$NTSCTL" "$client" "$make_certs"; do
-	if [ ! -x "$f" ]; then
-		not_ok "prerequisites: $f is missing or not executable"
-		finish
-	fi
-done
-NTSD=$(cd "$(dirname "$NTSD")" && pwd)/$(basename "$NTSD")
-NTSCTL=$(cd "$(dirname "$NTSCTL")" && pwd)/$(basename "$NTSCTL")
-
-# --- temp dir, cleanup -----------------------------------------------------
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fleet_test.XXXXXX") || exit 1
+need_tools --sbin "apt-get install chrony util-linux iproute2 openssl" \
+	chronyd chronyc setpriv ss openssl
+need_programs NTSD NTSCTL client make_certs
+tmp_make
 # chrony-client's --keep dir lies inside: chronyd's own user must reach it.
 chmod 755 "$tmp"
-declare -A pid=()
-loop_pids=()
-stop_ntsd() { # stop_ntsd NAME: SIGTERM, wait; its exit status in status[NAME]
-	local n=$1 p=${pid[$1]:-}
-	[ -n "$p" ] || return 0
-	if kill -0 "$p" 2>/dev/null; then
-		kill -TERM "$p" 2>/dev/null
-		for _ in $(seq 1 50); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
-	fi
-	wait "$p" 2>/dev/null
-	status[$n]=$?
-	pid[$n]=
-}
-declare -A status=()
-cleanup() {
-	local p
-	touch "$tmp/stop" 2>/dev/null
-	for p in "${loop_pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	for n in "${!pid[@]}"; do
-		stop_ntsd "$n"
-	done
-	if [ "${FLEET_TEST_KEEP:-}" = 1 ]; then
-		echo "fleet_test: kept $tmp"
-	else
-		rm -rf -- "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+# The probe loops end when $tmp/stop exists.
+cleanup_hook() { touch "$tmp/stop" 2>/dev/null; }
 
 # --- certificates: the development CA, a KE certificate for 127.0.0.2 ------
 
-if ! "$make_certs" "$tmp/certs" >"$tmp/certs.log" 2>&1; then
-	show "$tmp/certs.log"
-	not_ok "prerequisites: $make_certs failed"
-	finish
-fi
+dev_certs certs
 printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
 	"extendedKeyUsage=serverAuth" "subjectAltName=IP:$KE_ADDR" >"$tmp/ke.ext"
 if ! { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/ke.key" &&
@@ -151,90 +78,31 @@ chmod 600 "$keys"
 
 # --- ports and daemons -----------------------------------------------------
 
-used_ports() { ss -Htuan 2>/dev/null | awk '{ n = split($5, a, ":"); print a[n] }' | sort -u; }
-pick_port() {
-	local lo=20000 hi=32000 eph p
-	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
-	[ "$eph" -gt $((lo + 1000)) ] && [ "$eph" -le 65535 ] && hi=$((eph - 1))
-	for _ in $(seq 1 100); do
-		p=$((lo + RANDOM % (hi - lo)))
-		case " $* " in *" $p "*) continue ;; esac
-		used_ports | grep -qx "$p" || { echo "$p"; return 0; }
-	done
-	return 1
-}
-
-write_configs() {
-	local a
-	{
-		echo "# KE-only host: clients are sent to $(echo "$NTP_ADDRS" | cut -d' ' -f1) port $ntp_port"
-		echo "ntp-service no"
-		echo "ke-listen $KE_ADDR $ke_port"
-		echo "ke-certificate $tmp/ke.pem"
-		echo "ke-private-key $tmp/ke.key"
-		echo "ke-ntp-server $(echo "$NTP_ADDRS" | cut -d' ' -f1)"
-		echo "ke-ntp-port $ntp_port"
-		echo "key-file $keys"
-		echo "key-propagation 2s"
-		echo "pid-file $tmp/ke.pid"
-		echo "ke-threads 1"
-		echo "log-level info"
-	} >"$tmp/ke.conf"
+ntp_port=
+ke_port=
+setup() {
+	local ports a ntp1=${NTP_ADDRS%% *}
+	ports=$(pick_ports 2) || return 1
+	read -r ntp_port ke_port <<<"$ports"
+	ntsd_conf ke "# KE-only host: clients are sent to $ntp1 port $ntp_port" \
+		"ntp-service no" "ke-listen $KE_ADDR $ke_port" \
+		"ke-certificate $tmp/ke.pem" "ke-private-key $tmp/ke.key" \
+		"ke-ntp-server $ntp1" "ke-ntp-port $ntp_port" "key-file $keys" \
+		"key-propagation 2s" "local-stratum -" "threads -"
 	for a in $NTP_ADDRS; do
-		{
-			echo "# NTP-only host"
-			echo "ke-service no"
-			echo "ntp-listen $a $ntp_port"
-			echo "key-file $keys"
-			echo "key-propagation 2s"
-			echo "local-stratum 10"
-			echo "pid-file $tmp/ntp-$a.pid"
-			echo "threads 1"
-			echo "log-level info"
-		} >"$tmp/ntp-$a.conf"
+		ntsd_conf "ntp-$a" "# NTP-only host" "ke-service no" "ntp-listen $a $ntp_port" \
+			"key-file $keys" "key-propagation 2s" \
+			"ke-certificate -" "ke-private-key -" "ke-threads -"
 	done
 }
 
-# start NAME: ntsd -c $tmp/NAME.conf; 0 once it logged "started".
-start() {
-	local n=$1
-	"$NTSD" -c "$tmp/$n.conf" -f >"$tmp/$n.log" 2>&1 </dev/null &
-	pid[$n]=$!
-	for _ in $(seq 1 100); do
-		kill -0 "${pid[$n]}" 2>/dev/null || break
-		grep -q 'started' "$tmp/$n.log" && return 0
-		sleep 0.1
-	done
-	stop_ntsd "$n"
-	return 1
-}
-
-names="ke"
-for a in $NTP_ADDRS; do names="$names ntp-$a"; done
-started=no
-for attempt in 1 2 3; do
-	if ! ntp_port=$(pick_port) || ! ke_port=$(pick_port "$ntp_port"); then
-		break
-	fi
-	write_configs
-	started=yes
-	for n in $names; do
-		if ! start "$n"; then
-			echo "fleet_test: $n did not start (attempt $attempt):"
-			show "$tmp/$n.log"
-			started=no
-			break
-		fi
-	done
-	[ $started = yes ] && break
-	for n in $names; do stop_ntsd "$n"; done
-	grep -qi 'in use' "$tmp"/*.log || break
-done
-if [ $started = no ]; then
+names=(ke)
+for a in $NTP_ADDRS; do names+=("ntp-$a"); done
+if ! ntsd_up setup : "${names[@]}"; then
 	not_ok "three ntsd processes start on $KE_ADDR, $NTP_ADDRS"
 	finish
 fi
-ok "KE host $KE_ADDR:$ke_port (pid ${pid[ke]}), NTP hosts $(for a in $NTP_ADDRS; do printf '%s:%s (pid %s) ' "$a" "$ntp_port" "${pid[ntp-$a]}"; done)sharing $keys"
+ok "KE host $KE_ADDR:$ke_port (pid ${ntsd_pid[ke]}), NTP hosts $(for a in $NTP_ADDRS; do printf '%s:%s (pid %s) ' "$a" "$ntp_port" "${ntsd_pid[ntp-$a]}"; done)sharing $keys"
 "$NTSCTL" keys list "$keys" --propagation 2s | show
 
 # --- probes: each NTP host with cookies from the KE host ---------------------
@@ -272,7 +140,7 @@ probe_loop() {
 }
 for a in $NTP_ADDRS; do
 	probe_loop "$a" >"$tmp/stream-$a" &
-	loop_pids+=($!)
+	bg_pids+=($!)
 done
 
 # --- rotations, run by chrony-client once chrony is synchronised ------------
@@ -328,17 +196,17 @@ start_s=$SECONDS
 	--then "$tmp/rotate" --expect-nak >"$tmp/chrony.out" 2>&1
 crc=$?
 touch "$tmp/stop"
-for p in "${loop_pids[@]}"; do
+for p in "${bg_pids[@]}"; do
 	wait "$p" 2>/dev/null
 done
-loop_pids=()
+bg_pids=()
 show "$tmp/chrony.out"
 echo "fleet_test: rotations ($((SECONDS - start_s)) s for chrony and the rotations):"
 show "$tmp/rotations"
 
 # --- chrony's evidence -----------------------------------------------------
 
-verdict=$(grep -E '^chrony-client\[[^]]*\]: (PASS|FAIL)' "$tmp/chrony.out" | tail -n 1)
+verdict=$(client_verdict <"$tmp/chrony.out")
 if [ $crc -eq 0 ] && [[ $verdict == *": PASS: "*"NAK seen, chrony redid NTS-KE"* ]]; then
 	ok "chrony: ${verdict#*: PASS: }"
 else
@@ -474,19 +342,19 @@ for a in $NTP_ADDRS; do
 		not_ok "after the rotations: probe --ntp-server $a: exit $rc"
 	fi
 done
-for n in $names; do
+for n in "${names[@]}"; do
 	alive=yes
-	kill -0 "${pid[$n]}" 2>/dev/null || alive=no
-	stop_ntsd "$n"
+	pid_gone "${ntsd_pid[$n]}" && alive=no
+	ntsd_stop "$n"
 	echo "fleet_test: $n log:"
 	grep -v ': loaded [0-9]* master keys' "$tmp/$n.log" | show
 	echo "  | ($(grep -c ': loaded [0-9]* master keys' "$tmp/$n.log") key set loads)"
 	[ "$n" = ke ] || echo "fleet: $n: $(sed -n 's/.*totals: //p' "$tmp/$n.log")"
-	if [ $alive = yes ] && [ "${status[$n]}" = 0 ] &&
-		! grep -Eq 'Sanitizer|runtime error:|error: .*keys' "$tmp/$n.log"; then
+	if [ $alive = yes ] && [ "${ntsd_status[$n]}" = 0 ] &&
+		no_sanitizer_report "$tmp/$n.log" && ! grep -q 'error: .*keys' "$tmp/$n.log"; then
 		ok "$n ran throughout, reloaded the key file without an error, exited 0"
 	else
-		not_ok "$n: alive until the end: $alive, exit ${status[$n]}, or errors in its log"
+		not_ok "$n: alive until the end: $alive, exit ${ntsd_status[$n]}, or errors in its log"
 	fi
 done
 a3=${NTP_ADDRS%% *}

@@ -19,93 +19,20 @@
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/metrics_test.sh
 # Exit 0 all passed, 1 a failure, 77 a tool missing outside CI (CI=true:
 # missing tools fail).  METRICS_TEST_KEEP=1 keeps the temp dir.
+# The setup and ready functions run through ntsd_up.
+# shellcheck disable=SC2317
 set -u
 
 srcdir=${srcdir:-$(dirname "$0")/../..}
 srcdir=$(cd "$srcdir" && pwd)
-NTSD=${NTSD:-./ntsd}
-NTSCTL=${NTSCTL:-./ntsctl}
-make_certs=$srcdir/certs/make-dev-certs
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$srcdir/tests/integration/lib.sh"
 
-passed=0
-failed=0
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "FAIL - $*"; failed=$((failed + 1)); }
-finish() {
-	echo "metrics_test: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-check() {	# check LABEL COMMAND...: ok when COMMAND succeeds
-	local label=$1
-	shift
-	if "$@"; then ok "$label"; else not_ok "$label"; fi
-}
+need_tools "apt-get install openssl iproute2 coreutils" openssl ss timeout
+need_programs NTSD NTSCTL make_certs
+tmp_make
+dev_certs certs
 
-# --- prerequisites ---------------------------------------------------------
-
-missing=
-for tool in openssl ss timeout; do
-	command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
-done
-if [ -n "$missing" ]; then
-	if [ "${CI:-}" = true ]; then
-		not_ok "prerequisites: missing$missing (apt-get install openssl iproute2 coreutils)"
-		finish
-	fi
-	echo "metrics_test: SKIP: missing$missing (apt-get install openssl iproute2 coreutils)"
-	exit 77
-fi
-for f in "$NTSD" "$NTSCTL" "$make_certs"; do
-	if [ ! -x "$f" ]; then
-		not_ok "prerequisites: $f is missing or not executable"
-		finish
-	fi
-done
-NTSD=$(cd "$(dirname "$NTSD")" && pwd)/$(basename "$NTSD")
-NTSCTL=$(cd "$(dirname "$NTSCTL")" && pwd)/$(basename "$NTSCTL")
-
-# --- temp dir, cleanup -----------------------------------------------------
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/metrics_test.XXXXXX") || exit 1
-ntsd_pid=
-scraper_pid=
-stop_ntsd() {
-	local i
-	[ -n "$ntsd_pid" ] || return 0
-	if kill -0 "$ntsd_pid" 2>/dev/null; then
-		kill -TERM "$ntsd_pid" 2>/dev/null
-		for i in $(seq 1 50); do
-			kill -0 "$ntsd_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$ntsd_pid" 2>/dev/null; then
-			echo "metrics_test: ntsd did not stop on SIGTERM within 5 s; killing it"
-			kill -KILL "$ntsd_pid" 2>/dev/null
-		fi
-	fi
-	wait "$ntsd_pid" 2>/dev/null
-	ntsd_pid=
-}
-cleanup() {
-	[ -z "$scraper_pid" ] || kill "$scraper_pid" 2>/dev/null
-	stop_ntsd
-	if [ "${METRICS_TEST_KEEP:-}" = 1 ]; then
-		echo "metrics_test: kept $tmp"
-	else
-		rm -rf -- "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-# --- certificates ----------------------------------------------------------
-
-if ! "$make_certs" "$tmp/certs" >"$tmp/make-dev-certs.log" 2>&1; then
-	cat "$tmp/make-dev-certs.log"
-	not_ok "prerequisites: $make_certs failed"
-	finish
-fi
 # An expired certificate for the same key, signed by the same CA: openssl
 # ca sets any validity period (OpenSSL 3.0's x509 cannot backdate).
 make_expired() {
@@ -141,27 +68,12 @@ if ! make_expired >"$tmp/expired.log" 2>&1 ||
 fi
 cp "$tmp/certs/server.pem" "$tmp/valid.pem"
 
-# --- free ports ------------------------------------------------------------
-
-used_ports() { ss -Htuan 2>/dev/null | awk '{ n = split($5, a, ":"); print a[n] }' | sort -u; }
-pick_port() {
-	local lo=20000 hi=32000 eph p i
-	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
-	[ "$eph" -gt $((lo + 1000)) ] && [ "$eph" -le 65535 ] && hi=$((eph - 1))
-	for i in $(seq 1 100); do
-		p=$((lo + RANDOM % (hi - lo)))
-		case " $* " in *" $p "*) continue ;; esac
-		used_ports | grep -qx "$p" || { echo "$p"; return 0; }
-	done
-	return 1
-}
-
 # --- HTTP over bash's /dev/tcp ---------------------------------------------
 
 # http_get PATH: sets http_status, http_type and http_body.
 http_get() {
 	local resp
-	http_status= http_type= http_body=
+	http_status='' http_type='' http_body=''
 	resp=$(timeout 5 bash -c '
 		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
 		printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" "$2" >&3
@@ -211,73 +123,45 @@ unchanged_except() {
 }
 
 # wait_health CODE [PATTERN]: /health answers CODE (and PATTERN) within 5 s.
+health_is() {
+	http_get /health && [ "$http_status" = "$1" ] &&
+		{ [ -z "${2:-}" ] || grep -q -- "$2" <<<"$http_body"; }
+}
 wait_health() {
-	local i
-	for i in $(seq 1 50); do
-		if http_get /health && [ "$http_status" = "$1" ] &&
-			{ [ -z "${2:-}" ] || grep -q -- "$2" <<<"$http_body"; }; then
-			return 0
-		fi
-		sleep 0.1
-	done
+	wait_for 50 health_is "$@" && return 0
 	echo "  /health: HTTP ${http_status:-none}: $http_body (wanted $1 ${2:-})"
 	return 1
 }
 
 # --- ntsd ------------------------------------------------------------------
 
+# write_config [RULE...]: ntsd.conf with these access rules.
 write_config() {
-	{
-		echo "# written by metrics_test.sh"
-		echo "ntp-listen 127.0.0.1 $ntp_port"
-		echo "ke-listen 127.0.0.1 $ke_port"
-		echo "metrics-listen 127.0.0.1 $metrics_port"
-		echo "ke-certificate $tmp/certs/server.pem"
-		echo "ke-private-key $tmp/certs/server.key"
-		echo "key-file $tmp/keys"
-		echo "pid-file none"
-		echo "local-stratum 10"
-		echo "threads 2"
-		echo "ke-threads 2"
-		echo "log-level info"
-		for rule in "$@"; do echo "$rule"; done
-	} >"$tmp/ntsd.conf"
+	ntsd_conf ntsd "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+		"metrics-listen 127.0.0.1 $metrics_port" "pid-file none" "threads 2" "ke-threads 2" "$@"
 }
 
-start_ntsd() {
-	local attempt i
-	for attempt in 1 2 3; do
-		ntp_port=$(pick_port) && ke_port=$(pick_port "$ntp_port") &&
-			metrics_port=$(pick_port "$ntp_port" "$ke_port") || return 1
-		write_config
-		"$NTSD" -c "$tmp/ntsd.conf" -f >"$tmp/ntsd.log" 2>&1 </dev/null &
-		ntsd_pid=$!
-		for i in $(seq 1 100); do
-			kill -0 "$ntsd_pid" 2>/dev/null || break
-			if grep -q 'started' "$tmp/ntsd.log" && http_get /health; then
-				return 0
-			fi
-			sleep 0.1
-		done
-		echo "metrics_test: ntsd did not start (attempt $attempt):"
-		sed 's/^/  ntsd: /' "$tmp/ntsd.log"
-		stop_ntsd
-		grep -qi 'in use' "$tmp/ntsd.log" || return 1
-	done
-	return 1
+ntp_port=
+ke_port=
+metrics_port=
+setup() {
+	local ports
+	ports=$(pick_ports 3) || return 1
+	read -r ntp_port ke_port metrics_port <<<"$ports"
+	write_config
 }
+answers() { http_get /health; }
 
 # sighup [RULE...]: rewrite the config with these access rules, SIGHUP,
 # wait until ntsd says it reloaded.
+reloads() { grep -c 'access rules reloaded' "$tmp/ntsd.log"; }
+reloaded_since() { [ "$(reloads)" -gt "$1" ]; }
 sighup() {
-	local before i
-	before=$(grep -c 'access rules reloaded' "$tmp/ntsd.log")
+	local before
+	before=$(reloads)
 	write_config "$@"
-	kill -HUP "$ntsd_pid"
-	for i in $(seq 1 50); do
-		[ "$(grep -c 'access rules reloaded' "$tmp/ntsd.log")" -gt "$before" ] && return 0
-		sleep 0.1
-	done
+	kill -HUP "${ntsd_pid[ntsd]}"
+	wait_for 50 reloaded_since "$before" && return 0
 	echo "  ntsd did not reload its access rules"
 	return 1
 }
@@ -287,11 +171,11 @@ probe() {	# probe COUNT: KE + COUNT exchanges; output in $tmp/probe.out
 		--count "$1" --interval 0 >"$tmp/probe.out" 2>&1
 }
 
-if ! start_ntsd; then
+if ! ntsd_up setup answers ntsd; then
 	not_ok "ntsd starts with metrics-listen"
 	finish
 fi
-echo "metrics_test: ntsd pid $ntsd_pid: NTP $ntp_port, NTS-KE $ke_port, metrics $metrics_port"
+echo "metrics_test: ntsd pid ${ntsd_pid[ntsd]}: NTP $ntp_port, NTS-KE $ke_port, metrics $metrics_port"
 
 # --- (a) the endpoint ------------------------------------------------------
 
@@ -392,11 +276,8 @@ fi
 # A file with an error: the rules in force stay.
 before=$last_scrape
 write_config "ntp-allow 10.0.0.1/8"
-kill -HUP "$ntsd_pid"
-for i in $(seq 1 50); do
-	grep -q 'keeping the access rules in force' "$tmp/ntsd.log" && break
-	sleep 0.1
-done
+kill -HUP "${ntsd_pid[ntsd]}"
+wait_for 50 grep -q 'keeping the access rules in force' "$tmp/ntsd.log"
 scrape
 if grep -q "ntp-allow: bad prefix '10.0.0.1/8'" "$tmp/ntsd.log" &&
 	moved "$before" "$last_scrape" 'ntsd_access_reloads_total{result="failed"}' 1 &&
@@ -424,7 +305,7 @@ before=$last_scrape
 			printf "GET /metrics HTTP/1.0\r\n\r\n" >&3; cat <&3 >/dev/null' _ "$metrics_port"
 	done
 ) &
-scraper_pid=$!
+bg_pids+=($!)
 pids=()
 for c in 1 2 3 4; do
 	"$NTSCTL" probe "127.0.0.1:$ke_port" --ca "$tmp/certs/ca.pem" --name localhost \
@@ -435,9 +316,7 @@ load_ok=yes
 for c in 1 2 3 4; do
 	wait "${pids[$((c - 1))]}" || { load_ok=no; tail -n 3 "$tmp/load.$c" | sed 's/^/  /'; }
 done
-kill "$scraper_pid" 2>/dev/null
-wait "$scraper_pid" 2>/dev/null
-scraper_pid=
+bg_stop
 scrape
 if [ $load_ok = yes ] &&
 	moved "$before" "$last_scrape" 'ntsd_ntp_replies_total{protocol="nts"}' 200 &&
@@ -472,10 +351,10 @@ check "(g) valid certificate back: /health 200" wait_health 200 '^ok$'
 
 # --- the end -----------------------------------------------------------------
 
-if kill -0 "$ntsd_pid" 2>/dev/null; then
+if ! pid_gone "${ntsd_pid[ntsd]}"; then
 	ok "ntsd still running"
 else
 	not_ok "ntsd died: $(tail -n 5 "$tmp/ntsd.log" | tr '\n' ' ')"
 fi
-stop_ntsd
+ntsd_stop ntsd
 finish

@@ -21,82 +21,20 @@
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/ntsctl_test.sh
 # Exit 0 all passed, 1 a failure, 77 a tool missing outside CI (CI=true:
 # missing tools fail).  NTSCTL_TEST_KEEP=1 keeps the temp dir.
-# cleanup runs from a trap.
+# The setup and ready functions run through ntsd_up.
 # shellcheck disable=SC2317
 set -u
 
 srcdir=${srcdir:-$(dirname "$0")/../..}
 srcdir=$(cd "$srcdir" && pwd)
-NTSD=${NTSD:-./ntsd}
-NTSCTL=${NTSCTL:-./ntsctl}
-make_certs=$srcdir/certs/make-dev-certs
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$srcdir/tests/integration/lib.sh"
 
-passed=0
-failed=0
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "FAIL - $*"; failed=$((failed + 1)); }
-check() { # check LABEL COMMAND...: ok when COMMAND succeeds
-	local label=$1
-	shift
-	if "$@"; then ok "$label"; else not_ok "$label"; fi
-}
-finish() {
-	echo "ntsctl_test: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-
-# --- prerequisites ---------------------------------------------------------
-
-missing=
-for tool in ss openssl flock stat sha256sum; do
-	command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
-done
-if [ -n "$missing" ]; then
-	if [ "${CI:-}" = true ]; then
-		not_ok "prerequisites: missing$missing (apt-get install iproute2 openssl util-linux coreutils)"
-		finish
-	fi
-	echo "ntsctl_test: SKIP: missing$missing (apt-get install iproute2 openssl util-linux coreutils)"
-	exit 77
-fi
-for f in "$NTSD" "$NTSCTL" "$make_certs"; do
-	if [ ! -x "$f" ]; then
-		not_ok "prerequisites: $f is missing or not executable"
-		finish
-	fi
-done
-NTSD=$(cd "$(dirname "$NTSD")" && pwd)/$(basename "$NTSD")
-NTSCTL=$(cd "$(dirname "$NTSCTL")" && pwd)/$(basename "$NTSCTL")
-
-# --- temp dir, cleanup -----------------------------------------------------
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ntsctl_test.XXXXXX") || exit 1
-ntsd_pid=
-stop_ntsd() {
-	[ -n "$ntsd_pid" ] || return 0
-	if kill -0 "$ntsd_pid" 2>/dev/null; then
-		kill -TERM "$ntsd_pid" 2>/dev/null
-		for _ in $(seq 1 50); do
-			kill -0 "$ntsd_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -0 "$ntsd_pid" 2>/dev/null && kill -KILL "$ntsd_pid" 2>/dev/null
-	fi
-	wait "$ntsd_pid" 2>/dev/null
-	ntsd_pid=
-}
-cleanup() {
-	exec 9>&- 2>/dev/null
-	stop_ntsd
-	if [ "${NTSCTL_TEST_KEEP:-}" = 1 ]; then
-		echo "ntsctl_test: kept $tmp"
-	else
-		rm -rf -- "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+need_tools "apt-get install iproute2 openssl util-linux coreutils" ss openssl flock stat sha256sum
+need_programs NTSD NTSCTL make_certs
+tmp_make
+# fd 9 holds a key file's lock in one case.
+cleanup_hook() { exec 9>&- 2>/dev/null; }
 
 # --- helpers ---------------------------------------------------------------
 
@@ -134,7 +72,6 @@ run() {
 	shift
 	"$@" >"$out" 2>&1
 }
-show() { sed 's/^/  | /' "$1"; }
 
 # --- keys init -------------------------------------------------------------
 
@@ -378,25 +315,7 @@ check "exit codes: 0 success, 1 failure, 2 usage (3 locked: above)" [ $codes_ok 
 
 # --- a running ntsd: probe -------------------------------------------------
 
-used_ports() { ss -Htuan 2>/dev/null | awk '{ n = split($5, a, ":"); print a[n] }' | sort -u; }
-pick_port() {
-	local lo=20000 hi=32000 eph p
-	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
-	[ "$eph" -gt $((lo + 1000)) ] && [ "$eph" -le 65535 ] && hi=$((eph - 1))
-	for _ in $(seq 1 100); do
-		p=$((lo + RANDOM % (hi - lo)))
-		case " $* " in *" $p "*) continue ;; esac
-		used_ports | grep -qx "$p" || { echo "$p"; return 0; }
-	done
-	return 1
-}
-
-if ! "$make_certs" "$tmp/certs" >"$tmp/certs.log" 2>&1 ||
-	! "$make_certs" "$tmp/other" >>"$tmp/certs.log" 2>&1; then
-	cat "$tmp/certs.log"
-	not_ok "prerequisites: $make_certs failed"
-	finish
-fi
+dev_certs certs other
 
 # As root, ntsd runs as nobody, as in production (user ntsd): the key
 # file and the way to it must then be readable by that user.
@@ -411,48 +330,24 @@ dk=$d/keys
 "$NTSCTL" keys init "$dk" >/dev/null
 [ -z "$run_user" ] || chown "$run_user": "$dk"
 
-start_ntsd() {
-	local attempt
-	for attempt in 1 2 3; do
-		ntp_port=$(pick_port) && ke_port=$(pick_port "$ntp_port") || return 1
-		{
-			echo "ntp-listen 127.0.0.1 $ntp_port"
-			echo "ke-listen 127.0.0.1 $ke_port"
-			echo "ke-certificate $tmp/certs/server.pem"
-			echo "ke-private-key $tmp/certs/server.key"
-			echo "key-file $dk"
-			echo "key-propagation 1h"
-			echo "pid-file $d/ntsd.pid"
-			echo "local-stratum 10"
-			echo "threads 1"
-			echo "ke-threads 1"
-			echo "log-level info"
-			[ -z "$run_user" ] || echo "user $run_user"
-		} >"$d/ntsd.conf"
-		"$NTSD" -c "$d/ntsd.conf" -f >"$d/ntsd.log" 2>&1 </dev/null &
-		ntsd_pid=$!
-		for _ in $(seq 1 100); do
-			kill -0 "$ntsd_pid" 2>/dev/null || break
-			if grep -q 'started' "$d/ntsd.log" &&
-				used_ports | grep -qx "$ke_port" && used_ports | grep -qx "$ntp_port"; then
-				return 0
-			fi
-			sleep 0.1
-		done
-		echo "ntsctl_test: ntsd did not start (attempt $attempt):"
-		show "$d/ntsd.log"
-		stop_ntsd
-		grep -qi 'in use' "$d/ntsd.log" || return 1
-	done
-	return 1
+ntsd_dir=$d
+ntp_port=
+ke_port=
+setup() {
+	local ports
+	ports=$(pick_ports 2) || return 1
+	read -r ntp_port ke_port <<<"$ports"
+	ntsd_conf ntsd "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+		"key-file $dk" "key-propagation 1h" ${run_user:+"user $run_user"}
 }
+listening() { ports_listen "$ke_port" "$ntp_port"; }
 
 echo "ntsctl_test: probe"
-if ! start_ntsd; then
+if ! ntsd_up setup listening ntsd; then
 	not_ok "ntsd starts on 127.0.0.1"
 	finish
 fi
-echo "ntsctl_test: ntsd pid $ntsd_pid${run_user:+ (user $run_user)}: NTP port $ntp_port, NTS-KE port $ke_port"
+echo "ntsctl_test: ntsd pid ${ntsd_pid[ntsd]}${run_user:+ (user $run_user)}: NTP port $ntp_port, NTS-KE port $ke_port"
 
 run "$tmp/probe" "$NTSCTL" probe "127.0.0.1:$ke_port" --ca "$tmp/certs/ca.pem" --count 4 --interval 50
 rc=$?
@@ -493,13 +388,8 @@ check "probe: untrusted CA: exit 1, certificate named" \
 
 echo "ntsctl_test: daemon reloads"
 loads() { grep -c ': loaded [0-9]* master keys' "$d/ntsd.log"; }
-wait_loads() { # wait_loads N: up to 3 s for the N-th load
-	for _ in $(seq 1 30); do
-		[ "$(loads)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+loaded() { [ "$(loads)" -ge "$1" ]; }
+wait_loads() { wait_for 30 loaded "$1"; } # wait_loads N: up to 3 s for the N-th load
 n=$(loads)
 "$NTSCTL" keys rotate "$dk" --propagation 1h >/dev/null
 check "daemon: picks up a rotation within 2 s (no SIGHUP)" wait_loads $((n + 1))
@@ -515,10 +405,7 @@ install_keys() {
 # A bad file: logged with FILE:LINE, the last good set keeps serving.
 good=$(cat "$dk")
 { head -n 3 "$dk"; echo "key zz"; } | install_keys
-for _ in $(seq 1 30); do
-	grep -q "$dk:4: .*keeping the key set already loaded" "$d/ntsd.log" && break
-	sleep 0.1
-done
+wait_for 30 grep -q "$dk:4: .*keeping the key set already loaded" "$d/ntsd.log"
 grep "$dk:4:" "$d/ntsd.log" | show /dev/stdin
 run "$tmp/out" "$NTSCTL" probe "127.0.0.1:$ke_port" --ca "$tmp/certs/ca.pem" --count 2 --interval 10
 rc=$?
@@ -533,10 +420,7 @@ check "daemon: the repaired file is loaded" wait_loads $((n + 1))
 # without a SIGHUP.  It used to wait for the next content change.
 if [ -n "$run_user" ]; then
 	cp "$dk" "$dk.tmp" && chown root: "$dk.tmp" && chmod 600 "$dk.tmp" && mv -f "$dk.tmp" "$dk"
-	for _ in $(seq 1 30); do
-		grep -q "$dk: cannot open: Permission denied" "$d/ntsd.log" && break
-		sleep 0.1
-	done
+	wait_for 30 grep -q "$dk: cannot open: Permission denied" "$d/ntsd.log"
 	denied=$(grep -c "$dk: cannot open: Permission denied" "$d/ntsd.log")
 	sleep 1.5
 	denied2=$(grep -c "$dk: cannot open: Permission denied" "$d/ntsd.log")
@@ -552,8 +436,8 @@ else
 	echo "skip - keyfile_chown_reload: needs root and user nobody"
 fi
 
-stop_ntsd
+ntsd_stop ntsd
 echo "ntsctl_test: ntsd log:"
 show "$d/ntsd.log"
-check "ntsd: no sanitizer report" bash -c "! grep -Eq 'Sanitizer|runtime error:' '$d/ntsd.log'"
+check "ntsd: no sanitizer report" no_sanitizer_report "$d/ntsd.log"
 finish
