@@ -1,0 +1,13 @@
+# bench: the load generator and microbenchmarks (doc/BENCHMARKS.md).  Not
+# built by `make` or `make check`: `make bench` builds them (and ntsd), and
+# bench/compare runs the side-by-side comparison against chronyd.
+EXTRA_PROGRAMS += bench/ntsbench bench/micro
+bench_ntsbench_SOURCES = bench/ntsbench.c
+bench_ntsbench_LDADD = client/libntsclient.a $(COMMON_LIBS)
+bench_micro_SOURCES = bench/micro.c
+bench_micro_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)
+CLEANFILES += bench/ntsbench$(EXEEXT) bench/micro$(EXEEXT)
+EXTRA_DIST += bench/compare doc/BENCHMARKS.md
+
+.PHONY: bench
+bench: bench/ntsbench$(EXEEXT) bench/micro$(EXEEXT) ntsd$(EXEEXT)

@@ -1,0 +1,1545 @@
+/* ntsbench: a load generator for NTS servers (RFC 8915).
+ *
+ * Modes:
+ *   nts    NTS-KE once per generator thread (client/ke_client.h), then
+ *          NTS-authenticated NTPv4 requests (common/nts_request.h); every
+ *          reply is checked (mode, origin timestamp, Unique Identifier echo,
+ *          authenticator under S2C, at least one cookie) and its cookies feed
+ *          the thread's cookie pool
+ *   plain  plain 48-byte NTPv4 client requests (origin timestamp checked)
+ *   ke     an NTS-KE handshake storm: full TLS 1.3 handshakes with no
+ *          session resumption, N connections at once, each response checked
+ *
+ * Load is a window of requests in flight per source socket (closed loop,
+ * the default) or a fixed total rate (--rate).  Each thread owns several
+ * UDP sockets (source ports) and sends and receives with sendmmsg and
+ * recvmmsg.  Requests carry (slot + 1) << 32 | sequence as their transmit
+ * timestamp, which the server echoes as the origin timestamp: that finds
+ * the request a reply answers.
+ *
+ * With --server-pid the generator reads the server's CPU time (utime +
+ * stime of the given processes and all their descendants, /proc/PID/stat)
+ * at the start and the end of the measured window and reports CPU per
+ * reply, and the server's peak RSS (VmHWM) at the end.
+ *
+ * Output: a human summary, then one line "RESULT key=value ...". */
+#include "build_config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "client/ke_client.h"
+#include "common/aead.h"
+#include "common/buf.h"
+#include "common/ke_record.h"
+#include "common/ntp_packet.h"
+#include "common/nts_request.h"
+#include "common/rng.h"
+
+#define BENCH_MAX_THREADS 64
+#define BENCH_MAX_SOCKETS 64
+#define BENCH_MAX_BATCH 64
+#define BENCH_MAX_PIDS 16
+#define BENCH_PKT_MAX 1024
+#define BENCH_POOL_CAP 4096
+/* Placeholders per request while the cookie pool is being filled. */
+#define BENCH_FILL_PLACEHOLDERS 7
+#define BENCH_SCAN_NS 20000000LL
+#define BENCH_RCVBUF (4 << 20)
+#define HIST_SUB 64
+#define HIST_BUCKETS (HIST_SUB * 40)
+#define NS_PER_S 1000000000LL
+
+enum bench_mode { MODE_NTS, MODE_PLAIN, MODE_KE };
+
+struct bench_opts {
+	enum bench_mode mode;
+	const char *server;
+	uint16_t port;			/* NTP; 0: what NTS-KE says, else 123 */
+	uint16_t ke_port;
+	const char *ca_file;
+	const char *verify_name;
+	bool no_verify;
+	unsigned threads;
+	unsigned sockets;		/* per thread */
+	unsigned window;		/* in flight per socket, closed loop */
+	double rate;			/* total requests/s; 0: closed loop */
+	double duration, warmup;	/* seconds */
+	unsigned timeout_ms;
+	unsigned batch;
+	unsigned concurrency;		/* ke mode: connections at once */
+	pid_t pids[BENCH_MAX_PIDS];
+	size_t n_pids;
+	const char *label;
+	bool quiet;
+};
+
+/* Log-linear histogram of nanoseconds, 1/64 relative resolution. */
+struct hist {
+	uint64_t n;
+	uint64_t b[HIST_BUCKETS];
+};
+
+struct gen_stats {
+	uint64_t sent;			/* requests sent in the window */
+	uint64_t valid, nak, kod, invalid, lost;	/* outcomes of those */
+	uint64_t invalid_by[NTS_REPLY_STATUS_COUNT];
+	uint64_t oversize;		/* replies longer than their request */
+	uint64_t window_valid;		/* valid replies received in the window */
+	uint64_t window_replies;	/* any reply received in the window */
+	uint64_t stray;			/* replies to no outstanding request */
+	uint64_t unsent;		/* rate mode: no free slot, not sent */
+	uint64_t send_errors, recv_errors;
+	uint64_t cookie_reuse;		/* in the window, pool empty: a cookie sent twice */
+	uint64_t placeholder_reqs;	/* in the window, requests that asked for more cookies */
+	uint64_t ke_ok, ke_fail;
+	char ke_error[160];
+	struct hist rtt, srv;		/* round trip; server rx -> tx */
+};
+
+struct slot {
+	uint64_t tx_ts;			/* 0: free */
+	int64_t sent_ns;
+	size_t req_len;
+	unsigned sock;
+	bool counted;			/* sent inside the window */
+	bool reused, placeholders;	/* its cookie was sent before; it asked for more */
+	uint8_t uid[NTS_UID_LEN];
+};
+
+/* Cookies of one NTS-KE session, FIFO. */
+struct cookie_pool {
+	uint8_t c[BENCH_POOL_CAP][KE_CLIENT_COOKIE_MAX];
+	size_t len[BENCH_POOL_CAP];
+	size_t head, count;
+	uint8_t last[KE_CLIENT_COOKIE_MAX];
+	size_t last_len;
+};
+
+struct bench;
+
+struct gen_thread {
+	struct bench *b;
+	unsigned index;
+	pthread_t thread;
+	bool started;
+	int fds[BENCH_MAX_SOCKETS];
+	struct pollfd pfd[BENCH_MAX_SOCKETS];
+	unsigned n_fds;
+	struct nonce_gen ng;
+	bool have_keys;
+	struct aead_ctx c2s, s2c;
+	struct cookie_pool *pool;
+	size_t pool_target;
+	struct slot *slots;
+	unsigned n_slots;
+	unsigned *free_slots;
+	unsigned n_free;
+	uint32_t seq;
+	uint64_t sent_total;		/* rate mode pacing */
+	/* one sendmmsg batch being built, for one socket */
+	struct mmsghdr tx[BENCH_MAX_BATCH];
+	struct iovec tx_iov[BENCH_MAX_BATCH];
+	unsigned tx_slot[BENCH_MAX_BATCH];
+	uint8_t tx_buf[BENCH_MAX_BATCH][BENCH_PKT_MAX];
+	unsigned n_tx;
+	int tx_sock;
+	struct mmsghdr rx[BENCH_MAX_BATCH];
+	struct iovec rx_iov[BENCH_MAX_BATCH];
+	uint8_t rx_buf[BENCH_MAX_BATCH][BENCH_PKT_MAX];
+	struct nts_reply reply;
+	struct gen_stats st;
+};
+
+struct bench {
+	struct bench_opts o;
+	struct sockaddr_storage addr;	/* NTP server */
+	socklen_t addr_len;
+	pthread_barrier_t go;
+	int64_t t_begin, t_start, t_end;	/* CLOCK_MONOTONIC ns */
+	atomic_bool abort;
+	SSL_CTX *ssl_ctx;		/* ke mode */
+	uint8_t ke_req[64];
+	size_t ke_req_len;
+	struct gen_thread *threads;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static int64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static void sleep_until(int64_t t)
+{
+	struct timespec ts = { (time_t)(t / NS_PER_S), (long)(t % NS_PER_S) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+	       !interrupted)
+		;
+}
+
+/* --- histograms ----------------------------------------------------------- */
+
+static unsigned hist_index(uint64_t v)
+{
+	unsigned e, idx;
+
+	if (v < HIST_SUB)
+		return (unsigned)v;
+	e = 63 - (unsigned)__builtin_clzll(v);
+	idx = (e - 5) * HIST_SUB + (unsigned)((v >> (e - 6)) - HIST_SUB);
+	return idx < HIST_BUCKETS ? idx : HIST_BUCKETS - 1;
+}
+
+/* The middle of bucket idx. */
+static uint64_t hist_value(unsigned idx)
+{
+	unsigned e;
+	uint64_t m;
+
+	if (idx < HIST_SUB)
+		return idx;
+	e = idx / HIST_SUB + 5;
+	m = idx % HIST_SUB + HIST_SUB;
+	return (m << (e - 6)) + ((1ULL << (e - 6)) >> 1);
+}
+
+static void hist_add(struct hist *h, int64_t ns)
+{
+	h->b[hist_index(ns < 0 ? 0 : (uint64_t)ns)]++;
+	h->n++;
+}
+
+static void hist_merge(struct hist *dst, const struct hist *src)
+{
+	unsigned i;
+
+	for (i = 0; i < HIST_BUCKETS; i++)
+		dst->b[i] += src->b[i];
+	dst->n += src->n;
+}
+
+/* Percentile p (0-100) in microseconds; -1 when empty. */
+static double hist_pct_us(const struct hist *h, double p)
+{
+	uint64_t want, sum = 0;
+	unsigned i;
+
+	if (h->n == 0)
+		return -1;
+	/* ceil without libm */
+	want = (uint64_t)((double)h->n * p / 100.0);
+	if ((double)want < (double)h->n * p / 100.0)
+		want++;
+	if (want == 0)
+		want = 1;
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		sum += h->b[i];
+		if (sum >= want)
+			return (double)hist_value(i) / 1000.0;
+	}
+	return (double)hist_value(HIST_BUCKETS - 1) / 1000.0;
+}
+
+/* --- the server's processes ------------------------------------------------ */
+
+struct proc_info {
+	pid_t pid, ppid;
+	uint64_t ticks;			/* utime + stime + cutime + cstime */
+};
+
+static int proc_read(pid_t pid, struct proc_info *out)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v[17];
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: skip to the last ')'. */
+	p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ')
+		return -1;
+	p += 2;
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+	 * utime stime cutime cstime */
+	if (*p == '\0')
+		return -1;
+	p++;
+	for (i = 0; i < 14; i++) {
+		char *end;
+
+		v[i] = strtoull(p, &end, 10);
+		if (end == p)
+			return -1;
+		p = end;
+	}
+	out->pid = pid;
+	out->ppid = (pid_t)v[0];
+	out->ticks = v[10] + v[11] + v[12] + v[13];
+	return 0;
+}
+
+/* Every process that is one of pids or descends from one. */
+static size_t proc_tree(const pid_t *pids, size_t n_pids, struct proc_info *out, size_t cap)
+{
+	struct proc_info *all = NULL, pi;
+	size_t n_all = 0, cap_all = 0, n = 0, i, j;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	bool grew;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (proc_read((pid_t)atoi(de->d_name), &pi) < 0)
+			continue;
+		if (n_all == cap_all) {
+			struct proc_info *na;
+
+			cap_all = cap_all ? cap_all * 2 : 512;
+			na = realloc(all, cap_all * sizeof(*all));
+			if (na == NULL)
+				break;
+			all = na;
+		}
+		all[n_all++] = pi;
+	}
+	closedir(d);
+	for (i = 0; i < n_all && n < cap; i++)
+		for (j = 0; j < n_pids; j++)
+			if (all[i].pid == pids[j]) {
+				out[n++] = all[i];
+				break;
+			}
+	do {
+		grew = false;
+		for (i = 0; i < n_all && n < cap; i++) {
+			bool known = false, child = false;
+
+			for (j = 0; j < n; j++) {
+				known |= out[j].pid == all[i].pid;
+				child |= out[j].pid == all[i].ppid;
+			}
+			if (!known && child) {
+				out[n++] = all[i];
+				grew = true;
+			}
+		}
+	} while (grew);
+	free(all);
+	return n;
+}
+
+/* CPU seconds of the server processes so far; n set to how many. */
+static double server_cpu_s(const struct bench_opts *o, size_t *n_procs)
+{
+	struct proc_info pi[64];
+	uint64_t ticks = 0;
+	size_t i, n = proc_tree(o->pids, o->n_pids, pi, 64);
+
+	for (i = 0; i < n; i++)
+		ticks += pi[i].ticks;
+	*n_procs = n;
+	return (double)ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Sum of VmHWM over the server processes, kB. */
+static long server_hwm_kb(const struct bench_opts *o)
+{
+	struct proc_info pi[64];
+	size_t i, n = proc_tree(o->pids, o->n_pids, pi, 64);
+	long sum = 0, v;
+	char path[64], line[256];
+	FILE *f;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pi[i].pid);
+		f = fopen(path, "re");
+		if (f == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "VmHWM: %ld kB", &v) == 1)
+				sum += v;
+		fclose(f);
+	}
+	return sum;
+}
+
+/* --- NTP load --------------------------------------------------------------- */
+
+static void pool_push(struct cookie_pool *p, const uint8_t *c, size_t len)
+{
+	size_t at;
+
+	if (len > KE_CLIENT_COOKIE_MAX)
+		return;
+	memcpy(p->last, c, len);
+	p->last_len = len;
+	if (p->count == BENCH_POOL_CAP)
+		return;
+	at = (p->head + p->count) % BENCH_POOL_CAP;
+	memcpy(p->c[at], c, len);
+	p->len[at] = len;
+	p->count++;
+}
+
+/* The next cookie to send; false when the pool is empty (p->last is then
+ * sent again). */
+static bool pool_take(struct cookie_pool *p, const uint8_t **c, size_t *len)
+{
+	if (p->count == 0) {
+		*c = p->last;
+		*len = p->last_len;
+		return false;
+	}
+	*c = p->c[p->head];
+	*len = p->len[p->head];
+	p->head = (p->head + 1) % BENCH_POOL_CAP;
+	p->count--;
+	return true;
+}
+
+static int udp_connect(const struct bench *b)
+{
+	int fd, sz = BENCH_RCVBUF;
+
+	fd = socket(b->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	/* FORCE needs CAP_NET_ADMIN; the plain option is capped by rmem_max. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (connect(fd, (const struct sockaddr *)&b->addr, b->addr_len) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool in_window(const struct bench *b, int64_t now)
+{
+	return now >= b->t_start && now < b->t_end;
+}
+
+static void flush_tx(struct gen_thread *t)
+{
+	int64_t now;
+	unsigned i, done = 0;
+	int r;
+
+	if (t->n_tx == 0)
+		return;
+	now = mono_ns();
+	for (i = 0; i < t->n_tx; i++) {
+		struct slot *s = &t->slots[t->tx_slot[i]];
+
+		s->sent_ns = now;
+		s->counted = in_window(t->b, now);
+		if (s->counted) {
+			t->st.sent++;
+			t->st.cookie_reuse += s->reused;
+			t->st.placeholder_reqs += s->placeholders;
+		}
+	}
+	while (done < t->n_tx) {
+		r = sendmmsg(t->fds[t->tx_sock], t->tx + done, t->n_tx - done, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* ECONNREFUSED from an earlier ICMP error, or a full
+			 * queue: these requests go unanswered and expire. */
+			t->st.send_errors++;
+			break;
+		}
+		done += (unsigned)r;
+	}
+	t->n_tx = 0;
+}
+
+/* Build a request for slot `si` on socket `sock` into the tx batch. */
+static void queue_request(struct gen_thread *t, unsigned si, unsigned sock)
+{
+	const struct bench_opts *o = &t->b->o;
+	struct slot *s = &t->slots[si];
+	uint8_t *pkt, nonce[AEAD_NONCE_LEN];
+	size_t len;
+
+	if (t->n_tx > 0 && (t->tx_sock != (int)sock || t->n_tx == o->batch))
+		flush_tx(t);
+	t->tx_sock = (int)sock;
+	pkt = t->tx_buf[t->n_tx];
+	s->sock = sock;
+	s->tx_ts = (uint64_t)(si + 1) << 32 | ++t->seq;
+	if (o->mode == MODE_PLAIN) {
+		len = nts_request_build_plain(4, s->tx_ts, pkt, BENCH_PKT_MAX);
+	} else {
+		struct nts_request rq;
+
+		memset(&rq, 0, sizeof(rq));
+		nonce_gen_next(&t->ng, s->uid);
+		nonce_gen_next(&t->ng, s->uid + 16);
+		nonce_gen_next(&t->ng, nonce);
+		rq.version = 4;
+		rq.tx_ts = s->tx_ts;
+		rq.uid = s->uid;
+		rq.uid_len = NTS_UID_LEN;
+		s->reused = !pool_take(t->pool, &rq.cookie, &rq.cookie_len);
+		/* Ask for more cookies only while the pool is short. */
+		s->placeholders = t->pool->count < t->pool_target;
+		if (s->placeholders) {
+			size_t want = t->pool_target - t->pool->count;
+
+			rq.placeholders = want < BENCH_FILL_PLACEHOLDERS ? (unsigned)want :
+									   BENCH_FILL_PLACEHOLDERS;
+		}
+		rq.c2s = &t->c2s;
+		rq.nonce = nonce;
+		rq.nonce_len = sizeof(nonce);
+		len = nts_request_build(&rq, pkt, BENCH_PKT_MAX);
+	}
+	s->req_len = len;
+	t->tx_iov[t->n_tx].iov_base = pkt;
+	t->tx_iov[t->n_tx].iov_len = len;
+	t->tx_slot[t->n_tx] = si;
+	t->n_tx++;
+}
+
+static void free_slot(struct gen_thread *t, unsigned si)
+{
+	t->slots[si].tx_ts = 0;
+	if (t->b->o.rate > 0)
+		t->free_slots[t->n_free++] = si;
+}
+
+/* A slot just came free: in closed loop it goes out again at once. */
+static void reuse_slot(struct gen_thread *t, unsigned si, unsigned sock, int64_t now)
+{
+	if (t->b->o.rate > 0 || now >= t->b->t_end) {
+		free_slot(t, si);
+		return;
+	}
+	queue_request(t, si, sock);
+}
+
+static void handle_reply(struct gen_thread *t, const uint8_t *pkt, size_t len, int64_t now)
+{
+	const struct bench_opts *o = &t->b->o;
+	enum nts_reply_status st;
+	struct slot *s;
+	uint64_t origin;
+	unsigned si;
+	size_t i;
+	bool win = in_window(t->b, now);
+
+	if (len < NTP_HEADER_LEN) {
+		t->st.stray++;
+		return;
+	}
+	origin = buf_load_u64(pkt + 24);
+	si = (unsigned)(origin >> 32) - 1;
+	if ((origin >> 32) == 0 || si >= t->n_slots || t->slots[si].tx_ts != origin) {
+		/* Late (already counted lost) or not ours. */
+		t->st.stray++;
+		return;
+	}
+	s = &t->slots[si];
+	st = nts_reply_parse(pkt, len, origin, s->uid, NTS_UID_LEN,
+			     o->mode == MODE_PLAIN ? NULL : &t->s2c, &t->reply);
+	if (win)
+		t->st.window_replies++;
+	if (st == NTS_REPLY_OK && len > s->req_len) {
+		/* An amplifying reply is a broken server. */
+		st = NTS_REPLY_ERR_FIELDS;
+		if (s->counted)
+			t->st.oversize++;
+	}
+	if (st == NTS_REPLY_OK) {
+		for (i = 0; i < t->reply.n_cookies; i++)
+			pool_push(t->pool, t->reply.cookie[i], t->reply.cookie_len[i]);
+		if (win)
+			t->st.window_valid++;
+		if (s->counted) {
+			t->st.valid++;
+			hist_add(&t->st.rtt, now - s->sent_ns);
+			hist_add(&t->st.srv, (int64_t)(ntp_ts_diff(t->reply.hdr.tx_ts,
+								   t->reply.hdr.rx_ts) * 1e9));
+		}
+	} else if (s->counted) {
+		if (st == NTS_REPLY_NAK)
+			t->st.nak++;
+		else if (st == NTS_REPLY_KOD)
+			t->st.kod++;
+		else
+			t->st.invalid++;
+		t->st.invalid_by[st]++;
+	}
+	reuse_slot(t, si, s->sock, now);
+}
+
+static void receive(struct gen_thread *t, unsigned sock)
+{
+	const struct bench_opts *o = &t->b->o;
+	unsigned i, rounds;
+	int64_t now;
+	int n;
+
+	for (rounds = 0; rounds < 8; rounds++) {
+		for (i = 0; i < o->batch; i++)
+			t->rx_iov[i].iov_len = BENCH_PKT_MAX;
+		n = recvmmsg(t->fds[sock], t->rx, o->batch, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				t->st.recv_errors++;
+			break;
+		}
+		now = mono_ns();
+		for (i = 0; i < (unsigned)n; i++)
+			handle_reply(t, t->rx_buf[i], t->rx[i].msg_len, now);
+		flush_tx(t);
+		if ((unsigned)n < o->batch)
+			break;
+	}
+}
+
+/* Requests unanswered after the timeout are lost. */
+static void expire(struct gen_thread *t, int64_t now)
+{
+	int64_t limit = now - (int64_t)t->b->o.timeout_ms * 1000000;
+	unsigned i;
+
+	for (i = 0; i < t->n_slots; i++) {
+		struct slot *s = &t->slots[i];
+
+		if (s->tx_ts == 0 || s->sent_ns > limit)
+			continue;
+		if (s->counted)
+			t->st.lost++;
+		reuse_slot(t, i, s->sock, now);
+	}
+	flush_tx(t);
+}
+
+/* Rate mode: send what is due by now, round robin over the sockets. */
+static void send_due(struct gen_thread *t, int64_t now, double rate)
+{
+	uint64_t due = (uint64_t)((double)(now - t->b->t_begin) * rate / 1e9);
+	unsigned sock = (unsigned)(t->sent_total % t->n_fds);
+
+	while (t->sent_total < due) {
+		if (t->n_free == 0) {
+			if (in_window(t->b, now))
+				t->st.unsent++;
+		} else {
+			queue_request(t, t->free_slots[--t->n_free], sock);
+		}
+		t->sent_total++;
+		sock = (sock + 1) % t->n_fds;
+	}
+	flush_tx(t);
+}
+
+static int ntp_thread_setup(struct gen_thread *t)
+{
+	const struct bench_opts *o = &t->b->o;
+	unsigned i;
+
+	if (nonce_gen_init(&t->ng) < 0)
+		return -1;
+	if (o->rate > 0) {
+		double per = o->rate / o->threads * o->timeout_ms / 1000.0 * 2 + 64;
+
+		t->n_slots = per > (1 << 20) ? (1 << 20) : (unsigned)per;
+	} else {
+		t->n_slots = o->sockets * o->window;
+	}
+	t->slots = calloc(t->n_slots, sizeof(*t->slots));
+	t->free_slots = calloc(t->n_slots, sizeof(*t->free_slots));
+	if (t->slots == NULL || t->free_slots == NULL)
+		return -1;
+	for (i = 0; i < t->n_slots; i++)
+		t->free_slots[i] = t->n_slots - 1 - i;
+	t->n_free = t->n_slots;
+	t->pool_target = o->rate > 0 ? 64 : t->n_slots + 8;
+	for (i = 0; i < o->sockets; i++) {
+		t->fds[i] = udp_connect(t->b);
+		if (t->fds[i] < 0)
+			return -1;
+		t->pfd[i].fd = t->fds[i];
+		t->pfd[i].events = POLLIN;
+		t->n_fds++;
+	}
+	for (i = 0; i < BENCH_MAX_BATCH; i++) {
+		t->tx[i].msg_hdr.msg_iov = &t->tx_iov[i];
+		t->tx[i].msg_hdr.msg_iovlen = 1;
+		t->rx_iov[i].iov_base = t->rx_buf[i];
+		t->rx_iov[i].iov_len = BENCH_PKT_MAX;
+		t->rx[i].msg_hdr.msg_iov = &t->rx_iov[i];
+		t->rx[i].msg_hdr.msg_iovlen = 1;
+	}
+	return 0;
+}
+
+static unsigned outstanding_counted(const struct gen_thread *t)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < t->n_slots; i++)
+		n += t->slots[i].tx_ts != 0 && t->slots[i].counted;
+	return n;
+}
+
+static void ntp_thread_run(struct gen_thread *t)
+{
+	const struct bench *b = t->b;
+	const struct bench_opts *o = &b->o;
+	double rate = o->rate / o->threads;
+	int64_t now, next_scan = 0, drain_end = b->t_end + (int64_t)o->timeout_ms * 1000000;
+	struct timespec ts;
+	unsigned i, s;
+	int n;
+
+	if (o->rate <= 0) {
+		/* Closed loop: fill every socket's window. */
+		for (s = 0; s < t->n_fds; s++)
+			for (i = 0; i < o->window; i++) {
+				t->n_free--;
+				queue_request(t, s * o->window + i, s);
+			}
+		flush_tx(t);
+	}
+	for (;;) {
+		int64_t wait = 10000000;
+
+		now = mono_ns();
+		if (interrupted || atomic_load(&t->b->abort))
+			break;
+		if (now >= b->t_end && (now >= drain_end || outstanding_counted(t) == 0))
+			break;
+		if (rate > 0 && now < b->t_end) {
+			int64_t next;
+
+			send_due(t, now, rate);
+			next = b->t_begin + (int64_t)((double)(t->sent_total + 1) * 1e9 / rate);
+			wait = next - mono_ns();
+			if (wait < 0)
+				wait = 0;
+			if (wait > 10000000)
+				wait = 10000000;
+		}
+		if (now >= next_scan) {
+			expire(t, now);
+			next_scan = now + BENCH_SCAN_NS;
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = wait;
+		n = ppoll(t->pfd, t->n_fds, &ts, NULL);
+		if (n <= 0)
+			continue;
+		for (s = 0; s < t->n_fds; s++)
+			if (t->pfd[s].revents & (POLLIN | POLLERR))
+				receive(t, s);
+	}
+	/* Whatever is still out was never answered. */
+	for (i = 0; i < t->n_slots; i++)
+		if (t->slots[i].tx_ts != 0 && t->slots[i].counted)
+			t->st.lost++;
+}
+
+/* --- NTS-KE ------------------------------------------------------------------ */
+
+static int ke_exchange(const struct bench_opts *o, struct ke_client_result *res)
+{
+	struct ke_client_opts ko;
+
+	memset(&ko, 0, sizeof(ko));
+	ko.host = o->server;
+	ko.port = o->ke_port;
+	ko.ca_file = o->ca_file;
+	ko.verify_name = o->verify_name;
+	ko.no_verify = o->no_verify;
+	ko.timeout_ms = 5000;
+	return ke_client_exchange(&ko, res);
+}
+
+static SSL_CTX *storm_ctx(const struct bench_opts *o)
+{
+	static const unsigned char alpn[] = { 7, 'n', 't', 's', 'k', 'e', '/', '1' };
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	/* Every handshake is a full one, as each NTS-KE client's first is. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	if (SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn)) != 0)
+		goto out;
+	if (!o->no_verify) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		if (o->ca_file ? SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL) != 1 :
+				 SSL_CTX_set_default_verify_paths(ctx) != 1)
+			goto out;
+	}
+	return ctx;
+out:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static int tcp_connect(const struct bench *b, unsigned timeout_ms)
+{
+	struct timeval tv = { (time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000 };
+	int fd, one = 1;
+
+	fd = socket(b->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)&b->addr, b->addr_len) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* true once the bytes so far hold an End of Message record */
+static bool ke_response_complete(const uint8_t *p, size_t len)
+{
+	struct buf_reader r;
+	struct ke_record rec;
+
+	buf_reader_init(&r, p, len);
+	while (ke_record_next(&r, &rec) == KE_RECORD_OK)
+		if (rec.type == KE_REC_END)
+			return true;
+	return false;
+}
+
+/* One full NTS-KE exchange; 0 when the response is a good one. */
+static int storm_one(struct gen_thread *t, char *err, size_t err_len)
+{
+	const struct bench *b = t->b;
+	const struct bench_opts *o = &b->o;
+	const char *name = o->verify_name ? o->verify_name : o->server;
+	uint8_t resp[KE_CLIENT_RESPONSE_MAX], key[64], ctxt[5] = { 0, 0, 0, 15, 0 };
+	size_t len = 0, cookies = 0;
+	struct buf_reader r;
+	struct ke_record rec;
+	bool end = false, proto = false, aead = false, bad = false;
+	unsigned char ip[16];
+	SSL *ssl = NULL;
+	int fd, n, ret = -1;
+
+	err[0] = '\0';
+	fd = tcp_connect(b, o->timeout_ms);
+	if (fd < 0) {
+		snprintf(err, err_len, "connect: %s", strerror(errno));
+		return -1;
+	}
+	ssl = SSL_new(b->ssl_ctx);
+	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1)
+		goto out;
+	if (!o->no_verify) {
+		if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1) {
+			if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) != 1)
+				goto out;
+		} else if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
+			   SSL_set1_host(ssl, name) != 1) {
+			goto out;
+		}
+	}
+	if (SSL_connect(ssl) != 1 ||
+	    SSL_write(ssl, b->ke_req, (int)b->ke_req_len) != (int)b->ke_req_len)
+		goto out;
+	while (!end && len < sizeof(resp)) {
+		n = SSL_read(ssl, resp + len, (int)(sizeof(resp) - len));
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		end = ke_response_complete(resp, len);
+	}
+	buf_reader_init(&r, resp, len);
+	while (end && ke_record_next(&r, &rec) == KE_RECORD_OK && rec.type != KE_REC_END) {
+		switch (rec.type) {
+		case KE_REC_NEXT_PROTO:
+			proto = rec.body_len == 2 && buf_load_u16(rec.body) == KE_PROTO_NTPV4;
+			break;
+		case KE_REC_AEAD:
+			aead = rec.body_len == 2 && buf_load_u16(rec.body) == 15;
+			break;
+		case KE_REC_NEW_COOKIE:
+			cookies++;
+			break;
+		case KE_REC_ERROR:
+		case KE_REC_WARNING:
+			bad = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (!end || !proto || !aead || bad || cookies == 0) {
+		snprintf(err, err_len, "bad NTS-KE response (%zu bytes, end %d, ntpv4 %d, "
+			 "aead 15 %d, error %d, %zu cookies)", len, end, proto, aead, bad, cookies);
+		goto out;
+	}
+	/* The keys a client derives; part of every real exchange. */
+	if (SSL_export_keying_material(ssl, key, 32, "EXPORTER-network-time-security", 30,
+				       ctxt, sizeof(ctxt), 1) != 1)
+		goto out;
+	ctxt[4] = 1;
+	if (SSL_export_keying_material(ssl, key, 32, "EXPORTER-network-time-security", 30,
+				       ctxt, sizeof(ctxt), 1) != 1)
+		goto out;
+	buf_wipe(key, sizeof(key));
+	SSL_shutdown(ssl);
+	ret = 0;
+out:
+	/* A TLS failure left no message of its own. */
+	if (ret < 0 && err[0] == '\0')
+		snprintf(err, err_len, "TLS: %s", ERR_reason_error_string(ERR_peek_last_error()) ?
+			 ERR_reason_error_string(ERR_peek_last_error()) :
+			 errno ? strerror(errno) : "connection closed");
+	ERR_clear_error();
+	SSL_free(ssl);
+	close(fd);
+	return ret;
+}
+
+static void storm_thread_run(struct gen_thread *t)
+{
+	const struct bench *b = t->b;
+	int64_t t0, t1;
+	char err[160];
+
+	for (;;) {
+		t0 = mono_ns();
+		if (t0 >= b->t_end || interrupted || atomic_load(&t->b->abort))
+			break;
+		if (storm_one(t, err, sizeof(err)) < 0) {
+			if (in_window(b, t0)) {
+				t->st.ke_fail++;
+				snprintf(t->st.ke_error, sizeof(t->st.ke_error), "%s", err);
+			}
+			/* Do not spin on a dead server. */
+			usleep(1000);
+			continue;
+		}
+		t1 = mono_ns();
+		if (in_window(b, t1)) {
+			t->st.ke_ok++;
+			hist_add(&t->st.rtt, t1 - t0);
+		}
+	}
+}
+
+static void *thread_main(void *arg)
+{
+	struct gen_thread *t = arg;
+	int ok = 0;
+
+	if (t->b->o.mode != MODE_KE && ntp_thread_setup(t) < 0) {
+		fprintf(stderr, "ntsbench: thread %u: setup failed: %s\n", t->index,
+			strerror(errno));
+		ok = -1;
+	}
+	if (ok < 0)
+		atomic_store(&t->b->abort, true);
+	pthread_barrier_wait(&t->b->go);
+	if (ok < 0 || atomic_load(&t->b->abort))
+		return NULL;
+	if (t->b->o.mode == MODE_KE)
+		storm_thread_run(t);
+	else
+		ntp_thread_run(t);
+	return NULL;
+}
+
+/* --- options ------------------------------------------------------------------ */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ntsbench [OPTION]... SERVER\n"
+		"Load generator for NTS (RFC 8915) servers: NTS-authenticated NTP, plain NTP\n"
+		"or NTS-KE handshakes; every reply is verified.\n"
+		"\n"
+		"  -m, --mode MODE        nts (default), plain or ke\n"
+		"  -p, --port N           NTP port (default: from NTS-KE, else 123)\n"
+		"  -k, --ke-port N        NTS-KE port (default 4460)\n"
+		"      --ca FILE          CA certificate(s) to verify the server with\n"
+		"      --verify-name NAME name to verify (default SERVER)\n"
+		"      --no-verify        do not verify the certificate\n"
+		"  -t, --threads N        generator threads (default 1); in ke mode the\n"
+		"                         connections at once unless --concurrency is given\n"
+		"  -s, --sockets N        UDP sockets (source ports) per thread (default 4)\n"
+		"  -w, --window N         requests in flight per socket, closed loop (default 16)\n"
+		"  -r, --rate R           total requests/s at a fixed rate instead of a window\n"
+		"  -c, --concurrency N    ke mode: handshakes at once (default: threads)\n"
+		"  -d, --duration S       measured seconds (default 10)\n"
+		"      --warmup S         seconds before measuring (default 1)\n"
+		"      --timeout MS       a request unanswered this long is lost (default 1000)\n"
+		"  -b, --batch N          datagrams per sendmmsg/recvmmsg (default 32)\n"
+		"      --server-pid PID   the server's process (repeatable): report its CPU time\n"
+		"                         (with all descendant processes) per reply and peak RSS\n"
+		"  -l, --label TEXT       label echoed in the RESULT line\n"
+		"  -q, --quiet            only the RESULT line\n"
+		"  -h, --help             this help\n"
+		"\n"
+		"The last line of output is \"RESULT key=value ...\".\n");
+}
+
+static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum {
+	OPT_CA = 256,
+	OPT_VERIFY_NAME,
+	OPT_NO_VERIFY,
+	OPT_WARMUP,
+	OPT_TIMEOUT,
+	OPT_SERVER_PID,
+};
+
+static int parse_args(int argc, char **argv, struct bench_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "ke-port", required_argument, NULL, 'k' },
+		{ "ca", required_argument, NULL, OPT_CA },
+		{ "verify-name", required_argument, NULL, OPT_VERIFY_NAME },
+		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
+		{ "threads", required_argument, NULL, 't' },
+		{ "sockets", required_argument, NULL, 's' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "concurrency", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "warmup", required_argument, NULL, OPT_WARMUP },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "server-pid", required_argument, NULL, OPT_SERVER_PID },
+		{ "label", required_argument, NULL, 'l' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	int c, ret = -1;
+
+	memset(o, 0, sizeof(*o));
+	o->mode = MODE_NTS;
+	o->ke_port = 4460;
+	o->threads = 1;
+	o->sockets = 4;
+	o->window = 16;
+	o->duration = 10;
+	o->warmup = 1;
+	o->timeout_ms = 1000;
+	o->batch = 32;
+	o->label = "-";
+	while ((c = getopt_long(argc, argv, "m:p:k:t:s:w:r:c:d:b:l:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (strcmp(optarg, "nts") == 0)
+				o->mode = MODE_NTS;
+			else if (strcmp(optarg, "plain") == 0)
+				o->mode = MODE_PLAIN;
+			else if (strcmp(optarg, "ke") == 0)
+				o->mode = MODE_KE;
+			else
+				goto out;
+			break;
+		case 'p':
+			if (parse_uint(optarg, 1, 65535, &v) < 0)
+				goto out;
+			o->port = (uint16_t)v;
+			break;
+		case 'k':
+			if (parse_uint(optarg, 1, 65535, &v) < 0)
+				goto out;
+			o->ke_port = (uint16_t)v;
+			break;
+		case OPT_CA:
+			o->ca_file = optarg;
+			break;
+		case OPT_VERIFY_NAME:
+			o->verify_name = optarg;
+			break;
+		case OPT_NO_VERIFY:
+			o->no_verify = true;
+			break;
+		case 't':
+			if (parse_uint(optarg, 1, BENCH_MAX_THREADS, &v) < 0)
+				goto out;
+			o->threads = (unsigned)v;
+			break;
+		case 's':
+			if (parse_uint(optarg, 1, BENCH_MAX_SOCKETS, &v) < 0)
+				goto out;
+			o->sockets = (unsigned)v;
+			break;
+		case 'w':
+			if (parse_uint(optarg, 1, 4096, &v) < 0)
+				goto out;
+			o->window = (unsigned)v;
+			break;
+		case 'r':
+			if (parse_double(optarg, 1, 1e8, &o->rate) < 0)
+				goto out;
+			break;
+		case 'c':
+			if (parse_uint(optarg, 1, BENCH_MAX_THREADS, &v) < 0)
+				goto out;
+			o->concurrency = (unsigned)v;
+			break;
+		case 'd':
+			if (parse_double(optarg, 0.1, 86400, &o->duration) < 0)
+				goto out;
+			break;
+		case OPT_WARMUP:
+			if (parse_double(optarg, 0, 3600, &o->warmup) < 0)
+				goto out;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_uint(optarg, 1, 60000, &v) < 0)
+				goto out;
+			o->timeout_ms = (unsigned)v;
+			break;
+		case 'b':
+			if (parse_uint(optarg, 1, BENCH_MAX_BATCH, &v) < 0)
+				goto out;
+			o->batch = (unsigned)v;
+			break;
+		case OPT_SERVER_PID:
+			if (parse_uint(optarg, 1, 0x7fffffff, &v) < 0 || o->n_pids == BENCH_MAX_PIDS)
+				goto out;
+			o->pids[o->n_pids++] = (pid_t)v;
+			break;
+		case 'l':
+			o->label = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "ntsbench: name one SERVER address\n");
+		usage(stderr);
+		return -1;
+	}
+	o->server = argv[optind];
+	if (o->mode == MODE_KE) {
+		if (o->concurrency)
+			o->threads = o->concurrency;
+		o->concurrency = o->threads;
+	}
+	if (strchr(o->label, ' ') || strchr(o->label, '=')) {
+		fprintf(stderr, "ntsbench: the label may hold no spaces or '='\n");
+		return -1;
+	}
+	return 0;
+out:
+	fprintf(stderr, "ntsbench: bad value for an option: %s\n", optarg);
+	usage(stderr);
+	return ret;
+}
+
+static int resolve(struct bench *b, uint16_t port)
+{
+	struct addrinfo hints, *ai;
+	char ps[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = b->o.mode == MODE_KE ? SOCK_STREAM : SOCK_DGRAM;
+	snprintf(ps, sizeof(ps), "%u", port);
+	rc = getaddrinfo(b->o.server, ps, &hints, &ai);
+	if (rc != 0) {
+		fprintf(stderr, "ntsbench: %s: %s\n", b->o.server, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(&b->addr, ai->ai_addr, ai->ai_addrlen);
+	b->addr_len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/* --- main -------------------------------------------------------------------- */
+
+static const char *mode_name(enum bench_mode m)
+{
+	return m == MODE_NTS ? "nts" : m == MODE_PLAIN ? "plain" : "ke";
+}
+
+static void print_results(const struct bench *b, const struct gen_stats *st, double window_s,
+			  double cpu_s, size_t n_procs, long hwm_kb, double gen_cpu_s)
+{
+	const struct bench_opts *o = &b->o;
+	double per_s, loss = 0, cpu_us = -1, gen_util = gen_cpu_s / window_s;
+	uint64_t done;
+	unsigned i;
+
+	if (o->mode == MODE_KE) {
+		done = st->ke_ok;
+		per_s = (double)st->ke_ok / window_s;
+	} else {
+		done = st->window_valid;
+		per_s = (double)st->window_valid / window_s;
+		if (st->sent > 0)
+			loss = (double)st->lost / (double)st->sent;
+	}
+	if (o->n_pids > 0 && done > 0)
+		cpu_us = cpu_s * 1e6 / (double)done;
+
+	if (!o->quiet) {
+		printf("ntsbench %s against %s: %u thread%s", mode_name(o->mode), o->server,
+		       o->threads, o->threads == 1 ? "" : "s");
+		if (o->mode == MODE_KE)
+			printf(", %u handshakes at once", o->concurrency);
+		else if (o->rate > 0)
+			printf(" x %u sockets, %.0f requests/s", o->sockets, o->rate);
+		else
+			printf(" x %u sockets x %u in flight", o->sockets, o->window);
+		printf(", %.1f s measured\n", window_s);
+		if (o->mode == MODE_KE) {
+			printf("  handshakes: %" PRIu64 " ok (%.0f/s), %" PRIu64 " failed%s%s\n",
+			       st->ke_ok, per_s, st->ke_fail, st->ke_fail ? ": " : "",
+			       st->ke_fail ? st->ke_error : "");
+			printf("  latency: p50 %.0f us, p99 %.0f us\n", hist_pct_us(&st->rtt, 50),
+			       hist_pct_us(&st->rtt, 99));
+		} else {
+			printf("  sent %" PRIu64 ": valid %" PRIu64 ", NAK %" PRIu64 ", KoD %" PRIu64
+			       ", invalid %" PRIu64 ", lost %" PRIu64 " (%.3f%%)\n",
+			       st->sent, st->valid, st->nak, st->kod, st->invalid, st->lost,
+			       loss * 100);
+			for (i = 0; i < NTS_REPLY_STATUS_COUNT; i++)
+				if (i != NTS_REPLY_OK && i != NTS_REPLY_NAK && i != NTS_REPLY_KOD &&
+				    st->invalid_by[i])
+					printf("    invalid: %s %" PRIu64 "\n",
+					       nts_reply_status_str((enum nts_reply_status)i),
+					       st->invalid_by[i]);
+			printf("  valid replies: %.0f/s\n", per_s);
+			printf("  round trip: p50 %.1f us, p99 %.1f us; server rx->tx: p50 %.1f us, "
+			       "p99 %.1f us\n", hist_pct_us(&st->rtt, 50), hist_pct_us(&st->rtt, 99),
+			       hist_pct_us(&st->srv, 50), hist_pct_us(&st->srv, 99));
+			if (st->unsent || st->stray || st->send_errors || st->recv_errors ||
+			    st->cookie_reuse || st->oversize)
+				printf("  unsent %" PRIu64 ", stray %" PRIu64 ", send errors %" PRIu64
+				       ", receive errors %" PRIu64 ", cookies reused %" PRIu64
+				       ", oversize %" PRIu64 "\n", st->unsent, st->stray,
+				       st->send_errors, st->recv_errors, st->cookie_reuse,
+				       st->oversize);
+		}
+		if (o->n_pids > 0)
+			printf("  server: %.3f CPU s in %zu process%s, %.2f us per %s, "
+			       "peak RSS %ld kB\n", cpu_s, n_procs, n_procs == 1 ? "" : "es",
+			       cpu_us, o->mode == MODE_KE ? "handshake" : "valid reply", hwm_kb);
+		printf("  generator: %.2f cores busy%s\n", gen_util,
+		       gen_util > 0.9 * o->threads && o->mode != MODE_KE ?
+		       " (the generator may be the limit)" : "");
+	}
+	printf("RESULT label=%s mode=%s threads=%u sockets=%u window=%u rate=%.0f "
+	       "duration=%.3f", o->label, mode_name(o->mode), o->threads,
+	       o->mode == MODE_KE ? 0 : o->sockets,
+	       o->mode == MODE_KE || o->rate > 0 ? 0 : o->window, o->rate, window_s);
+	if (o->mode == MODE_KE)
+		printf(" handshakes=%" PRIu64 " failed=%" PRIu64 " per_s=%.1f"
+		       " p50_us=%.1f p99_us=%.1f", st->ke_ok, st->ke_fail, per_s,
+		       hist_pct_us(&st->rtt, 50), hist_pct_us(&st->rtt, 99));
+	else
+		printf(" sent=%" PRIu64 " valid=%" PRIu64 " nak=%" PRIu64 " kod=%" PRIu64
+		       " invalid=%" PRIu64 " lost=%" PRIu64 " loss=%.6f per_s=%.1f"
+		       " rtt_p50_us=%.1f rtt_p99_us=%.1f srv_p50_us=%.1f srv_p99_us=%.1f"
+		       " stray=%" PRIu64 " unsent=%" PRIu64 " cookie_reuse=%" PRIu64
+		       " placeholder_reqs=%" PRIu64 " oversize=%" PRIu64,
+		       st->sent, st->valid, st->nak, st->kod, st->invalid, st->lost, loss, per_s,
+		       hist_pct_us(&st->rtt, 50), hist_pct_us(&st->rtt, 99),
+		       hist_pct_us(&st->srv, 50), hist_pct_us(&st->srv, 99),
+		       st->stray, st->unsent, st->cookie_reuse, st->placeholder_reqs,
+		       st->oversize);
+	if (o->n_pids > 0)
+		printf(" server_procs=%zu server_cpu_s=%.3f cpu_us_per=%.3f server_hwm_kb=%ld",
+		       n_procs, cpu_s, cpu_us, hwm_kb);
+	printf(" gen_cpu=%.3f\n", gen_util);
+}
+
+static void merge(struct gen_stats *dst, const struct gen_stats *s)
+{
+	unsigned i;
+
+	dst->sent += s->sent;
+	dst->valid += s->valid;
+	dst->nak += s->nak;
+	dst->kod += s->kod;
+	dst->invalid += s->invalid;
+	dst->lost += s->lost;
+	for (i = 0; i < NTS_REPLY_STATUS_COUNT; i++)
+		dst->invalid_by[i] += s->invalid_by[i];
+	dst->oversize += s->oversize;
+	dst->window_valid += s->window_valid;
+	dst->window_replies += s->window_replies;
+	dst->stray += s->stray;
+	dst->unsent += s->unsent;
+	dst->send_errors += s->send_errors;
+	dst->recv_errors += s->recv_errors;
+	dst->cookie_reuse += s->cookie_reuse;
+	dst->placeholder_reqs += s->placeholder_reqs;
+	dst->ke_ok += s->ke_ok;
+	dst->ke_fail += s->ke_fail;
+	if (s->ke_error[0])
+		memcpy(dst->ke_error, s->ke_error, sizeof(dst->ke_error));
+	hist_merge(&dst->rtt, &s->rtt);
+	hist_merge(&dst->srv, &s->srv);
+}
+
+/* NTS-KE for each generator thread: its keys and first cookies. */
+static int setup_sessions(struct bench *b, uint16_t *ntp_port)
+{
+	struct ke_client_result *res = malloc(sizeof(*res));
+	unsigned i;
+	size_t k;
+	int ret = -1;
+
+	if (res == NULL)
+		return -1;
+	for (i = 0; i < b->o.threads; i++) {
+		struct gen_thread *t = &b->threads[i];
+
+		if (ke_exchange(&b->o, res) < 0) {
+			fprintf(stderr, "ntsbench: NTS-KE with %s port %u: %s\n", b->o.server,
+				b->o.ke_port, res->error);
+			goto out;
+		}
+		if (aead_set_key(&t->c2s, res->aead, res->c2s) < 0 ||
+		    aead_set_key(&t->s2c, res->aead, res->s2c) < 0) {
+			fprintf(stderr, "ntsbench: server chose AEAD %u, not supported here\n",
+				res->aead);
+			goto out;
+		}
+		t->have_keys = true;
+		for (k = 0; k < res->n_cookies; k++)
+			pool_push(t->pool, res->cookies[k], res->cookie_lens[k]);
+		if (*ntp_port == 0 && res->has_port)
+			*ntp_port = res->port;
+		ke_client_result_wipe(res);
+	}
+	ret = 0;
+out:
+	ke_client_result_wipe(res);
+	free(res);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench bench;
+	struct bench *b = &bench;
+	struct gen_stats *total = NULL;
+	struct sigaction sa;
+	double cpu0 = 0, cpu1 = 0, window_s;
+	int64_t gen0, gen1, t_start_real, t_end_real;
+	size_t n_procs = 0;
+	long hwm = 0;
+	uint16_t port;
+	unsigned i;
+	int ret = 1;
+
+	if (parse_args(argc, argv, &b->o) < 0)
+		return 2;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Fine-grained sleeps for the fixed-rate mode. */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+
+	b->threads = calloc(b->o.threads, sizeof(*b->threads));
+	total = calloc(1, sizeof(*total));
+	if (b->threads == NULL || total == NULL)
+		goto out;
+	for (i = 0; i < b->o.threads; i++) {
+		b->threads[i].b = b;
+		b->threads[i].index = i;
+		if (b->o.mode == MODE_NTS) {
+			b->threads[i].pool = calloc(1, sizeof(*b->threads[i].pool));
+			if (b->threads[i].pool == NULL)
+				goto out;
+		}
+	}
+
+	port = b->o.port;
+	if (b->o.mode == MODE_NTS && setup_sessions(b, &port) < 0)
+		goto out;
+	if (b->o.mode == MODE_KE) {
+		struct buf_writer w;
+		uint8_t proto[2] = { 0, 0 }, aead[2] = { 0, 15 };
+
+		buf_writer_init(&w, b->ke_req, sizeof(b->ke_req));
+		ke_record_put(&w, true, KE_REC_NEXT_PROTO, proto, sizeof(proto));
+		ke_record_put(&w, true, KE_REC_AEAD, aead, sizeof(aead));
+		ke_record_put(&w, true, KE_REC_END, NULL, 0);
+		b->ke_req_len = w.off;
+		b->ssl_ctx = storm_ctx(&b->o);
+		if (b->ssl_ctx == NULL) {
+			fprintf(stderr, "ntsbench: TLS client context: %s\n",
+				ERR_reason_error_string(ERR_get_error()));
+			goto out;
+		}
+		port = b->o.ke_port;
+	}
+	if (port == 0)
+		port = 123;
+	if (resolve(b, port) < 0)
+		goto out;
+
+	pthread_barrier_init(&b->go, NULL, b->o.threads + 1);
+	for (i = 0; i < b->o.threads; i++) {
+		if (pthread_create(&b->threads[i].thread, NULL, thread_main, &b->threads[i]) != 0) {
+			fprintf(stderr, "ntsbench: cannot start thread %u\n", i);
+			/* The barrier counts on every thread: give up at once. */
+			exit(1);
+		}
+		b->threads[i].started = true;
+	}
+	b->t_begin = mono_ns();
+	b->t_start = b->t_begin + (int64_t)(b->o.warmup * 1e9);
+	b->t_end = b->t_start + (int64_t)(b->o.duration * 1e9);
+	pthread_barrier_wait(&b->go);
+
+	sleep_until(b->t_start);
+	t_start_real = mono_ns();
+	gen0 = process_cpu_ns();
+	if (b->o.n_pids > 0)
+		cpu0 = server_cpu_s(&b->o, &n_procs);
+	sleep_until(b->t_end);
+	if (b->o.n_pids > 0) {
+		cpu1 = server_cpu_s(&b->o, &n_procs);
+		hwm = server_hwm_kb(&b->o);
+	}
+	gen1 = process_cpu_ns();
+	t_end_real = mono_ns();
+
+	for (i = 0; i < b->o.threads; i++) {
+		pthread_join(b->threads[i].thread, NULL);
+		merge(total, &b->threads[i].st);
+	}
+	if (atomic_load(&b->abort) || interrupted)
+		goto out;
+	window_s = (double)(t_end_real - t_start_real) / 1e9;
+	print_results(b, total, b->o.duration, cpu1 - cpu0, n_procs, hwm,
+		      (double)(gen1 - gen0) / 1e9 * b->o.duration / window_s);
+	ret = 0;
+	if (b->o.mode == MODE_KE ? total->ke_ok == 0 : total->valid == 0)
+		ret = 1;
+out:
+	if (b->threads) {
+		for (i = 0; i < b->o.threads; i++) {
+			struct gen_thread *t = &b->threads[i];
+			unsigned s;
+
+			for (s = 0; s < t->n_fds; s++)
+				close(t->fds[s]);
+			free(t->slots);
+			free(t->free_slots);
+			free(t->pool);
+			aead_ctx_wipe(&t->c2s);
+			aead_ctx_wipe(&t->s2c);
+			nonce_gen_wipe(&t->ng);
+		}
+		free(b->threads);
+	}
+	SSL_CTX_free(b->ssl_ctx);
+	free(total);
+	return ret;
+}
