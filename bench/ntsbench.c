@@ -859,19 +859,6 @@ static int tcp_connect(const struct bench *b, unsigned timeout_ms)
 	return fd;
 }
 
-/* true once the bytes so far hold an End of Message record */
-static bool ke_response_complete(const uint8_t *p, size_t len)
-{
-	struct buf_reader r;
-	struct ke_record rec;
-
-	buf_reader_init(&r, p, len);
-	while (ke_record_next(&r, &rec) == KE_RECORD_OK)
-		if (rec.type == KE_REC_END)
-			return true;
-	return false;
-}
-
 /* One full NTS-KE exchange; 0 when the response is a good one. */
 static int storm_one(struct gen_thread *t, char *err, size_t err_len)
 {
@@ -913,7 +900,7 @@ static int storm_one(struct gen_thread *t, char *err, size_t err_len)
 		if (n <= 0)
 			break;
 		len += (size_t)n;
-		end = ke_response_complete(resp, len);
+		end = ke_records_complete(resp, len);
 	}
 	buf_reader_init(&r, resp, len);
 	while (end && ke_record_next(&r, &rec) == KE_RECORD_OK && rec.type != KE_REC_END) {

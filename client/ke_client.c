@@ -209,19 +209,6 @@ static size_t build_request(const struct ke_client_opts *o, uint8_t *out, size_t
 	return w.err ? 0 : w.off;
 }
 
-/* true once the bytes so far end with a complete End of Message record */
-static bool response_complete(const uint8_t *p, size_t len)
-{
-	struct buf_reader r;
-	struct ke_record rec;
-
-	buf_reader_init(&r, p, len);
-	while (ke_record_next(&r, &rec) == KE_RECORD_OK)
-		if (rec.type == KE_REC_END)
-			return true;
-	return false;
-}
-
 static void parse_response(struct ke_client_result *res)
 {
 	struct buf_reader r;
@@ -419,7 +406,7 @@ int ke_client_exchange(const struct ke_client_opts *o, struct ke_client_result *
 		r = SSL_read(ssl, res->response + res->response_len, (int)room);
 		if (r > 0) {
 			res->response_len += (size_t)r;
-			if (response_complete(res->response, res->response_len)) {
+			if (ke_records_complete(res->response, res->response_len)) {
 				/* Only close_notify should follow: do not wait long. */
 				struct timeval tv = { 0, 500000 };
 
@@ -430,7 +417,7 @@ int ke_client_exchange(const struct ke_client_opts *o, struct ke_client_result *
 		err = SSL_get_error(ssl, r);
 		if (err == SSL_ERROR_ZERO_RETURN)
 			res->close_notify = true;
-		else if (!response_complete(res->response, res->response_len))
+		else if (!ke_records_complete(res->response, res->response_len))
 			set_error(res, "reading the response: %s", ssl_reason(reason, sizeof(reason)));
 		break;
 	}

@@ -246,3 +246,15 @@ bool ke_error_build(struct buf_writer *w, enum ke_error_code code)
 	ke_record_put(w, true, KE_REC_END, NULL, 0);
 	return !w->err;
 }
+
+bool ke_records_complete(const uint8_t *p, size_t len)
+{
+	struct buf_reader r;
+	struct ke_record rec;
+
+	buf_reader_init(&r, p, len);
+	while (ke_record_next(&r, &rec) == KE_RECORD_OK)
+		if (rec.type == KE_REC_END)
+			return true;
+	return false;
+}

@@ -55,6 +55,10 @@ enum ke_record_status ke_record_next(struct buf_reader *r, struct ke_record *out
 bool ke_record_put(struct buf_writer *w, bool critical, uint16_t type,
 		   const void *body, size_t len);
 
+/* True once the records in p[0..len) reach an End of Message record:
+ * a client has read the whole response. */
+bool ke_records_complete(const uint8_t *p, size_t len);
+
 /* What a request asked for. */
 struct ke_request {
 	uint16_t protocols[KE_MAX_PROTOCOLS];

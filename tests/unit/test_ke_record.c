@@ -772,7 +772,23 @@ static void test_response_round_trip(void)
 	CU_ASSERT_EQUAL(rec.type, KE_REC_END);
 }
 
+/* A client has the whole response once an End of Message record is in. */
+static void test_records_complete(void)
+{
+	static const uint8_t resp[] = {
+		0x80, 0x01, 0x00, 0x02, 0x00, 0x00,	/* Next Protocol: NTPv4 */
+		0x80, 0x00, 0x00, 0x00,			/* End of Message */
+	};
+
+	CU_ASSERT_TRUE(ke_records_complete(resp, sizeof(resp)));
+	for (size_t n = 0; n < sizeof(resp); n++)
+		CU_ASSERT_FALSE(ke_records_complete(resp, n));
+	/* An End of Message type inside a body does not count. */
+	CU_ASSERT_FALSE(ke_records_complete(resp, 6));
+}
+
 UNIT_SUITE(ke_record, NULL, NULL,
+	UNIT_TEST(test_records_complete),
 	UNIT_TEST(test_record_next),
 	UNIT_TEST(test_record_next_truncated),
 	UNIT_TEST(test_record_next_ffff),
