@@ -10,4 +10,4 @@ CLEANFILES += bench/ntsbench$(EXEEXT) bench/micro$(EXEEXT)
 EXTRA_DIST += bench/compare doc/BENCHMARKS.md
 
 .PHONY: bench
-bench: bench/ntsbench$(EXEEXT) bench/micro$(EXEEXT) ntsd$(EXEEXT)
+bench: bench/ntsbench$(EXEEXT) bench/micro$(EXEEXT) ntsd/ntsd$(EXEEXT)

@@ -20,7 +20,7 @@
 
 test_name=$(basename "$0" .sh)
 itest_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-NTSD=${NTSD:-./ntsd}
+NTSD=${NTSD:-./ntsd/ntsd}
 NTSCTL=${NTSCTL:-./ntsctl}
 client=$itest_dir/chrony-client
 make_certs=$(cd "$itest_dir/../.." && pwd)/certs/make-dev-certs

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "ntpd/health.h"
+#include "ntsd/health.h"
 #include "unit.h"
 
 /* Both services, synchronised clock, keys, certificate valid 30 days. */

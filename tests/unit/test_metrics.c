@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ntpd/metrics.h"
+#include "ntsd/metrics.h"
 #include "unit.h"
 
 struct fake {

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ntpd/promtext.h"
+#include "ntsd/promtext.h"
 #include "unit.h"
 
 static struct promtext pt;

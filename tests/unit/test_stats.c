@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ntpd/promtext.h"
+#include "ntsd/promtext.h"
 #include "tools/stats.h"
 #include "unit.h"
 

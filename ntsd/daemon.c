@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "ntpd/daemon.h"
+#include "ntsd/daemon.h"
 
 int daemon_detach(void)
 {

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "ntpd/health.h"
+#include "ntsd/health.h"
 
 bool health_check(const struct health_input *in, char *reason, size_t len)
 {

@@ -11,7 +11,7 @@
 #include "common/monotime.h"
 #include "common/keyset.h"
 #include "common/log.h"
-#include "ntpd/keywatch.h"
+#include "ntsd/keywatch.h"
 
 /* ctime, uid and gid too: a chown or chmod that makes an unreadable file
  * readable changes nothing else. */

@@ -25,10 +25,10 @@
 #include "common/snapshot.h"
 #include "nts-ke/ke_service.h"
 #include "nts-ke/tls_ctx.h"
-#include "ntpd/daemon.h"
-#include "ntpd/keywatch.h"
+#include "ntsd/daemon.h"
+#include "ntsd/keywatch.h"
 #include "ntpd/ntp_service.h"
-#include "ntpd/ops.h"
+#include "ntsd/ops.h"
 #include "ntpd/responder.h"
 
 /* Retired key sets live this long before they are freed; readers hold

@@ -13,9 +13,9 @@
 #include "common/log.h"
 #include "nts-ke/ke_service.h"
 #include "ntpd/clock.h"
-#include "ntpd/keywatch.h"
+#include "ntsd/keywatch.h"
 #include "ntpd/ntp_service.h"
-#include "ntpd/ops.h"
+#include "ntsd/ops.h"
 #include "ntpd/responder.h"
 
 /* Replaced rule sets live this long before they are freed; a packet

@@ -5,7 +5,7 @@
  *   from the configuration file on SIGHUP (a bad file keeps the old rules).
  * - Figures: the samples of /metrics and the inputs of /health, gathered
  *   from the services' counters, the key set, the kernel's clock state and
- *   the certificate, for the metrics endpoint (ntpd/metrics.h).
+ *   the certificate, for the metrics endpoint (ntsd/metrics.h).
  *
  * The main loop calls, in order: ops_init() once the services exist (it
  * binds metrics-listen, so before privileges are dropped), ops_start()
@@ -23,7 +23,7 @@
 
 #include "common/config.h"
 #include "common/snapshot.h"
-#include "ntpd/metrics.h"
+#include "ntsd/metrics.h"
 
 struct keywatch;
 struct ke_service;

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ntpd/promtext.h"
+#include "ntsd/promtext.h"
 
 /* Integers print exactly up to 2^53; past that a double is all we have. */
 #define EXACT_LIMIT 9007199254740992.0

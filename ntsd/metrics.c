@@ -14,7 +14,7 @@
 #include <microhttpd.h>
 
 #include "common/log.h"
-#include "ntpd/metrics.h"
+#include "ntsd/metrics.h"
 
 #define METRICS_BACKLOG 16
 #define HEALTH_MAX_BODY 256

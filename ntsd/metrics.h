@@ -14,8 +14,8 @@
 #define NTSD_METRICS_H
 
 #include "common/netaddr.h"
-#include "ntpd/health.h"
-#include "ntpd/promtext.h"
+#include "ntsd/health.h"
+#include "ntsd/promtext.h"
 
 #define METRICS_MAX_CONNECTIONS 16
 #define METRICS_MAX_PER_ADDRESS 4
