@@ -7,8 +7,11 @@ common_libntscommon_a_SOURCES = \
 	common/config.c common/config.h \
 	common/counters.h \
 	common/cookie.c common/cookie.h \
+	common/decimal.c common/decimal.h \
+	common/file.c common/file.h \
 	common/ke_record.c common/ke_record.h \
 	common/keypolicy.c common/keypolicy.h \
+	common/listener.c common/listener.h \
 	common/keyset.c common/keyset.h \
 	common/log.c common/log.h \
 	common/monotime.h \

@@ -14,7 +14,8 @@
 
 #include <openssl/err.h>
 
-#include "log.h"
+#include "common/log.h"
+#include "common/monotime.h"
 
 #define LOG_LINE_MAX 1024
 #define LOG_IDENT_MAX 32
@@ -216,18 +217,23 @@ void log_openssl(enum log_level level, const char *what)
 		log_msg(level, "%s: failed (no OpenSSL error queued)", what);
 }
 
-static int64_t monotonic_s(void)
+const char *log_openssl_reason(char *buf, size_t len, const char *fallback)
 {
-	struct timespec ts;
+	unsigned long e, last = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	/* +1: a window_start of 0 means "no window yet". */
-	return (int64_t)ts.tv_sec + 1;
+	while ((e = ERR_get_error()) != 0)
+		last = e;
+	if (last)
+		ERR_error_string_n(last, buf, len);
+	else
+		snprintf(buf, len, "%s", fallback);
+	return buf;
 }
 
 bool log_ratelimit_ok(struct log_ratelimit *rl)
 {
-	int64_t now = monotonic_s();
+	/* +1: a window_start of 0 means "no window yet". */
+	int64_t now = monotime_ms() / 1000 + 1;
 	int64_t start = atomic_load_explicit(&rl->window_start, memory_order_relaxed);
 
 	if (start == 0 || now - start >= (int64_t)rl->interval_s) {

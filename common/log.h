@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum log_level {
@@ -32,6 +33,10 @@ void log_errno(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Drain OpenSSL's error queue into the log, each line prefixed by what. */
 void log_openssl(enum log_level level, const char *what);
+/* Drain OpenSSL's error queue into buf (for a message of the caller's):
+ * the text of the last error, or `fallback` when none is queued.  Returns
+ * buf.  These two are the only readers of the queue. */
+const char *log_openssl_reason(char *buf, size_t len, const char *fallback);
 
 #define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)

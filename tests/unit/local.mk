@@ -8,11 +8,14 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_buf.c \
 	tests/unit/test_config.c \
 	tests/unit/test_cookie.c \
+	tests/unit/test_decimal.c \
+	tests/unit/test_file.c \
 	tests/unit/test_health.c \
 	tests/unit/test_ke_record.c \
 	tests/unit/test_ke_handler.c \
 	tests/unit/test_keypolicy.c \
 	tests/unit/test_keyset.c \
+	tests/unit/test_listener.c \
 	tests/unit/test_log.c \
 	tests/unit/test_metrics.c \
 	tests/unit/test_netaddr.c \

@@ -1,0 +1,57 @@
+/* listener: default addresses, bound ports and thread counts for both
+ * services. */
+#include "build_config.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/listener.h"
+#include "common/log.h"
+
+unsigned listener_threads(unsigned configured)
+{
+	long cores;
+
+	if (configured == 0) {
+		cores = sysconf(_SC_NPROCESSORS_ONLN);
+		configured = cores > 0 ? (unsigned)cores : 1;
+	}
+	return configured > LISTENER_MAX_THREADS ? LISTENER_MAX_THREADS : configured;
+}
+
+size_t listener_default_addrs(struct netaddr out[2], uint16_t port, int socktype,
+			      const char *service)
+{
+	size_t n = 0;
+	int fd;
+
+	if (netaddr_parse("0.0.0.0", port, &out[n]) == 0)
+		n++;
+	/* A host without IPv6 still serves IPv4. */
+	fd = socket(AF_INET6, socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_notice("%s: no IPv6 on this host, listening on IPv4 only", service);
+		return n;
+	}
+	close(fd);
+	if (netaddr_parse("::", port, &out[n]) == 0)
+		n++;
+	return n;
+}
+
+int listener_bound_port(int fd, struct netaddr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct netaddr bound;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (netaddr_from_sockaddr((struct sockaddr *)&ss, len, &bound) < 0) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	netaddr_set_port(a, netaddr_port(&bound));
+	return 0;
+}

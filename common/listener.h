@@ -1,0 +1,27 @@
+/* listener: what the NTP and NTS-KE services do alike when they open
+ * their listening sockets: the default addresses, the port a socket got
+ * when the configured one is 0, and how many threads serve them. */
+#ifndef NTSD_LISTENER_H
+#define NTSD_LISTENER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/netaddr.h"
+
+/* Most threads one service runs, whatever the configuration says. */
+#define LISTENER_MAX_THREADS 256
+
+/* `configured` threads, or one per online core when 0; between 1 and
+ * LISTENER_MAX_THREADS. */
+unsigned listener_threads(unsigned configured);
+/* The default listen addresses: 0.0.0.0 and, when this host has IPv6, ::
+ * (else a notice naming `service`), both on `port`.  socktype is
+ * SOCK_DGRAM or SOCK_STREAM.  Returns how many (1 or 2) were written. */
+size_t listener_default_addrs(struct netaddr out[2], uint16_t port, int socktype,
+			      const char *service);
+/* Store in a the port fd is bound to (after binding a's port 0).  0, or
+ * -1 with errno set. */
+int listener_bound_port(int fd, struct netaddr *a);
+
+#endif

@@ -1,0 +1,56 @@
+/* unit tests for listener: thread counts, default addresses, the port a
+ * socket bound to port 0 got (real sockets on 127.0.0.1). */
+#include "build_config.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/listener.h"
+#include "unit.h"
+
+static void test_listener_threads(void)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CU_ASSERT_EQUAL(listener_threads(3), 3);
+	CU_ASSERT_EQUAL(listener_threads(1), 1);
+	CU_ASSERT_EQUAL(listener_threads(100000), LISTENER_MAX_THREADS);
+	CU_ASSERT_EQUAL(listener_threads(0), cores > 0 ? (unsigned)cores : 1);
+}
+
+static void test_listener_defaults(void)
+{
+	struct netaddr a[2];
+	char buf[NETADDR_STRLEN];
+	size_t n = listener_default_addrs(a, 4460, SOCK_STREAM, "test");
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+	CU_ASSERT_EQUAL(n, fd >= 0 ? 2 : 1);
+	if (fd >= 0)
+		close(fd);
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&a[0], buf, sizeof(buf)), "0.0.0.0:4460");
+	if (n == 2)
+		CU_ASSERT_STRING_EQUAL(netaddr_str(&a[1], buf, sizeof(buf)), "[::]:4460");
+}
+
+static void test_listener_bound_port(void)
+{
+	struct netaddr a;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("127.0.0.1", 0, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(bind(fd, &a.u.sa, a.len), 0);
+	CU_ASSERT_EQUAL(netaddr_port(&a), 0);
+	CU_ASSERT_EQUAL(listener_bound_port(fd, &a), 0);
+	CU_ASSERT_NOT_EQUAL(netaddr_port(&a), 0);
+	close(fd);
+	/* Not a socket: an error, the address untouched. */
+	CU_ASSERT_EQUAL(listener_bound_port(fd, &a), -1);
+}
+
+UNIT_SUITE(listener, NULL, NULL,
+	   UNIT_TEST(test_listener_threads),
+	   UNIT_TEST(test_listener_defaults),
+	   UNIT_TEST(test_listener_bound_port))
