@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acl.h"
+#include "common/acl.h"
+#include "common/decimal.h"
 
 enum verdict { V_NONE = 0, V_ALLOW, V_DENY };
 
@@ -102,14 +103,9 @@ static int parse_cidr(const char *cidr, uint8_t bytes[16], int *fam, unsigned *p
 	}
 	*plen = max;
 	if (slash) {
-		char *end;
-		unsigned long v;
+		uint64_t v;
 
-		if (slash[1] < '0' || slash[1] > '9')
-			return -1;
-		errno = 0;
-		v = strtoul(slash + 1, &end, 10);
-		if (errno || *end || v > max)
+		if (!decimal_parse_str(slash + 1, max, &v))
 			return -1;
 		*plen = (unsigned)v;
 	}

@@ -17,8 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
+#include "common/config.h"
+#include "common/decimal.h"
+#include "common/file.h"
+#include "common/log.h"
 
 #define CONFIG_MAX_LINE 1024		/* bytes per line, newline excluded */
 #define CONFIG_MAX_FILE (1024 * 1024)	/* bytes per file */
@@ -96,66 +98,39 @@ static void *field(struct parse_ctx *x)
 	return (char *)x->c + x->d->off;
 }
 
-/* Decimal digits only: no sign, no spaces, no hex.  0 or -1. */
-static int parse_ulong(const char *s, unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		unsigned long digit = (unsigned long)(*s - '0');
-
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (ULONG_MAX - digit) / 10)
-			return -1;
-		v = v * 10 + digit;
-	}
-	*out = v;
-	return 0;
-}
-
 /* "12" or "1.5" with at most `places` fraction digits, scaled by
  * 10^places: parse_fixed("2.5", 3) = 2500.  Locale-independent. */
 static int parse_fixed(const char *s, unsigned places, unsigned long *out)
 {
-	unsigned long v = 0;
-	unsigned frac = 0;
-	bool dot = false, digits = false;
+	const char *dot = strchr(s, '.');
+	size_t int_len = dot ? (size_t)(dot - s) : strlen(s);
+	size_t frac_len = dot ? strlen(dot + 1) : 0;
+	uint64_t whole = 0, frac = 0, scale = 1;
 
-	for (; *s; s++) {
-		if (*s == '.' && !dot) {
-			dot = true;
-			continue;
-		}
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (dot && ++frac > places)
-			return -1;
-		if (v > (ULONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-		digits = true;
-	}
-	if (!digits || (dot && frac == 0))
+	/* ".5" is half; "5." and "." are nothing. */
+	if ((int_len > 0 || !dot) && !decimal_parse(s, int_len, ULONG_MAX, &whole))
 		return -1;
-	for (; frac < places; frac++) {
-		if (v > ULONG_MAX / 10)
-			return -1;
-		v *= 10;
+	if (dot && (frac_len == 0 || frac_len > places ||
+		    !decimal_parse(dot + 1, frac_len, ULONG_MAX, &frac)))
+		return -1;
+	for (size_t i = 0; i < places; i++) {
+		if (i >= frac_len)
+			frac *= 10;
+		scale *= 10;
 	}
-	*out = v;
+	if (whole > (ULONG_MAX - frac) / scale)
+		return -1;
+	*out = (unsigned long)(whole * scale + frac);
 	return 0;
 }
 
 static int number_in_range(struct parse_ctx *x, const char *s, long lo, long hi, long *out)
 {
-	unsigned long v;
+	uint64_t v;
 
-	if (parse_ulong(s, &v) < 0)
+	if (!decimal_parse_str(s, ULONG_MAX, &v))
 		return fail(x, "%s: '" SHOWN "' is not a number", x->d->name, s);
-	if (v < (unsigned long)lo || v > (unsigned long)hi)
+	if (v < (uint64_t)lo || v > (uint64_t)hi)
 		return fail(x, "%s: %s out of range (%ld-%ld)", x->d->name, s, lo, hi);
 	*out = (long)v;
 	return 0;
@@ -635,68 +610,19 @@ int config_parse(struct config *c, const char *text, size_t len, const char *nam
 
 int config_load(struct config *c, const char *path, struct config_error *err)
 {
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	int fd, ret = -1;
+	char msg[FILE_ERR_MAX];
+	char *text;
+	size_t len;
+	int ret;
 
 	config_init(c);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
+	if (file_read(path, CONFIG_MAX_FILE, 0, &text, &len, msg) < 0) {
 		if (err)
-			snprintf(err->msg, sizeof(err->msg), "%s: cannot open: %s", path,
-				 strerror(errno));
+			snprintf(err->msg, sizeof(err->msg), "%s", msg);
 		return -1;
 	}
-	for (;;) {
-		ssize_t r;
-
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			char *p;
-
-			/* One byte past the limit tells "too large" from "exactly full". */
-			if (ncap > CONFIG_MAX_FILE + 1)
-				ncap = CONFIG_MAX_FILE + 1;
-			if (ncap == cap) {
-				if (err)
-					snprintf(err->msg, sizeof(err->msg),
-						 "%s: file too large (at most %d bytes)", path,
-						 CONFIG_MAX_FILE);
-				goto out;
-			}
-			p = realloc(text, ncap);
-			if (!p) {
-				if (err)
-					snprintf(err->msg, sizeof(err->msg), "%s: out of memory",
-						 path);
-				goto out;
-			}
-			text = p;
-			cap = ncap;
-		}
-		r = read(fd, text + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			if (err)
-				snprintf(err->msg, sizeof(err->msg), "%s: cannot read: %s", path,
-					 strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	if (len > CONFIG_MAX_FILE) {
-		if (err)
-			snprintf(err->msg, sizeof(err->msg), "%s: file too large (at most %d bytes)",
-				 path, CONFIG_MAX_FILE);
-		goto out;
-	}
 	ret = config_parse(c, text, len, path, err);
-out:
-	free(text);
-	close(fd);
+	file_text_free(text, len);
 	return ret;
 }
 
@@ -746,18 +672,16 @@ int64_t config_parse_duration(const char *s)
 	} units[] = {
 		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 },
 	};
-	int64_t v = 0, mult = 1;
+	uint64_t v;
+	int64_t mult = 1;
 	const char *p = s;
 
-	if (!s || *s < '0' || *s > '9')
+	if (!s)
 		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		int digit = *p - '0';
-
-		if (v > (INT64_MAX - digit) / 10)
-			return -1;
-		v = v * 10 + digit;
-	}
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (!decimal_parse(s, (size_t)(p - s), INT64_MAX, &v))
+		return -1;
 	if (*p) {
 		size_t i;
 
@@ -768,7 +692,7 @@ int64_t config_parse_duration(const char *s)
 			return -1;
 		mult = units[i].mult;
 	}
-	if (v > INT64_MAX / mult)
+	if (v > (uint64_t)(INT64_MAX / mult))
 		return -1;
-	return v * mult;
+	return (int64_t)v * mult;
 }

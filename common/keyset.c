@@ -12,10 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "aead.h"
-#include "buf.h"
-#include "keyset.h"
-#include "rng.h"
+#include "common/aead.h"
+#include "common/buf.h"
+#include "common/decimal.h"
+#include "common/file.h"
+#include "common/keyset.h"
+#include "common/rng.h"
 
 /* A key file is a few lines per key; anything bigger is not one. */
 #define KEYSET_FILE_MAX (64 * 1024)
@@ -238,24 +240,6 @@ static int hex_val(uint8_t c)
 	return -1;
 }
 
-/* Unsigned decimal, no sign, at most max. */
-static bool parse_dec(const uint8_t *f, size_t flen, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (flen == 0 || flen > 20)
-		return false;
-	for (size_t i = 0; i < flen; i++) {
-		if (f[i] < '0' || f[i] > '9')
-			return false;
-		if (v > (max - (uint64_t)(f[i] - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(f[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
 static bool parse_id(const uint8_t *f, size_t flen, uint32_t *out)
 {
 	uint32_t v = 0;
@@ -299,7 +283,7 @@ static int parse_key_line(struct keyset *ks, struct keyset_line *l, const char *
 		keyset_seterr(err, name, lineno, "missing creation time");
 		goto out;
 	}
-	if (!parse_dec(f, flen, (uint64_t)KEYSET_TIME_MAX, &created)) {
+	if (!decimal_parse((const char *)f, flen, (uint64_t)KEYSET_TIME_MAX, &created)) {
 		keyset_seterr(err, name, lineno,
 			      "bad creation time (expected Unix seconds, 0 to %" PRId64 ")",
 			      KEYSET_TIME_MAX);
@@ -309,7 +293,7 @@ static int parse_key_line(struct keyset *ks, struct keyset_line *l, const char *
 		keyset_seterr(err, name, lineno, "missing AEAD id");
 		goto out;
 	}
-	if (!parse_dec(f, flen, UINT16_MAX, &alg_id)) {
+	if (!decimal_parse((const char *)f, flen, UINT16_MAX, &alg_id)) {
 		keyset_seterr(err, name, lineno, "bad AEAD id (expected a number)");
 		goto out;
 	}
@@ -418,7 +402,7 @@ struct keyset *keyset_parse(const char *text, size_t len, const char *name,
 				goto out;
 			}
 			if (!line_field(&l, &f, &flen) ||
-			    !parse_dec(f, flen, UINT32_MAX, &version)) {
+			    !decimal_parse((const char *)f, flen, UINT32_MAX, &version)) {
 				keyset_seterr(err, name, lineno, "bad version number");
 				goto out;
 			}
@@ -472,66 +456,18 @@ out:
 
 struct keyset *keyset_load(const char *path, struct keyset_error *err)
 {
-	struct keyset *ks = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	struct stat st;
-	int fd;
+	char msg[FILE_ERR_MAX];
+	struct keyset *ks;
+	char *text;
+	size_t len;
 
-	/* Symlinks are followed: Kubernetes Secret volumes are made of them. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		keyset_seterr(err, path, 0, "cannot open: %s", strerror(errno));
+	if (file_read(path, KEYSET_FILE_MAX, FILE_READ_PRIVATE, &text, &len, msg) < 0) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "%s", msg);
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0) {
-		keyset_seterr(err, path, 0, "cannot stat: %s", strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		keyset_seterr(err, path, 0, "not a regular file");
-		goto out;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		const char *what = st.st_mode & S_IROTH ? "readable by others" :
-				   st.st_mode & S_IRGRP ? "readable by group" :
-				   "accessible by group or others";
-
-		keyset_seterr(err, path, 0, "mode %04o is %s; run: chmod 600 %s",
-			      (unsigned)(st.st_mode & 07777), what, path);
-		goto out;
-	}
-	/* One byte more than the limit tells "too large" from "exactly". */
-	text = malloc(KEYSET_FILE_MAX + 1);
-	if (!text) {
-		keyset_seterr(err, path, 0, "out of memory");
-		goto out;
-	}
-	while (len <= KEYSET_FILE_MAX) {
-		ssize_t n = read(fd, text + len, KEYSET_FILE_MAX + 1 - len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			keyset_seterr(err, path, 0, "cannot read: %s", strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > KEYSET_FILE_MAX) {
-		keyset_seterr(err, path, 0, "too large (more than %d bytes)",
-			      KEYSET_FILE_MAX);
-		goto out;
-	}
 	ks = keyset_parse(text, len, path, err);
-out:
-	if (text) {
-		buf_wipe(text, KEYSET_FILE_MAX + 1);
-		free(text);
-	}
-	close(fd);
+	file_text_free(text, len);
 	return ks;
 }
 
@@ -584,105 +520,28 @@ void keyset_text_free(char *text, size_t len)
 	free(text);
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int keyset_save_owned(const struct keyset *ks, const char *path,
+		      const struct file_owner *owner, struct keyset_error *err)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+	char msg[FILE_ERR_MAX];
+	size_t len = 0;
+	char *text = keyset_format(ks, &len);
+	int ret;
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Make the rename durable: fsync the directory that holds path. */
-static int fsync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, ret = -1;
-
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (!dir)
+	if (!text) {
+		keyset_seterr(err, path, 0, "out of memory");
 		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		ret = fsync(fd);
-		close(fd);
 	}
-	free(dir);
+	ret = file_save(path, text, len, 0600, owner, msg);
+	if (ret < 0 && err)
+		snprintf(err->msg, sizeof(err->msg), "%s", msg);
+	keyset_text_free(text, len);
 	return ret;
 }
 
 int keyset_save(const struct keyset *ks, const char *path, struct keyset_error *err)
 {
-	char *tmp = NULL, *text = NULL;
-	size_t tmp_len = strlen(path) + sizeof(".tmp.XXXXXX");
-	size_t len = 0;
-	int fd = -1, ret = -1;
-
-	tmp = malloc(tmp_len);
-	if (!tmp) {
-		keyset_seterr(err, path, 0, "out of memory");
-		goto out;
-	}
-	snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
-	text = keyset_format(ks, &len);
-	if (!text) {
-		keyset_seterr(err, path, 0, "out of memory");
-		goto out;
-	}
-	/* Same directory, so the rename is atomic. */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		keyset_seterr(err, path, 0, "cannot create temporary file: %s",
-			      strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	if (fchmod(fd, 0600) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0) {
-		keyset_seterr(err, path, 0, "cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		keyset_seterr(err, path, 0, "cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		keyset_seterr(err, path, 0, "cannot rename %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	if (fsync_parent(path) < 0) {
-		keyset_seterr(err, path, 0,
-			      "written, but syncing its directory failed: %s",
-			      strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	keyset_text_free(text, len);
-	return ret;
+	return keyset_save_owned(ks, path, NULL, err);
 }
 
 void keyset_snapshot_free(void *ks)

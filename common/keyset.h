@@ -14,7 +14,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "aead.h"
+#include "common/aead.h"
+#include "common/file.h"
 
 #define KEYSET_FILE_VERSION 1
 #define KEYSET_MAX_KEYS 64
@@ -35,7 +36,7 @@ struct keyset;
 /* Errors name the file and line: "FILE:LINE: message" (line 0 when the
  * error is about the whole file, e.g. permissions). */
 struct keyset_error {
-	char msg[256];
+	char msg[FILE_ERR_MAX];
 };
 
 /* Parse key-file text (pure; `name` is used in error messages).  NULL on
@@ -53,6 +54,10 @@ void keyset_text_free(char *text, size_t len);
  * fsync, rename over path, fsync the directory.  On any failure the old
  * file is untouched.  0 or -1 with err filled. */
 int keyset_save(const struct keyset *ks, const char *path, struct keyset_error *err);
+/* The same, the new file given to `owner` (NULL: whoever saves it), so a
+ * timer running as root does not hand the daemon's key file to root. */
+int keyset_save_owned(const struct keyset *ks, const char *path,
+		      const struct file_owner *owner, struct keyset_error *err);
 
 /* Building (for ntsctl and first start): an empty set, add keys. */
 struct keyset *keyset_new(void);

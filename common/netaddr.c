@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netaddr.h"
+#include "common/decimal.h"
+#include "common/netaddr.h"
 
 /* Longest literal we accept between brackets: INET6_ADDRSTRLEN plus a
  * numeric scope ("%4294967295"). */
@@ -21,14 +22,9 @@ static const uint8_t v4_mapped_prefix[12] = {
  * kernel, and this module stays pure. */
 static int parse_scope(const char *s, uint32_t *out)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+	if (!decimal_parse_str(s, UINT32_MAX, &v))
 		return -1;
 	*out = (uint32_t)v;
 	return 0;

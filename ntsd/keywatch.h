@@ -7,17 +7,15 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/stat.h>
 #include <time.h>
 
+#include "common/file.h"
 #include "common/snapshot.h"
 
 struct keywatch {
 	const char *path;		/* borrowed from the config */
 	struct snapshot *keys;		/* borrowed: where sets are published */
-	struct stat last;		/* of the file last loaded (or tried) */
-	bool have_last;
-	bool failed;			/* the last load failed: retry every check */
+	struct file_watch watch;	/* the state last loaded or tried */
 	int64_t loaded_at;		/* Unix seconds of the last good load */
 	uint64_t reloads, reload_failures;
 };

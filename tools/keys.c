@@ -180,74 +180,20 @@ static int lock_key_file(const char *path, int64_t wait)
 	return -2;
 }
 
-/* So the final rename survives a crash. */
-static int fsync_dir_of(const char *path)
-{
-	char copy[PATH_MAX];
-	int fd, rc;
-
-	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Replace path with ks, keeping the owner and group of the file it
  * replaces: a timer running as root must not hand ntsd's key file to root,
- * or ntsd, running as its own user, could not reload it.  keyset_save
- * writes a complete, fsync'ed FILE.new (we hold the lock, so the name is
- * ours); it gets the old owner, then one rename publishes it. */
+ * or ntsd, running as its own user, could not reload it. */
 static int save_keeping_owner(const struct keyset *ks, const char *path,
 			      const struct stat *old)
 {
+	struct file_owner owner = { old->st_uid, old->st_gid };
 	struct keyset_error err;
-	char staged[PATH_MAX];
-	struct stat st;
-	bool staged_exists = false;
-	int rc = -1;
 
-	if (snprintf(staged, sizeof(staged), "%s.new", path) >= (int)sizeof(staged)) {
-		fprintf(stderr, "ntsctl: %s: path too long\n", path);
-		goto out;
-	}
-	if (keyset_save(ks, staged, &err) < 0) {
+	if (keyset_save_owned(ks, path, &owner, &err) < 0) {
 		fprintf(stderr, "ntsctl: %s\n", err.msg);
-		goto out;
+		return -1;
 	}
-	staged_exists = true;
-	if (lstat(staged, &st) < 0) {
-		fprintf(stderr, "ntsctl: %s: %s\n", staged, strerror(errno));
-		goto out;
-	}
-	if ((st.st_uid != old->st_uid || st.st_gid != old->st_gid) &&
-	    lchown(staged, old->st_uid, old->st_gid) < 0) {
-		fprintf(stderr, "ntsctl: %s: cannot keep its owner (uid %u, gid %u): %s; "
-				"run ntsctl as that user or as root\n",
-			path, (unsigned)old->st_uid, (unsigned)old->st_gid, strerror(errno));
-		goto out;
-	}
-	if (rename(staged, path) < 0) {
-		fprintf(stderr, "ntsctl: cannot rename %s to %s: %s\n", staged, path,
-			strerror(errno));
-		goto out;
-	}
-	staged_exists = false;
-	if (fsync_dir_of(path) < 0) {
-		fprintf(stderr, "ntsctl: %s: written, but syncing its directory failed: %s\n",
-			path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (staged_exists)
-		unlink(staged);
-	return rc;
+	return 0;
 }
 
 static int keys_init(const char *path, const struct keys_opts *o)

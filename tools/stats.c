@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/monotime.h"
 #include "common/netaddr.h"
 #include "tools/ntsctl.h"
 #include "tools/stats.h"
@@ -249,21 +250,13 @@ int stats_parse(const char *text, size_t len, struct stats_sample *out, size_t m
 
 /* ---------------------------------------------------------------- HTTP */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for fd until the deadline.  0 ready, -1 timeout or error. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 
 	for (;;) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - monotime_ms();
 		int r;
 
 		if (left <= 0) {
@@ -289,7 +282,7 @@ static void io_error(const char *host, char *err, size_t errlen)
 static int http_get(const struct netaddr *a, const char *path, char **resp, size_t *len,
 		    char *err, size_t errlen)
 {
-	int64_t deadline = mono_ms() + STATS_TIMEOUT_MS;
+	int64_t deadline = monotime_ms() + STATS_TIMEOUT_MS;
 	char req[256], host[NETADDR_STRLEN];
 	size_t sent = 0, n = 0;
 	char *buf = NULL;
