@@ -257,90 +257,118 @@ static bool parse_id(const uint8_t *f, size_t flen, uint32_t *out)
 	return true;
 }
 
-/* Parse one "key ID CREATED ALG SECRET" line (after the word "key") into
- * ks.  Error messages never quote fields: a misplaced field may be the
- * secret. */
-static int parse_key_line(struct keyset *ks, struct keyset_line *l, const char *name,
-			  unsigned lineno, struct keyset_error *err)
+/* Where a parse is, for its error messages. */
+struct keyset_pos {
+	const char *name;
+	unsigned lineno;
+	struct keyset_error *err;
+};
+
+#define pos_err(pos, ...) keyset_seterr((pos)->err, (pos)->name, (pos)->lineno, __VA_ARGS__)
+
+/* The next field, or an error saying it is `missing`. */
+static bool need_field(struct keyset_line *l, const struct keyset_pos *pos, const char *missing,
+		       const uint8_t **f, size_t *flen)
+{
+	if (line_field(l, f, flen))
+		return true;
+	pos_err(pos, "missing %s", missing);
+	return false;
+}
+
+/* "ID CREATED ALG": the fields before the secret. */
+static int parse_key_meta(struct keyset_line *l, const struct keyset_pos *pos, uint32_t *id,
+			  uint64_t *created, const struct aead_alg **alg)
 {
 	const uint8_t *f;
 	size_t flen;
-	const struct aead_alg *alg;
-	uint8_t secret[AEAD_MAX_KEY_LEN];
-	uint64_t created, alg_id;
-	uint32_t id;
-	int ret = -1;
+	uint64_t alg_id;
 
-	if (!line_field(l, &f, &flen)) {
-		keyset_seterr(err, name, lineno, "missing key id");
-		goto out;
+	if (!need_field(l, pos, "key id", &f, &flen))
+		return -1;
+	if (!parse_id(f, flen, id)) {
+		pos_err(pos, "bad key id (expected 8 hex digits)");
+		return -1;
 	}
-	if (!parse_id(f, flen, &id)) {
-		keyset_seterr(err, name, lineno, "bad key id (expected 8 hex digits)");
-		goto out;
+	if (!need_field(l, pos, "creation time", &f, &flen))
+		return -1;
+	if (!decimal_parse((const char *)f, flen, (uint64_t)KEYSET_TIME_MAX, created)) {
+		pos_err(pos, "bad creation time (expected Unix seconds, 0 to %" PRId64 ")",
+			KEYSET_TIME_MAX);
+		return -1;
 	}
-	if (!line_field(l, &f, &flen)) {
-		keyset_seterr(err, name, lineno, "missing creation time");
-		goto out;
-	}
-	if (!decimal_parse((const char *)f, flen, (uint64_t)KEYSET_TIME_MAX, &created)) {
-		keyset_seterr(err, name, lineno,
-			      "bad creation time (expected Unix seconds, 0 to %" PRId64 ")",
-			      KEYSET_TIME_MAX);
-		goto out;
-	}
-	if (!line_field(l, &f, &flen)) {
-		keyset_seterr(err, name, lineno, "missing AEAD id");
-		goto out;
-	}
+	if (!need_field(l, pos, "AEAD id", &f, &flen))
+		return -1;
 	if (!decimal_parse((const char *)f, flen, UINT16_MAX, &alg_id)) {
-		keyset_seterr(err, name, lineno, "bad AEAD id (expected a number)");
-		goto out;
+		pos_err(pos, "bad AEAD id (expected a number)");
+		return -1;
 	}
-	alg = keyset_alg((uint16_t)alg_id);
-	if (!alg) {
-		keyset_seterr(err, name, lineno,
-			      "unsupported AEAD id %" PRIu64 " (expected %u or %u)",
-			      alg_id, AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512);
-		goto out;
+	*alg = keyset_alg((uint16_t)alg_id);
+	if (!*alg) {
+		pos_err(pos, "unsupported AEAD id %" PRIu64 " (expected %u or %u)", alg_id,
+			AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512);
+		return -1;
 	}
-	if (!line_field(l, &f, &flen)) {
-		keyset_seterr(err, name, lineno, "missing secret");
-		goto out;
-	}
+	return 0;
+}
+
+/* The hex secret, exactly alg's key length, and nothing after it. */
+static int parse_secret(struct keyset_line *l, const struct keyset_pos *pos,
+			const struct aead_alg *alg, uint8_t secret[AEAD_MAX_KEY_LEN])
+{
+	const uint8_t *f;
+	size_t flen;
+
+	if (!need_field(l, pos, "secret", &f, &flen))
+		return -1;
 	if (flen % 2) {
-		keyset_seterr(err, name, lineno, "secret has an odd number of hex digits");
-		goto out;
+		pos_err(pos, "secret has an odd number of hex digits");
+		return -1;
 	}
 	for (size_t i = 0; i < flen; i++) {
 		if (hex_val(f[i]) < 0) {
-			keyset_seterr(err, name, lineno, "secret is not hex");
-			goto out;
+			pos_err(pos, "secret is not hex");
+			return -1;
 		}
 	}
 	if (flen / 2 != alg->key_len) {
-		keyset_seterr(err, name, lineno,
-			      "secret is %zu bytes; AEAD %u needs %zu", flen / 2,
-			      alg->id, alg->key_len);
-		goto out;
+		pos_err(pos, "secret is %zu bytes; AEAD %u needs %zu", flen / 2, alg->id,
+			alg->key_len);
+		return -1;
 	}
 	for (size_t i = 0; i < alg->key_len; i++)
 		secret[i] = (uint8_t)(hex_val(f[2 * i]) << 4 | hex_val(f[2 * i + 1]));
 	if (line_field(l, &f, &flen)) {
-		keyset_seterr(err, name, lineno, "trailing junk after the secret");
-		goto out;
+		pos_err(pos, "trailing junk after the secret");
+		return -1;
 	}
+	return 0;
+}
+
+/* Parse one "key ID CREATED ALG SECRET" line (after the word "key") into
+ * ks.  Error messages never quote fields: a misplaced field may be the
+ * secret. */
+static int parse_key_line(struct keyset *ks, struct keyset_line *l, const struct keyset_pos *pos)
+{
+	const struct aead_alg *alg;
+	uint8_t secret[AEAD_MAX_KEY_LEN];
+	uint64_t created;
+	uint32_t id;
+	int ret = -1;
+
+	if (parse_key_meta(l, pos, &id, &created, &alg) < 0 ||
+	    parse_secret(l, pos, alg, secret) < 0)
+		goto out;
 	if (keyset_find(ks, id)) {
-		keyset_seterr(err, name, lineno, "duplicate key id %08" PRIx32, id);
+		pos_err(pos, "duplicate key id %08" PRIx32, id);
 		goto out;
 	}
 	if (ks->n >= KEYSET_MAX_KEYS) {
-		keyset_seterr(err, name, lineno, "too many keys (at most %d)",
-			      KEYSET_MAX_KEYS);
+		pos_err(pos, "too many keys (at most %d)", KEYSET_MAX_KEYS);
 		goto out;
 	}
 	if (keyset_add(ks, id, (int64_t)created, alg->id, secret, alg->key_len) < 0) {
-		keyset_seterr(err, name, lineno, "cannot add key");
+		pos_err(pos, "cannot add key");
 		goto out;
 	}
 	ret = 0;
@@ -349,105 +377,126 @@ out:
 	return ret;
 }
 
+/* Cut the next line off r into l.  -1 (error set) on a line too long or
+ * with a control character in it. */
+static int next_line(struct buf_reader *r, struct keyset_line *l, const struct keyset_pos *pos)
+{
+	const uint8_t *rest = r->p + r->off;
+	const uint8_t *nl = memchr(rest, '\n', buf_remaining(r));
+	size_t line_len = nl ? (size_t)(nl - rest) : buf_remaining(r);
+
+	memset(l, 0, sizeof(*l));
+	buf_get_span(r, line_len, &l->p);
+	l->len = line_len;
+	if (nl)
+		buf_skip(r, 1);
+	if (r->err) {
+		pos_err(pos, "read error");
+		return -1;
+	}
+	if (line_len > KEYSET_LINE_MAX) {
+		pos_err(pos, "line too long");
+		return -1;
+	}
+	for (size_t i = 0; i < line_len; i++) {
+		if ((l->p[i] < 0x20 && !is_blank(l->p[i])) || l->p[i] == 0x7f) {
+			pos_err(pos, "control character in line");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* "ntsd-keys VERSION", its first word f already read. */
+static int parse_header(struct keyset_line *l, const struct keyset_pos *pos, const uint8_t *f,
+			size_t flen)
+{
+	uint64_t version;
+
+	if (!field_is(f, flen, KEYSET_HEADER)) {
+		pos_err(pos, "missing version header (expected \"%s %d\")", KEYSET_HEADER,
+			KEYSET_FILE_VERSION);
+		return -1;
+	}
+	if (!line_field(l, &f, &flen) ||
+	    !decimal_parse((const char *)f, flen, UINT32_MAX, &version)) {
+		pos_err(pos, "bad version number");
+		return -1;
+	}
+	if (version != KEYSET_FILE_VERSION) {
+		pos_err(pos, "unsupported key file version %" PRIu64 " (this ntsd reads version %d)",
+			version, KEYSET_FILE_VERSION);
+		return -1;
+	}
+	if (line_field(l, &f, &flen)) {
+		pos_err(pos, "trailing junk after the version");
+		return -1;
+	}
+	return 0;
+}
+
+/* One line after the header: a key, or an error. */
+static int parse_body_line(struct keyset *ks, struct keyset_line *l,
+			   const struct keyset_pos *pos, const uint8_t *f, size_t flen)
+{
+	if (field_is(f, flen, KEYSET_HEADER)) {
+		pos_err(pos, "duplicate version header");
+		return -1;
+	}
+	if (!field_is(f, flen, "key")) {
+		pos_err(pos, "unknown directive (expected \"key\")");
+		return -1;
+	}
+	return parse_key_line(ks, l, pos);
+}
+
+static int parse_lines(struct keyset *ks, const char *text, size_t len, struct keyset_pos *pos)
+{
+	struct buf_reader r;
+	bool have_header = false;
+
+	buf_reader_init(&r, text, len);
+	while (buf_remaining(&r) > 0) {
+		struct keyset_line l;
+		const uint8_t *f;
+		size_t flen;
+
+		pos->lineno++;
+		if (next_line(&r, &l, pos) < 0)
+			return -1;
+		if (!line_field(&l, &f, &flen) || f[0] == '#')
+			continue;
+		if (have_header ? parse_body_line(ks, &l, pos, f, flen) < 0 :
+				  parse_header(&l, pos, f, flen) < 0)
+			return -1;
+		have_header = true;
+	}
+	pos->lineno = 0;
+	if (!have_header) {
+		pos_err(pos, "no version header (expected \"%s %d\"): not a key file",
+			KEYSET_HEADER, KEYSET_FILE_VERSION);
+		return -1;
+	}
+	if (ks->n == 0) {
+		pos_err(pos, "no keys");
+		return -1;
+	}
+	return 0;
+}
+
 struct keyset *keyset_parse(const char *text, size_t len, const char *name,
 			    struct keyset_error *err)
 {
+	struct keyset_pos pos = { name ? name : "(key text)", 0, err };
 	struct keyset *ks = keyset_new();
-	struct buf_reader r;
-	bool have_header = false, ok = false;
-	unsigned lineno = 0;
 
-	if (!name)
-		name = "(key text)";
 	if (!ks) {
-		keyset_seterr(err, name, 0, "out of memory");
+		pos_err(&pos, "out of memory");
 		return NULL;
 	}
-	buf_reader_init(&r, text, len);
-	while (buf_remaining(&r) > 0) {
-		const uint8_t *rest = r.p + r.off, *nl, *f;
-		struct keyset_line l = { 0 };
-		size_t line_len, flen;
-
-		lineno++;
-		nl = memchr(rest, '\n', buf_remaining(&r));
-		line_len = nl ? (size_t)(nl - rest) : buf_remaining(&r);
-		buf_get_span(&r, line_len, &l.p);
-		l.len = line_len;
-		if (nl)
-			buf_skip(&r, 1);
-		if (r.err) {
-			keyset_seterr(err, name, lineno, "read error");
-			goto out;
-		}
-		if (line_len > KEYSET_LINE_MAX) {
-			keyset_seterr(err, name, lineno, "line too long");
-			goto out;
-		}
-		for (size_t i = 0; i < line_len; i++) {
-			if ((l.p[i] < 0x20 && !is_blank(l.p[i])) || l.p[i] == 0x7f) {
-				keyset_seterr(err, name, lineno, "control character in line");
-				goto out;
-			}
-		}
-		if (!line_field(&l, &f, &flen) || f[0] == '#')
-			continue;
-		if (!have_header) {
-			uint64_t version;
-
-			if (!field_is(f, flen, KEYSET_HEADER)) {
-				keyset_seterr(err, name, lineno,
-					      "missing version header (expected \"%s %d\")",
-					      KEYSET_HEADER, KEYSET_FILE_VERSION);
-				goto out;
-			}
-			if (!line_field(&l, &f, &flen) ||
-			    !decimal_parse((const char *)f, flen, UINT32_MAX, &version)) {
-				keyset_seterr(err, name, lineno, "bad version number");
-				goto out;
-			}
-			if (version != KEYSET_FILE_VERSION) {
-				keyset_seterr(err, name, lineno,
-					      "unsupported key file version %" PRIu64
-					      " (this ntsd reads version %d)",
-					      version, KEYSET_FILE_VERSION);
-				goto out;
-			}
-			if (line_field(&l, &f, &flen)) {
-				keyset_seterr(err, name, lineno,
-					      "trailing junk after the version");
-				goto out;
-			}
-			have_header = true;
-			continue;
-		}
-		if (field_is(f, flen, KEYSET_HEADER)) {
-			keyset_seterr(err, name, lineno, "duplicate version header");
-			goto out;
-		}
-		if (!field_is(f, flen, "key")) {
-			keyset_seterr(err, name, lineno,
-				      "unknown directive (expected \"key\")");
-			goto out;
-		}
-		if (parse_key_line(ks, &l, name, lineno, err) < 0)
-			goto out;
-	}
-	if (!have_header) {
-		keyset_seterr(err, name, 0,
-			      "no version header (expected \"%s %d\"): not a key file",
-			      KEYSET_HEADER, KEYSET_FILE_VERSION);
-		goto out;
-	}
-	if (ks->n == 0) {
-		keyset_seterr(err, name, 0, "no keys");
-		goto out;
-	}
-	ok = true;
-out:
-	if (!ok) {
+	if (parse_lines(ks, text, len, &pos) < 0) {
 		keyset_free(ks);
-		ks = NULL;
+		return NULL;
 	}
 	return ks;
 }

@@ -233,7 +233,12 @@ static void run_loop(struct ntsd *d)
 	ev_run(d->loop, 0);
 }
 
-int main(int argc, char **argv)
+struct options {
+	bool foreground, check_only, debug;
+};
+
+/* -1: go on; otherwise the exit status (help, version, a usage error). */
+static int parse_options(int argc, char **argv, struct ntsd *d, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -244,26 +249,21 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ntsd d;
-	struct config_error cerr;
-	bool foreground = false, check_only = false, debug = false;
-	int opt, rc = 1;
+	int opt;
 
-	memset(&d, 0, sizeof(d));
-	d.config_path = CONFIG_DEFAULT_PATH;
 	while ((opt = getopt_long(argc, argv, "c:fndVh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			d.config_path = optarg;
+			d->config_path = optarg;
 			break;
 		case 'f':
-			foreground = true;
+			o->foreground = true;
 			break;
 		case 'n':
-			check_only = true;
+			o->check_only = true;
 			break;
 		case 'd':
-			debug = true;
+			o->debug = true;
 			break;
 		case 'V':
 			printf("ntsd %s\n", PACKAGE_VERSION);
@@ -281,67 +281,107 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
 
-	log_init("ntsd", LOG_TO_STDERR, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	if (config_load(&d.cfg, d.config_path, &cerr) < 0 ||
-	    config_validate(&d.cfg, d.config_path, &cerr) < 0) {
+static int load_config(struct ntsd *d, const struct options *o)
+{
+	struct config_error cerr;
+
+	log_init("ntsd", LOG_TO_STDERR, o->debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	if (config_load(&d->cfg, d->config_path, &cerr) < 0 ||
+	    config_validate(&d->cfg, d->config_path, &cerr) < 0) {
 		fprintf(stderr, "%s\n", cerr.msg);
+		return -1;
+	}
+	if (!o->debug)
+		log_set_level(d->cfg.log_level);
+	return 0;
+}
+
+/* As root: keys, every socket, the ops endpoint. */
+static int setup_services(struct ntsd *d)
+{
+	signal(SIGPIPE, SIG_IGN);
+	snapshot_init(&d->keys, keyset_snapshot_free, KEYSET_GRACE_MS);
+	if (keywatch_init(&d->keywatch, d->cfg.key_file, &d->keys, true, d->cfg.user) < 0)
+		return -1;
+	if (d->cfg.ntp_enabled && !(d->ntp = ntp_service_new(&d->cfg, &d->keys)))
+		return -1;
+	if (d->cfg.ke_enabled &&
+	    !(d->ke = ke_service_new(&d->cfg, &d->keys, advertised_ntp_port(d))))
+		return -1;
+	return ops_init(&d->ops, d->config_path, &d->cfg, &d->keywatch, &d->keys, d->ke, d->ntp);
+}
+
+/* Detach, pid file (*pid_written says so), privilege drop. */
+static int become_daemon(struct ntsd *d, const struct options *o, bool *pid_written)
+{
+	if (!o->foreground) {
+		if (daemon_detach() < 0)
+			return -1;
+		log_init("ntsd", LOG_TO_SYSLOG, o->debug ? LOG_LVL_DEBUG : d->cfg.log_level);
+	}
+	if (d->cfg.pid_file && daemon_pidfile_write(d->cfg.pid_file) < 0)
+		return -1;
+	*pid_written = d->cfg.pid_file != NULL;
+	if (d->cfg.user) {
+		if (daemon_drop_privileges(d->cfg.user) < 0)
+			return -1;
+		check_readable(d);
+	}
+	return 0;
+}
+
+/* In reverse order of setup; safe on a half-built daemon. */
+static void teardown(struct ntsd *d, bool pid_written)
+{
+	if (pid_written)
+		daemon_pidfile_remove(d->cfg.pid_file);
+	ops_stop(&d->ops);
+	if (d->ke)
+		ke_service_stop(d->ke);
+	if (d->ntp)
+		ntp_service_stop(d->ntp);
+	ke_service_free(d->ke);
+	ntp_service_free(d->ntp);
+	ops_destroy(&d->ops);
+	snapshot_destroy(&d->keys);
+	config_free(&d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { false, false, false };
+	struct ntsd d;
+	bool pid_written = false;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = CONFIG_DEFAULT_PATH;
+	rc = parse_options(argc, argv, &d, &o);
+	if (rc >= 0)
+		return rc;
+	if (load_config(&d, &o) < 0) {
 		config_free(&d.cfg);
 		return 1;
 	}
-	if (!debug)
-		log_set_level(d.cfg.log_level);
-	if (check_only) {
+	if (o.check_only) {
 		rc = check_config(&d) < 0 ? 1 : 0;
 		config_free(&d.cfg);
 		return rc;
 	}
-
-	signal(SIGPIPE, SIG_IGN);
-	snapshot_init(&d.keys, keyset_snapshot_free, KEYSET_GRACE_MS);
-	if (keywatch_init(&d.keywatch, d.cfg.key_file, &d.keys, true, d.cfg.user) < 0)
-		goto out;
-	if (d.cfg.ntp_enabled && !(d.ntp = ntp_service_new(&d.cfg, &d.keys)))
-		goto out;
-	if (d.cfg.ke_enabled &&
-	    !(d.ke = ke_service_new(&d.cfg, &d.keys, advertised_ntp_port(&d))))
-		goto out;
-	if (ops_init(&d.ops, d.config_path, &d.cfg, &d.keywatch, &d.keys, d.ke, d.ntp) < 0)
-		goto out;
-	if (!foreground) {
-		if (daemon_detach() < 0)
-			goto out;
-		log_init("ntsd", LOG_TO_SYSLOG, debug ? LOG_LVL_DEBUG : d.cfg.log_level);
+	rc = 1;
+	if (setup_services(&d) == 0 && become_daemon(&d, &o, &pid_written) == 0 &&
+	    start_services(&d) == 0) {
+		log_listeners(&d);
+		log_notice("ntsd %s started:%s%s", PACKAGE_VERSION, d.ntp ? " NTP" : "",
+			   d.ke ? " NTS-KE" : "");
+		run_loop(&d);
+		log_totals(&d);
+		rc = 0;
 	}
-	if (d.cfg.pid_file && daemon_pidfile_write(d.cfg.pid_file) < 0)
-		goto out;
-	if (d.cfg.user) {
-		if (daemon_drop_privileges(d.cfg.user) < 0)
-			goto out_pid;
-		check_readable(&d);
-	}
-	if (start_services(&d) < 0)
-		goto out_pid;
-	log_listeners(&d);
-	log_notice("ntsd %s started:%s%s", PACKAGE_VERSION, d.ntp ? " NTP" : "",
-		   d.ke ? " NTS-KE" : "");
-	run_loop(&d);
-	log_totals(&d);
-	rc = 0;
-out_pid:
-	if (d.cfg.pid_file)
-		daemon_pidfile_remove(d.cfg.pid_file);
-out:
-	ops_stop(&d.ops);
-	if (d.ke)
-		ke_service_stop(d.ke);
-	if (d.ntp)
-		ntp_service_stop(d.ntp);
-	ke_service_free(d.ke);
-	ntp_service_free(d.ntp);
-	ops_destroy(&d.ops);
-	snapshot_destroy(&d.keys);
-	config_free(&d.cfg);
+	teardown(&d, pid_written);
 	if (rc == 0)
 		log_notice("ntsd stopped");
 	return rc;
