@@ -234,19 +234,83 @@ out:
 	return rc;
 }
 
+/* --if-older-than: true (with a line saying why) when the newest key is
+ * young enough that nothing needs doing. */
+static bool rotation_not_due(const char *path, const struct keyset *ks, int64_t now,
+			     const struct keys_opts *o)
+{
+	int64_t age = keypolicy_newest_age(ks, now);
+	char agebuf[32];
+
+	if (o->if_older_than < 0 || age >= o->if_older_than)
+		return false;
+	format_age(age, agebuf, sizeof(agebuf));
+	if (age < 0)
+		printf("%s: newest key is dated %s from now (clock skew?): nothing to do\n", path,
+		       agebuf + 3);
+	else
+		printf("%s: newest key is %s old, younger than %llds: nothing to do\n", path,
+		       agebuf, (long long)o->if_older_than);
+	return true;
+}
+
+struct key_stamp {
+	uint32_t id;
+	int64_t created;
+};
+
+/* Say which of the keys in `before` are no longer in ks. */
+static void report_pruned(const char *path, const struct keyset *ks,
+			  const struct key_stamp *before, size_t n_before, int64_t now)
+{
+	char agebuf[32];
+
+	for (size_t i = 0; i < n_before; i++) {
+		if (keyset_find(ks, before[i].id))
+			continue;
+		format_age(now - before[i].created, agebuf, sizeof(agebuf));
+		printf("%s: pruned key %08x (created %s ago)\n", path, before[i].id, agebuf);
+	}
+}
+
+/* Prune, add one key, save.  Prune before adding: the key sealing until
+ * now stays even with --propagation 0, and a full file still takes the
+ * new key. */
+static int rotate_locked(const char *path, struct keyset *ks, const struct stat *st, int64_t now,
+			 const struct keys_opts *o)
+{
+	struct key_stamp before[KEYSET_MAX_KEYS];
+	size_t n_before = keyset_count(ks), pruned;
+	const struct master_key *k, *seal;
+
+	for (size_t i = 0; i < n_before; i++) {
+		before[i].id = keyset_key_at(ks, i)->id;
+		before[i].created = keyset_key_at(ks, i)->created;
+	}
+	pruned = keypolicy_prune(ks, now, o->retain, o->propagation);
+	k = keyset_generate(ks, now);
+	if (!k) {
+		fprintf(stderr, "ntsctl: %s: cannot add a key (the file holds at most %d)\n", path,
+			KEYSET_MAX_KEYS);
+		return -1;
+	}
+	if (save_keeping_owner(ks, path, st) < 0)
+		return -1;
+	printf("%s: added key %08x; it seals new cookies after %llds\n", path, k->id,
+	       (long long)o->propagation);
+	report_pruned(path, ks, before, n_before, now);
+	seal = keyset_sealing_key(ks, now, o->propagation);
+	printf("%s: %zu keys, %zu pruned; sealing key %08x\n", path, keyset_count(ks), pruned,
+	       seal ? seal->id : 0);
+	return 0;
+}
+
 static int keys_rotate(const char *path, const struct keys_opts *o)
 {
 	struct keyset_error err;
 	struct keyset *ks = NULL;
-	const struct master_key *k, *seal;
-	struct {
-		uint32_t id;
-		int64_t created;
-	} before[KEYSET_MAX_KEYS];
 	struct stat st;
-	int64_t now, age;
-	size_t n_before, pruned;
-	char agebuf[32];
+	int64_t now;
 	int lock, rc = NTSCTL_FAIL;
 
 	if (o->retain <= o->propagation) {
@@ -270,46 +334,8 @@ static int keys_rotate(const char *path, const struct keys_opts *o)
 	}
 	/* Read the clock under the lock: the previous holder's keys are older. */
 	now = (int64_t)time(NULL);
-	age = keypolicy_newest_age(ks, now);
-	if (o->if_older_than >= 0 && age < o->if_older_than) {
-		format_age(age, agebuf, sizeof(agebuf));
-		if (age < 0)
-			printf("%s: newest key is dated %s from now (clock skew?): nothing to do\n",
-			       path, agebuf + 3);
-		else
-			printf("%s: newest key is %s old, younger than %llds: nothing to do\n",
-			       path, agebuf, (long long)o->if_older_than);
+	if (rotation_not_due(path, ks, now, o) || rotate_locked(path, ks, &st, now, o) == 0)
 		rc = NTSCTL_OK;
-		goto out;
-	}
-	/* Prune before adding: the key sealing until now stays even with
-	 * --propagation 0, and a full file still takes the new key. */
-	n_before = keyset_count(ks);
-	for (size_t i = 0; i < n_before; i++) {
-		before[i].id = keyset_key_at(ks, i)->id;
-		before[i].created = keyset_key_at(ks, i)->created;
-	}
-	pruned = keypolicy_prune(ks, now, o->retain, o->propagation);
-	k = keyset_generate(ks, now);
-	if (!k) {
-		fprintf(stderr, "ntsctl: %s: cannot add a key (the file holds at most %d)\n", path,
-			KEYSET_MAX_KEYS);
-		goto out;
-	}
-	if (save_keeping_owner(ks, path, &st) < 0)
-		goto out;
-	printf("%s: added key %08x; it seals new cookies after %llds\n", path, k->id,
-	       (long long)o->propagation);
-	for (size_t i = 0; i < n_before; i++) {
-		if (keyset_find(ks, before[i].id))
-			continue;
-		format_age(now - before[i].created, agebuf, sizeof(agebuf));
-		printf("%s: pruned key %08x (created %s ago)\n", path, before[i].id, agebuf);
-	}
-	seal = keyset_sealing_key(ks, now, o->propagation);
-	printf("%s: %zu keys, %zu pruned; sealing key %08x\n", path, keyset_count(ks), pruned,
-	       seal ? seal->id : 0);
-	rc = NTSCTL_OK;
 out:
 	keyset_free(ks);
 	close(lock);

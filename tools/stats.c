@@ -496,42 +496,111 @@ static int usage(void)
 	return NTSCTL_USAGE;
 }
 
-int ntsctl_stats(int argc, char **argv)
+/* "ntsd VERSION at WHERE, up UPTIME" from the build-info and start-time
+ * series. */
+static void print_identity(const struct stats_sample *samples, size_t n, const char *where)
+{
+	const char *v = find_label(samples, n, "ntsd_build_info", "version=");
+	const struct stats_sample *st = find(samples, n, "ntsd_start_time_seconds");
+	char up[32] = "", version[64];
+
+	snprintf(version, sizeof(version), "%s", v ? v : "?");
+	printable(version);
+	if (st)
+		human_duration((double)time(NULL) - st->value, up, sizeof(up));
+	printf("ntsd %s at %s%s%s\n", version, where, up[0] ? ", up " : "", up);
+}
+
+/* One line from /health: its status and the first line of its body. */
+static void print_health(const struct netaddr *a)
+{
+	char *resp = NULL, err[512], reason[201];
+	const char *body;
+	size_t len, body_len;
+	int status;
+
+	if (http_get(a, "/health", &resp, &len, err, sizeof(err)) < 0 ||
+	    stats_http_split(resp, len, &status, &body, &body_len) < 0) {
+		printf("health: unknown (%s)\n\n", resp ? "not an HTTP response" : err);
+		free(resp);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "%.*s", (int)strcspn(body, "\r\n"), body);
+	printable(reason);
+	printf("health: %s (HTTP %d: %s)\n\n", status == 200 ? "healthy" : "UNHEALTHY", status,
+	       reason);
+	free(resp);
+}
+
+/* Parse the /metrics body and print the summary. */
+static int print_summary(const char *body, size_t body_len, const struct netaddr *a,
+			 const char *where, bool all)
+{
+	struct stats_sample *samples = calloc(STATS_MAX_SAMPLES, sizeof(*samples));
+	size_t n, bad;
+	int rc = NTSCTL_FAIL;
+
+	if (!samples) {
+		fprintf(stderr, "ntsctl: stats: out of memory\n");
+		return NTSCTL_FAIL;
+	}
+	if (stats_parse(body, body_len, samples, STATS_MAX_SAMPLES, &n, &bad) < 0) {
+		fprintf(stderr, "ntsctl: stats: %s: /metrics line %zu is malformed\n", where, bad);
+		goto out;
+	}
+	print_identity(samples, n, where);
+	print_health(a);
+	print_table(samples, n, all);
+	rc = NTSCTL_OK;
+out:
+	free(samples);
+	return rc;
+}
+
+/* -1: go on; otherwise the exit status of a usage error. */
+static int stats_args(int argc, char **argv, const char **target, bool *all, bool *raw)
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "raw", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct stats_sample *samples = NULL;
-	const char *target = STATS_DEFAULT_TARGET, *body, *v;
-	const struct stats_sample *st;
-	char *resp = NULL, err[512], where[NETADDR_STRLEN], up[32] = "", version[64];
-	size_t len, body_len, n, bad;
-	bool all = false, raw = false;
-	struct netaddr a;
-	int opt, status, rc = NTSCTL_FAIL;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'a')
-			all = true;
+			*all = true;
 		else if (opt == 'r')
-			raw = true;
+			*raw = true;
 		else
 			return usage();
 	}
 	if (optind < argc - 1)
 		return usage();
 	if (optind == argc - 1)
-		target = argv[optind];
+		*target = argv[optind];
+	return -1;
+}
+
+int ntsctl_stats(int argc, char **argv)
+{
+	const char *target = STATS_DEFAULT_TARGET, *body;
+	char *resp = NULL, err[512], where[NETADDR_STRLEN];
+	size_t len, body_len;
+	bool all = false, raw = false;
+	struct netaddr a;
+	int status, rc = stats_args(argc, argv, &target, &all, &raw);
+
+	if (rc >= 0)
+		return rc;
 	if (parse_target(target, &a) < 0) {
 		fprintf(stderr, "ntsctl: stats: bad address '%s' (ADDRESS[:PORT], e.g. %s or "
 				"[::1]:9123)\n", target, STATS_DEFAULT_TARGET);
 		return NTSCTL_USAGE;
 	}
 	netaddr_str(&a, where, sizeof(where));
-
+	rc = NTSCTL_FAIL;
 	if (http_get(&a, "/metrics", &resp, &len, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ntsctl: stats: %s (is metrics-listen set in ntsd.conf?)\n", err);
 		goto out;
@@ -544,42 +613,10 @@ int ntsctl_stats(int argc, char **argv)
 	if (raw) {
 		fwrite(body, 1, body_len, stdout);
 		rc = NTSCTL_OK;
-		goto out;
-	}
-	samples = calloc(STATS_MAX_SAMPLES, sizeof(*samples));
-	if (!samples) {
-		fprintf(stderr, "ntsctl: stats: out of memory\n");
-		goto out;
-	}
-	if (stats_parse(body, body_len, samples, STATS_MAX_SAMPLES, &n, &bad) < 0) {
-		fprintf(stderr, "ntsctl: stats: %s: /metrics line %zu is malformed\n", where, bad);
-		goto out;
-	}
-	v = find_label(samples, n, "ntsd_build_info", "version=");
-	snprintf(version, sizeof(version), "%s", v ? v : "?");
-	printable(version);
-	st = find(samples, n, "ntsd_start_time_seconds");
-	if (st)
-		human_duration((double)time(NULL) - st->value, up, sizeof(up));
-	printf("ntsd %s at %s%s%s\n", version, where, up[0] ? ", up " : "", up);
-
-	free(resp);
-	resp = NULL;
-	if (http_get(&a, "/health", &resp, &len, err, sizeof(err)) < 0 ||
-	    stats_http_split(resp, len, &status, &body, &body_len) < 0) {
-		printf("health: unknown (%s)\n\n", resp ? "not an HTTP response" : err);
 	} else {
-		char reason[201];
-
-		snprintf(reason, sizeof(reason), "%.*s", (int)strcspn(body, "\r\n"), body);
-		printable(reason);
-		printf("health: %s (HTTP %d: %s)\n\n", status == 200 ? "healthy" : "UNHEALTHY",
-		       status, reason);
+		rc = print_summary(body, body_len, &a, where, all);
 	}
-	print_table(samples, n, all);
-	rc = NTSCTL_OK;
 out:
-	free(samples);
 	free(resp);
 	return rc;
 }
