@@ -34,4 +34,4 @@ tests_fuzz_fuzz_ntp_ef_LDADD = $(COMMON_LIBS)
 EXTRA_DIST += tests/fuzz/run-smoke
 tests_fuzz_fuzz_responder_SOURCES = tests/fuzz/fuzz_responder.c
 tests_fuzz_fuzz_responder_LDFLAGS = $(FUZZER_LINK_FLAGS)
-tests_fuzz_fuzz_responder_LDADD = ntpd/libntpresp.a $(COMMON_LIBS) $(LIBEV_LIBS)
+tests_fuzz_fuzz_responder_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)

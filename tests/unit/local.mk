@@ -1,6 +1,12 @@
-# One CUnit runner for every suite (tests/unit/unit.h).
+# One CUnit runner for every suite (tests/unit/unit.h).  Without CUnit,
+# make check runs a stand-in that fails and says what to install.
+EXTRA_DIST += tests/unit/cunit-missing
+if HAVE_CUNIT
 check_PROGRAMS += tests/unit/unit_tests
 TESTS += tests/unit/unit_tests
+else
+TESTS += tests/unit/cunit-missing
+endif
 tests_unit_unit_tests_SOURCES = \
 	tests/unit/runner.c tests/unit/unit.h \
 	tests/unit/test_acl.c \
