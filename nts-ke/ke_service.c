@@ -101,7 +101,7 @@ struct ke_thread {
 	struct nonce_gen nonces;
 	struct ke_session *sessions;
 	uint8_t scratch[KE_RESPONSE_MAX];
-	counter_t ctr[KE_CTR_COUNT];
+	counter_t cnt[KE_CNT_COUNT];
 };
 
 struct ke_file_id {
@@ -134,27 +134,27 @@ struct ke_service {
 	struct log_ratelimit rl;
 };
 
-static const char *const counter_names[KE_CTR_COUNT] = {
-	[KE_CTR_ACCEPTED] = "accepted",
-	[KE_CTR_HANDSHAKE_OK] = "handshake_ok",
-	[KE_CTR_HANDSHAKE_FAILED] = "handshake_failed",
-	[KE_CTR_RESPONSES] = "responses",
-	[KE_CTR_NO_COMMON] = "responses_no_common_algorithm",
-	[KE_CTR_ERROR_UNRECOGNIZED] = "error_unrecognized_critical",
-	[KE_CTR_ERROR_BAD_REQUEST] = "error_bad_request",
-	[KE_CTR_ERROR_INTERNAL] = "error_internal",
-	[KE_CTR_DEADLINE] = "deadline",
-	[KE_CTR_TOO_LARGE] = "too_large",
-	[KE_CTR_REFUSED_TOTAL] = "refused_max_sessions",
-	[KE_CTR_REFUSED_PER_ADDRESS] = "refused_per_address",
-	[KE_CTR_REFUSED_FD] = "refused_out_of_fds",
-	[KE_CTR_REFUSED_DENIED] = "refused_denied",
-	[KE_CTR_IO_ERROR] = "io_error",
+static const char *const counter_names[KE_CNT_COUNT] = {
+	[KE_CNT_ACCEPTED] = "accepted",
+	[KE_CNT_HANDSHAKE_OK] = "handshake_ok",
+	[KE_CNT_HANDSHAKE_FAILED] = "handshake_failed",
+	[KE_CNT_RESPONSES] = "responses",
+	[KE_CNT_NO_COMMON] = "responses_no_common_algorithm",
+	[KE_CNT_ERROR_UNRECOGNIZED] = "error_unrecognized_critical",
+	[KE_CNT_ERROR_BAD_REQUEST] = "error_bad_request",
+	[KE_CNT_ERROR_INTERNAL] = "error_internal",
+	[KE_CNT_DEADLINE] = "deadline",
+	[KE_CNT_TOO_LARGE] = "too_large",
+	[KE_CNT_REFUSED_TOTAL] = "refused_max_sessions",
+	[KE_CNT_REFUSED_PER_ADDRESS] = "refused_per_address",
+	[KE_CNT_REFUSED_FD] = "refused_out_of_fds",
+	[KE_CNT_REFUSED_DENIED] = "refused_denied",
+	[KE_CNT_IO_ERROR] = "io_error",
 };
 
 const char *ke_counter_name(enum ke_counter c)
 {
-	if ((unsigned)c >= KE_CTR_COUNT)
+	if ((unsigned)c >= KE_CNT_COUNT)
 		return "unknown";
 	return counter_names[c];
 }
@@ -267,19 +267,19 @@ static void count_outcome(struct ke_thread *t, enum ke_outcome o)
 {
 	switch (o) {
 	case KE_OUT_COOKIES:
-		counter_inc(&t->ctr[KE_CTR_RESPONSES]);
+		counter_inc(&t->cnt[KE_CNT_RESPONSES]);
 		break;
 	case KE_OUT_NO_COMMON:
-		counter_inc(&t->ctr[KE_CTR_NO_COMMON]);
+		counter_inc(&t->cnt[KE_CNT_NO_COMMON]);
 		break;
 	case KE_OUT_ERROR_UNRECOGNIZED:
-		counter_inc(&t->ctr[KE_CTR_ERROR_UNRECOGNIZED]);
+		counter_inc(&t->cnt[KE_CNT_ERROR_UNRECOGNIZED]);
 		break;
 	case KE_OUT_ERROR_BAD_REQUEST:
-		counter_inc(&t->ctr[KE_CTR_ERROR_BAD_REQUEST]);
+		counter_inc(&t->cnt[KE_CNT_ERROR_BAD_REQUEST]);
 		break;
 	case KE_OUT_ERROR_INTERNAL:
-		counter_inc(&t->ctr[KE_CTR_ERROR_INTERNAL]);
+		counter_inc(&t->cnt[KE_CNT_ERROR_INTERNAL]);
 		break;
 	case KE_OUT_INCOMPLETE:
 		break;
@@ -291,7 +291,7 @@ static void session_fail(struct ke_session *s, enum ke_counter c, const char *wh
 	char who[NETADDR_STRLEN];
 	const char *reason = ERR_reason_error_string(ERR_peek_last_error());
 
-	counter_inc(&s->t->ctr[c]);
+	counter_inc(&s->t->cnt[c]);
 	log_limited(&s->t->svc->rl, LOG_LVL_DEBUG, "%s: NTS-KE %s%s%s",
 		    netaddr_str(&s->peer, who, sizeof(who)), what, reason ? ": " : "",
 		    reason ? reason : "");
@@ -308,9 +308,9 @@ static int step_read(struct ke_session *s)
 		size_t cap;
 
 		if (s->req_cap >= KE_REQUEST_MAX) {
-			counter_inc(&s->t->ctr[KE_CTR_TOO_LARGE]);
+			counter_inc(&s->t->cnt[KE_CNT_TOO_LARGE]);
 			if (!session_handle(s, true)) {
-				session_fail(s, KE_CTR_IO_ERROR, "out of memory");
+				session_fail(s, KE_CNT_IO_ERROR, "out of memory");
 				return -1;
 			}
 			return 1;
@@ -320,7 +320,7 @@ static int step_read(struct ke_session *s)
 			cap = KE_REQUEST_MAX;
 		p = realloc(s->req, cap);
 		if (!p) {
-			session_fail(s, KE_CTR_IO_ERROR, "out of memory");
+			session_fail(s, KE_CNT_IO_ERROR, "out of memory");
 			return -1;
 		}
 		s->req = p;
@@ -330,7 +330,7 @@ static int step_read(struct ke_session *s)
 	if (r > 0) {
 		s->req_len += (size_t)r;
 		if (!session_handle(s, false) && s->outcome != KE_OUT_INCOMPLETE) {
-			session_fail(s, KE_CTR_IO_ERROR, "out of memory");
+			session_fail(s, KE_CNT_IO_ERROR, "out of memory");
 			return -1;
 		}
 		return 1;
@@ -340,12 +340,12 @@ static int step_read(struct ke_session *s)
 		/* close_notify: the client sent all it will; answer anyway. */
 		if (session_handle(s, true))
 			return 1;
-		session_fail(s, KE_CTR_IO_ERROR, "out of memory");
+		session_fail(s, KE_CNT_IO_ERROR, "out of memory");
 		return -1;
 	}
 	if (session_want(s, err))
 		return 0;
-	session_fail(s, KE_CTR_IO_ERROR, "connection lost before the request was complete");
+	session_fail(s, KE_CNT_IO_ERROR, "connection lost before the request was complete");
 	return -1;
 }
 
@@ -362,17 +362,17 @@ static void session_run(struct ke_session *s)
 				/* The client hello callback refuses a missing ALPN;
 				 * check again rather than trust one path. */
 				if (!tls_session_ok(s->ssl)) {
-					session_fail(s, KE_CTR_HANDSHAKE_FAILED, "no ntske/1 ALPN");
+					session_fail(s, KE_CNT_HANDSHAKE_FAILED, "no ntske/1 ALPN");
 					return;
 				}
-				counter_inc(&t->ctr[KE_CTR_HANDSHAKE_OK]);
+				counter_inc(&t->cnt[KE_CNT_HANDSHAKE_OK]);
 				s->state = KE_ST_READ;
 				break;
 			}
 			err = SSL_get_error(s->ssl, r);
 			if (session_want(s, err))
 				return;
-			session_fail(s, KE_CTR_HANDSHAKE_FAILED, "TLS handshake failed");
+			session_fail(s, KE_CNT_HANDSHAKE_FAILED, "TLS handshake failed");
 			return;
 		case KE_ST_READ:
 			r = step_read(s);
@@ -390,7 +390,7 @@ static void session_run(struct ke_session *s)
 			err = SSL_get_error(s->ssl, r);
 			if (session_want(s, err))
 				return;
-			session_fail(s, KE_CTR_IO_ERROR, "write failed");
+			session_fail(s, KE_CNT_IO_ERROR, "write failed");
 			return;
 		case KE_ST_SHUTDOWN:
 			r = SSL_shutdown(s->ssl);
@@ -433,7 +433,7 @@ static void session_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		session_close(s);
 		return;
 	}
-	counter_inc(&s->t->ctr[KE_CTR_DEADLINE]);
+	counter_inc(&s->t->cnt[KE_CNT_DEADLINE]);
 	log_limited(&s->t->svc->rl, LOG_LVL_INFO, "%s: NTS-KE session deadline reached (%s)",
 		    netaddr_str(&s->peer, who, sizeof(who)),
 		    s->state == KE_ST_HANDSHAKE ? "handshake" :
@@ -462,7 +462,7 @@ static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa
 	SSL_CTX *ctx;
 	int one = 1;
 
-	counter_inc(&t->ctr[KE_CTR_ACCEPTED]);
+	counter_inc(&t->cnt[KE_CNT_ACCEPTED]);
 	if (netaddr_from_sockaddr(sa, sa_len, &peer) < 0) {
 		close(fd);
 		return;
@@ -470,7 +470,7 @@ static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa
 	/* Access rules first: before any TLS, and a denied client takes no
 	 * session slot. */
 	if (svc->acl && !acl_allows(snapshot_get(svc->acl), &peer)) {
-		counter_inc(&t->ctr[KE_CTR_REFUSED_DENIED]);
+		counter_inc(&t->cnt[KE_CNT_REFUSED_DENIED]);
 		log_limited(&svc->rl, LOG_LVL_DEBUG, "%s: NTS-KE denied by ke-allow / ke-deny",
 			    netaddr_str(&peer, who, sizeof(who)));
 		close(fd);
@@ -479,7 +479,7 @@ static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa
 	n = atomic_fetch_add_explicit(&svc->n_sessions, 1, memory_order_relaxed);
 	if (n >= svc->max_sessions) {
 		atomic_fetch_sub_explicit(&svc->n_sessions, 1, memory_order_relaxed);
-		counter_inc(&t->ctr[KE_CTR_REFUSED_TOTAL]);
+		counter_inc(&t->cnt[KE_CNT_REFUSED_TOTAL]);
 		log_limited(&svc->rl, LOG_LVL_NOTICE, "%s: NTS-KE refused: %u sessions open (ke-max-sessions)",
 			    netaddr_str(&peer, who, sizeof(who)), n);
 		close(fd);
@@ -490,7 +490,7 @@ static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa
 	if (n >= svc->max_per_address) {
 		atomic_fetch_sub_explicit(&svc->addr_count[slot], 1, memory_order_relaxed);
 		atomic_fetch_sub_explicit(&svc->n_sessions, 1, memory_order_relaxed);
-		counter_inc(&t->ctr[KE_CTR_REFUSED_PER_ADDRESS]);
+		counter_inc(&t->cnt[KE_CNT_REFUSED_PER_ADDRESS]);
 		log_limited(&svc->rl, LOG_LVL_NOTICE,
 			    "%s: NTS-KE refused: %u sessions open from this address (ke-max-sessions-per-address)",
 			    netaddr_str(&peer, who, sizeof(who)), n);
@@ -508,7 +508,7 @@ static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa
 		ERR_clear_error();
 		atomic_fetch_sub_explicit(&svc->addr_count[slot], 1, memory_order_relaxed);
 		atomic_fetch_sub_explicit(&svc->n_sessions, 1, memory_order_relaxed);
-		counter_inc(&t->ctr[KE_CTR_IO_ERROR]);
+		counter_inc(&t->cnt[KE_CNT_IO_ERROR]);
 		log_limited(&svc->rl, LOG_LVL_WARN, "%s: NTS-KE: out of memory",
 			    netaddr_str(&peer, who, sizeof(who)));
 		close(fd);
@@ -552,7 +552,7 @@ static void shed_connection(struct ke_thread *t, struct ke_listener *l, int err)
 {
 	int fd;
 
-	counter_inc(&t->ctr[KE_CTR_REFUSED_FD]);
+	counter_inc(&t->cnt[KE_CNT_REFUSED_FD]);
 	if (t->reserve_fd >= 0) {
 		close(t->reserve_fd);
 		t->reserve_fd = -1;
@@ -962,14 +962,14 @@ unsigned ke_service_sessions(const struct ke_service *ks)
 	return atomic_load_explicit((atomic_uint *)&ks->n_sessions, memory_order_relaxed);
 }
 
-void ke_service_counters(const struct ke_service *ks, uint64_t out[KE_CTR_COUNT])
+void ke_service_counters(const struct ke_service *ks, uint64_t out[KE_CNT_COUNT])
 {
-	memset(out, 0, sizeof(uint64_t) * KE_CTR_COUNT);
+	memset(out, 0, sizeof(uint64_t) * KE_CNT_COUNT);
 	for (unsigned k = 0; k < ks->n_threads; k++) {
 		if (!ks->threads[k])
 			continue;
-		for (int c = 0; c < KE_CTR_COUNT; c++)
-			out[c] += counter_get(&ks->threads[k]->ctr[c]);
+		for (int c = 0; c < KE_CNT_COUNT; c++)
+			out[c] += counter_get(&ks->threads[k]->cnt[c]);
 	}
 }
 
