@@ -52,6 +52,8 @@
 #define KE_TLS_GRACE_MS 10000
 #define KE_MAX_THREADS 256
 #define KE_MAX_LISTEN (CONFIG_MAX_LISTEN > 2 ? CONFIG_MAX_LISTEN : 2)
+/* Room for one OpenSSL error string in a session's log line. */
+#define KE_REASON_MAX 256
 
 enum ke_state {
 	KE_ST_HANDSHAKE,
@@ -288,13 +290,13 @@ static void count_outcome(struct ke_thread *t, enum ke_outcome o)
 
 static void session_fail(struct ke_session *s, enum ke_counter c, const char *what)
 {
-	char who[NETADDR_STRLEN];
-	const char *reason = ERR_reason_error_string(ERR_peek_last_error());
+	char who[NETADDR_STRLEN], reason[KE_REASON_MAX];
 
 	counter_inc(&s->t->cnt[c]);
+	/* Drained even when not logged: the queue is this thread's. */
+	log_openssl_reason(reason, sizeof(reason), "");
 	log_limited(&s->t->svc->rl, LOG_LVL_DEBUG, "%s: NTS-KE %s%s%s",
-		    netaddr_str(&s->peer, who, sizeof(who)), what, reason ? ": " : "",
-		    reason ? reason : "");
+		    netaddr_str(&s->peer, who, sizeof(who)), what, *reason ? ": " : "", reason);
 	session_close(s);
 }
 
@@ -502,15 +504,17 @@ static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa
 	if (s)
 		s->ssl = SSL_new(ctx);	/* takes its own reference to ctx */
 	if (!s || !s->ssl || SSL_set_fd(s->ssl, fd) != 1) {
+		char reason[KE_REASON_MAX];
+
 		if (s)
 			SSL_free(s->ssl);
 		free(s);
-		ERR_clear_error();
+		log_openssl_reason(reason, sizeof(reason), "out of memory");
 		atomic_fetch_sub_explicit(&svc->addr_count[slot], 1, memory_order_relaxed);
 		atomic_fetch_sub_explicit(&svc->n_sessions, 1, memory_order_relaxed);
 		counter_inc(&t->cnt[KE_CNT_IO_ERROR]);
-		log_limited(&svc->rl, LOG_LVL_WARN, "%s: NTS-KE: out of memory",
-			    netaddr_str(&peer, who, sizeof(who)));
+		log_limited(&svc->rl, LOG_LVL_WARN, "%s: NTS-KE: %s",
+			    netaddr_str(&peer, who, sizeof(who)), reason);
 		close(fd);
 		return;
 	}
