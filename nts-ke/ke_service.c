@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +25,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "common/monotime.h"
 #include "common/acl.h"
 #include "common/buf.h"
 #include "common/counters.h"
@@ -36,6 +34,7 @@
 #include "nts-ke/ke_handler.h"
 #include "nts-ke/ke_service.h"
 #include "nts-ke/tls_ctx.h"
+#include "nts-ke/tls_store.h"
 
 /* Section 4: accept at least 1024 bytes; refuse more than this. */
 #define KE_REQUEST_MAX 16384
@@ -47,9 +46,6 @@
 #define KE_LISTEN_BACKLOG 1024
 /* Out of descriptors: stop accepting this long, so the loop does not spin. */
 #define KE_FD_PAUSE_S 0.1
-/* An old TLS context outlives its replacement this long; sessions hold
- * their own reference, so only the SSL_new window needs covering. */
-#define KE_TLS_GRACE_MS 10000
 #define KE_MAX_THREADS 256
 #define KE_MAX_LISTEN (CONFIG_MAX_LISTEN > 2 ? CONFIG_MAX_LISTEN : 2)
 /* Room for one OpenSSL error string in a session's log line. */
@@ -106,25 +102,15 @@ struct ke_thread {
 	counter_t cnt[KE_CNT_COUNT];
 };
 
-struct ke_file_id {
-	bool valid;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-};
-
 struct ke_service {
-	char *cert_file, *key_file, *ntp_server;
+	char *ntp_server;
 	int ntp_port;			/* -1: no Port record */
 	double timeout_s;
 	unsigned max_sessions, max_per_address;
 	int64_t propagation_s;
 	struct snapshot *keys;
 	struct snapshot *acl;		/* struct acl; NULL: no access rules */
-	struct snapshot tls;		/* SSL_CTX */
-	_Atomic int64_t not_after;
-	struct ke_file_id cert_id, key_id;
+	struct tls_store *tls;
 	struct netaddr listen[KE_MAX_LISTEN];
 	size_t n_listen;
 	struct ke_thread **threads;
@@ -500,7 +486,7 @@ static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa
 		return;
 	}
 	s = calloc(1, sizeof(*s));
-	ctx = snapshot_get(&svc->tls);
+	ctx = tls_store_get(svc->tls);
 	if (s)
 		s->ssl = SSL_new(ctx);	/* takes its own reference to ctx */
 	if (!s || !s->ssl || SSL_set_fd(s->ssl, fd) != 1) {
@@ -764,53 +750,6 @@ static int bind_all(struct ke_service *svc, bool defaults)
 	return 0;
 }
 
-static int file_id(const char *path, struct ke_file_id *id)
-{
-	struct stat st;
-
-	memset(id, 0, sizeof(*id));
-	if (stat(path, &st) < 0)
-		return -1;
-	id->valid = true;
-	id->dev = st.st_dev;
-	id->ino = st.st_ino;
-	id->size = st.st_size;
-	id->mtime = st.st_mtim;
-	return 0;
-}
-
-static bool file_id_same(const struct ke_file_id *a, const struct ke_file_id *b)
-{
-	return a->valid == b->valid && a->dev == b->dev && a->ino == b->ino &&
-	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-	       a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
-static int load_tls(struct ke_service *svc)
-{
-	struct ke_file_id cert_id, key_id;
-	char err[768];
-	SSL_CTX *ctx;
-	int64_t days;
-
-	/* Stat before loading: a change during the load is seen next time. */
-	file_id(svc->cert_file, &cert_id);
-	file_id(svc->key_file, &key_id);
-	svc->cert_id = cert_id;
-	svc->key_id = key_id;
-	ctx = tls_ctx_new(svc->cert_file, svc->key_file, err, sizeof(err));
-	if (!ctx) {
-		log_err("%s", err);
-		return -1;
-	}
-	atomic_store(&svc->not_after, tls_ctx_not_after(ctx));
-	snapshot_publish(&svc->tls, ctx, monotime_ms());
-	days = (atomic_load(&svc->not_after) - (int64_t)time(NULL)) / 86400;
-	log_info("NTS-KE certificate %s loaded (expires in %lld days)", svc->cert_file,
-		 (long long)days);
-	return 0;
-}
-
 struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *keys,
 				  uint16_t ntp_port)
 {
@@ -820,7 +759,6 @@ struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *key
 	svc = calloc(1, sizeof(*svc));
 	if (!svc)
 		return NULL;
-	snapshot_init(&svc->tls, tls_ctx_free, KE_TLS_GRACE_MS);
 	atomic_init(&svc->rl.window_start, 0);
 	atomic_init(&svc->rl.count, 0);
 	svc->rl.burst = 20;
@@ -839,17 +777,16 @@ struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *key
 		log_err("NTS-KE needs ke-certificate and ke-private-key");
 		goto out;
 	}
-	svc->cert_file = strdup(cfg->ke_certificate);
-	svc->key_file = strdup(cfg->ke_private_key);
 	if (cfg->ke_ntp_server)
 		svc->ntp_server = strdup(cfg->ke_ntp_server);
-	if (!svc->cert_file || !svc->key_file || (cfg->ke_ntp_server && !svc->ntp_server))
+	if (cfg->ke_ntp_server && !svc->ntp_server)
 		goto out;
 	if (rng_bytes(svc->hash_key, sizeof(svc->hash_key)) < 0) {
 		log_errno(LOG_LVL_ERR, "NTS-KE: random bytes");
 		goto out;
 	}
-	if (load_tls(svc) < 0)
+	svc->tls = tls_store_new(cfg->ke_certificate, cfg->ke_private_key);
+	if (!svc->tls)
 		goto out;
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -922,30 +859,17 @@ int ke_service_start(struct ke_service *ks)
 
 int ke_service_reload_tls(struct ke_service *ks)
 {
-	int rc = load_tls(ks);
-
-	if (rc < 0)
-		log_err("NTS-KE: keeping the certificate already in use");
-	snapshot_reap(&ks->tls, monotime_ms());
-	return rc;
+	return tls_store_reload(ks->tls);
 }
 
 int ke_service_check_tls(struct ke_service *ks)
 {
-	struct ke_file_id cert_id, key_id;
-
-	snapshot_reap(&ks->tls, monotime_ms());
-	file_id(ks->cert_file, &cert_id);
-	file_id(ks->key_file, &key_id);
-	if (file_id_same(&cert_id, &ks->cert_id) && file_id_same(&key_id, &ks->key_id))
-		return 0;
-	log_info("NTS-KE: certificate or key file changed, reloading");
-	return ke_service_reload_tls(ks) < 0 ? -1 : 1;
+	return tls_store_check(ks->tls);
 }
 
 int64_t ke_service_cert_expiry(const struct ke_service *ks)
 {
-	return atomic_load((_Atomic int64_t *)&ks->not_after) - (int64_t)time(NULL);
+	return tls_store_not_after(ks->tls) - (int64_t)time(NULL);
 }
 
 size_t ke_service_n_listen(const struct ke_service *ks)
@@ -1011,9 +935,7 @@ void ke_service_free(struct ke_service *ks)
 			thread_free(ks->threads[k]);
 		free(ks->threads);
 	}
-	snapshot_destroy(&ks->tls);
-	free(ks->cert_file);
-	free(ks->key_file);
+	tls_store_free(ks->tls);
 	free(ks->ntp_server);
 	free(ks);
 }

@@ -4,6 +4,7 @@ noinst_LIBRARIES += nts-ke/libntske.a
 nts_ke_libntske_a_SOURCES = \
 	nts-ke/ke_handler.c nts-ke/ke_handler.h \
 	nts-ke/ke_service.c nts-ke/ke_service.h \
-	nts-ke/tls_ctx.c nts-ke/tls_ctx.h
+	nts-ke/tls_ctx.c nts-ke/tls_ctx.h \
+	nts-ke/tls_store.c nts-ke/tls_store.h
 # The development certificate script (tests and the quick start use it).
 EXTRA_DIST += certs/make-dev-certs certs/README.md
