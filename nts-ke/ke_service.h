@@ -56,8 +56,10 @@ void ke_service_set_acl(struct ke_service *ks, struct snapshot *acl);
 /* Load certificate and key again; on any error keep serving the old pair
  * and return -1 (logged).  Open sessions are not dropped. */
 int ke_service_reload_tls(struct ke_service *ks);
-/* Reload when the certificate or key file changed on disk (mtime, size or
- * inode); call periodically.  1 reloaded, 0 unchanged, -1 failed. */
+/* Reload when the certificate or key file changed on disk (any field of
+ * its stat, so a chown or chmod counts); a pair that failed to load is
+ * retried quietly at every call until it loads.  Call periodically.
+ * 1 loaded, 0 nothing new (or a retry failed again), -1 failed (logged). */
 int ke_service_check_tls(struct ke_service *ks);
 /* Seconds until the served certificate expires (negative once expired). */
 int64_t ke_service_cert_expiry(const struct ke_service *ks);

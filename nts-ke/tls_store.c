@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
+#include "common/file.h"
 #include "common/log.h"
 #include "common/monotime.h"
 #include "common/snapshot.h"
@@ -21,55 +21,37 @@
 /* Room for tls_ctx_new's "FILE: reason" message. */
 #define TLS_STORE_ERR_MAX 768
 
-struct tls_file_id {
-	bool valid;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-};
-
 struct tls_store {
 	char *cert_file, *key_file;
 	struct snapshot ctx;		/* SSL_CTX */
 	_Atomic int64_t not_after;
-	struct tls_file_id cert_id, key_id;
+	struct file_watch cert_watch, key_watch;
 };
 
-static int file_id(const char *path, struct tls_file_id *id)
-{
-	struct stat st;
+/* How a load reports a failure. */
+enum tls_load_mode {
+	TLS_LOAD_LOUD,		/* a new state of the files, or asked for: an error */
+	TLS_LOAD_QUIET,		/* a retry of a state that failed already: debug */
+};
 
-	memset(id, 0, sizeof(*id));
-	if (stat(path, &st) < 0)
-		return -1;
-	id->valid = true;
-	id->dev = st.st_dev;
-	id->ino = st.st_ino;
-	id->size = st.st_size;
-	id->mtime = st.st_mtim;
-	return 0;
-}
-
-static bool file_id_same(const struct tls_file_id *a, const struct tls_file_id *b)
-{
-	return a->valid == b->valid && a->dev == b->dev && a->ino == b->ino &&
-	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-	       a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
-static int load(struct tls_store *ts)
+/* The pair is loaded as one, so both watches learn the outcome: a failed
+ * pair is retried until it loads, whichever file was at fault.  The
+ * watches were polled before this, so a change during the load is seen
+ * at the next check. */
+static int load(struct tls_store *ts, enum tls_load_mode mode)
 {
 	char err[TLS_STORE_ERR_MAX];
 	SSL_CTX *ctx;
 	int64_t days;
 
-	/* Stat before loading: a change during the load is seen next time. */
-	file_id(ts->cert_file, &ts->cert_id);
-	file_id(ts->key_file, &ts->key_id);
 	ctx = tls_ctx_new(ts->cert_file, ts->key_file, err, sizeof(err));
+	file_watch_loaded(&ts->cert_watch, ctx != NULL);
+	file_watch_loaded(&ts->key_watch, ctx != NULL);
 	if (!ctx) {
-		log_err("%s", err);
+		if (mode == TLS_LOAD_LOUD)
+			log_err("%s", err);
+		else
+			log_debug("NTS-KE: still cannot load the certificate: %s", err);
 		return -1;
 	}
 	atomic_store(&ts->not_after, tls_ctx_not_after(ctx));
@@ -95,7 +77,9 @@ struct tls_store *tls_store_new(const char *cert_file, const char *key_file)
 		log_err("NTS-KE: out of memory");
 		goto out;
 	}
-	if (load(ts) < 0)
+	file_watch_init(&ts->cert_watch, ts->cert_file);
+	file_watch_init(&ts->key_watch, ts->key_file);
+	if (tls_store_reload(ts) < 0)
 		goto out;
 	return ts;
 out:
@@ -118,27 +102,62 @@ SSL_CTX *tls_store_get(struct tls_store *ts)
 	return snapshot_get(&ts->ctx);
 }
 
-int tls_store_reload(struct tls_store *ts)
+/* A loud load, with the line that says what happens next on failure. */
+static int reload(struct tls_store *ts)
 {
-	int rc = load(ts);
+	int rc = load(ts, TLS_LOAD_LOUD);
 
-	if (rc < 0)
+	if (rc < 0 && snapshot_get(&ts->ctx))
 		log_err("NTS-KE: keeping the certificate already in use");
 	snapshot_reap(&ts->ctx, monotime_ms());
 	return rc;
 }
 
+int tls_store_reload(struct tls_store *ts)
+{
+	/* Forced: the watches record the files as they are now. */
+	file_watch_poll(&ts->cert_watch, true);
+	file_watch_poll(&ts->key_watch, true);
+	return reload(ts);
+}
+
+/* What the two watches say of the pair: a new state of either file (or
+ * one just gone) is a change; a file still missing leaves nothing to
+ * load; else a pair that failed is retried. */
+static enum file_watch_event poll_pair(struct tls_store *ts)
+{
+	enum file_watch_event ev[2];
+	bool retry = false;
+
+	ev[0] = file_watch_poll(&ts->cert_watch, false);
+	ev[1] = file_watch_poll(&ts->key_watch, false);
+	for (size_t i = 0; i < 2; i++)
+		if (ev[i] == FILE_WATCH_CHANGED || ev[i] == FILE_WATCH_GONE)
+			return FILE_WATCH_CHANGED;
+	for (size_t i = 0; i < 2; i++) {
+		if (ev[i] == FILE_WATCH_STILL_GONE)
+			return FILE_WATCH_SAME;
+		retry = retry || ev[i] == FILE_WATCH_RETRY;
+	}
+	return retry ? FILE_WATCH_RETRY : FILE_WATCH_SAME;
+}
+
 int tls_store_check(struct tls_store *ts)
 {
-	struct tls_file_id cert_id, key_id;
-
-	snapshot_reap(&ts->ctx, monotime_ms());
-	file_id(ts->cert_file, &cert_id);
-	file_id(ts->key_file, &key_id);
-	if (file_id_same(&cert_id, &ts->cert_id) && file_id_same(&key_id, &ts->key_id))
+	switch (poll_pair(ts)) {
+	case FILE_WATCH_CHANGED:
+		log_info("NTS-KE: certificate or key file changed, reloading");
+		return reload(ts) < 0 ? -1 : 1;
+	case FILE_WATCH_RETRY:
+		/* Unchanged, but it failed: the cause may lie outside the
+		 * files (a directory's mode, a security policy).  Quietly, so
+		 * the failure is logged once, not at every check. */
+		snapshot_reap(&ts->ctx, monotime_ms());
+		return load(ts, TLS_LOAD_QUIET) < 0 ? 0 : 1;
+	default:
+		snapshot_reap(&ts->ctx, monotime_ms());
 		return 0;
-	log_info("NTS-KE: certificate or key file changed, reloading");
-	return tls_store_reload(ts) < 0 ? -1 : 1;
+	}
 }
 
 int64_t tls_store_not_after(const struct tls_store *ts)

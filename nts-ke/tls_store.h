@@ -22,8 +22,12 @@ SSL_CTX *tls_store_get(struct tls_store *ts);
 /* Load the pair again; on any error keep the old one and return -1
  * (logged). */
 int tls_store_reload(struct tls_store *ts);
-/* Reload when the certificate or key file changed on disk.  1 reloaded,
- * 0 unchanged, -1 failed (logged; the old pair stays). */
+/* Call periodically.  Reload when the certificate or key file changed on
+ * disk (any field of its stat: a replace, an edit, a chown or a chmod);
+ * a pair that failed to load is tried again at every call, quietly
+ * (debug level), until it loads.  1 loaded, 0 nothing new (unchanged, or
+ * a retry that failed again), -1 a change failed to load (logged; the old
+ * pair stays). */
 int tls_store_check(struct tls_store *ts);
 /* notAfter of the served leaf certificate, Unix seconds (0 if unknown). */
 int64_t tls_store_not_after(const struct tls_store *ts);
