@@ -25,12 +25,12 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "common/acl.h"
 #include "common/buf.h"
 #include "common/counters.h"
 #include "common/keyset.h"
 #include "common/log.h"
 #include "common/rng.h"
+#include "nts-ke/ke_admit.h"
 #include "nts-ke/ke_handler.h"
 #include "nts-ke/ke_service.h"
 #include "nts-ke/tls_ctx.h"
@@ -39,9 +39,6 @@
 /* Section 4: accept at least 1024 bytes; refuse more than this. */
 #define KE_REQUEST_MAX 16384
 #define KE_REQUEST_INITIAL 2048
-/* Per-address session counts live in this many slots (keyed hash); two
- * hosts sharing a slot share a cap, so keep collisions rare. */
-#define KE_ADDR_SLOTS 16384
 #define KE_ACCEPT_BATCH 64
 #define KE_LISTEN_BACKLOG 1024
 /* Out of descriptors: stop accepting this long, so the loop does not spin. */
@@ -71,7 +68,7 @@ struct ke_session {
 	ev_io io;
 	ev_timer deadline;
 	struct netaddr peer;
-	size_t slot;
+	struct ke_admission adm;
 	uint8_t *req;
 	size_t req_len, req_cap;
 	uint8_t *resp;
@@ -106,19 +103,15 @@ struct ke_service {
 	char *ntp_server;
 	int ntp_port;			/* -1: no Port record */
 	double timeout_s;
-	unsigned max_sessions, max_per_address;
 	int64_t propagation_s;
 	struct snapshot *keys;
-	struct snapshot *acl;		/* struct acl; NULL: no access rules */
+	struct ke_admit *admit;
 	struct tls_store *tls;
 	struct netaddr listen[KE_MAX_LISTEN];
 	size_t n_listen;
 	struct ke_thread **threads;
 	unsigned n_threads;
 	bool started;
-	atomic_uint n_sessions;
-	atomic_uint addr_count[KE_ADDR_SLOTS];
-	uint8_t hash_key[16];
 	struct log_ratelimit rl;
 };
 
@@ -166,8 +159,7 @@ static void session_close(struct ke_session *s)
 		t->sessions = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	atomic_fetch_sub_explicit(&svc->addr_count[s->slot], 1, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&svc->n_sessions, 1, memory_order_relaxed);
+	ke_release(svc->admit, &s->adm);
 	free(s->req);
 	free(s->resp);
 	free(s);
@@ -438,15 +430,22 @@ static void session_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- accepting ---- */
 
+/* What each refusal of ke_admit() counts. */
+static const enum ke_counter refused_counter[] = {
+	[KE_ADMIT_DENIED] = KE_CNT_REFUSED_DENIED,
+	[KE_ADMIT_FULL] = KE_CNT_REFUSED_TOTAL,
+	[KE_ADMIT_ADDRESS_FULL] = KE_CNT_REFUSED_PER_ADDRESS,
+};
+
 static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa,
 			  socklen_t sa_len)
 {
 	struct ke_service *svc = t->svc;
 	struct ke_session *s;
 	char who[NETADDR_STRLEN];
+	enum ke_admit_verdict verdict;
+	struct ke_admission adm;
 	struct netaddr peer;
-	unsigned n;
-	size_t slot;
 	SSL_CTX *ctx;
 	int one = 1;
 
@@ -455,33 +454,9 @@ static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa
 		close(fd);
 		return;
 	}
-	/* Access rules first: before any TLS, and a denied client takes no
-	 * session slot. */
-	if (svc->acl && !acl_allows(snapshot_get(svc->acl), &peer)) {
-		counter_inc(&t->cnt[KE_CNT_REFUSED_DENIED]);
-		log_limited(&svc->rl, LOG_LVL_DEBUG, "%s: NTS-KE denied by ke-allow / ke-deny",
-			    netaddr_str(&peer, who, sizeof(who)));
-		close(fd);
-		return;
-	}
-	n = atomic_fetch_add_explicit(&svc->n_sessions, 1, memory_order_relaxed);
-	if (n >= svc->max_sessions) {
-		atomic_fetch_sub_explicit(&svc->n_sessions, 1, memory_order_relaxed);
-		counter_inc(&t->cnt[KE_CNT_REFUSED_TOTAL]);
-		log_limited(&svc->rl, LOG_LVL_NOTICE, "%s: NTS-KE refused: %u sessions open (ke-max-sessions)",
-			    netaddr_str(&peer, who, sizeof(who)), n);
-		close(fd);
-		return;
-	}
-	slot = (size_t)(netaddr_host_hash(&peer, svc->hash_key) % KE_ADDR_SLOTS);
-	n = atomic_fetch_add_explicit(&svc->addr_count[slot], 1, memory_order_relaxed);
-	if (n >= svc->max_per_address) {
-		atomic_fetch_sub_explicit(&svc->addr_count[slot], 1, memory_order_relaxed);
-		atomic_fetch_sub_explicit(&svc->n_sessions, 1, memory_order_relaxed);
-		counter_inc(&t->cnt[KE_CNT_REFUSED_PER_ADDRESS]);
-		log_limited(&svc->rl, LOG_LVL_NOTICE,
-			    "%s: NTS-KE refused: %u sessions open from this address (ke-max-sessions-per-address)",
-			    netaddr_str(&peer, who, sizeof(who)), n);
+	verdict = ke_admit(svc->admit, &peer, &adm);
+	if (verdict != KE_ADMIT_OK) {
+		counter_inc(&t->cnt[refused_counter[verdict]]);
 		close(fd);
 		return;
 	}
@@ -496,8 +471,7 @@ static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa
 			SSL_free(s->ssl);
 		free(s);
 		log_openssl_reason(reason, sizeof(reason), "out of memory");
-		atomic_fetch_sub_explicit(&svc->addr_count[slot], 1, memory_order_relaxed);
-		atomic_fetch_sub_explicit(&svc->n_sessions, 1, memory_order_relaxed);
+		ke_release(svc->admit, &adm);
 		counter_inc(&t->cnt[KE_CNT_IO_ERROR]);
 		log_limited(&svc->rl, LOG_LVL_WARN, "%s: NTS-KE: %s",
 			    netaddr_str(&peer, who, sizeof(who)), reason);
@@ -510,7 +484,7 @@ static void session_start(struct ke_thread *t, int fd, const struct sockaddr *sa
 	s->t = t;
 	s->fd = fd;
 	s->peer = peer;
-	s->slot = slot;
+	s->adm = adm;
 	s->state = KE_ST_HANDSHAKE;
 	s->events = EV_READ;
 	ev_io_init(&s->io, session_io_cb, fd, EV_READ);
@@ -765,9 +739,6 @@ struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *key
 	svc->rl.interval_s = 60;
 	svc->keys = keys;
 	svc->timeout_s = (cfg->ke_timeout_ms ? cfg->ke_timeout_ms : 5000) / 1000.0;
-	svc->max_sessions = cfg->ke_max_sessions ? cfg->ke_max_sessions : 1;
-	svc->max_per_address = cfg->ke_max_sessions_per_address ?
-			       cfg->ke_max_sessions_per_address : 1;
 	svc->propagation_s = cfg->key_propagation_s;
 	if (cfg->ke_ntp_port >= 0)
 		svc->ntp_port = cfg->ke_ntp_port;
@@ -781,10 +752,11 @@ struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *key
 		svc->ntp_server = strdup(cfg->ke_ntp_server);
 	if (cfg->ke_ntp_server && !svc->ntp_server)
 		goto out;
-	if (rng_bytes(svc->hash_key, sizeof(svc->hash_key)) < 0) {
-		log_errno(LOG_LVL_ERR, "NTS-KE: random bytes");
+	svc->admit = ke_admit_new(cfg->ke_max_sessions ? cfg->ke_max_sessions : 1,
+				  cfg->ke_max_sessions_per_address ?
+				  cfg->ke_max_sessions_per_address : 1, &svc->rl);
+	if (!svc->admit)
 		goto out;
-	}
 	svc->tls = tls_store_new(cfg->ke_certificate, cfg->ke_private_key);
 	if (!svc->tls)
 		goto out;
@@ -829,7 +801,7 @@ static void *thread_main(void *arg)
 
 void ke_service_set_acl(struct ke_service *ks, struct snapshot *acl)
 {
-	ks->acl = acl;
+	ke_admit_set_acl(ks->admit, acl);
 }
 
 int ke_service_start(struct ke_service *ks)
@@ -887,7 +859,7 @@ int ke_service_listen_addr(const struct ke_service *ks, size_t i, struct netaddr
 
 unsigned ke_service_sessions(const struct ke_service *ks)
 {
-	return atomic_load_explicit((atomic_uint *)&ks->n_sessions, memory_order_relaxed);
+	return ke_admit_sessions(ks->admit);
 }
 
 void ke_service_counters(const struct ke_service *ks, uint64_t out[KE_CNT_COUNT])
@@ -936,6 +908,7 @@ void ke_service_free(struct ke_service *ks)
 		free(ks->threads);
 	}
 	tls_store_free(ks->tls);
+	ke_admit_free(ks->admit);
 	free(ks->ntp_server);
 	free(ks);
 }

@@ -2,6 +2,7 @@
 # request handler.
 noinst_LIBRARIES += nts-ke/libntske.a
 nts_ke_libntske_a_SOURCES = \
+	nts-ke/ke_admit.c nts-ke/ke_admit.h \
 	nts-ke/ke_handler.c nts-ke/ke_handler.h \
 	nts-ke/ke_service.c nts-ke/ke_service.h \
 	nts-ke/tls_ctx.c nts-ke/tls_ctx.h \
