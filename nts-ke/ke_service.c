@@ -17,6 +17,12 @@
 #include "nts-ke/ke_session.h"
 #include "nts-ke/tls_store.h"
 
+/* Lines caused by clients, for the whole service: at most this many per
+ * interval. */
+#define KE_LOG_BURST 20
+#define KE_LOG_INTERVAL_S 60
+#define KE_MS_PER_S 1000
+
 struct ke_service {
 	struct ke_session_env env;	/* its tls and admit are owned here */
 	char *ntp_server;
@@ -66,38 +72,53 @@ static void listen_addrs(struct ke_service *svc, const struct config *cfg)
 	svc->n_addrs = i;
 }
 
-struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *keys,
-				  uint16_t ntp_port)
+/* Log an allocation failure in ke_service_new; NULL. */
+static void *no_memory(const char *what)
 {
-	struct ke_service *svc;
+	log_err("NTS-KE: out of memory (%s)", what);
+	return NULL;
+}
 
-	svc = calloc(1, sizeof(*svc));
-	if (!svc)
-		return NULL;
-	atomic_init(&svc->rl.window_start, 0);
-	atomic_init(&svc->rl.count, 0);
-	svc->rl.burst = 20;
-	svc->rl.interval_s = 60;
-	svc->env.keys = keys;
-	svc->env.timeout_s = (cfg->ke_timeout_ms ? cfg->ke_timeout_ms : 5000) / 1000.0;
+/* The configuration as config_init() and the parser left it: defaults and
+ * ranges are theirs.  Takes nothing that needs freeing but ntp_server. */
+static int apply_config(struct ke_service *svc, const struct config *cfg, uint16_t ntp_port)
+{
+	svc->env.timeout_s = cfg->ke_timeout_ms / (double)KE_MS_PER_S;
 	svc->env.propagation_s = cfg->key_propagation_s;
+	/* ke-ntp-port, else the port the daemon asks for (0: none). */
 	if (cfg->ke_ntp_port >= 0)
 		svc->env.ntp_port = cfg->ke_ntp_port;
 	else
-		svc->env.ntp_port = ntp_port ? ntp_port : -1;
+		svc->env.ntp_port = ntp_port ? ntp_port : KE_SESSION_NO_PORT;
 	if (!cfg->ke_certificate || !cfg->ke_private_key) {
 		log_err("NTS-KE needs ke-certificate and ke-private-key");
-		goto out;
+		return -1;
 	}
-	if (cfg->ke_ntp_server)
+	if (cfg->ke_ntp_server) {
 		svc->ntp_server = strdup(cfg->ke_ntp_server);
-	if (cfg->ke_ntp_server && !svc->ntp_server)
-		goto out;
+		if (!svc->ntp_server) {
+			no_memory("ke-ntp-server");
+			return -1;
+		}
+	}
 	svc->env.ntp_server = svc->ntp_server;
+	return 0;
+}
+
+struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *keys,
+				  uint16_t ntp_port)
+{
+	struct ke_service *svc = calloc(1, sizeof(*svc));
+
+	if (!svc)
+		return no_memory("service");
+	svc->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(KE_LOG_BURST, KE_LOG_INTERVAL_S);
 	svc->env.rl = &svc->rl;
-	svc->env.admit = ke_admit_new(cfg->ke_max_sessions ? cfg->ke_max_sessions : 1,
-				      cfg->ke_max_sessions_per_address ?
-				      cfg->ke_max_sessions_per_address : 1, &svc->rl);
+	svc->env.keys = keys;
+	if (apply_config(svc, cfg, ntp_port) < 0)
+		goto out;
+	svc->env.admit = ke_admit_new(cfg->ke_max_sessions, cfg->ke_max_sessions_per_address,
+				      &svc->rl);
 	if (!svc->env.admit)
 		goto out;
 	svc->env.tls = tls_store_new(cfg->ke_certificate, cfg->ke_private_key);

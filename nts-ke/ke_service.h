@@ -3,8 +3,10 @@
  * machine per connection.  The daemon owns it:
  *
  *   ke_service_new()   loads certificate and key, binds every ke-listen
- *                      address (as root, before privileges are dropped)
- *   ke_service_start() starts the threads
+ *                      address (as root, before privileges are dropped);
+ *                      takes the config's values as they are (config_init
+ *                      sets the defaults)
+ *   ke_service_start() starts the threads (none left running on failure)
  *   ke_service_reload_tls() / ke_service_check_tls()  from the main loop
  *   ke_service_stop(), ke_service_free()
  */
@@ -47,6 +49,7 @@ const char *ke_counter_name(enum ke_counter c);
  * address or limit involved. */
 struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *keys,
 				  uint16_t ntp_port);
+/* 0, or -1 logged with every thread it had started stopped and joined. */
 int ke_service_start(struct ke_service *ks);
 /* Access rules (ke-allow / ke-deny): acl publishes the current struct acl,
  * NULL meaning no rules (the daemon owns it).  A denied connection is

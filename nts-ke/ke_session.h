@@ -21,6 +21,9 @@
 #include "nts-ke/ke_service.h"
 #include "nts-ke/tls_store.h"
 
+/* ke_session_env.ntp_port: send no Port Negotiation record. */
+#define KE_SESSION_NO_PORT (-1)
+
 /* What every session of the service uses; borrowed, fixed once threads
  * run. */
 struct ke_session_env {
@@ -28,7 +31,7 @@ struct ke_session_env {
 	struct tls_store *tls;
 	struct ke_admit *admit;
 	const char *ntp_server;		/* NULL: no Server Negotiation record */
-	int ntp_port;			/* -1: no Port Negotiation record */
+	int ntp_port;			/* or KE_SESSION_NO_PORT */
 	int64_t propagation_s;
 	double timeout_s;		/* the deadline of one session */
 	struct log_ratelimit *rl;	/* every line caused by a client */
