@@ -68,6 +68,7 @@ struct svc_opts {
 	bool with_v6;
 	const char *ntp_server;
 	int ntp_port;
+	bool no_start;			/* ke_service_new only */
 };
 
 struct svc {
@@ -105,7 +106,8 @@ static int svc_start(struct svc *s, const struct svc_opts *o)
 	s->ks = ke_service_new(&cfg, &keys, 0);
 	if (!s->ks)
 		return -1;
-	if (ke_service_listen_addr(s->ks, 0, &a) < 0 || ke_service_start(s->ks) < 0) {
+	if (ke_service_listen_addr(s->ks, 0, &a) < 0 ||
+	    (!o->no_start && ke_service_start(s->ks) < 0)) {
 		ke_service_free(s->ks);
 		s->ks = NULL;
 		return -1;
@@ -785,6 +787,78 @@ static void case_reload(void)
 	svc_stop(&s);
 }
 
+/* Threads of this process right now. */
+static int n_threads(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	int n = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Address space in use (VmSize), bytes; 0 if unknown. */
+static unsigned long long vm_size(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long kb = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb * 1024;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* ke_service_start_rollback: when a thread cannot be created, the ones
+ * already started are stopped and joined and start returns -1 (it used to
+ * return -1 with them still running).  An address-space limit with room
+ * for a few 8 MiB thread stacks makes pthread_create fail part-way. */
+static void case_start_rollback(void)
+{
+	struct svc_opts so = { .threads = 32, .no_start = true };
+	struct rlimit old, rl;
+	int before, after, rc;
+	struct svc s;
+
+#ifdef UNDER_ASAN
+	printf("SKIP ke_service_start rollback: AddressSanitizer maps memory an "
+	       "address-space limit would break\n");
+	return;
+#endif
+	if (svc_start(&s, &so) < 0) {
+		itest_report("ke_service_start rollback", false, "service did not start");
+		return;
+	}
+	before = n_threads();
+	getrlimit(RLIMIT_AS, &old);
+	rl = old;
+	rl.rlim_cur = (rlim_t)(vm_size() + 3 * 9 * 1024 * 1024);
+	setrlimit(RLIMIT_AS, &rl);
+	rc = ke_service_start(s.ks);
+	setrlimit(RLIMIT_AS, &old);
+	after = n_threads();
+	svc_stop(&s);
+	itest_report("ke_service_start rollback: a thread that cannot start stops the others",
+		     rc == -1 && before > 0 && after == before,
+		     "start rc=%d (want -1), threads before %d, after %d", rc, before, after);
+}
+
 /* ---- setup ---- */
 
 static int make_certs(void)
@@ -857,6 +931,7 @@ int main(void)
 	case_reload();
 	case_caps();
 	case_emfile();
+	case_start_rollback();
 	case_many_stalled();
 
 	snapshot_destroy(&keys);
