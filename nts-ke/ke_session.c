@@ -149,27 +149,19 @@ static bool session_handle(struct ke_session *s, bool final)
 	return true;
 }
 
+/* What each answer sent counts. */
+static const enum ke_counter outcome_counter[] = {
+	[KE_OUT_COOKIES] = KE_CNT_RESPONSES,
+	[KE_OUT_NO_COMMON] = KE_CNT_NO_COMMON,
+	[KE_OUT_ERROR_UNRECOGNIZED] = KE_CNT_ERROR_UNRECOGNIZED,
+	[KE_OUT_ERROR_BAD_REQUEST] = KE_CNT_ERROR_BAD_REQUEST,
+	[KE_OUT_ERROR_INTERNAL] = KE_CNT_ERROR_INTERNAL,
+};
+
 static void count_outcome(struct ke_sessions *ss, enum ke_outcome o)
 {
-	switch (o) {
-	case KE_OUT_COOKIES:
-		counter_inc(&ss->cnt[KE_CNT_RESPONSES]);
-		break;
-	case KE_OUT_NO_COMMON:
-		counter_inc(&ss->cnt[KE_CNT_NO_COMMON]);
-		break;
-	case KE_OUT_ERROR_UNRECOGNIZED:
-		counter_inc(&ss->cnt[KE_CNT_ERROR_UNRECOGNIZED]);
-		break;
-	case KE_OUT_ERROR_BAD_REQUEST:
-		counter_inc(&ss->cnt[KE_CNT_ERROR_BAD_REQUEST]);
-		break;
-	case KE_OUT_ERROR_INTERNAL:
-		counter_inc(&ss->cnt[KE_CNT_ERROR_INTERNAL]);
-		break;
-	case KE_OUT_INCOMPLETE:
-		break;
-	}
+	if (o != KE_OUT_INCOMPLETE)
+		counter_inc(&ss->cnt[outcome_counter[o]]);
 }
 
 static void session_fail(struct ke_session *s, enum ke_counter c, const char *what)
@@ -182,6 +174,16 @@ static void session_fail(struct ke_session *s, enum ke_counter c, const char *wh
 	log_limited(s->ss->env->rl, LOG_LVL_DEBUG, "%s: NTS-KE %s%s%s",
 		    netaddr_str(&s->peer, who, sizeof(who)), what, *reason ? ": " : "", reason);
 	session_close(s);
+}
+
+/* A step that did not get through: 0 when OpenSSL only waits for the
+ * socket (err), else the session fails (counted in c) and -1. */
+static int step_stalled(struct ke_session *s, int err, enum ke_counter c, const char *what)
+{
+	if (session_want(s, err))
+		return 0;
+	session_fail(s, c, what);
+	return -1;
 }
 
 static int step_read(struct ke_session *s)
@@ -228,10 +230,8 @@ static int step_read(struct ke_session *s)
 		session_fail(s, KE_CNT_IO_ERROR, "out of memory");
 		return -1;
 	}
-	if (session_want(s, err))
-		return 0;
-	session_fail(s, KE_CNT_IO_ERROR, "connection lost before the request was complete");
-	return -1;
+	return step_stalled(s, err, KE_CNT_IO_ERROR,
+			    "connection lost before the request was complete");
 }
 
 static int step_handshake(struct ke_session *s)
@@ -249,10 +249,8 @@ static int step_handshake(struct ke_session *s)
 		s->state = KE_ST_READ;
 		return 1;
 	}
-	if (session_want(s, SSL_get_error(s->ssl, r)))
-		return 0;
-	session_fail(s, KE_CNT_HANDSHAKE_FAILED, "TLS handshake failed");
-	return -1;
+	return step_stalled(s, SSL_get_error(s->ssl, r), KE_CNT_HANDSHAKE_FAILED,
+			    "TLS handshake failed");
 }
 
 static int step_write(struct ke_session *s)
@@ -265,10 +263,7 @@ static int step_write(struct ke_session *s)
 		s->state = KE_ST_SHUTDOWN;
 		return 1;
 	}
-	if (session_want(s, SSL_get_error(s->ssl, r)))
-		return 0;
-	session_fail(s, KE_CNT_IO_ERROR, "write failed");
-	return -1;
+	return step_stalled(s, SSL_get_error(s->ssl, r), KE_CNT_IO_ERROR, "write failed");
 }
 
 static int step_shutdown(struct ke_session *s)
