@@ -3,8 +3,10 @@
  * machine per connection.  The daemon owns it:
  *
  *   ke_service_new()   loads certificate and key, binds every ke-listen
- *                      address (as root, before privileges are dropped)
- *   ke_service_start() starts the threads
+ *                      address (as root, before privileges are dropped);
+ *                      takes the config's values as they are (config_init
+ *                      sets the defaults)
+ *   ke_service_start() starts the threads (none left running on failure)
  *   ke_service_reload_tls() / ke_service_check_tls()  from the main loop
  *   ke_service_stop(), ke_service_free()
  */
@@ -20,22 +22,22 @@
 struct ke_service;
 
 enum ke_counter {
-	KE_CTR_ACCEPTED,		/* TCP connections accepted */
-	KE_CTR_HANDSHAKE_OK,
-	KE_CTR_HANDSHAKE_FAILED,	/* includes no ALPN / TLS < 1.3 */
-	KE_CTR_RESPONSES,		/* successful responses with cookies */
-	KE_CTR_NO_COMMON,		/* responses with an empty protocol or AEAD record */
-	KE_CTR_ERROR_UNRECOGNIZED,	/* Error 0 sent */
-	KE_CTR_ERROR_BAD_REQUEST,	/* Error 1 sent */
-	KE_CTR_ERROR_INTERNAL,		/* Error 2 sent */
-	KE_CTR_DEADLINE,		/* sessions cut off at the deadline */
-	KE_CTR_TOO_LARGE,		/* requests over the size limit */
-	KE_CTR_REFUSED_TOTAL,		/* closed at accept: ke-max-sessions */
-	KE_CTR_REFUSED_PER_ADDRESS,	/* closed at accept: ke-max-sessions-per-address */
-	KE_CTR_REFUSED_FD,		/* accept failed with EMFILE/ENFILE */
-	KE_CTR_REFUSED_DENIED,		/* closed at accept: ke-allow / ke-deny */
-	KE_CTR_IO_ERROR,		/* reset / EOF before the request was complete */
-	KE_CTR_COUNT
+	KE_CNT_ACCEPTED,		/* TCP connections accepted */
+	KE_CNT_HANDSHAKE_OK,
+	KE_CNT_HANDSHAKE_FAILED,	/* includes no ALPN / TLS < 1.3 */
+	KE_CNT_RESPONSES,		/* successful responses with cookies */
+	KE_CNT_NO_COMMON,		/* responses with an empty protocol or AEAD record */
+	KE_CNT_ERROR_UNRECOGNIZED,	/* Error 0 sent */
+	KE_CNT_ERROR_BAD_REQUEST,	/* Error 1 sent */
+	KE_CNT_ERROR_INTERNAL,		/* Error 2 sent */
+	KE_CNT_DEADLINE,		/* sessions cut off at the deadline */
+	KE_CNT_TOO_LARGE,		/* requests over the size limit */
+	KE_CNT_REFUSED_TOTAL,		/* closed at accept: ke-max-sessions */
+	KE_CNT_REFUSED_PER_ADDRESS,	/* closed at accept: ke-max-sessions-per-address */
+	KE_CNT_REFUSED_FD,		/* accept failed with EMFILE/ENFILE */
+	KE_CNT_REFUSED_DENIED,		/* closed at accept: ke-allow / ke-deny */
+	KE_CNT_IO_ERROR,		/* reset / EOF before the request was complete */
+	KE_CNT_COUNT
 };
 
 /* Stable names for metrics and logs ("handshake_ok", ...). */
@@ -47,17 +49,20 @@ const char *ke_counter_name(enum ke_counter c);
  * address or limit involved. */
 struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *keys,
 				  uint16_t ntp_port);
+/* 0, or -1 logged with every thread it had started stopped and joined. */
 int ke_service_start(struct ke_service *ks);
 /* Access rules (ke-allow / ke-deny): acl publishes the current struct acl,
  * NULL meaning no rules (the daemon owns it).  A denied connection is
  * closed right after accept, before TLS, and counted
- * (KE_CTR_REFUSED_DENIED).  Call before ke_service_start(). */
+ * (KE_CNT_REFUSED_DENIED).  Call before ke_service_start(). */
 void ke_service_set_acl(struct ke_service *ks, struct snapshot *acl);
 /* Load certificate and key again; on any error keep serving the old pair
  * and return -1 (logged).  Open sessions are not dropped. */
 int ke_service_reload_tls(struct ke_service *ks);
-/* Reload when the certificate or key file changed on disk (mtime, size or
- * inode); call periodically.  1 reloaded, 0 unchanged, -1 failed. */
+/* Reload when the certificate or key file changed on disk (any field of
+ * its stat, so a chown or chmod counts); a pair that failed to load is
+ * retried quietly at every call until it loads.  Call periodically.
+ * 1 loaded, 0 nothing new (or a retry failed again), -1 failed (logged). */
 int ke_service_check_tls(struct ke_service *ks);
 /* Seconds until the served certificate expires (negative once expired). */
 int64_t ke_service_cert_expiry(const struct ke_service *ks);
@@ -68,7 +73,7 @@ int ke_service_listen_addr(const struct ke_service *ks, size_t i, struct netaddr
 /* Sessions open right now (a gauge for metrics). */
 unsigned ke_service_sessions(const struct ke_service *ks);
 /* Sum of every thread's counters. */
-void ke_service_counters(const struct ke_service *ks, uint64_t out[KE_CTR_COUNT]);
+void ke_service_counters(const struct ke_service *ks, uint64_t out[KE_CNT_COUNT]);
 /* Stop accepting, close sessions, join threads. */
 void ke_service_stop(struct ke_service *ks);
 void ke_service_free(struct ke_service *ks);	/* NULL-safe */

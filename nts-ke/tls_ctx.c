@@ -9,23 +9,11 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "common/log.h"
 #include "nts-ke/tls_ctx.h"
 
 static const unsigned char alpn_ntske[] = "ntske/1";
 #define ALPN_NTSKE_LEN (sizeof(alpn_ntske) - 1)
-
-/* The reason of the last OpenSSL error, queue cleared. */
-static void openssl_reason(char *buf, size_t len, const char *fallback)
-{
-	unsigned long e, last = 0;
-
-	while ((e = ERR_get_error()) != 0)
-		last = e;
-	if (last)
-		ERR_error_string_n(last, buf, len);
-	else
-		snprintf(buf, len, "%s", fallback);
-}
 
 /* A readable file, so a missing one gets a plain errno message. */
 static int check_readable(const char *path, char *err, size_t err_len)
@@ -95,13 +83,13 @@ SSL_CTX *tls_ctx_new(const char *cert_file, const char *key_file, char *err,
 		return NULL;
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
-		openssl_reason(reason, sizeof(reason), "out of memory");
+		log_openssl_reason(reason, sizeof(reason), "out of memory");
 		snprintf(err, err_len, "TLS context: %s", reason);
 		return NULL;
 	}
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION)) {
-		openssl_reason(reason, sizeof(reason), "cannot set version");
+		log_openssl_reason(reason, sizeof(reason), "cannot set version");
 		snprintf(err, err_len, "TLS context: %s", reason);
 		goto out;
 	}
@@ -112,17 +100,17 @@ SSL_CTX *tls_ctx_new(const char *cert_file, const char *key_file, char *err,
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
 	SSL_CTX_set_client_hello_cb(ctx, client_hello, NULL);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-		openssl_reason(reason, sizeof(reason), "cannot load certificate");
+		log_openssl_reason(reason, sizeof(reason), "cannot load certificate");
 		snprintf(err, err_len, "%s: %s", cert_file, reason);
 		goto out;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
-		openssl_reason(reason, sizeof(reason), "cannot load private key");
+		log_openssl_reason(reason, sizeof(reason), "cannot load private key");
 		snprintf(err, err_len, "%s: %s", key_file, reason);
 		goto out;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		openssl_reason(reason, sizeof(reason), "key does not match");
+		log_openssl_reason(reason, sizeof(reason), "key does not match");
 		snprintf(err, err_len, "%s: private key does not match %s (%s)",
 			 key_file, cert_file, reason);
 		goto out;

@@ -168,7 +168,7 @@ static void log_listeners(const struct ntsd *d)
 /* One line at shutdown so an operator sees what the run did. */
 static void log_totals(const struct ntsd *d)
 {
-	uint64_t ntp[NTP_CNT_COUNT] = { 0 }, ke[KE_CTR_COUNT] = { 0 }, naks = 0, drops = 0;
+	uint64_t ntp[NTP_CNT_COUNT] = { 0 }, ke[KE_CNT_COUNT] = { 0 }, naks = 0, drops = 0;
 
 	if (d->ntp)
 		ntp_service_counters(d->ntp, ntp, NTP_CNT_COUNT);
@@ -182,8 +182,8 @@ static void log_totals(const struct ntsd *d)
 		   "%llu NTS-KE responses, %llu failed handshakes",
 		   (unsigned long long)ntp[NTP_CNT_NTS_REPLY],
 		   (unsigned long long)ntp[NTP_CNT_PLAIN_REPLY], (unsigned long long)naks,
-		   (unsigned long long)drops, (unsigned long long)ke[KE_CTR_RESPONSES],
-		   (unsigned long long)ke[KE_CTR_HANDSHAKE_FAILED]);
+		   (unsigned long long)drops, (unsigned long long)ke[KE_CNT_RESPONSES],
+		   (unsigned long long)ke[KE_CNT_HANDSHAKE_FAILED]);
 }
 
 /* After dropping privileges: reloads read these files as the new user. */

@@ -236,16 +236,16 @@ static void collect_ntp(struct ops *o, struct promtext *p)
 
 static void collect_ke(struct ops *o, struct promtext *p)
 {
-	uint64_t c[KE_CTR_COUNT];
+	uint64_t c[KE_CNT_COUNT];
 
 	ke_service_counters(o->ke, c);
-	for (int i = 0; i < KE_CTR_COUNT; i++)
+	for (int i = 0; i < KE_CNT_COUNT; i++)
 		promtext_counter(p, "ntsd_ke_events_total",
 				 "NTS-KE connection events and outcomes.", "event",
 				 ke_counter_name((enum ke_counter)i), c[i]);
 	promtext_counter(p, "ntsd_ke_denied_total",
 			 "Connections closed at accept by ke-allow / ke-deny, before TLS.", NULL,
-			 NULL, c[KE_CTR_REFUSED_DENIED]);
+			 NULL, c[KE_CNT_REFUSED_DENIED]);
 	promtext_gauge(p, "ntsd_ke_certificate_expiry_seconds",
 		       "Seconds until the served certificate expires (negative: expired).",
 		       NULL, NULL, (double)ke_service_cert_expiry(o->ke));

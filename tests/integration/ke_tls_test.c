@@ -68,6 +68,7 @@ struct svc_opts {
 	bool with_v6;
 	const char *ntp_server;
 	int ntp_port;
+	bool no_start;			/* ke_service_new only */
 };
 
 struct svc {
@@ -105,7 +106,8 @@ static int svc_start(struct svc *s, const struct svc_opts *o)
 	s->ks = ke_service_new(&cfg, &keys, 0);
 	if (!s->ks)
 		return -1;
-	if (ke_service_listen_addr(s->ks, 0, &a) < 0 || ke_service_start(s->ks) < 0) {
+	if (ke_service_listen_addr(s->ks, 0, &a) < 0 ||
+	    (!o->no_start && ke_service_start(s->ks) < 0)) {
 		ke_service_free(s->ks);
 		s->ks = NULL;
 		return -1;
@@ -124,7 +126,7 @@ static void svc_stop(struct svc *s)
 
 static uint64_t counter(struct svc *s, enum ke_counter c)
 {
-	uint64_t all[KE_CTR_COUNT];
+	uint64_t all[KE_CNT_COUNT];
 
 	ke_service_counters(s->ks, all);
 	return all[c];
@@ -354,7 +356,7 @@ static void case_tls12(struct svc *s)
 	struct ke_client_opts o;
 	struct ke_client_result r;
 	char cmd[1024];
-	uint64_t before = counter(s, KE_CTR_HANDSHAKE_FAILED);
+	uint64_t before = counter(s, KE_CNT_HANDSHAKE_FAILED);
 	int st12, st13, rc;
 
 	snprintf(cmd, sizeof(cmd),
@@ -367,7 +369,7 @@ static void case_tls12(struct svc *s)
 		 s->port, ca_file);
 	st13 = run_cmd(cmd);
 	itest_report("openssl s_client -tls1_2 refused", st12 != 0 && st13 == 0 &&
-	       wait_counter(s, KE_CTR_HANDSHAKE_FAILED, before + 1, 2000),
+	       wait_counter(s, KE_CNT_HANDSHAKE_FAILED, before + 1, 2000),
 	       "tls1_2 exit %d (want non-zero), tls1_3 control exit %d (want 0)", st12, st13);
 
 	client_opts(&o, s->port);
@@ -382,7 +384,7 @@ static void case_alpn(struct svc *s)
 	struct ke_client_opts o;
 	struct ke_client_result r;
 	char cmd[1024];
-	uint64_t before = counter(s, KE_CTR_HANDSHAKE_FAILED);
+	uint64_t before = counter(s, KE_CNT_HANDSHAKE_FAILED);
 	int rc, st;
 
 	client_opts(&o, s->port);
@@ -403,9 +405,9 @@ static void case_alpn(struct svc *s)
 		 "| grep -q 'no application protocol'", s->port, ca_file);
 	st = run_cmd(cmd);
 	itest_report("openssl s_client without ALPN gets no_application_protocol", st == 0 &&
-	       wait_counter(s, KE_CTR_HANDSHAKE_FAILED, before + 3, 2000),
+	       wait_counter(s, KE_CNT_HANDSHAKE_FAILED, before + 3, 2000),
 	       "grep exit %d, handshake_failed +%llu", st,
-	       (unsigned long long)(counter(s, KE_CTR_HANDSHAKE_FAILED) - before));
+	       (unsigned long long)(counter(s, KE_CNT_HANDSHAKE_FAILED) - before));
 }
 
 static void case_unknown_critical(struct svc *s)
@@ -419,7 +421,7 @@ static void case_unknown_critical(struct svc *s)
 	static const uint8_t want[] = { 0x80, 0x02, 0x00, 0x02, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00 };
 	struct ke_client_opts o;
 	struct ke_client_result r;
-	uint64_t before = counter(s, KE_CTR_ERROR_UNRECOGNIZED);
+	uint64_t before = counter(s, KE_CNT_ERROR_UNRECOGNIZED);
 	int rc;
 
 	client_opts(&o, s->port);
@@ -428,7 +430,7 @@ static void case_unknown_critical(struct svc *s)
 	rc = ke_client_exchange(&o, &r);
 	itest_report("unknown critical record -> Error 0 + End of Message", rc != 0 &&
 	       r.response_len == sizeof(want) && memcmp(r.response, want, sizeof(want)) == 0 &&
-	       r.close_notify && wait_counter(s, KE_CTR_ERROR_UNRECOGNIZED, before + 1, 2000),
+	       r.close_notify && wait_counter(s, KE_CNT_ERROR_UNRECOGNIZED, before + 1, 2000),
 	       "%zu response bytes, error %u, close_notify %d", r.response_len, r.error_code,
 	       r.close_notify);
 }
@@ -439,7 +441,7 @@ static void case_sizes(struct svc *s)
 	static const uint8_t want1[] = { 0x80, 0x02, 0x00, 0x02, 0x00, 0x01, 0x80, 0x00, 0x00, 0x00 };
 	struct ke_client_opts o;
 	struct ke_client_result r;
-	uint64_t before = counter(s, KE_CTR_TOO_LARGE);
+	uint64_t before = counter(s, KE_CNT_TOO_LARGE);
 	size_t n = 0;
 	int rc;
 
@@ -472,7 +474,7 @@ static void case_sizes(struct svc *s)
 	rc = ke_client_exchange(&o, &r);
 	itest_report("request over 16 KiB refused", rc != 0 && r.response_len == sizeof(want1) &&
 	       memcmp(r.response, want1, sizeof(want1)) == 0 &&
-	       wait_counter(s, KE_CTR_TOO_LARGE, before + 1, 2000),
+	       wait_counter(s, KE_CNT_TOO_LARGE, before + 1, 2000),
 	       "%zu bytes sent, response %zu bytes, error %u", n, r.response_len, r.error_code);
 }
 
@@ -481,7 +483,7 @@ static void case_deadline(struct svc *s)
 	static const uint8_t partial[] = { 0x80, 0x01, 0x00, 0x02, 0x00, 0x00 };
 	struct ke_client_opts o;
 	struct ke_client_result r;
-	uint64_t before = counter(s, KE_CTR_DEADLINE);
+	uint64_t before = counter(s, KE_CNT_DEADLINE);
 	int64_t t0, closed_stall = -1, closed_trickle = -1, good_ms;
 	int stall, trickle, rc;
 	bool good;
@@ -518,7 +520,7 @@ static void case_deadline(struct svc *s)
 	itest_report("stalled client cut off at the deadline (1 s)", good &&
 	       closed_stall >= 800 && closed_stall <= 2500 &&
 	       closed_trickle >= 800 && closed_trickle <= 2500 &&
-	       wait_counter(s, KE_CTR_DEADLINE, before + 2, 2000),
+	       wait_counter(s, KE_CNT_DEADLINE, before + 2, 2000),
 	       "good client done in %lld ms (rc=%d), stalled closed after %lld ms, "
 	       "trickling (1 byte / 100 ms) closed after %lld ms",
 	       (long long)good_ms, rc, (long long)closed_stall, (long long)closed_trickle);
@@ -571,22 +573,22 @@ static void case_many_stalled(void)
 				send(fds[i], "\x16\x03", 2, MSG_NOSIGNAL);
 		}
 	}
-	wait_counter(&s, KE_CTR_ACCEPTED, 500, 5000);
+	wait_counter(&s, KE_CNT_ACCEPTED, 500, 5000);
 	client_opts(&o, s.port);
 	o.bind_addr = "127.0.0.1";
 	t0 = monotime_ms();
 	rc = ke_client_exchange(&o, &r);
 	ms = monotime_ms() - t0;
 	itest_report("500 stalled connections from 127.0.0.2-9 do not stop a client on 127.0.0.1",
-	       opened == 500 && counter(&s, KE_CTR_ACCEPTED) >= 501 && rc == 0 &&
-	       r.n_cookies == 8 && ms < 1000 && counter(&s, KE_CTR_REFUSED_PER_ADDRESS) == 0 &&
-	       counter(&s, KE_CTR_REFUSED_TOTAL) == 0 && counter(&s, KE_CTR_DEADLINE) == 0,
+	       opened == 500 && counter(&s, KE_CNT_ACCEPTED) >= 501 && rc == 0 &&
+	       r.n_cookies == 8 && ms < 1000 && counter(&s, KE_CNT_REFUSED_PER_ADDRESS) == 0 &&
+	       counter(&s, KE_CNT_REFUSED_TOTAL) == 0 && counter(&s, KE_CNT_DEADLINE) == 0,
 	       "%d stalled open, accepted %llu, good client rc=%d in %lld ms %s "
 	       "(refused %llu/%llu, deadline %llu)", opened,
-	       (unsigned long long)counter(&s, KE_CTR_ACCEPTED), rc, (long long)ms, r.error,
-	       (unsigned long long)counter(&s, KE_CTR_REFUSED_PER_ADDRESS),
-	       (unsigned long long)counter(&s, KE_CTR_REFUSED_TOTAL),
-	       (unsigned long long)counter(&s, KE_CTR_DEADLINE));
+	       (unsigned long long)counter(&s, KE_CNT_ACCEPTED), rc, (long long)ms, r.error,
+	       (unsigned long long)counter(&s, KE_CNT_REFUSED_PER_ADDRESS),
+	       (unsigned long long)counter(&s, KE_CNT_REFUSED_TOTAL),
+	       (unsigned long long)counter(&s, KE_CNT_DEADLINE));
 	for (int i = 0; i < 500; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -607,7 +609,7 @@ static void case_caps(void)
 	}
 	for (int i = 0; i < 5; i++)
 		fds[i] = tcp_connect("127.0.0.1", s.port);
-	wait_counter(&s, KE_CTR_REFUSED_PER_ADDRESS, 2, 2000);
+	wait_counter(&s, KE_CNT_REFUSED_PER_ADDRESS, 2, 2000);
 	sleep_ms(100);
 	for (int i = 0; i < 5; i++)
 		refused += fds[i] >= 0 && tcp_closed(fds[i]);
@@ -616,9 +618,9 @@ static void case_caps(void)
 	o.bind_addr = "127.0.0.2";
 	rc = ke_client_exchange(&o, &r);
 	itest_report("per-address cap refuses the extra connections", refused == 2 &&
-	       counter(&s, KE_CTR_REFUSED_PER_ADDRESS) == 2 && rc == 0,
+	       counter(&s, KE_CNT_REFUSED_PER_ADDRESS) == 2 && rc == 0,
 	       "%d of 5 closed at once, refused_per_address=%llu, client from 127.0.0.2 rc=%d %s",
-	       refused, (unsigned long long)counter(&s, KE_CTR_REFUSED_PER_ADDRESS), rc, r.error);
+	       refused, (unsigned long long)counter(&s, KE_CNT_REFUSED_PER_ADDRESS), rc, r.error);
 
 	/* 3 open from .1; 3 more from .3 fill the total of 6; the next is refused */
 	wait_sessions(&s, 3, 2000);
@@ -629,9 +631,9 @@ static void case_caps(void)
 	o.bind_addr = "127.0.0.4";
 	rc = ke_client_exchange(&o, &r);
 	itest_report("total session cap refuses at once", rc != 0 &&
-	       wait_counter(&s, KE_CTR_REFUSED_TOTAL, 1, 2000),
+	       wait_counter(&s, KE_CNT_REFUSED_TOTAL, 1, 2000),
 	       "client rc=%d (%s), refused_max_sessions=%llu", rc, r.error,
-	       (unsigned long long)counter(&s, KE_CTR_REFUSED_TOTAL));
+	       (unsigned long long)counter(&s, KE_CNT_REFUSED_TOTAL));
 	for (int i = 0; i < 8; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -677,9 +679,9 @@ static void case_emfile(void)
 			waiting[i] = -1;
 		}
 	}
-	wait_counter(&s, KE_CTR_REFUSED_FD, 1, 2000);
+	wait_counter(&s, KE_CNT_REFUSED_FD, 1, 2000);
 	sleep_ms(400);
-	refused = counter(&s, KE_CTR_REFUSED_FD);
+	refused = counter(&s, KE_CNT_REFUSED_FD);
 	for (int i = 0; i < 3; i++)
 		shed += waiting[i] >= 0 && tcp_closed(waiting[i]);
 	for (int i = 0; i < n_fill; i++)
@@ -785,6 +787,78 @@ static void case_reload(void)
 	svc_stop(&s);
 }
 
+/* Threads of this process right now. */
+static int n_threads(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	int n = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Address space in use (VmSize), bytes; 0 if unknown. */
+static unsigned long long vm_size(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long kb = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb * 1024;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* ke_service_start_rollback: when a thread cannot be created, the ones
+ * already started are stopped and joined and start returns -1 (it used to
+ * return -1 with them still running).  An address-space limit with room
+ * for a few 8 MiB thread stacks makes pthread_create fail part-way. */
+static void case_start_rollback(void)
+{
+	struct svc_opts so = { .threads = 32, .no_start = true };
+	struct rlimit old, rl;
+	int before, after, rc;
+	struct svc s;
+
+#ifdef UNDER_ASAN
+	printf("SKIP ke_service_start rollback: AddressSanitizer maps memory an "
+	       "address-space limit would break\n");
+	return;
+#endif
+	if (svc_start(&s, &so) < 0) {
+		itest_report("ke_service_start rollback", false, "service did not start");
+		return;
+	}
+	before = n_threads();
+	getrlimit(RLIMIT_AS, &old);
+	rl = old;
+	rl.rlim_cur = (rlim_t)(vm_size() + 3 * 9 * 1024 * 1024);
+	setrlimit(RLIMIT_AS, &rl);
+	rc = ke_service_start(s.ks);
+	setrlimit(RLIMIT_AS, &old);
+	after = n_threads();
+	svc_stop(&s);
+	itest_report("ke_service_start rollback: a thread that cannot start stops the others",
+		     rc == -1 && before > 0 && after == before,
+		     "start rc=%d (want -1), threads before %d, after %d", rc, before, after);
+}
+
 /* ---- setup ---- */
 
 static int make_certs(void)
@@ -857,6 +931,7 @@ int main(void)
 	case_reload();
 	case_caps();
 	case_emfile();
+	case_start_rollback();
 	case_many_stalled();
 
 	snapshot_destroy(&keys);

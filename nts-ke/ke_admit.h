@@ -1,0 +1,48 @@
+/* ke_admit: may this client open an NTS-KE session now?  Asked at accept,
+ * before any TLS, with three limits in this order: the access rules
+ * (ke-allow / ke-deny), the open sessions in all (ke-max-sessions) and
+ * those from one client address (ke-max-sessions-per-address).  What
+ * ke_admit() takes, ke_release() gives back; nothing else touches the
+ * counts.  Both are lock-free and safe from any thread. */
+#ifndef NTSD_KE_ADMIT_H
+#define NTSD_KE_ADMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/log.h"
+#include "common/netaddr.h"
+#include "common/snapshot.h"
+
+struct ke_admit;
+
+enum ke_admit_verdict {
+	KE_ADMIT_OK,			/* admitted: release it when the session ends */
+	KE_ADMIT_DENIED,		/* the access rules refuse the address */
+	KE_ADMIT_FULL,			/* ke-max-sessions open */
+	KE_ADMIT_ADDRESS_FULL,		/* ke-max-sessions-per-address open from it */
+};
+
+/* What one admitted session holds. */
+struct ke_admission {
+	size_t slot;			/* its address's count */
+	bool held;
+};
+
+/* Refusals are logged through rl (borrowed).  NULL on error, logged. */
+struct ke_admit *ke_admit_new(unsigned max_sessions, unsigned max_per_address,
+			      struct log_ratelimit *rl);
+void ke_admit_free(struct ke_admit *a);		/* NULL-safe */
+/* acl publishes the current struct acl, NULL meaning no rules (the
+ * caller owns it).  Before the first ke_admit(). */
+void ke_admit_set_acl(struct ke_admit *a, struct snapshot *acl);
+/* KE_ADMIT_OK fills *adm; any other verdict takes nothing (and is
+ * logged, rate-limited, with the peer). */
+enum ke_admit_verdict ke_admit(struct ke_admit *a, const struct netaddr *peer,
+			       struct ke_admission *adm);
+/* Give back what ke_admit() took; a second call does nothing. */
+void ke_release(struct ke_admit *a, struct ke_admission *adm);
+/* Sessions admitted and not released (a gauge). */
+unsigned ke_admit_sessions(const struct ke_admit *a);
+
+#endif

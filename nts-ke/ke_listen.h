@@ -1,0 +1,41 @@
+/* ke_listen: the NTS-KE service's threads and their listening sockets.
+ * Each thread runs its own libev loop with its own SO_REUSEPORT socket
+ * per address, so the kernel spreads connections over the threads and no
+ * lock sits on the accept path; what a thread accepts becomes one of its
+ * ke_sessions.  Out of descriptors, a thread sheds the waiting connection
+ * with a reserve descriptor and stops accepting for a moment. */
+#ifndef NTSD_KE_LISTEN_H
+#define NTSD_KE_LISTEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/netaddr.h"
+#include "nts-ke/ke_service.h"
+#include "nts-ke/ke_session.h"
+
+/* Most addresses one service listens on: the configured ones, or the two
+ * defaults. */
+#define KE_LISTEN_MAX (CONFIG_MAX_LISTEN > 2 ? CONFIG_MAX_LISTEN : 2)
+
+struct ke_listen;
+
+/* n_threads threads, not running yet, whose sessions use env (borrowed).
+ * NULL on error, logged. */
+struct ke_listen *ke_listen_new(unsigned n_threads, const struct ke_session_env *env);
+/* One listening socket per thread for each of addrs[0..n) (n at most
+ * KE_LISTEN_MAX; as root, before privileges are dropped).  A port 0 is
+ * replaced in addrs by the one bound.  0, or -1 logged with the address. */
+int ke_listen_bind(struct ke_listen *kl, struct netaddr *addrs, size_t n);
+/* Start the threads with every signal blocked (signals belong to the main
+ * thread).  When one cannot start, those already running are stopped and
+ * joined: -1, logged. */
+int ke_listen_start(struct ke_listen *kl);
+/* Stop accepting, join the threads, close their sessions.  NULL-safe. */
+void ke_listen_stop(struct ke_listen *kl);
+void ke_listen_free(struct ke_listen *kl);	/* NULL-safe; stops first */
+/* Sum of every thread's counters. */
+void ke_listen_counters(const struct ke_listen *kl, uint64_t out[KE_CNT_COUNT]);
+
+#endif
