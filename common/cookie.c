@@ -45,8 +45,7 @@ size_t cookie_len(uint16_t aead)
 	return COOKIE_OVERHEAD + 2 * alg->key_len;
 }
 
-/* Any length some supported AEAD gives: checked before any crypto. */
-static bool cookie_len_valid(size_t len)
+bool cookie_len_valid(size_t len)
 {
 	size_t n;
 	const uint16_t *ids = aead_supported(&n);

@@ -39,6 +39,8 @@ enum cookie_status {
 const char *cookie_status_str(enum cookie_status s);
 /* Length of a cookie carrying keys for this AEAD; 0 if unsupported. */
 size_t cookie_len(uint16_t aead);
+/* Any length some supported AEAD gives: checked before any crypto. */
+bool cookie_len_valid(size_t len);
 /* Seal keys under `key` with a 16-byte nonce into out (cap bytes).
  * Returns the cookie length or 0 on error (cap too small, bad AEAD). */
 size_t cookie_seal(const struct master_key *key, const struct cookie_keys *keys,

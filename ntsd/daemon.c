@@ -16,30 +16,33 @@
 #include "common/log.h"
 #include "ntsd/daemon.h"
 
-int daemon_detach(void)
+/* Fork; the parent exits, the child goes on.  0 in the child, -1 logged. */
+static int fork_away(void)
 {
-	pid_t pid;
-	int fd;
+	pid_t pid = fork();
 
-	pid = fork();
 	if (pid < 0) {
 		log_errno(LOG_LVL_ERR, "fork");
 		return -1;
 	}
 	if (pid > 0)
 		_exit(0);
+	return 0;
+}
+
+int daemon_detach(void)
+{
+	int fd;
+
+	if (fork_away() < 0)
+		return -1;
 	if (setsid() < 0) {
 		log_errno(LOG_LVL_ERR, "setsid");
 		return -1;
 	}
 	/* A second fork: the daemon can never reacquire a terminal. */
-	pid = fork();
-	if (pid < 0) {
-		log_errno(LOG_LVL_ERR, "fork");
+	if (fork_away() < 0)
 		return -1;
-	}
-	if (pid > 0)
-		_exit(0);
 	if (chdir("/") < 0)
 		log_errno(LOG_LVL_WARN, "chdir /");
 	fd = open("/dev/null", O_RDWR);
