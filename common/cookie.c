@@ -11,7 +11,6 @@
 #include "keyset.h"
 
 #define COOKIE_ID_LEN 4
-#define COOKIE_NONCE_LEN 16
 /* version, reserved, AEAD id */
 #define COOKIE_PT_HDR_LEN 4
 #define COOKIE_OVERHEAD (COOKIE_ID_LEN + COOKIE_NONCE_LEN + AEAD_TAG_LEN + COOKIE_PT_HDR_LEN)
@@ -57,7 +56,7 @@ bool cookie_len_valid(size_t len)
 }
 
 size_t cookie_seal(const struct master_key *key, const struct cookie_keys *keys,
-		   const uint8_t nonce[16], uint8_t *out, size_t cap)
+		   const uint8_t nonce[COOKIE_NONCE_LEN], uint8_t *out, size_t cap)
 {
 	const struct aead_alg *alg = aead_by_id(keys->aead);
 	uint8_t pt[COOKIE_PT_MAX];

@@ -13,11 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aead.h"
-#include "keyset.h"
+#include "common/aead.h"
+#include "common/keyset.h"
+#include "common/rng.h"
 
 #define COOKIE_VERSION 1
 #define COOKIE_MAX_LEN 256
+/* The clear nonce of a sealed cookie: one nonce_gen nonce. */
+#define COOKIE_NONCE_LEN NONCE_GEN_LEN
 
 /* The session keys a cookie carries. */
 struct cookie_keys {
@@ -44,7 +47,7 @@ bool cookie_len_valid(size_t len);
 /* Seal keys under `key` with a 16-byte nonce into out (cap bytes).
  * Returns the cookie length or 0 on error (cap too small, bad AEAD). */
 size_t cookie_seal(const struct master_key *key, const struct cookie_keys *keys,
-		   const uint8_t nonce[16], uint8_t *out, size_t cap);
+		   const uint8_t nonce[COOKIE_NONCE_LEN], uint8_t *out, size_t cap);
 /* Open with any key of the set.  On success *out holds the keys (caller
  * wipes them when done); on failure *out is wiped. */
 enum cookie_status cookie_open(const struct keyset *ks, const uint8_t *cookie,

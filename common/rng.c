@@ -46,7 +46,7 @@ out:
 	return ret;
 }
 
-void nonce_gen_next(struct nonce_gen *g, uint8_t out[16])
+void nonce_gen_next(struct nonce_gen *g, uint8_t out[NONCE_GEN_LEN])
 {
 	uint8_t block[AES_BLOCK_SIZE];
 

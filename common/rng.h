@@ -23,9 +23,11 @@ struct nonce_gen {
 	uint64_t counter;
 };
 
+/* One nonce: an AES block. */
+#define NONCE_GEN_LEN AES_BLOCK_SIZE
+
 int nonce_gen_init(struct nonce_gen *g);
-/* 16 bytes */
-void nonce_gen_next(struct nonce_gen *g, uint8_t out[16]);
+void nonce_gen_next(struct nonce_gen *g, uint8_t out[NONCE_GEN_LEN]);
 void nonce_gen_wipe(struct nonce_gen *g);
 
 #endif

@@ -120,7 +120,7 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 	if (export_keys(p, alg, &keys) < 0)
 		goto out;
 	for (size_t i = 0; i < KE_HANDLER_COOKIES; i++) {
-		uint8_t nonce[16];
+		uint8_t nonce[COOKIE_NONCE_LEN];
 
 		nonce_gen_next(p->nonces, nonce);
 		cookie_lens[i] = cookie_seal(key, &keys, nonce, cookies[i], sizeof(cookies[i]));
