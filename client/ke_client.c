@@ -21,6 +21,7 @@
 #include "client/ke_client.h"
 #include "common/monotime.h"
 #include "common/buf.h"
+#include "common/aead.h"
 #include "common/ke_record.h"
 
 #define KE_CLIENT_DEFAULT_PORT 4460
@@ -267,21 +268,6 @@ static void parse_response(struct ke_client_result *res)
 			break;
 		}
 	}
-}
-
-static size_t aead_key_len(uint16_t id)
-{
-	switch (id) {
-	case 15:
-		return 32;
-	case 16:
-		return 48;
-	case 17:
-		return 64;
-	case 30:
-		return 16;
-	}
-	return 0;
 }
 
 static int export_keys(SSL *ssl, struct ke_client_result *res)

@@ -22,12 +22,12 @@
 
 static const struct aead_alg aead_algs[] = {
 	{ AEAD_AES_SIV_CMAC_256, "AEAD_AES_SIV_CMAC_256", SIV_CMAC_AES128_KEY_SIZE,
-	  SIV_MIN_NONCE_SIZE, AEAD_SIV_NONCE_MAX },
+	  AEAD_NONCE_LEN, SIV_MIN_NONCE_SIZE, AEAD_SIV_NONCE_MAX },
 	{ AEAD_AES_SIV_CMAC_512, "AEAD_AES_SIV_CMAC_512", SIV_CMAC_AES256_KEY_SIZE,
-	  SIV_MIN_NONCE_SIZE, AEAD_SIV_NONCE_MAX },
+	  AEAD_NONCE_LEN, SIV_MIN_NONCE_SIZE, AEAD_SIV_NONCE_MAX },
 #ifdef HAVE_GCM_SIV
 	{ AEAD_AES_128_GCM_SIV, "AEAD_AES_128_GCM_SIV", AES128_KEY_SIZE,
-	  AEAD_GCM_SIV_NONCE_LEN, AEAD_GCM_SIV_NONCE_LEN },
+	  AEAD_GCM_SIV_NONCE_LEN, AEAD_GCM_SIV_NONCE_LEN, AEAD_GCM_SIV_NONCE_LEN },
 #endif
 };
 
@@ -45,6 +45,22 @@ const struct aead_alg *aead_by_id(uint16_t id)
 		if (aead_algs[i].id == id)
 			return &aead_algs[i];
 	return NULL;
+}
+
+size_t aead_key_len(uint16_t id)
+{
+	switch (id) {
+	case AEAD_AES_SIV_CMAC_256:
+		return 32;
+	case AEAD_AES_SIV_CMAC_384:
+		return 48;
+	case AEAD_AES_SIV_CMAC_512:
+		return 64;
+	case AEAD_AES_128_GCM_SIV:
+		return 16;
+	default:
+		return 0;
+	}
 }
 
 const uint16_t *aead_supported(size_t *n)

@@ -10,6 +10,10 @@
 
 #include <nettle/siv-cmac.h>
 
+/* struct aead_ctx's layout depends on HAVE_GCM_SIV: every includer must
+ * see the same answer. */
+#include "build_config.h"
+
 enum aead_id {
 	AEAD_AES_SIV_CMAC_256 = 15,	/* 32-byte key, mandatory in NTS */
 	AEAD_AES_SIV_CMAC_384 = 16,	/* 48-byte key: not supported (no nettle API) */
@@ -19,18 +23,23 @@ enum aead_id {
 
 #define AEAD_MAX_KEY_LEN 64
 #define AEAD_TAG_LEN 16
-/* Nonces we generate are this long (SIV accepts any non-empty nonce). */
+/* The longest nonce we generate (SIV takes any non-empty nonce; GCM-SIV
+ * exactly 12): see struct aead_alg's nonce_len. */
 #define AEAD_NONCE_LEN 16
 
 struct aead_alg {
 	uint16_t id;
 	const char *name;	/* IANA name, e.g. "AEAD_AES_SIV_CMAC_256" */
 	size_t key_len;
+	size_t nonce_len;		/* the nonces we make for it */
 	size_t nonce_min, nonce_max;	/* accepted nonce lengths */
 };
 
 /* NULL when the id is not supported by this build. */
 const struct aead_alg *aead_by_id(uint16_t id);
+/* The key length the IANA registry gives an AEAD id, whether or not this
+ * build supports it (what a client exports for it); 0 for an unknown id. */
+size_t aead_key_len(uint16_t id);
 /* Supported ids in our order of preference (strongest last is fine: the
  * client's order wins in NTS-KE); n set to the count. */
 const uint16_t *aead_supported(size_t *n);

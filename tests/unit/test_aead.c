@@ -260,6 +260,14 @@ static void test_algorithms(void)
 	CU_ASSERT_EQUAL(a->key_len, 64);
 	CU_ASSERT_STRING_EQUAL(a->name, "AEAD_AES_SIV_CMAC_512");
 	CU_ASSERT_PTR_NULL(aead_by_id(AEAD_AES_SIV_CMAC_384));
+	CU_ASSERT_EQUAL(a->nonce_len, AEAD_NONCE_LEN);
+	/* Key lengths from the IANA registry, supported or not. */
+	CU_ASSERT_EQUAL(aead_key_len(AEAD_AES_SIV_CMAC_256), 32);
+	CU_ASSERT_EQUAL(aead_key_len(AEAD_AES_SIV_CMAC_384), 48);
+	CU_ASSERT_EQUAL(aead_key_len(AEAD_AES_SIV_CMAC_512), 64);
+	CU_ASSERT_EQUAL(aead_key_len(AEAD_AES_128_GCM_SIV), 16);
+	CU_ASSERT_EQUAL(aead_key_len(0), 0);
+	CU_ASSERT_EQUAL(aead_key_len(31), 0);
 	CU_ASSERT_PTR_NULL(aead_by_id(0));
 	CU_ASSERT_PTR_NULL(aead_by_id(0xffff));
 	CU_ASSERT_EQUAL(aead_set_key(&ctx, AEAD_AES_SIV_CMAC_384, key), -1);
