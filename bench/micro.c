@@ -37,6 +37,7 @@
 #include "common/aead.h"
 #include "common/buf.h"
 #include "common/cookie.h"
+#include "common/ke_export.h"
 #include "common/keyset.h"
 #include "common/ntp_ef.h"
 #include "common/ntp_packet.h"
@@ -657,7 +658,7 @@ out:
  * timed: SSL_new, the handshake, reading the request, the two key exports,
  * writing a 880-byte response (8 cookies), close_notify and SSL_free.
  * Variants show what two SSL_CTX settings cost. */
-static const unsigned char micro_alpn[] = { 7, 'n', 't', 's', 'k', 'e', '/', '1' };
+static const unsigned char *const micro_alpn = (const unsigned char *)KE_ALPN_WIRE;
 
 static int micro_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 			     const unsigned char *in, unsigned int inlen, void *arg)
@@ -666,7 +667,7 @@ static int micro_alpn_select(SSL *ssl, const unsigned char **out, unsigned char 
 
 	(void)ssl;
 	(void)arg;
-	if (SSL_select_next_proto(&o, outlen, micro_alpn, sizeof(micro_alpn), in, inlen) !=
+	if (SSL_select_next_proto(&o, outlen, micro_alpn, KE_ALPN_WIRE_LEN, in, inlen) !=
 	    OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	*out = o;
@@ -702,7 +703,7 @@ static SSL_CTX *tls_client_ctx(void)
 		return NULL;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_alpn_protos(ctx, micro_alpn, sizeof(micro_alpn));
+	SSL_CTX_set_alpn_protos(ctx, micro_alpn, KE_ALPN_WIRE_LEN);
 	return ctx;
 }
 
@@ -710,7 +711,7 @@ static SSL_CTX *tls_client_ctx(void)
 static int tls_one(SSL_CTX *sctx, SSL_CTX *cctx, int64_t *srv_ns)
 {
 	static const uint8_t req[16] = { 0x80, 1, 0, 2, 0, 0, 0x80, 4, 0, 2, 0, 15, 0x80, 0, 0, 0 };
-	uint8_t resp[1024], buf[2048], key[32], ctxt[5] = { 0, 0, 0, 15, 0 };
+	uint8_t resp[1024], buf[2048], key[32];
 	BIO *sb = NULL, *cb = NULL;
 	SSL *s = NULL, *c = NULL;
 	int64_t t0;
@@ -743,12 +744,7 @@ static int tls_one(SSL_CTX *sctx, SSL_CTX *cctx, int64_t *srv_ns)
 		goto out;
 	t0 = cpu_ns();
 	if (SSL_read(s, buf, sizeof(buf)) != sizeof(req) ||
-	    SSL_export_keying_material(s, key, sizeof(key), "EXPORTER-network-time-security",
-				       30, ctxt, sizeof(ctxt), 1) != 1)
-		goto out;
-	ctxt[4] = 1;
-	if (SSL_export_keying_material(s, key, sizeof(key), "EXPORTER-network-time-security",
-				       30, ctxt, sizeof(ctxt), 1) != 1 ||
+	    ke_export_keys(s, KE_PROTO_NTPV4, AEAD_AES_SIV_CMAC_256, sizeof(key), key, key) < 0 ||
 	    SSL_write(s, resp, 880) != 880)
 		goto out;
 	SSL_shutdown(s);

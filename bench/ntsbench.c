@@ -56,7 +56,9 @@
 #include "client/ke_client.h"
 #include "common/aead.h"
 #include "common/buf.h"
+#include "common/ke_export.h"
 #include "common/ke_record.h"
+#include "common/log.h"
 #include "common/ntp_packet.h"
 #include "common/nts_request.h"
 #include "common/rng.h"
@@ -134,10 +136,10 @@ struct slot {
 
 /* Cookies of one NTS-KE session, FIFO. */
 struct cookie_pool {
-	uint8_t c[BENCH_POOL_CAP][KE_CLIENT_COOKIE_MAX];
+	uint8_t c[BENCH_POOL_CAP][KE_MAX_COOKIE_LEN];
 	size_t len[BENCH_POOL_CAP];
 	size_t head, count;
-	uint8_t last[KE_CLIENT_COOKIE_MAX];
+	uint8_t last[KE_MAX_COOKIE_LEN];
 	size_t last_len;
 };
 
@@ -426,7 +428,7 @@ static void pool_push(struct cookie_pool *p, const uint8_t *c, size_t len)
 {
 	size_t at;
 
-	if (len > KE_CLIENT_COOKIE_MAX)
+	if (len > KE_MAX_COOKIE_LEN)
 		return;
 	memcpy(p->last, c, len);
 	p->last_len = len;
@@ -818,7 +820,6 @@ static int ke_exchange(const struct bench_opts *o, struct ke_client_result *res)
 
 static SSL_CTX *storm_ctx(const struct bench_opts *o)
 {
-	static const unsigned char alpn[] = { 7, 'n', 't', 's', 'k', 'e', '/', '1' };
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
 	if (ctx == NULL)
@@ -827,7 +828,8 @@ static SSL_CTX *storm_ctx(const struct bench_opts *o)
 	/* Every handshake is a full one, as each NTS-KE client's first is. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-	if (SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn)) != 0)
+	if (SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)KE_ALPN_WIRE,
+				    KE_ALPN_WIRE_LEN) != 0)
 		goto out;
 	if (!o->no_verify) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -865,12 +867,11 @@ static int storm_one(struct gen_thread *t, char *err, size_t err_len)
 	const struct bench *b = t->b;
 	const struct bench_opts *o = &b->o;
 	const char *name = o->verify_name ? o->verify_name : o->server;
-	uint8_t resp[KE_CLIENT_RESPONSE_MAX], key[64], ctxt[5] = { 0, 0, 0, 15, 0 };
-	size_t len = 0, cookies = 0;
-	struct buf_reader r;
-	struct ke_record rec;
-	bool end = false, proto = false, aead = false, bad = false;
-	unsigned char ip[16];
+	uint8_t resp[KE_CLIENT_RESPONSE_MAX], key[AEAD_MAX_KEY_LEN];
+	struct ke_reply reply;
+	enum ke_reply_status st = KE_REPLY_INCOMPLETE;
+	size_t len = 0;
+	char why[96] = "";
 	SSL *ssl = NULL;
 	int fd, n, ret = -1;
 
@@ -883,57 +884,32 @@ static int storm_one(struct gen_thread *t, char *err, size_t err_len)
 	ssl = SSL_new(b->ssl_ctx);
 	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1)
 		goto out;
-	if (!o->no_verify) {
-		if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1) {
-			if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) != 1)
-				goto out;
-		} else if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
-			   SSL_set1_host(ssl, name) != 1) {
-			goto out;
-		}
-	}
+	if (!o->no_verify && ke_client_set_peer_name(ssl, name) < 0)
+		goto out;
 	if (SSL_connect(ssl) != 1 ||
 	    SSL_write(ssl, b->ke_req, (int)b->ke_req_len) != (int)b->ke_req_len)
 		goto out;
-	while (!end && len < sizeof(resp)) {
+	while (len < sizeof(resp) && !ke_records_complete(resp, len)) {
 		n = SSL_read(ssl, resp + len, (int)(sizeof(resp) - len));
 		if (n <= 0)
 			break;
 		len += (size_t)n;
-		end = ke_records_complete(resp, len);
 	}
-	buf_reader_init(&r, resp, len);
-	while (end && ke_record_next(&r, &rec) == KE_RECORD_OK && rec.type != KE_REC_END) {
-		switch (rec.type) {
-		case KE_REC_NEXT_PROTO:
-			proto = rec.body_len == 2 && buf_load_u16(rec.body) == KE_PROTO_NTPV4;
-			break;
-		case KE_REC_AEAD:
-			aead = rec.body_len == 2 && buf_load_u16(rec.body) == 15;
-			break;
-		case KE_REC_NEW_COOKIE:
-			cookies++;
-			break;
-		case KE_REC_ERROR:
-		case KE_REC_WARNING:
-			bad = true;
-			break;
-		default:
-			break;
-		}
+	st = ke_reply_parse(resp, len, &reply);
+	if (st != KE_REPLY_OK) {
+		snprintf(err, err_len, "bad NTS-KE response (%zu bytes): %s", len,
+			 ke_reply_status_str(st));
+		goto out;
 	}
-	if (!end || !proto || !aead || bad || cookies == 0) {
-		snprintf(err, err_len, "bad NTS-KE response (%zu bytes, end %d, ntpv4 %d, "
-			 "aead 15 %d, error %d, %zu cookies)", len, end, proto, aead, bad, cookies);
+	if (ke_reply_unusable(&reply, why, sizeof(why)) ||
+	    reply.aead != AEAD_AES_SIV_CMAC_256) {
+		snprintf(err, err_len, "bad NTS-KE response (%zu bytes): %s", len,
+			 why[0] ? why : "not AEAD 15");
 		goto out;
 	}
 	/* The keys a client derives; part of every real exchange. */
-	if (SSL_export_keying_material(ssl, key, 32, "EXPORTER-network-time-security", 30,
-				       ctxt, sizeof(ctxt), 1) != 1)
-		goto out;
-	ctxt[4] = 1;
-	if (SSL_export_keying_material(ssl, key, 32, "EXPORTER-network-time-security", 30,
-				       ctxt, sizeof(ctxt), 1) != 1)
+	if (ke_export_keys(ssl, reply.protocol, reply.aead, aead_key_len(reply.aead), key,
+			   key) < 0)
 		goto out;
 	buf_wipe(key, sizeof(key));
 	SSL_shutdown(ssl);
@@ -941,9 +917,8 @@ static int storm_one(struct gen_thread *t, char *err, size_t err_len)
 out:
 	/* A TLS failure left no message of its own. */
 	if (ret < 0 && err[0] == '\0')
-		snprintf(err, err_len, "TLS: %s", ERR_reason_error_string(ERR_peek_last_error()) ?
-			 ERR_reason_error_string(ERR_peek_last_error()) :
-			 errno ? strerror(errno) : "connection closed");
+		snprintf(err, err_len, "TLS: %s", log_openssl_reason(why, sizeof(why),
+			 errno ? strerror(errno) : "connection closed"));
 	ERR_clear_error();
 	SSL_free(ssl);
 	close(fd);
@@ -1010,7 +985,7 @@ static void usage(FILE *out)
 		"\n"
 		"  -m, --mode MODE        nts (default), plain or ke\n"
 		"  -p, --port N           NTP port (default: from NTS-KE, else 123)\n"
-		"  -k, --ke-port N        NTS-KE port (default 4460)\n"
+		"  -k, --ke-port N        NTS-KE port (default %u)\n"
 		"      --ca FILE          CA certificate(s) to verify the server with\n"
 		"      --verify-name NAME name to verify (default SERVER)\n"
 		"      --no-verify        do not verify the certificate\n"
@@ -1030,7 +1005,7 @@ static void usage(FILE *out)
 		"  -q, --quiet            only the RESULT line\n"
 		"  -h, --help             this help\n"
 		"\n"
-		"The last line of output is \"RESULT key=value ...\".\n");
+		"The last line of output is \"RESULT key=value ...\".\n", KE_DEFAULT_PORT);
 }
 
 static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
@@ -1097,7 +1072,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->mode = MODE_NTS;
-	o->ke_port = 4460;
+	o->ke_port = KE_DEFAULT_PORT;
 	o->threads = 1;
 	o->sockets = 4;
 	o->window = 16;
@@ -1387,17 +1362,17 @@ static int setup_sessions(struct bench *b, uint16_t *ntp_port)
 				b->o.ke_port, res->error);
 			goto out;
 		}
-		if (aead_set_key(&t->c2s, res->aead, res->c2s) < 0 ||
-		    aead_set_key(&t->s2c, res->aead, res->s2c) < 0) {
+		if (aead_set_key(&t->c2s, res->reply.aead, res->c2s) < 0 ||
+		    aead_set_key(&t->s2c, res->reply.aead, res->s2c) < 0) {
 			fprintf(stderr, "ntsbench: server chose AEAD %u, not supported here\n",
-				res->aead);
+				res->reply.aead);
 			goto out;
 		}
 		t->have_keys = true;
-		for (k = 0; k < res->n_cookies; k++)
-			pool_push(t->pool, res->cookies[k], res->cookie_lens[k]);
-		if (*ntp_port == 0 && res->has_port)
-			*ntp_port = res->port;
+		for (k = 0; k < res->reply.n_cookies; k++)
+			pool_push(t->pool, res->reply.cookies[k], res->reply.cookie_lens[k]);
+		if (*ntp_port == 0 && res->reply.has_port)
+			*ntp_port = res->reply.port;
 		ke_client_result_wipe(res);
 	}
 	ret = 0;
@@ -1449,13 +1424,11 @@ int main(int argc, char **argv)
 	if (b->o.mode == MODE_NTS && setup_sessions(b, &port) < 0)
 		goto out;
 	if (b->o.mode == MODE_KE) {
+		static const uint16_t aead = AEAD_AES_SIV_CMAC_256;
 		struct buf_writer w;
-		uint8_t proto[2] = { 0, 0 }, aead[2] = { 0, 15 };
 
 		buf_writer_init(&w, b->ke_req, sizeof(b->ke_req));
-		ke_record_put(&w, true, KE_REC_NEXT_PROTO, proto, sizeof(proto));
-		ke_record_put(&w, true, KE_REC_AEAD, aead, sizeof(aead));
-		ke_record_put(&w, true, KE_REC_END, NULL, 0);
+		ke_request_build(&w, &aead, 1);
 		b->ke_req_len = w.off;
 		b->ssl_ctx = storm_ctx(&b->o);
 		if (b->ssl_ctx == NULL) {
@@ -1466,7 +1439,7 @@ int main(int argc, char **argv)
 		port = b->o.ke_port;
 	}
 	if (port == 0)
-		port = 123;
+		port = NTP_PORT;
 	if (resolve(b, port) < 0)
 		goto out;
 

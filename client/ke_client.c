@@ -21,12 +21,16 @@
 #include "client/ke_client.h"
 #include "common/monotime.h"
 #include "common/buf.h"
+#include "common/ke_export.h"
 #include "common/aead.h"
 #include "common/ke_record.h"
+#include "common/log.h"
 
-#define KE_CLIENT_DEFAULT_PORT 4460
 #define KE_CLIENT_DEFAULT_TIMEOUT_MS 5000
-#define EXPORTER_LABEL "EXPORTER-network-time-security"
+/* NTPv4 and up to KE_MAX_AEADS ids fit easily. */
+#define KE_CLIENT_REQUEST_MAX 256
+/* After End of Message, how long to wait for close_notify. */
+#define KE_CLIENT_CLOSE_WAIT_US 500000
 
 static void set_error(struct ke_client_result *res, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -40,18 +44,11 @@ static void set_error(struct ke_client_result *res, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The last OpenSSL error, queue cleared. */
-static const char *ssl_reason(char *buf, size_t len)
+/* Why a TLS step failed: OpenSSL's last error (queue cleared), else the
+ * socket's errno. */
+static const char *tls_reason(char *buf, size_t len)
 {
-	unsigned long e, last = 0;
-
-	while ((e = ERR_get_error()) != 0)
-		last = e;
-	if (!last)
-		snprintf(buf, len, "%s", errno ? strerror(errno) : "connection closed");
-	else
-		ERR_error_string_n(last, buf, len);
-	return buf;
+	return log_openssl_reason(buf, len, errno ? strerror(errno) : "connection closed");
 }
 
 static int connect_one(const struct addrinfo *ai, const char *bind_addr, int64_t deadline,
@@ -126,7 +123,7 @@ static int connect_to(const struct ke_client_opts *o, int64_t deadline,
 	char port[8], err[160] = "no address";
 	int fd = -1, rc;
 
-	snprintf(port, sizeof(port), "%u", o->port ? o->port : KE_CLIENT_DEFAULT_PORT);
+	snprintf(port, sizeof(port), "%u", o->port ? o->port : KE_DEFAULT_PORT);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -149,7 +146,7 @@ static SSL_CTX *client_ctx(const struct ke_client_opts *o, struct ke_client_resu
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
 	if (!ctx) {
-		set_error(res, "TLS context: %s", ssl_reason(reason, sizeof(reason)));
+		set_error(res, "TLS context: %s", tls_reason(reason, sizeof(reason)));
 		return NULL;
 	}
 	if (o->tls12_max) {
@@ -163,13 +160,13 @@ static SSL_CTX *client_ctx(const struct ke_client_opts *o, struct ke_client_resu
 		if (o->ca_file ? SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL) != 1 :
 				 SSL_CTX_set_default_verify_paths(ctx) != 1) {
 			set_error(res, "%s: %s", o->ca_file ? o->ca_file : "default CA store",
-				  ssl_reason(reason, sizeof(reason)));
+				  tls_reason(reason, sizeof(reason)));
 			SSL_CTX_free(ctx);
 			return NULL;
 		}
 	}
 	if (!o->no_alpn) {
-		const char *proto = o->alpn ? o->alpn : "ntske/1";
+		const char *proto = o->alpn ? o->alpn : KE_ALPN;
 		unsigned char wire[256];
 		size_t n = strlen(proto);
 
@@ -190,104 +187,22 @@ static SSL_CTX *client_ctx(const struct ke_client_opts *o, struct ke_client_resu
 	return ctx;
 }
 
-static size_t build_request(const struct ke_client_opts *o, uint8_t *out, size_t cap)
+/* The request to send: the caller's raw bytes, or NTPv4 with its AEADs. */
+static size_t request_bytes(const struct ke_client_opts *o, uint8_t *buf, size_t cap,
+			    const uint8_t **out)
 {
-	static const uint16_t default_aeads[] = { 15 };
-	const uint16_t *aeads = o->aeads ? o->aeads : default_aeads;
-	size_t n = o->aeads ? o->n_aeads : 1;
-	uint8_t proto[2], list[2 * 16];
+	static const uint16_t default_aeads[] = { AEAD_AES_SIV_CMAC_256 };
 	struct buf_writer w;
 
-	if (n > 16)
-		n = 16;
-	for (size_t i = 0; i < n; i++)
-		buf_store_u16(list + 2 * i, aeads[i]);
-	buf_store_u16(proto, KE_PROTO_NTPV4);
-	buf_writer_init(&w, out, cap);
-	ke_record_put(&w, true, KE_REC_NEXT_PROTO, proto, sizeof(proto));
-	ke_record_put(&w, true, KE_REC_AEAD, list, 2 * n);
-	ke_record_put(&w, true, KE_REC_END, NULL, 0);
-	return w.err ? 0 : w.off;
-}
-
-static void parse_response(struct ke_client_result *res)
-{
-	struct buf_reader r;
-	struct ke_record rec;
-
-	buf_reader_init(&r, res->response, res->response_len);
-	while (ke_record_next(&r, &rec) == KE_RECORD_OK) {
-		switch (rec.type) {
-		case KE_REC_END:
-			res->complete = true;
-			return;
-		case KE_REC_NEXT_PROTO:
-			if (rec.body_len >= 2) {
-				res->has_protocol = true;
-				res->protocol = buf_load_u16(rec.body);
-			}
-			break;
-		case KE_REC_AEAD:
-			if (rec.body_len >= 2) {
-				res->has_aead = true;
-				res->aead = buf_load_u16(rec.body);
-			}
-			break;
-		case KE_REC_ERROR:
-			res->has_error = true;
-			if (rec.body_len >= 2)
-				res->error_code = buf_load_u16(rec.body);
-			break;
-		case KE_REC_WARNING:
-			res->has_warning = true;
-			if (rec.body_len >= 2)
-				res->warning_code = buf_load_u16(rec.body);
-			break;
-		case KE_REC_NEW_COOKIE:
-			res->n_cookies_seen++;
-			if (res->n_cookies < KE_CLIENT_MAX_COOKIES &&
-			    rec.body_len <= KE_CLIENT_COOKIE_MAX) {
-				memcpy(res->cookies[res->n_cookies], rec.body, rec.body_len);
-				res->cookie_lens[res->n_cookies++] = rec.body_len;
-			}
-			break;
-		case KE_REC_SERVER:
-			if (rec.body_len < sizeof(res->server)) {
-				memcpy(res->server, rec.body, rec.body_len);
-				res->server[rec.body_len] = '\0';
-				res->has_server = true;
-			}
-			break;
-		case KE_REC_PORT:
-			if (rec.body_len == 2) {
-				res->has_port = true;
-				res->port = buf_load_u16(rec.body);
-			}
-			break;
-		default:
-			break;
-		}
+	if (o->raw_request) {
+		*out = o->raw_request;
+		return o->raw_request_len;
 	}
-}
-
-static int export_keys(SSL *ssl, struct ke_client_result *res)
-{
-	uint8_t ctx[5];
-
-	res->key_len = aead_key_len(res->aead);
-	if (res->key_len == 0)
-		return -1;
-	buf_store_u16(ctx, res->protocol);
-	buf_store_u16(ctx + 2, res->aead);
-	ctx[4] = 0x00;
-	if (SSL_export_keying_material(ssl, res->c2s, res->key_len, EXPORTER_LABEL,
-				       strlen(EXPORTER_LABEL), ctx, sizeof(ctx), 1) != 1)
-		return -1;
-	ctx[4] = 0x01;
-	if (SSL_export_keying_material(ssl, res->s2c, res->key_len, EXPORTER_LABEL,
-				       strlen(EXPORTER_LABEL), ctx, sizeof(ctx), 1) != 1)
-		return -1;
-	return 0;
+	buf_writer_init(&w, buf, cap);
+	*out = buf;
+	if (o->aeads)
+		return ke_request_build(&w, o->aeads, o->n_aeads) ? w.off : 0;
+	return ke_request_build(&w, default_aeads, 1) ? w.off : 0;
 }
 
 static void peer_info(SSL *ssl, struct ke_client_result *res)
@@ -312,7 +227,7 @@ static void peer_info(SSL *ssl, struct ke_client_result *res)
 	}
 }
 
-static int set_peer_name(SSL *ssl, const char *name)
+int ke_client_set_peer_name(SSL *ssl, const char *name)
 {
 	unsigned char ip[16];
 
@@ -323,125 +238,140 @@ static int set_peer_name(SSL *ssl, const char *name)
 	return 0;
 }
 
-int ke_client_exchange(const struct ke_client_opts *o, struct ke_client_result *res)
+/* The TLS session on fd, handshake done and checked.  NULL with res->error
+ * set. */
+static SSL *start_tls(const struct ke_client_opts *o, SSL_CTX *ctx, int fd,
+		      struct ke_client_result *res)
 {
-	uint8_t req_buf[256];
-	const uint8_t *req;
-	size_t req_len;
 	char reason[160];
-	SSL_CTX *ctx = NULL;
-	SSL *ssl = NULL;
-	int64_t deadline;
-	int fd, r, rc = -1;
+	SSL *ssl = SSL_new(ctx);
 
-	memset(res, 0, sizeof(*res));
-	ERR_clear_error();
-	deadline = monotime_ms() + (o->timeout_ms ? o->timeout_ms : KE_CLIENT_DEFAULT_TIMEOUT_MS);
-	if (o->raw_request) {
-		req = o->raw_request;
-		req_len = o->raw_request_len;
-	} else {
-		req_len = build_request(o, req_buf, sizeof(req_buf));
-		req = req_buf;
-	}
-	fd = connect_to(o, deadline, res);
-	if (fd < 0)
-		return -1;
-	ctx = client_ctx(o, res);
-	if (!ctx)
-		goto out;
-	ssl = SSL_new(ctx);
 	if (!ssl || SSL_set_fd(ssl, fd) != 1) {
-		set_error(res, "TLS session: %s", ssl_reason(reason, sizeof(reason)));
-		goto out;
+		set_error(res, "TLS session: %s", tls_reason(reason, sizeof(reason)));
+		goto fail;
 	}
 	if (!o->no_verify &&
-	    set_peer_name(ssl, o->verify_name ? o->verify_name : o->host) < 0) {
+	    ke_client_set_peer_name(ssl, o->verify_name ? o->verify_name : o->host) < 0) {
 		set_error(res, "cannot set the name to verify");
-		goto out;
+		goto fail;
 	}
 	errno = 0;
-	r = SSL_connect(ssl);
-	if (r != 1) {
+	if (SSL_connect(ssl) != 1) {
 		long v = SSL_get_verify_result(ssl);
 
 		if (v != X509_V_OK)
 			set_error(res, "TLS handshake failed: certificate: %s",
 				  X509_verify_cert_error_string(v));
 		else
-			set_error(res, "TLS handshake failed: %s", ssl_reason(reason, sizeof(reason)));
-		goto out;
+			set_error(res, "TLS handshake failed: %s",
+				  tls_reason(reason, sizeof(reason)));
+		goto fail;
 	}
 	peer_info(ssl, res);
-	if (!o->no_alpn && !o->alpn && strcmp(res->alpn, "ntske/1") != 0) {
-		set_error(res, "server did not negotiate ALPN ntske/1");
-		goto out;
+	if (!o->no_alpn && !o->alpn && strcmp(res->alpn, KE_ALPN) != 0) {
+		set_error(res, "server did not negotiate ALPN " KE_ALPN);
+		goto fail;
 	}
-	/* One write for the whole request, as a server may expect. */
-	if (req_len > 0 && SSL_write(ssl, req, (int)req_len) != (int)req_len) {
-		set_error(res, "sending the request: %s", ssl_reason(reason, sizeof(reason)));
-		goto out;
-	}
+	return ssl;
+fail:
+	SSL_free(ssl);
+	return NULL;
+}
+
+/* Read until the server closes or the buffer is full; once End of Message
+ * is in, only close_notify should follow, so wait for it briefly. */
+static void read_response(SSL *ssl, int fd, struct ke_client_result *res)
+{
+	char reason[160];
+
 	for (;;) {
 		size_t room = sizeof(res->response) - res->response_len;
-		int err;
+		int r;
 
 		if (room == 0)
-			break;
+			return;
 		errno = 0;
 		r = SSL_read(ssl, res->response + res->response_len, (int)room);
-		if (r > 0) {
-			res->response_len += (size_t)r;
-			if (ke_records_complete(res->response, res->response_len)) {
-				/* Only close_notify should follow: do not wait long. */
-				struct timeval tv = { 0, 500000 };
-
-				setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-			}
-			continue;
+		if (r <= 0) {
+			if (SSL_get_error(ssl, r) == SSL_ERROR_ZERO_RETURN)
+				res->close_notify = true;
+			else if (!ke_records_complete(res->response, res->response_len))
+				set_error(res, "reading the response: %s",
+					  tls_reason(reason, sizeof(reason)));
+			return;
 		}
-		err = SSL_get_error(ssl, r);
-		if (err == SSL_ERROR_ZERO_RETURN)
-			res->close_notify = true;
-		else if (!ke_records_complete(res->response, res->response_len))
-			set_error(res, "reading the response: %s", ssl_reason(reason, sizeof(reason)));
-		break;
+		res->response_len += (size_t)r;
+		if (ke_records_complete(res->response, res->response_len)) {
+			struct timeval tv = { 0, KE_CLIENT_CLOSE_WAIT_US };
+
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		}
 	}
+}
+
+/* Parse the response, check it can be used and export the keys. */
+static int use_response(SSL *ssl, struct ke_client_result *res)
+{
+	char why[sizeof(res->error)];
+
+	res->status = ke_reply_parse(res->response, res->response_len, &res->reply);
+	if (res->error[0])
+		return -1;
+	if (res->status == KE_REPLY_INCOMPLETE) {
+		set_error(res, "incomplete response (%zu bytes, no End of Message)",
+			  res->response_len);
+		return -1;
+	}
+	if (res->status != KE_REPLY_OK) {
+		set_error(res, "malformed response: %s", ke_reply_status_str(res->status));
+		return -1;
+	}
+	if (ke_reply_unusable(&res->reply, why, sizeof(why))) {
+		set_error(res, "%s", why);
+		return -1;
+	}
+	res->key_len = aead_key_len(res->reply.aead);
+	if (res->key_len == 0 ||
+	    ke_export_keys(ssl, res->reply.protocol, res->reply.aead, res->key_len, res->c2s,
+			   res->s2c) < 0) {
+		set_error(res, "cannot export keys for AEAD %u", res->reply.aead);
+		return -1;
+	}
+	return 0;
+}
+
+int ke_client_exchange(const struct ke_client_opts *o, struct ke_client_result *res)
+{
+	uint8_t req_buf[KE_CLIENT_REQUEST_MAX];
+	const uint8_t *req;
+	size_t req_len;
+	char reason[160];
+	SSL_CTX *ctx = NULL;
+	SSL *ssl = NULL;
+	int fd, rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	ERR_clear_error();
+	req_len = request_bytes(o, req_buf, sizeof(req_buf), &req);
+	fd = connect_to(o, monotime_ms() + (o->timeout_ms ? o->timeout_ms :
+							    KE_CLIENT_DEFAULT_TIMEOUT_MS), res);
+	if (fd < 0)
+		return -1;
+	ctx = client_ctx(o, res);
+	if (ctx)
+		ssl = start_tls(o, ctx, fd, res);
+	if (!ssl)
+		goto out;
+	/* One write for the whole request, as a server may expect. */
+	if (req_len > 0 && SSL_write(ssl, req, (int)req_len) != (int)req_len) {
+		set_error(res, "sending the request: %s", tls_reason(reason, sizeof(reason)));
+		goto out;
+	}
+	read_response(ssl, fd, res);
 	ERR_clear_error();
 	if (res->close_notify)
 		SSL_shutdown(ssl);
-	parse_response(res);
-	if (res->error[0])
-		goto out;
-	if (!res->complete) {
-		set_error(res, "incomplete response (%zu bytes, no End of Message)", res->response_len);
-		goto out;
-	}
-	if (res->has_error) {
-		set_error(res, "server sent Error %u", res->error_code);
-		goto out;
-	}
-	if (res->has_warning) {
-		set_error(res, "server sent Warning %u", res->warning_code);
-		goto out;
-	}
-	if (!res->has_protocol || res->protocol != KE_PROTO_NTPV4) {
-		set_error(res, "server did not accept NTPv4");
-		goto out;
-	}
-	if (!res->has_aead) {
-		set_error(res, "no common AEAD algorithm");
-		goto out;
-	}
-	if (export_keys(ssl, res) < 0) {
-		set_error(res, "cannot export keys for AEAD %u", res->aead);
-		goto out;
-	}
-	if (res->n_cookies == 0) {
-		set_error(res, "no cookies in the response");
-		goto out;
-	}
-	rc = 0;
+	rc = use_response(ssl, res);
 out:
 	ERR_clear_error();
 	SSL_free(ssl);

@@ -10,14 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KE_CLIENT_MAX_COOKIES 16
-#define KE_CLIENT_COOKIE_MAX 256
-#define KE_CLIENT_KEY_MAX 64
+#include <openssl/ssl.h>
+
+#include "common/aead.h"
+#include "common/ke_record.h"
+
+#define KE_CLIENT_KEY_MAX AEAD_MAX_KEY_LEN
 #define KE_CLIENT_RESPONSE_MAX 8192
 
 struct ke_client_opts {
 	const char *host;		/* name or address literal */
-	uint16_t port;			/* 0: 4460 */
+	uint16_t port;			/* 0: KE_DEFAULT_PORT */
 	const char *ca_file;		/* NULL: the system's trust store */
 	const char *verify_name;	/* NULL: host; checked with SSL_set1_host */
 	bool no_verify;			/* skip certificate checks (probing only) */
@@ -29,7 +32,7 @@ struct ke_client_opts {
 	const uint8_t *raw_request;	/* sent instead of the built request */
 	size_t raw_request_len;
 	bool no_alpn;			/* offer no ALPN at all */
-	const char *alpn;		/* offer this instead of "ntske/1" */
+	const char *alpn;		/* offer this instead of KE_ALPN */
 	bool tls12_max;			/* offer TLS 1.2 at most */
 };
 
@@ -42,24 +45,9 @@ struct ke_client_result {
 	/* The response, raw and parsed. */
 	uint8_t response[KE_CLIENT_RESPONSE_MAX];
 	size_t response_len;
-	bool complete;			/* End of Message seen */
 	bool close_notify;		/* server closed with close_notify */
-	bool has_protocol;		/* false: empty or no Next Protocol record */
-	uint16_t protocol;
-	bool has_aead;			/* false: empty or no AEAD record */
-	uint16_t aead;
-	bool has_error;
-	uint16_t error_code;
-	bool has_warning;
-	uint16_t warning_code;
-	bool has_server;
-	char server[256];
-	bool has_port;
-	uint16_t port;
-	size_t n_cookies;		/* stored, at most KE_CLIENT_MAX_COOKIES */
-	size_t n_cookies_seen;
-	uint8_t cookies[KE_CLIENT_MAX_COOKIES][KE_CLIENT_COOKIE_MAX];
-	size_t cookie_lens[KE_CLIENT_MAX_COOKIES];
+	enum ke_reply_status status;	/* how the response parsed */
+	struct ke_reply reply;		/* what it said, as far as it parsed */
 	/* Exported with the negotiated AEAD (RFC 8915 section 5.1). */
 	size_t key_len;
 	uint8_t c2s[KE_CLIENT_KEY_MAX];
@@ -71,6 +59,9 @@ struct ke_client_result {
  * or Warning); -1 otherwise with res->error set.  res holds whatever was
  * learnt either way (e.g. the Error record's code). */
 int ke_client_exchange(const struct ke_client_opts *opts, struct ke_client_result *res);
+/* Make the handshake check the server's certificate against name: a host
+ * name (also sent as SNI) or an address literal.  0 or -1. */
+int ke_client_set_peer_name(SSL *ssl, const char *name);
 /* Wipe the keys in res. */
 void ke_client_result_wipe(struct ke_client_result *res);
 

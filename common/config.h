@@ -11,12 +11,14 @@
 #include <stdint.h>
 
 #include "acl.h"
+#include "ke_record.h"
 #include "netaddr.h"
+#include "ntp_packet.h"
 
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/ntsd.conf"
-#define CONFIG_DEFAULT_NTP_PORT 123
-#define CONFIG_DEFAULT_KE_PORT 4460
+#define CONFIG_DEFAULT_NTP_PORT NTP_PORT
+#define CONFIG_DEFAULT_KE_PORT KE_DEFAULT_PORT
 
 struct config_listen {
 	struct netaddr addr;		/* port set */

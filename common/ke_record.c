@@ -1,7 +1,9 @@
 /* ke_record: NTS-KE records (RFC 8915 section 4).  Pure: bytes in, meaning
- * out, and the reverse.  Every reject of a request has a named status. */
+ * out, and the reverse.  Every reject of a request or a response has a
+ * named status. */
 #include "build_config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ke_record.h"
@@ -47,23 +49,46 @@ bool ke_record_put(struct buf_writer *w, bool critical, uint16_t type,
 	return !w->err;
 }
 
+void ke_export_context(uint16_t protocol, uint16_t aead, uint8_t direction,
+		       uint8_t out[KE_EXPORT_CONTEXT_LEN])
+{
+	buf_store_u16(out, protocol);
+	buf_store_u16(out + 2, aead);
+	out[4] = direction;
+}
+
+bool ke_request_build(struct buf_writer *w, const uint16_t *aeads, size_t n_aeads)
+{
+	uint8_t proto[2], list[2 * KE_MAX_AEADS];
+
+	if (n_aeads > KE_MAX_AEADS)
+		n_aeads = KE_MAX_AEADS;
+	for (size_t i = 0; i < n_aeads; i++)
+		buf_store_u16(list + 2 * i, aeads[i]);
+	buf_store_u16(proto, KE_PROTO_NTPV4);
+	ke_record_put(w, true, KE_REC_NEXT_PROTO, proto, sizeof(proto));
+	ke_record_put(w, true, KE_REC_AEAD, list, 2 * n_aeads);
+	ke_record_put(w, true, KE_REC_END, NULL, 0);
+	return !w->err;
+}
+
 static const char *const status_names[KE_REQ_STATUS_COUNT] = {
 	[KE_REQ_OK] = "ok",
 	[KE_REQ_INCOMPLETE] = "incomplete",
-	[KE_REQ_UNRECOGNIZED_CRITICAL] = "unrecognized-critical",
-	[KE_REQ_NOT_CRITICAL] = "not-critical",
-	[KE_REQ_NO_NEXT_PROTO] = "no-next-proto",
-	[KE_REQ_DUP_NEXT_PROTO] = "dup-next-proto",
-	[KE_REQ_BAD_NEXT_PROTO] = "bad-next-proto",
-	[KE_REQ_NO_AEAD] = "no-aead",
-	[KE_REQ_DUP_AEAD] = "dup-aead",
-	[KE_REQ_BAD_AEAD] = "bad-aead",
-	[KE_REQ_FORBIDDEN_RECORD] = "forbidden-record",
-	[KE_REQ_BAD_SERVER] = "bad-server",
-	[KE_REQ_BAD_PORT] = "bad-port",
-	[KE_REQ_BAD_END] = "bad-end",
-	[KE_REQ_TRAILING_DATA] = "trailing-data",
-	[KE_REQ_TOO_MANY] = "too-many",
+	[KE_REQ_UNRECOGNIZED_CRITICAL] = "unrecognized_critical",
+	[KE_REQ_NOT_CRITICAL] = "not_critical",
+	[KE_REQ_NO_NEXT_PROTO] = "no_next_proto",
+	[KE_REQ_DUP_NEXT_PROTO] = "dup_next_proto",
+	[KE_REQ_BAD_NEXT_PROTO] = "bad_next_proto",
+	[KE_REQ_NO_AEAD] = "no_aead",
+	[KE_REQ_DUP_AEAD] = "dup_aead",
+	[KE_REQ_BAD_AEAD] = "bad_aead",
+	[KE_REQ_FORBIDDEN_RECORD] = "forbidden_record",
+	[KE_REQ_BAD_SERVER] = "bad_server",
+	[KE_REQ_BAD_PORT] = "bad_port",
+	[KE_REQ_BAD_END] = "bad_end",
+	[KE_REQ_TRAILING_DATA] = "trailing_data",
+	[KE_REQ_TOO_MANY] = "too_many",
 };
 
 const char *ke_request_status_str(enum ke_request_status s)
@@ -101,29 +126,31 @@ static enum ke_request_status parse_id_list(const struct ke_record *rec,
 	return KE_REQ_OK;
 }
 
-static enum ke_request_status parse_server(const struct ke_record *rec,
-					   struct ke_request *req)
+/* A Server Negotiation record, in a request or a response: once, a host
+ * name or address literal (printable ASCII, no spaces), stored
+ * NUL-terminated. */
+static bool take_server(const struct ke_record *rec, bool *has,
+			char server[KE_MAX_SERVER_LEN + 1])
 {
-	if (req->has_server || rec->body_len == 0 || rec->body_len > KE_MAX_SERVER_LEN)
-		return KE_REQ_BAD_SERVER;
-	/* A host name or address literal: printable ASCII, no spaces. */
+	if (*has || rec->body_len == 0 || rec->body_len > KE_MAX_SERVER_LEN)
+		return false;
 	for (size_t i = 0; i < rec->body_len; i++)
 		if (rec->body[i] < 0x21 || rec->body[i] > 0x7e)
-			return KE_REQ_BAD_SERVER;
-	memcpy(req->server, rec->body, rec->body_len);
-	req->server[rec->body_len] = '\0';
-	req->has_server = true;
-	return KE_REQ_OK;
+			return false;
+	memcpy(server, rec->body, rec->body_len);
+	server[rec->body_len] = '\0';
+	*has = true;
+	return true;
 }
 
-static enum ke_request_status parse_port(const struct ke_record *rec,
-					 struct ke_request *req)
+/* A Port Negotiation record: once, 16 bits. */
+static bool take_port(const struct ke_record *rec, bool *has, uint16_t *port)
 {
-	if (req->has_port || rec->body_len != 2)
-		return KE_REQ_BAD_PORT;
-	req->port = buf_load_u16(rec->body);
-	req->has_port = true;
-	return KE_REQ_OK;
+	if (*has || rec->body_len != 2)
+		return false;
+	*port = buf_load_u16(rec->body);
+	*has = true;
+	return true;
 }
 
 /* Everything seen once End of Message arrives. */
@@ -198,14 +225,12 @@ enum ke_request_status ke_request_parse(const uint8_t *p, size_t len,
 		case KE_REC_NEW_COOKIE:
 			return KE_REQ_FORBIDDEN_RECORD;
 		case KE_REC_SERVER:
-			st = parse_server(&rec, req);
-			if (st != KE_REQ_OK)
-				return st;
+			if (!take_server(&rec, &req->has_server, req->server))
+				return KE_REQ_BAD_SERVER;
 			break;
 		case KE_REC_PORT:
-			st = parse_port(&rec, req);
-			if (st != KE_REQ_OK)
-				return st;
+			if (!take_port(&rec, &req->has_port, &req->port))
+				return KE_REQ_BAD_PORT;
 			break;
 		default:
 			if (rec.critical)
@@ -257,4 +282,139 @@ bool ke_records_complete(const uint8_t *p, size_t len)
 		if (rec.type == KE_REC_END)
 			return true;
 	return false;
+}
+
+static const char *const reply_status_names[KE_REPLY_STATUS_COUNT] = {
+	[KE_REPLY_OK] = "ok",
+	[KE_REPLY_INCOMPLETE] = "incomplete",
+	[KE_REPLY_UNRECOGNIZED_CRITICAL] = "unrecognized_critical",
+	[KE_REPLY_DUP_NEXT_PROTO] = "dup_next_proto",
+	[KE_REPLY_BAD_NEXT_PROTO] = "bad_next_proto",
+	[KE_REPLY_DUP_AEAD] = "dup_aead",
+	[KE_REPLY_BAD_AEAD] = "bad_aead",
+	[KE_REPLY_BAD_ERROR] = "bad_error",
+	[KE_REPLY_BAD_WARNING] = "bad_warning",
+	[KE_REPLY_BAD_COOKIE] = "bad_cookie",
+	[KE_REPLY_BAD_SERVER] = "bad_server",
+	[KE_REPLY_BAD_PORT] = "bad_port",
+	[KE_REPLY_BAD_END] = "bad_end",
+	[KE_REPLY_TRAILING_DATA] = "trailing_data",
+	[KE_REPLY_TOO_MANY] = "too_many",
+};
+
+const char *ke_reply_status_str(enum ke_reply_status s)
+{
+	if ((unsigned)s >= KE_REPLY_STATUS_COUNT)
+		return "unknown";
+	return reply_status_names[s];
+}
+
+/* The server's choice: an empty record (none in common) or one id. */
+static enum ke_reply_status reply_choice(const struct ke_record *rec, bool *has,
+					 uint16_t *id, bool *seen,
+					 enum ke_reply_status dup, enum ke_reply_status bad)
+{
+	if (*seen)
+		return dup;
+	*seen = true;
+	if (rec->body_len == 0)
+		return KE_REPLY_OK;
+	if (rec->body_len != 2)
+		return bad;
+	*has = true;
+	*id = buf_load_u16(rec->body);
+	return KE_REPLY_OK;
+}
+
+/* Error or Warning: one 16-bit code. */
+static enum ke_reply_status reply_code(const struct ke_record *rec, bool *has,
+				       uint16_t *code, enum ke_reply_status bad)
+{
+	if (rec->body_len != 2)
+		return bad;
+	*has = true;
+	*code = buf_load_u16(rec->body);
+	return KE_REPLY_OK;
+}
+
+static enum ke_reply_status reply_cookie(const struct ke_record *rec, struct ke_reply *out)
+{
+	if (rec->body_len == 0 || rec->body_len > KE_MAX_COOKIE_LEN)
+		return KE_REPLY_BAD_COOKIE;
+	out->n_cookies_seen++;
+	if (out->n_cookies < KE_REPLY_MAX_COOKIES) {
+		memcpy(out->cookies[out->n_cookies], rec->body, rec->body_len);
+		out->cookie_lens[out->n_cookies++] = rec->body_len;
+	}
+	return KE_REPLY_OK;
+}
+
+/* One record other than End of Message. */
+static enum ke_reply_status reply_record(const struct ke_record *rec, struct ke_reply *out,
+					 bool *seen_proto, bool *seen_aead)
+{
+	switch (rec->type) {
+	case KE_REC_NEXT_PROTO:
+		return reply_choice(rec, &out->has_protocol, &out->protocol, seen_proto,
+				    KE_REPLY_DUP_NEXT_PROTO, KE_REPLY_BAD_NEXT_PROTO);
+	case KE_REC_AEAD:
+		return reply_choice(rec, &out->has_aead, &out->aead, seen_aead,
+				    KE_REPLY_DUP_AEAD, KE_REPLY_BAD_AEAD);
+	case KE_REC_ERROR:
+		return reply_code(rec, &out->has_error, &out->error_code, KE_REPLY_BAD_ERROR);
+	case KE_REC_WARNING:
+		return reply_code(rec, &out->has_warning, &out->warning_code,
+				  KE_REPLY_BAD_WARNING);
+	case KE_REC_NEW_COOKIE:
+		return reply_cookie(rec, out);
+	case KE_REC_SERVER:
+		return take_server(rec, &out->has_server, out->server) ? KE_REPLY_OK :
+									 KE_REPLY_BAD_SERVER;
+	case KE_REC_PORT:
+		return take_port(rec, &out->has_port, &out->port) ? KE_REPLY_OK :
+								    KE_REPLY_BAD_PORT;
+	default:
+		return rec->critical ? KE_REPLY_UNRECOGNIZED_CRITICAL : KE_REPLY_OK;
+	}
+}
+
+enum ke_reply_status ke_reply_parse(const uint8_t *p, size_t len, struct ke_reply *out)
+{
+	struct buf_reader r;
+	struct ke_record rec;
+	bool seen_proto = false, seen_aead = false;
+	enum ke_reply_status st;
+
+	memset(out, 0, sizeof(*out));
+	buf_reader_init(&r, p, len);
+	for (size_t n = 1; ke_record_next(&r, &rec) == KE_RECORD_OK; n++) {
+		if (n > KE_MAX_RECORDS)
+			return KE_REPLY_TOO_MANY;
+		if (rec.type == KE_REC_END) {
+			if (rec.body_len != 0)
+				return KE_REPLY_BAD_END;
+			return buf_remaining(&r) ? KE_REPLY_TRAILING_DATA : KE_REPLY_OK;
+		}
+		st = reply_record(&rec, out, &seen_proto, &seen_aead);
+		if (st != KE_REPLY_OK)
+			return st;
+	}
+	return KE_REPLY_INCOMPLETE;
+}
+
+const char *ke_reply_unusable(const struct ke_reply *r, char *buf, size_t len)
+{
+	if (r->has_error)
+		snprintf(buf, len, "server sent Error %u", r->error_code);
+	else if (r->has_warning)
+		snprintf(buf, len, "server sent Warning %u", r->warning_code);
+	else if (!r->has_protocol || r->protocol != KE_PROTO_NTPV4)
+		snprintf(buf, len, "server did not accept NTPv4");
+	else if (!r->has_aead)
+		snprintf(buf, len, "no common AEAD algorithm");
+	else if (r->n_cookies == 0)
+		snprintf(buf, len, "no cookies in the response");
+	else
+		return NULL;
+	return buf;
 }

@@ -1,5 +1,7 @@
-/* ke_record: NTS-KE records (RFC 8915 section 4): the record codec, the
- * request parser and the response builder.  Pure. */
+/* ke_record: NTS-KE protocol facts (RFC 8915 section 4) both sides use:
+ * the port, the ALPN name and the key exporter's label and context; the
+ * record codec; the request builder and parser; the response builder and
+ * parser.  Pure. */
 #ifndef NTSD_KE_RECORD_H
 #define NTSD_KE_RECORD_H
 
@@ -20,6 +22,21 @@ enum ke_rec_type {
 	KE_REC_PORT = 7,
 };
 
+/* Section 4: the well-known port and the ALPN protocol name (also in the
+ * wire form SSL_CTX_set_alpn_protos takes: one length byte, the name). */
+#define KE_DEFAULT_PORT 4460
+#define KE_ALPN "ntske/1"
+#define KE_ALPN_LEN (sizeof(KE_ALPN) - 1)
+#define KE_ALPN_WIRE "\x07" KE_ALPN
+#define KE_ALPN_WIRE_LEN (sizeof(KE_ALPN_WIRE) - 1)
+
+/* Section 5.1: the exporter label (no NUL) and its 5-byte context. */
+#define KE_EXPORTER_LABEL "EXPORTER-network-time-security"
+#define KE_EXPORTER_LABEL_LEN (sizeof(KE_EXPORTER_LABEL) - 1)
+#define KE_EXPORT_CONTEXT_LEN 5
+#define KE_EXPORT_C2S 0
+#define KE_EXPORT_S2C 1
+
 #define KE_REC_CRITICAL 0x8000
 #define KE_REC_HEADER_LEN 4
 #define KE_PROTO_NTPV4 0
@@ -29,6 +46,10 @@ enum ke_error_code {
 	KE_ERROR_BAD_REQUEST = 1,
 	KE_ERROR_INTERNAL = 2,
 };
+
+/* The exporter context: protocol (2, BE) || AEAD (2, BE) || direction. */
+void ke_export_context(uint16_t protocol, uint16_t aead, uint8_t direction,
+		       uint8_t out[KE_EXPORT_CONTEXT_LEN]);
 
 /* Bounds on what a request may carry. */
 #define KE_MAX_PROTOCOLS 16
@@ -71,6 +92,10 @@ struct ke_request {
 	uint16_t port;
 	size_t len;		/* bytes the request used, End of Message included */
 };
+
+/* A client's request: NTPv4, the AEADs in order of preference (at most
+ * KE_MAX_AEADS are written), End of Message.  False when w is too small. */
+bool ke_request_build(struct buf_writer *w, const uint16_t *aeads, size_t n_aeads);
 
 /* Outcome of parsing a request; every reject has a name, a counter and a
  * KE error code (ke_request_error_code). */
@@ -121,5 +146,57 @@ struct ke_response {
 bool ke_response_build(struct buf_writer *w, const struct ke_response *resp);
 /* Append Error(code) then End of Message. */
 bool ke_error_build(struct buf_writer *w, enum ke_error_code code);
+
+/* A response as a client reads it. */
+#define KE_REPLY_MAX_COOKIES 16
+#define KE_MAX_COOKIE_LEN 256
+struct ke_reply {
+	bool has_protocol;	/* false: empty or no Next Protocol record */
+	uint16_t protocol;
+	bool has_aead;		/* false: empty or no AEAD record */
+	uint16_t aead;
+	bool has_error;
+	uint16_t error_code;
+	bool has_warning;
+	uint16_t warning_code;
+	bool has_server;
+	char server[KE_MAX_SERVER_LEN + 1];
+	bool has_port;
+	uint16_t port;
+	size_t n_cookies;	/* stored, at most KE_REPLY_MAX_COOKIES */
+	size_t n_cookies_seen;
+	uint8_t cookies[KE_REPLY_MAX_COOKIES][KE_MAX_COOKIE_LEN];
+	size_t cookie_lens[KE_REPLY_MAX_COOKIES];
+};
+
+/* Outcome of parsing a response; what was read before a reject stays in
+ * the struct ke_reply (a client may still report an Error record). */
+enum ke_reply_status {
+	KE_REPLY_OK = 0,
+	KE_REPLY_INCOMPLETE,		/* no End of Message */
+	KE_REPLY_UNRECOGNIZED_CRITICAL,	/* unknown type with the critical bit */
+	KE_REPLY_DUP_NEXT_PROTO,
+	KE_REPLY_BAD_NEXT_PROTO,	/* not empty and not one 16-bit id */
+	KE_REPLY_DUP_AEAD,
+	KE_REPLY_BAD_AEAD,		/* not empty and not one 16-bit id */
+	KE_REPLY_BAD_ERROR,		/* body not 2 bytes */
+	KE_REPLY_BAD_WARNING,		/* body not 2 bytes */
+	KE_REPLY_BAD_COOKIE,		/* empty or longer than KE_MAX_COOKIE_LEN */
+	KE_REPLY_BAD_SERVER,		/* empty, too long, duplicate or not printable */
+	KE_REPLY_BAD_PORT,		/* length != 2 or duplicate */
+	KE_REPLY_BAD_END,		/* End of Message with a body */
+	KE_REPLY_TRAILING_DATA,		/* bytes after End of Message */
+	KE_REPLY_TOO_MANY,		/* more than KE_MAX_RECORDS records */
+	KE_REPLY_STATUS_COUNT
+};
+
+const char *ke_reply_status_str(enum ke_reply_status s);
+/* Parse a whole response.  Well-formed is not usable: see
+ * ke_reply_unusable. */
+enum ke_reply_status ke_reply_parse(const uint8_t *p, size_t len, struct ke_reply *out);
+/* NULL when a well-formed reply can be used for NTPv4 (no Error or
+ * Warning, NTPv4 and an AEAD chosen, at least one cookie); else why not,
+ * written to buf. */
+const char *ke_reply_unusable(const struct ke_reply *r, char *buf, size_t len);
 
 #endif

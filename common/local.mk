@@ -1,4 +1,5 @@
-# libntscommon: the pure, I/O-free core both services link.
+# libntscommon: the core both services and the tools link: pure code, plus
+# the few OpenSSL helpers (error log, key exporter) every TLS user needs.
 noinst_LIBRARIES += common/libntscommon.a
 common_libntscommon_a_SOURCES = \
 	common/acl.c common/acl.h \
@@ -9,6 +10,7 @@ common_libntscommon_a_SOURCES = \
 	common/cookie.c common/cookie.h \
 	common/decimal.c common/decimal.h \
 	common/file.c common/file.h \
+	common/ke_export.c common/ke_export.h \
 	common/ke_record.c common/ke_record.h \
 	common/keypolicy.c common/keypolicy.h \
 	common/listener.c common/listener.h \

@@ -9,6 +9,8 @@
 
 #include "buf.h"
 
+/* RFC 5905: the NTP port. */
+#define NTP_PORT 123
 #define NTP_HEADER_LEN 48
 
 enum ntp_leap {

@@ -15,23 +15,15 @@ const char *ke_outcome_str(enum ke_outcome o)
 	case KE_OUT_COOKIES:
 		return "cookies";
 	case KE_OUT_NO_COMMON:
-		return "no-common-algorithm";
+		return "no_common_algorithm";
 	case KE_OUT_ERROR_UNRECOGNIZED:
-		return "error-unrecognized-critical";
+		return "error_unrecognized_critical";
 	case KE_OUT_ERROR_BAD_REQUEST:
-		return "error-bad-request";
+		return "error_bad_request";
 	case KE_OUT_ERROR_INTERNAL:
-		return "error-internal";
+		return "error_internal";
 	}
 	return "unknown";
-}
-
-void ke_export_context(uint16_t protocol, uint16_t aead, uint8_t direction,
-		       uint8_t out[KE_EXPORT_CONTEXT_LEN])
-{
-	buf_store_u16(out, protocol);
-	buf_store_u16(out + 2, aead);
-	out[4] = direction;
 }
 
 enum ke_outcome ke_handler_error(struct buf_writer *w, enum ke_error_code code)

@@ -13,12 +13,6 @@
 #include "common/keyset.h"
 #include "common/rng.h"
 
-/* Section 5.1: label without a NUL; context is 5 bytes. */
-#define KE_EXPORTER_LABEL "EXPORTER-network-time-security"
-#define KE_EXPORT_CONTEXT_LEN 5
-#define KE_EXPORT_C2S 0
-#define KE_EXPORT_S2C 1
-
 /* Cookies handed out per successful request (the RFC's SHOULD). */
 #define KE_HANDLER_COOKIES 8
 /* Largest response ke_handler_process writes: 8 cookies of at most 256
@@ -50,10 +44,6 @@ struct ke_handler_params {
 };
 
 const char *ke_outcome_str(enum ke_outcome o);
-
-/* The exporter context: protocol (2, BE) || AEAD (2, BE) || direction. */
-void ke_export_context(uint16_t protocol, uint16_t aead, uint8_t direction,
-		       uint8_t out[KE_EXPORT_CONTEXT_LEN]);
 
 /* Handle the request bytes received so far (all of them, from the start).
  * `final`: no more bytes will come (peer closed, deadline, size limit), so

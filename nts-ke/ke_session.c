@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "common/buf.h"
+#include "common/ke_export.h"
 #include "nts-ke/ke_session.h"
 #include "nts-ke/tls_ctx.h"
 
@@ -98,13 +99,7 @@ static bool session_want(struct ke_session *s, int err)
 static int export_cb(void *arg, const uint8_t context[KE_EXPORT_CONTEXT_LEN],
 		     uint8_t *out, size_t len)
 {
-	SSL *ssl = arg;
-
-	if (SSL_export_keying_material(ssl, out, len, KE_EXPORTER_LABEL,
-				       sizeof(KE_EXPORTER_LABEL) - 1, context,
-				       KE_EXPORT_CONTEXT_LEN, 1) != 1)
-		return -1;
-	return 0;
+	return ke_export(arg, context, out, len);
 }
 
 /* Run the handler on what has arrived.  true when a response is ready

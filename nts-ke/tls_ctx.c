@@ -9,11 +9,10 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "common/ke_record.h"
 #include "common/log.h"
 #include "nts-ke/tls_ctx.h"
 
-static const unsigned char alpn_ntske[] = "ntske/1";
-#define ALPN_NTSKE_LEN (sizeof(alpn_ntske) - 1)
 
 /* A readable file, so a missing one gets a plain errno message. */
 static int check_readable(const char *path, char *err, size_t err_len)
@@ -28,7 +27,7 @@ static int check_readable(const char *path, char *err, size_t err_len)
 	return 0;
 }
 
-/* Section 4: a client that does not offer "ntske/1" gets no service. */
+/* Section 4: a client that does not offer KE_ALPN gets no service. */
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		       const unsigned char *in, unsigned int inlen, void *arg)
 {
@@ -41,7 +40,7 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 
 		if (n > inlen - i - 1)
 			break;
-		if (n == ALPN_NTSKE_LEN && memcmp(in + i + 1, alpn_ntske, n) == 0) {
+		if (n == KE_ALPN_LEN && memcmp(in + i + 1, KE_ALPN, n) == 0) {
 			*out = in + i + 1;
 			*outlen = (unsigned char)n;
 			return SSL_TLSEXT_ERR_OK;
@@ -148,5 +147,5 @@ bool tls_session_ok(const SSL *ssl)
 	if (SSL_version(ssl) != TLS1_3_VERSION)
 		return false;
 	SSL_get0_alpn_selected(ssl, &p, &len);
-	return len == ALPN_NTSKE_LEN && memcmp(p, alpn_ntske, len) == 0;
+	return len == KE_ALPN_LEN && memcmp(p, KE_ALPN, len) == 0;
 }

@@ -10,8 +10,6 @@
 
 #include <openssl/ssl.h>
 
-#define TLS_ALPN_NTSKE "ntske/1"
-
 /* Certificate chain (PEM, leaf first) and private key (RSA, ECDSA or
  * Ed25519).  NULL on error with err holding "FILE: reason". */
 SSL_CTX *tls_ctx_new(const char *cert_file, const char *key_file, char *err,

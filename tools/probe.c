@@ -25,6 +25,7 @@
 #include "common/ntp_packet.h"
 #include "common/nts_request.h"
 #include "common/rng.h"
+#include "tools/hostport.h"
 #include "tools/ntsctl.h"
 
 #define PROBE_COOKIES 8
@@ -87,44 +88,9 @@ static uint32_t cookie_key_id(const uint8_t *c, size_t len)
 	return (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3];
 }
 
-/* "host", "host:port", "[v6]", "[v6]:port", "v6" (several colons: no port). */
 static int parse_target(const char *s, struct probe_target *o)
 {
-	const char *colon;
-	size_t hlen;
-
-	o->port = 0;
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (!end)
-			return -1;
-		hlen = (size_t)(end - s - 1);
-		colon = end[1] == ':' ? end + 1 : NULL;
-		if (!colon && end[1])
-			return -1;
-		s++;
-	} else {
-		colon = strchr(s, ':');
-		if (colon && strchr(colon + 1, ':'))
-			colon = NULL;	/* a bare IPv6 address */
-		hlen = colon ? (size_t)(colon - s) : strlen(s);
-	}
-	if (hlen == 0 || hlen >= sizeof(o->host))
-		return -1;
-	memcpy(o->host, s, hlen);
-	o->host[hlen] = '\0';
-	if (colon) {
-		char *end;
-		unsigned long p;
-
-		errno = 0;
-		p = strtoul(colon + 1, &end, 10);
-		if (errno || *end || p == 0 || p > 65535)
-			return -1;
-		o->port = (uint16_t)p;
-	}
-	return 0;
+	return hostport_parse(s, o->host, sizeof(o->host), &o->port);
 }
 
 static int parse_args(int argc, char **argv, struct probe_opts *o)
@@ -229,52 +195,64 @@ static int udp_connect(const char *host, uint16_t port, char *err, size_t errlen
 	return fd;
 }
 
-/* One exchange: 0 ok (figures printed, header in *hdr), -1 failed (reason
- * in err). */
-static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct aead_ctx *c2s,
-		    const struct aead_ctx *s2c, struct ntp_header *hdr, char *err, size_t errlen)
+/* One request in flight: what its reply must match. */
+struct probe_request {
+	uint8_t uid[NTS_UID_LEN];
+	uint64_t t1;		/* its transmit timestamp */
+	size_t len;
+	uint32_t key;		/* master key id of the cookie it carried */
+};
+
+/* Send a request with the oldest cookie, asking for the ones missing. */
+static int send_request(int fd, struct cookie_pool *pool, const struct aead_ctx *c2s,
+			struct probe_request *pr, char *err, size_t errlen)
 {
-	uint8_t uid[NTS_UID_LEN], nonce[AEAD_NONCE_LEN], cookie[COOKIE_MAX_LEN];
-	uint8_t req[NTS_MAX_PACKET], rep[NTS_MAX_PACKET];
-	struct nts_reply reply;
+	uint8_t nonce[AEAD_NONCE_LEN], cookie[COOKIE_MAX_LEN], req[NTS_MAX_PACKET];
 	struct nts_request rq;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	size_t cookie_len, req_len;
-	uint64_t t1, t4;
-	uint32_t key;
-	ssize_t n;
-	enum nts_reply_status st;
-	double offset, delay;
+	size_t cookie_len;
 
 	if (!pool_take(pool, cookie, &cookie_len)) {
 		snprintf(err, errlen, "no cookie left");
 		return -1;
 	}
-	key = cookie_key_id(cookie, cookie_len);
-	if (rng_bytes(uid, sizeof(uid)) < 0 || rng_bytes(nonce, sizeof(nonce)) < 0) {
+	pr->key = cookie_key_id(cookie, cookie_len);
+	if (rng_bytes(pr->uid, sizeof(pr->uid)) < 0 || rng_bytes(nonce, sizeof(nonce)) < 0) {
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 		return -1;
 	}
 	memset(&rq, 0, sizeof(rq));
 	rq.version = 4;
-	rq.uid = uid;
-	rq.uid_len = sizeof(uid);
+	rq.uid = pr->uid;
+	rq.uid_len = sizeof(pr->uid);
 	rq.cookie = cookie;
 	rq.cookie_len = cookie_len;
 	rq.placeholders = PROBE_COOKIES - 1 - (unsigned)pool->n;
 	rq.c2s = c2s;
 	rq.nonce = nonce;
 	rq.nonce_len = sizeof(nonce);
-	rq.tx_ts = t1 = ntp_now();
-	req_len = nts_request_build(&rq, req, sizeof(req));
-	if (req_len == 0) {
+	rq.tx_ts = pr->t1 = ntp_now();
+	pr->len = nts_request_build(&rq, req, sizeof(req));
+	if (pr->len == 0) {
 		snprintf(err, errlen, "cannot build the request");
 		return -1;
 	}
-	if (send(fd, req, req_len, 0) != (ssize_t)req_len) {
+	if (send(fd, req, pr->len, 0) != (ssize_t)pr->len) {
 		snprintf(err, errlen, "send: %s", strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* Wait for the reply to pr, skipping packets that are not it (stale or
+ * forged: wrong origin or unique identifier).  Its length in *n and its
+ * arrival in *t4; -1 when none came. */
+static int await_reply(int fd, const struct probe_request *pr, const struct aead_ctx *s2c,
+		       struct nts_reply *reply, enum nts_reply_status *st, ssize_t *n,
+		       uint64_t *t4, char *err, size_t errlen)
+{
+	uint8_t rep[NTS_MAX_PACKET];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
 	for (;;) {
 		int r = poll(&pfd, 1, PROBE_REPLY_TIMEOUT_MS);
 
@@ -284,129 +262,184 @@ static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct a
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
-		n = recv(fd, rep, sizeof(rep), 0);
-		t4 = ntp_now();
-		if (n < 0) {
+		*n = recv(fd, rep, sizeof(rep), 0);
+		*t4 = ntp_now();
+		if (*n < 0) {
 			snprintf(err, errlen, "recv: %s", strerror(errno));
 			return -1;
 		}
-		st = nts_reply_parse(rep, (size_t)n, t1, uid, sizeof(uid), s2c, &reply);
-		/* A stale or forged packet is not our reply: keep waiting. */
-		if (st == NTS_REPLY_ERR_ORIGIN || st == NTS_REPLY_ERR_UID)
-			continue;
-		break;
+		*st = nts_reply_parse(rep, (size_t)*n, pr->t1, pr->uid, sizeof(pr->uid), s2c,
+				      reply);
+		if (*st != NTS_REPLY_ERR_ORIGIN && *st != NTS_REPLY_ERR_UID)
+			return 0;
 	}
-	if (st == NTS_REPLY_NAK) {
-		snprintf(err, errlen, "NTS NAK: the server could not open our cookie "
-			 "(master key %08x)", key);
-		return -1;
-	}
-	if (st == NTS_REPLY_KOD) {
-		uint32_t code = reply.hdr.refid;
+}
 
+/* Why a parsed reply is not a good one; 0 when it is. */
+static int judge_reply(enum nts_reply_status st, const struct nts_reply *reply, ssize_t n,
+		       const struct probe_request *pr, char *err, size_t errlen)
+{
+	uint32_t code = reply->hdr.refid;
+
+	switch (st) {
+	case NTS_REPLY_OK:
+		break;
+	case NTS_REPLY_NAK:
+		snprintf(err, errlen, "NTS NAK: the server could not open our cookie "
+			 "(master key %08x)", pr->key);
+		return -1;
+	case NTS_REPLY_KOD:
 		snprintf(err, errlen, "kiss-o'-death %c%c%c%c", (int)(code >> 24 & 0x7f),
 			 (int)(code >> 16 & 0x7f), (int)(code >> 8 & 0x7f), (int)(code & 0x7f));
 		return -1;
-	}
-	if (st != NTS_REPLY_OK) {
-		snprintf(err, errlen, "bad reply (%zd bytes to %zu): %s", n, req_len,
+	default:
+		snprintf(err, errlen, "bad reply (%zd bytes to %zu): %s", n, pr->len,
 			 nts_reply_status_str(st));
 		return -1;
 	}
-	if ((size_t)n > req_len) {
+	if ((size_t)n > pr->len) {
 		snprintf(err, errlen, "reply of %zd bytes is larger than the request (%zu)", n,
-			 req_len);
+			 pr->len);
 		return -1;
 	}
+	return 0;
+}
+
+/* One exchange: 0 ok (figures printed, header in *hdr), -1 failed (reason
+ * in err). */
+static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct aead_ctx *c2s,
+		    const struct aead_ctx *s2c, struct ntp_header *hdr, char *err, size_t errlen)
+{
+	struct probe_request pr;
+	struct nts_reply reply;
+	enum nts_reply_status st;
+	ssize_t n;
+	uint64_t t4;
+	double offset, delay;
+
+	if (send_request(fd, pool, c2s, &pr, err, errlen) < 0 ||
+	    await_reply(fd, &pr, s2c, &reply, &st, &n, &t4, err, errlen) < 0 ||
+	    judge_reply(st, &reply, n, &pr, err, errlen) < 0)
+		return -1;
 	for (size_t c = 0; c < reply.n_cookies; c++)
 		pool_put(pool, reply.cookie[c], reply.cookie_len[c]);
 	*hdr = reply.hdr;
-	offset = (ntp_ts_diff(reply.hdr.rx_ts, t1) + ntp_ts_diff(reply.hdr.tx_ts, t4)) / 2;
-	delay = ntp_ts_diff(t4, t1) - ntp_ts_diff(reply.hdr.tx_ts, reply.hdr.rx_ts);
+	offset = (ntp_ts_diff(reply.hdr.rx_ts, pr.t1) + ntp_ts_diff(reply.hdr.tx_ts, t4)) / 2;
+	delay = ntp_ts_diff(t4, pr.t1) - ntp_ts_diff(reply.hdr.tx_ts, reply.hdr.rx_ts);
 	printf("ntp %u: offset %+.6f s  delay %.6f s  stratum %u  leap %u  cookies %zu  "
 	       "key %08x->%08x  reply %zd/%zu bytes\n",
-	       i, offset, delay, reply.hdr.stratum, reply.hdr.leap, reply.n_cookies, key,
-	       cookie_key_id(reply.cookie[0], reply.cookie_len[0]), n, req_len);
+	       i, offset, delay, reply.hdr.stratum, reply.hdr.leap, reply.n_cookies, pr.key,
+	       cookie_key_id(reply.cookie[0], reply.cookie_len[0]), n, pr.len);
 	return 0;
+}
+
+/* NTS-KE with o->ke, the outcome printed.  0 or -1. */
+static int probe_ke(const struct probe_opts *o, struct ke_client_result *kr)
+{
+	const struct ke_reply *r = &kr->reply;
+	struct ke_client_opts ko;
+	const struct aead_alg *alg;
+
+	memset(&ko, 0, sizeof(ko));
+	ko.host = o->ke.host;
+	ko.port = o->ke.port;
+	ko.ca_file = o->ca_file;
+	ko.verify_name = o->name;
+	ko.aeads = &o->aead;
+	ko.n_aeads = 1;
+	if (ke_client_exchange(&ko, kr) < 0) {
+		/* Connection errors name the host already. */
+		if (!strncmp(kr->error, o->ke.host, strlen(o->ke.host)))
+			printf("probe: FAILED: NTS-KE: %s\n", kr->error);
+		else
+			printf("probe: FAILED: NTS-KE with %s port %u: %s\n", o->ke.host,
+			       o->ke.port, kr->error);
+		return -1;
+	}
+	alg = aead_by_id(r->aead);
+	printf("nts-ke: %s port %u: TLS 1.3, ALPN %s, AEAD %s, %zu cookies of %zu bytes "
+	       "(master key %08x)\n",
+	       o->ke.host, o->ke.port, kr->alpn, alg ? alg->name : "?", r->n_cookies,
+	       r->cookie_lens[0], cookie_key_id(r->cookies[0], r->cookie_lens[0]));
+	printf("nts-ke: NTP server %s%s port %u%s\n", r->has_server ? r->server : o->ke.host,
+	       r->has_server ? " (Server Negotiation)" : "", r->has_port ? r->port : NTP_PORT,
+	       r->has_port ? " (Port Negotiation)" : "");
+	if (!alg) {
+		printf("probe: FAILED: unsupported AEAD %u\n", r->aead);
+		return -1;
+	}
+	return 0;
+}
+
+/* Where NTP goes: what NTS-KE named, unless --ntp-server says otherwise. */
+static void ntp_target(const struct probe_opts *o, const struct ke_reply *r,
+		       const char **host, uint16_t *port)
+{
+	*host = r->has_server ? r->server : o->ke.host;
+	*port = r->has_port ? r->port : NTP_PORT;
+	if (o->have_ntp) {
+		*host = o->ntp.host;
+		if (o->ntp.port)
+			*port = o->ntp.port;
+		printf("ntp: sending to %s port %u instead (--ntp-server)\n", *host, *port);
+	}
+}
+
+/* o->count exchanges on fd; how many succeeded (the last failure in err,
+ * the last good header in *hdr). */
+static unsigned probe_ntp(int fd, const struct probe_opts *o, const struct ke_client_result *kr,
+			  struct ntp_header *hdr, char *err, size_t errlen)
+{
+	struct cookie_pool pool = { .n = 0 };
+	struct aead_ctx c2s, s2c;
+	unsigned ok = 0;
+
+	aead_set_key(&c2s, kr->reply.aead, kr->c2s);
+	aead_set_key(&s2c, kr->reply.aead, kr->s2c);
+	for (size_t i = 0; i < kr->reply.n_cookies; i++)
+		pool_put(&pool, kr->reply.cookies[i], kr->reply.cookie_lens[i]);
+	for (unsigned i = 1; i <= o->count; i++) {
+		if (exchange(fd, i, &pool, &c2s, &s2c, hdr, err, errlen) < 0) {
+			printf("ntp %u: FAILED: %s\n", i, err);
+			break;
+		}
+		ok++;
+		if (i < o->count && o->interval_ms)
+			usleep(o->interval_ms * 1000);
+	}
+	aead_ctx_wipe(&c2s);
+	aead_ctx_wipe(&s2c);
+	return ok;
 }
 
 int ntsctl_probe(int argc, char **argv)
 {
 	struct probe_opts o;
-	struct ke_client_opts ko;
 	struct ke_client_result kr;
-	struct cookie_pool pool = { .n = 0 };
-	struct aead_ctx c2s, s2c;
 	struct ntp_header hdr;
-	const struct aead_alg *alg;
 	const char *ntp_host;
-	uint16_t ke_port, ntp_port;
+	uint16_t ntp_port;
 	char err[1024] = "";
-	unsigned ok = 0;
-	int fd = -1, rc = NTSCTL_FAIL;
+	unsigned ok;
+	int fd, rc = NTSCTL_FAIL;
 
 	if (parse_args(argc, argv, &o) < 0)
 		return NTSCTL_USAGE;
 	/* A server may close the TLS connection first. */
 	signal(SIGPIPE, SIG_IGN);
-	memset(&c2s, 0, sizeof(c2s));
-	memset(&s2c, 0, sizeof(s2c));
 	memset(&hdr, 0, sizeof(hdr));
-	memset(&ko, 0, sizeof(ko));
-	ke_port = o.ke.port ? o.ke.port : 4460;
-	ko.host = o.ke.host;
-	ko.port = ke_port;
-	ko.ca_file = o.ca_file;
-	ko.verify_name = o.name;
-	ko.aeads = &o.aead;
-	ko.n_aeads = 1;
-	if (ke_client_exchange(&ko, &kr) < 0) {
-		/* Connection errors name the host already. */
-		if (!strncmp(kr.error, o.ke.host, strlen(o.ke.host)))
-			printf("probe: FAILED: NTS-KE: %s\n", kr.error);
-		else
-			printf("probe: FAILED: NTS-KE with %s port %u: %s\n", o.ke.host, ke_port,
-			       kr.error);
+	if (!o.ke.port)
+		o.ke.port = KE_DEFAULT_PORT;
+	if (probe_ke(&o, &kr) < 0)
 		goto out;
-	}
-	alg = aead_by_id(kr.aead);
-	printf("nts-ke: %s port %u: TLS 1.3, ALPN %s, AEAD %s, %zu cookies of %zu bytes "
-	       "(master key %08x)\n",
-	       o.ke.host, ke_port, kr.alpn, alg ? alg->name : "?", kr.n_cookies,
-	       kr.n_cookies ? kr.cookie_lens[0] : (size_t)0,
-	       kr.n_cookies ? cookie_key_id(kr.cookies[0], kr.cookie_lens[0]) : 0);
-	printf("nts-ke: NTP server %s%s port %u%s\n", kr.has_server ? kr.server : o.ke.host,
-	       kr.has_server ? " (Server Negotiation)" : "", kr.has_port ? kr.port : 123,
-	       kr.has_port ? " (Port Negotiation)" : "");
-	ntp_host = kr.has_server ? kr.server : o.ke.host;
-	ntp_port = kr.has_port ? kr.port : 123;
-	if (o.have_ntp) {
-		ntp_host = o.ntp.host;
-		if (o.ntp.port)
-			ntp_port = o.ntp.port;
-		printf("ntp: sending to %s port %u instead (--ntp-server)\n", ntp_host, ntp_port);
-	}
-	if (!alg || aead_set_key(&c2s, kr.aead, kr.c2s) < 0 ||
-	    aead_set_key(&s2c, kr.aead, kr.s2c) < 0) {
-		printf("probe: FAILED: unsupported AEAD %u\n", kr.aead);
-		goto out;
-	}
-	for (size_t i = 0; i < kr.n_cookies; i++)
-		pool_put(&pool, kr.cookies[i], kr.cookie_lens[i]);
+	ntp_target(&o, &kr.reply, &ntp_host, &ntp_port);
 	fd = udp_connect(ntp_host, ntp_port, err, sizeof(err));
 	if (fd < 0) {
 		printf("probe: FAILED: %s\n", err);
 		goto out;
 	}
-	for (unsigned i = 1; i <= o.count; i++) {
-		if (exchange(fd, i, &pool, &c2s, &s2c, &hdr, err, sizeof(err)) < 0) {
-			printf("ntp %u: FAILED: %s\n", i, err);
-			break;
-		}
-		ok++;
-		if (i < o.count && o.interval_ms)
-			usleep(o.interval_ms * 1000);
-	}
+	ok = probe_ntp(fd, &o, &kr, &hdr, err, sizeof(err));
+	close(fd);
 	if (ok < o.count) {
 		printf("probe: FAILED: %u/%u authenticated exchanges with %s port %u: %s\n", ok,
 		       o.count, ntp_host, ntp_port, err);
@@ -417,14 +450,10 @@ int ntsctl_probe(int argc, char **argv)
 		       ok, o.count, ntp_host, ntp_port, hdr.leap, hdr.stratum);
 	} else {
 		printf("probe: OK: NTS-KE with %s port %u and %u/%u authenticated exchanges with "
-		       "%s port %u\n", o.ke.host, ke_port, ok, o.count, ntp_host, ntp_port);
+		       "%s port %u\n", o.ke.host, o.ke.port, ok, o.count, ntp_host, ntp_port);
 		rc = NTSCTL_OK;
 	}
 out:
-	if (fd >= 0)
-		close(fd);
-	aead_ctx_wipe(&c2s);
-	aead_ctx_wipe(&s2c);
 	ke_client_result_wipe(&kr);
 	return rc;
 }

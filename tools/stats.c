@@ -15,6 +15,7 @@
 #include "common/buf.h"
 #include "common/monotime.h"
 #include "common/netaddr.h"
+#include "tools/hostport.h"
 #include "tools/ntsctl.h"
 #include "tools/stats.h"
 
@@ -458,36 +459,11 @@ static void print_table(const struct stats_sample *s, size_t n, bool all)
 static int parse_target(const char *s, struct netaddr *a)
 {
 	char host[NETADDR_STRLEN];
-	const char *colon = NULL;
-	unsigned long port = STATS_DEFAULT_PORT;
-	size_t hlen;
+	uint16_t port;
 
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (!end || (end[1] && end[1] != ':'))
-			return -1;
-		colon = end[1] ? end + 1 : NULL;
-		hlen = (size_t)(end - s + 1);
-	} else {
-		colon = strchr(s, ':');
-		if (colon && strchr(colon + 1, ':'))
-			colon = NULL;	/* a bare IPv6 address */
-		hlen = colon ? (size_t)(colon - s) : strlen(s);
-	}
-	if (hlen == 0 || hlen >= sizeof(host))
+	if (hostport_parse(s, host, sizeof(host), &port) < 0)
 		return -1;
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	if (colon) {
-		char *end;
-
-		errno = 0;
-		port = strtoul(colon + 1, &end, 10);
-		if (errno || *end || colon[1] < '0' || colon[1] > '9' || port == 0 || port > 65535)
-			return -1;
-	}
-	return netaddr_parse(host, (uint16_t)port, a);
+	return netaddr_parse(host, port ? port : STATS_DEFAULT_PORT, a);
 }
 
 static int usage(void)

@@ -4,6 +4,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_config \
 	tests/fuzz/fuzz_cookie \
 	tests/fuzz/fuzz_ke_handler \
+	tests/fuzz/fuzz_ke_reply \
 	tests/fuzz/fuzz_ke_request \
 	tests/fuzz/fuzz_keyset \
 	tests/fuzz/fuzz_ntp_ef \
@@ -22,6 +23,9 @@ tests_fuzz_fuzz_cookie_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_ke_handler_SOURCES = tests/fuzz/fuzz_ke_handler.c
 tests_fuzz_fuzz_ke_handler_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_ke_handler_LDADD = nts-ke/libntske.a $(COMMON_LIBS)
+tests_fuzz_fuzz_ke_reply_SOURCES = tests/fuzz/fuzz_ke_reply.c
+tests_fuzz_fuzz_ke_reply_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_ke_reply_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_ke_request_SOURCES = tests/fuzz/fuzz_ke_request.c
 tests_fuzz_fuzz_ke_request_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_ke_request_LDADD = $(COMMON_LIBS)

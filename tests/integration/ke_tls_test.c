@@ -213,20 +213,20 @@ static bool cookies_match(const struct ke_client_result *r, char *why, size_t le
 {
 	struct keyset *ks = snapshot_get(&keys);
 
-	if (r->n_cookies != 8) {
-		snprintf(why, len, "%zu cookies, want 8", r->n_cookies);
+	if (r->reply.n_cookies != 8) {
+		snprintf(why, len, "%zu cookies, want 8", r->reply.n_cookies);
 		return false;
 	}
-	for (size_t i = 0; i < r->n_cookies; i++) {
+	for (size_t i = 0; i < r->reply.n_cookies; i++) {
 		struct cookie_keys k;
-		enum cookie_status st = cookie_open(ks, r->cookies[i], r->cookie_lens[i], &k);
+		enum cookie_status st = cookie_open(ks, r->reply.cookies[i], r->reply.cookie_lens[i], &k);
 		bool same;
 
 		if (st != COOKIE_OK) {
 			snprintf(why, len, "cookie %zu: %s", i, cookie_status_str(st));
 			return false;
 		}
-		same = k.aead == r->aead && k.key_len == r->key_len &&
+		same = k.aead == r->reply.aead && k.key_len == r->key_len &&
 		       memcmp(k.c2s, r->c2s, r->key_len) == 0 &&
 		       memcmp(k.s2c, r->s2c, r->key_len) == 0 &&
 		       memcmp(k.c2s, k.s2c, r->key_len) != 0;
@@ -291,9 +291,9 @@ static void case_full_exchange(struct svc *s)
 	client_opts(&o, s->port);
 	rc = ke_client_exchange(&o, &r);
 	ok = rc == 0 && r.tls_version == 0x0304 && strcmp(r.alpn, "ntske/1") == 0 &&
-	     r.aead == 15 && r.key_len == 32 && r.close_notify && cookies_match(&r, why, sizeof(why));
+	     r.reply.aead == 15 && r.key_len == 32 && r.close_notify && cookies_match(&r, why, sizeof(why));
 	itest_report("full exchange (AEAD 15)", ok, "rc=%d %s aead=%u cookies=%zu close_notify=%d %s",
-	       rc, r.error, r.aead, r.n_cookies, r.close_notify, why);
+	       rc, r.error, r.reply.aead, r.reply.n_cookies, r.close_notify, why);
 	ke_client_result_wipe(&r);
 
 	why[0] = '\0';
@@ -301,10 +301,10 @@ static void case_full_exchange(struct svc *s)
 	o.aeads = a17;
 	o.n_aeads = 2;
 	rc = ke_client_exchange(&o, &r);
-	ok = rc == 0 && r.aead == 17 && r.key_len == 64 && cookies_match(&r, why, sizeof(why)) &&
-	     r.cookie_lens[0] == 168;
+	ok = rc == 0 && r.reply.aead == 17 && r.key_len == 64 && cookies_match(&r, why, sizeof(why)) &&
+	     r.reply.cookie_lens[0] == 168;
 	itest_report("full exchange (AEAD 17 preferred)", ok, "rc=%d %s aead=%u %s", rc, r.error,
-	       r.aead, why);
+	       r.reply.aead, why);
 	ke_client_result_wipe(&r);
 }
 
@@ -345,9 +345,9 @@ static void case_server_port_records(void)
 	}
 	client_opts(&o, s.port);
 	rc = ke_client_exchange(&o, &r);
-	itest_report("Server/Port records", rc == 0 && r.has_server &&
-	       strcmp(r.server, "ntp.example.org") == 0 && r.has_port && r.port == 10123,
-	       "rc=%d server=%s port=%u", rc, r.server, r.port);
+	itest_report("Server/Port records", rc == 0 && r.reply.has_server &&
+	       strcmp(r.reply.server, "ntp.example.org") == 0 && r.reply.has_port && r.reply.port == 10123,
+	       "rc=%d server=%s port=%u", rc, r.reply.server, r.reply.port);
 	svc_stop(&s);
 }
 
@@ -431,7 +431,7 @@ static void case_unknown_critical(struct svc *s)
 	itest_report("unknown critical record -> Error 0 + End of Message", rc != 0 &&
 	       r.response_len == sizeof(want) && memcmp(r.response, want, sizeof(want)) == 0 &&
 	       r.close_notify && wait_counter(s, KE_CNT_ERROR_UNRECOGNIZED, before + 1, 2000),
-	       "%zu response bytes, error %u, close_notify %d", r.response_len, r.error_code,
+	       "%zu response bytes, error %u, close_notify %d", r.response_len, r.reply.error_code,
 	       r.close_notify);
 }
 
@@ -456,7 +456,7 @@ static void case_sizes(struct svc *s)
 	o.raw_request = req;
 	o.raw_request_len = n;
 	rc = ke_client_exchange(&o, &r);
-	itest_report("4 KiB request accepted", rc == 0 && r.n_cookies == 8, "rc=%d %s (%zu bytes sent)",
+	itest_report("4 KiB request accepted", rc == 0 && r.reply.n_cookies == 8, "rc=%d %s (%zu bytes sent)",
 	       rc, r.error, n);
 
 	/* 17 KiB: refused with Error 1 */
@@ -475,7 +475,7 @@ static void case_sizes(struct svc *s)
 	itest_report("request over 16 KiB refused", rc != 0 && r.response_len == sizeof(want1) &&
 	       memcmp(r.response, want1, sizeof(want1)) == 0 &&
 	       wait_counter(s, KE_CNT_TOO_LARGE, before + 1, 2000),
-	       "%zu bytes sent, response %zu bytes, error %u", n, r.response_len, r.error_code);
+	       "%zu bytes sent, response %zu bytes, error %u", n, r.response_len, r.reply.error_code);
 }
 
 static void case_deadline(struct svc *s)
@@ -500,7 +500,7 @@ static void case_deadline(struct svc *s)
 	client_opts(&o, s->port);
 	rc = ke_client_exchange(&o, &r);
 	good_ms = monotime_ms() - t0;
-	good = rc == 0 && r.n_cookies == 8;
+	good = rc == 0 && r.reply.n_cookies == 8;
 	/* A TLS record header announcing 512 bytes, then one byte at a time:
 	 * always some progress, never a complete ClientHello. */
 	for (int i = 0; closed_stall < 0 || closed_trickle < 0; i++) {
@@ -533,9 +533,9 @@ static void case_deadline(struct svc *s)
 	t0 = monotime_ms();
 	rc = ke_client_exchange(&o, &r);
 	good_ms = monotime_ms() - t0;
-	itest_report("incomplete request -> Error 1 at the deadline", rc != 0 && r.has_error &&
-	       r.error_code == 1 && good_ms >= 800 && good_ms <= 2500,
-	       "error=%d code=%u after %lld ms", r.has_error, r.error_code, (long long)good_ms);
+	itest_report("incomplete request -> Error 1 at the deadline", rc != 0 && r.reply.has_error &&
+	       r.reply.error_code == 1 && good_ms >= 800 && good_ms <= 2500,
+	       "error=%d code=%u after %lld ms", r.reply.has_error, r.reply.error_code, (long long)good_ms);
 }
 
 static void raise_nofile(void)
@@ -581,7 +581,7 @@ static void case_many_stalled(void)
 	ms = monotime_ms() - t0;
 	itest_report("500 stalled connections from 127.0.0.2-9 do not stop a client on 127.0.0.1",
 	       opened == 500 && counter(&s, KE_CNT_ACCEPTED) >= 501 && rc == 0 &&
-	       r.n_cookies == 8 && ms < 1000 && counter(&s, KE_CNT_REFUSED_PER_ADDRESS) == 0 &&
+	       r.reply.n_cookies == 8 && ms < 1000 && counter(&s, KE_CNT_REFUSED_PER_ADDRESS) == 0 &&
 	       counter(&s, KE_CNT_REFUSED_TOTAL) == 0 && counter(&s, KE_CNT_DEADLINE) == 0,
 	       "%d stalled open, accepted %llu, good client rc=%d in %lld ms %s "
 	       "(refused %llu/%llu, deadline %llu)", opened,
@@ -695,7 +695,7 @@ static void case_emfile(void)
 	client_opts(&o, s.port);
 	rc = ke_client_exchange(&o, &r);
 	itest_report("EMFILE sheds connections and the service recovers",
-	       refused >= 1 && refused < 100 && shed == 3 && rc == 0 && r.n_cookies == 8,
+	       refused >= 1 && refused < 100 && shed == 3 && rc == 0 && r.reply.n_cookies == 8,
 	       "refused_out_of_fds=%llu (paused, not spinning), %d of 3 waiting connections "
 	       "shed, client afterwards rc=%d %s", (unsigned long long)refused, shed, rc, r.error);
 	svc_stop(&s);

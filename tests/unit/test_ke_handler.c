@@ -728,7 +728,7 @@ static void test_large_request_accepted(void)
 static void test_outcome_names(void)
 {
 	CU_ASSERT_STRING_EQUAL(ke_outcome_str(KE_OUT_COOKIES), "cookies");
-	CU_ASSERT_STRING_EQUAL(ke_outcome_str(KE_OUT_ERROR_BAD_REQUEST), "error-bad-request");
+	CU_ASSERT_STRING_EQUAL(ke_outcome_str(KE_OUT_ERROR_BAD_REQUEST), "error_bad_request");
 	CU_ASSERT_STRING_EQUAL(ke_outcome_str((enum ke_outcome)99), "unknown");
 }
 

@@ -2,6 +2,7 @@
  * NTS-NOTES.md, and the response / error builders byte for byte. */
 #include "build_config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -605,9 +606,9 @@ static void test_request_status_names(void)
 	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_OK), "ok");
 	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_INCOMPLETE), "incomplete");
 	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_UNRECOGNIZED_CRITICAL),
-			       "unrecognized-critical");
-	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_DUP_NEXT_PROTO), "dup-next-proto");
-	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_TRAILING_DATA), "trailing-data");
+			       "unrecognized_critical");
+	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_DUP_NEXT_PROTO), "dup_next_proto");
+	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_TRAILING_DATA), "trailing_data");
 	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_STATUS_COUNT), "unknown");
 	/* Every status has its own name (they become counter names). */
 	for (int i = 0; i < KE_REQ_STATUS_COUNT; i++) {
@@ -787,6 +788,281 @@ static void test_records_complete(void)
 	CU_ASSERT_FALSE(ke_records_complete(resp, 6));
 }
 
+/* ---- the client side: request builder, response parser ---- */
+
+static void test_request_build(void)
+{
+	static const uint16_t aeads[] = { 17, 15 };
+	static const uint8_t want[] = {
+		0x80, 0x01, 0x00, 0x02, 0x00, 0x00,		/* Next Protocol: NTPv4 */
+		0x80, 0x04, 0x00, 0x04, 0x00, 0x11, 0x00, 0x0f,	/* AEAD: 17, 15 */
+		0x80, 0x00, 0x00, 0x00,				/* End of Message */
+	};
+	uint16_t many[KE_MAX_AEADS + 4];
+	uint8_t b[256];
+	struct buf_writer w;
+	struct ke_request req;
+
+	buf_writer_init(&w, b, sizeof(b));
+	CU_ASSERT_TRUE_FATAL(ke_request_build(&w, aeads, 2));
+	CU_ASSERT_EQUAL_FATAL(w.off, sizeof(want));
+	CU_ASSERT_EQUAL(memcmp(b, want, sizeof(want)), 0);
+	CU_ASSERT_EQUAL(ke_request_parse(b, w.off, &req), KE_REQ_OK);
+	/* More AEADs than a request may carry: the first KE_MAX_AEADS go. */
+	for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+		many[i] = (uint16_t)(i + 1);
+	buf_writer_init(&w, b, sizeof(b));
+	CU_ASSERT_TRUE_FATAL(ke_request_build(&w, many, sizeof(many) / sizeof(many[0])));
+	CU_ASSERT_EQUAL_FATAL(ke_request_parse(b, w.off, &req), KE_REQ_OK);
+	CU_ASSERT_EQUAL(req.n_aeads, KE_MAX_AEADS);
+	CU_ASSERT_EQUAL(req.aeads[KE_MAX_AEADS - 1], KE_MAX_AEADS);
+	/* Too small a buffer says so. */
+	buf_writer_init(&w, b, sizeof(want) - 1);
+	CU_ASSERT_FALSE(ke_request_build(&w, aeads, 2));
+}
+
+/* A response as ntsd builds it: 2 cookies, optional Server and Port. */
+static size_t good_reply(uint8_t *b, size_t cap, const char *server, int port)
+{
+	static const uint8_t c1[] = { 1, 2, 3, 4 };
+	static const uint8_t c2[] = { 5, 6, 7, 8, 9, 10, 11, 12 };
+	const uint8_t *const cookies[] = { c1, c2 };
+	const size_t lens[] = { sizeof(c1), sizeof(c2) };
+	struct ke_response resp = {
+		.has_protocol = true, .protocol = KE_PROTO_NTPV4,
+		.has_aead = true, .aead = 15,
+		.cookies = cookies, .cookie_lens = lens, .n_cookies = 2,
+		.server = server, .has_port = port >= 0, .port = (uint16_t)(port < 0 ? 0 : port),
+	};
+	struct buf_writer w;
+
+	buf_writer_init(&w, b, cap);
+	CU_ASSERT_TRUE_FATAL(ke_response_build(&w, &resp));
+	return w.off;
+}
+
+static void test_reply_round_trip(void)
+{
+	uint8_t b[512];
+	size_t n = good_reply(b, sizeof(b), "ntp.example.org", 10123);
+	struct ke_reply r;
+	char why[128];
+
+	CU_ASSERT_EQUAL_FATAL(ke_reply_parse(b, n, &r), KE_REPLY_OK);
+	CU_ASSERT_TRUE(r.has_protocol);
+	CU_ASSERT_EQUAL(r.protocol, KE_PROTO_NTPV4);
+	CU_ASSERT_TRUE(r.has_aead);
+	CU_ASSERT_EQUAL(r.aead, 15);
+	CU_ASSERT_FALSE(r.has_error);
+	CU_ASSERT_FALSE(r.has_warning);
+	CU_ASSERT_EQUAL_FATAL(r.n_cookies, 2);
+	CU_ASSERT_EQUAL(r.n_cookies_seen, 2);
+	CU_ASSERT_EQUAL(r.cookie_lens[0], 4);
+	CU_ASSERT_EQUAL(r.cookie_lens[1], 8);
+	CU_ASSERT_EQUAL(r.cookies[0][3], 4);
+	CU_ASSERT_EQUAL(r.cookies[1][7], 12);
+	CU_ASSERT_TRUE(r.has_server);
+	CU_ASSERT_STRING_EQUAL(r.server, "ntp.example.org");
+	CU_ASSERT_TRUE(r.has_port);
+	CU_ASSERT_EQUAL(r.port, 10123);
+	CU_ASSERT_PTR_NULL(ke_reply_unusable(&r, why, sizeof(why)));
+
+	n = good_reply(b, sizeof(b), NULL, -1);
+	CU_ASSERT_EQUAL_FATAL(ke_reply_parse(b, n, &r), KE_REPLY_OK);
+	CU_ASSERT_FALSE(r.has_server);
+	CU_ASSERT_FALSE(r.has_port);
+	/* Every proper prefix lacks its End of Message. */
+	for (size_t i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(ke_reply_parse(b, i, &r), KE_REPLY_INCOMPLETE);
+}
+
+/* One record, then a good tail (NTPv4, AEAD 15, one cookie, End). */
+struct bad_reply {
+	const char *what;
+	uint16_t word;			/* first record: critical bit + type */
+	uint8_t body[KE_MAX_COOKIE_LEN + 2];
+	size_t len;
+	enum ke_reply_status want;
+};
+
+static void reply_tail(struct buf_writer *w)
+{
+	static const uint8_t cookie[] = { 0xcc, 0xcc, 0xcc, 0xcc };
+
+	raw(w, C | KE_REC_NEXT_PROTO, proto_ntpv4, sizeof(proto_ntpv4));
+	raw(w, C | KE_REC_AEAD, (const uint8_t[]){ 0x00, 0x0f }, 2);
+	raw(w, KE_REC_NEW_COOKIE, cookie, sizeof(cookie));
+	raw(w, C | KE_REC_END, NULL, 0);
+}
+
+static void test_reply_malformed(void)
+{
+	static const struct bad_reply cases[] = {
+		{ "unknown critical", C | 0x4000, { 0 }, 0, KE_REPLY_UNRECOGNIZED_CRITICAL },
+		{ "unknown, not critical", 0x4000, { 1, 2 }, 2, KE_REPLY_OK },
+		{ "Next Protocol of 3 bytes", C | KE_REC_NEXT_PROTO, { 0, 0, 0 }, 3,
+		  KE_REPLY_BAD_NEXT_PROTO },
+		{ "two protocols chosen", C | KE_REC_NEXT_PROTO, { 0, 0, 0, 1 }, 4,
+		  KE_REPLY_BAD_NEXT_PROTO },
+		{ "AEAD of 1 byte", C | KE_REC_AEAD, { 15 }, 1, KE_REPLY_BAD_AEAD },
+		{ "Error of 1 byte", C | KE_REC_ERROR, { 1 }, 1, KE_REPLY_BAD_ERROR },
+		{ "Warning of 3 bytes", C | KE_REC_WARNING, { 0, 0, 1 }, 3, KE_REPLY_BAD_WARNING },
+		{ "empty cookie", KE_REC_NEW_COOKIE, { 0 }, 0, KE_REPLY_BAD_COOKIE },
+		{ "cookie too long", KE_REC_NEW_COOKIE, { 0 }, KE_MAX_COOKIE_LEN + 1,
+		  KE_REPLY_BAD_COOKIE },
+		{ "empty server", C | KE_REC_SERVER, { 0 }, 0, KE_REPLY_BAD_SERVER },
+		{ "server with a space", C | KE_REC_SERVER, { 'a', ' ', 'b' }, 3,
+		  KE_REPLY_BAD_SERVER },
+		{ "port of 1 byte", C | KE_REC_PORT, { 1 }, 1, KE_REPLY_BAD_PORT },
+		{ "End with a body", C | KE_REC_END, { 0 }, 1, KE_REPLY_BAD_END },
+	};
+	uint8_t b[1024];
+	struct buf_writer w;
+	struct ke_reply r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct bad_reply *c = &cases[i];
+		enum ke_reply_status got;
+
+		buf_writer_init(&w, b, sizeof(b));
+		raw(&w, c->word, c->body, c->len);
+		reply_tail(&w);
+		CU_ASSERT_FALSE_FATAL(w.err);
+		got = ke_reply_parse(b, w.off, &r);
+		if (got != c->want)
+			fprintf(stderr, "reply case '%s': %s, want %s\n", c->what,
+				ke_reply_status_str(got), ke_reply_status_str(c->want));
+		CU_ASSERT_EQUAL(got, c->want);
+	}
+}
+
+static void test_reply_duplicates(void)
+{
+	uint8_t b[256];
+	struct buf_writer w;
+	struct ke_reply r;
+
+	buf_writer_init(&w, b, sizeof(b));
+	raw(&w, C | KE_REC_NEXT_PROTO, proto_ntpv4, sizeof(proto_ntpv4));
+	reply_tail(&w);
+	CU_ASSERT_EQUAL(ke_reply_parse(b, w.off, &r), KE_REPLY_DUP_NEXT_PROTO);
+	buf_writer_init(&w, b, sizeof(b));
+	raw(&w, C | KE_REC_AEAD, NULL, 0);	/* empty: none in common */
+	reply_tail(&w);
+	CU_ASSERT_EQUAL(ke_reply_parse(b, w.off, &r), KE_REPLY_DUP_AEAD);
+	buf_writer_init(&w, b, sizeof(b));
+	raw(&w, C | KE_REC_PORT, port_123, sizeof(port_123));
+	raw(&w, C | KE_REC_PORT, port_123, sizeof(port_123));
+	reply_tail(&w);
+	CU_ASSERT_EQUAL(ke_reply_parse(b, w.off, &r), KE_REPLY_BAD_PORT);
+	buf_writer_init(&w, b, sizeof(b));
+	reply_tail(&w);
+	raw(&w, C | KE_REC_END, NULL, 0);
+	CU_ASSERT_EQUAL(ke_reply_parse(b, w.off, &r), KE_REPLY_TRAILING_DATA);
+	/* What was read before a reject stays: the Error code. */
+	buf_writer_init(&w, b, sizeof(b));
+	raw(&w, C | KE_REC_ERROR, (const uint8_t[]){ 0, 2 }, 2);
+	raw(&w, C | 0x4000, NULL, 0);
+	CU_ASSERT_EQUAL(ke_reply_parse(b, w.off, &r), KE_REPLY_UNRECOGNIZED_CRITICAL);
+	CU_ASSERT_TRUE(r.has_error);
+	CU_ASSERT_EQUAL(r.error_code, 2);
+}
+
+static void test_reply_bounds(void)
+{
+	static const uint8_t cookie[KE_MAX_COOKIE_LEN] = { 7 };
+	uint8_t *b = malloc(64 * 1024);
+	struct buf_writer w;
+	struct ke_reply *r = malloc(sizeof(*r));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	/* More cookies than kept: all counted, the first ones stored. */
+	buf_writer_init(&w, b, 64 * 1024);
+	for (int i = 0; i < KE_REPLY_MAX_COOKIES + 4; i++)
+		raw(&w, KE_REC_NEW_COOKIE, cookie, sizeof(cookie));
+	reply_tail(&w);
+	CU_ASSERT_EQUAL_FATAL(ke_reply_parse(b, w.off, r), KE_REPLY_OK);
+	CU_ASSERT_EQUAL(r->n_cookies, KE_REPLY_MAX_COOKIES);
+	CU_ASSERT_EQUAL(r->n_cookies_seen, KE_REPLY_MAX_COOKIES + 5);
+	CU_ASSERT_EQUAL(r->cookie_lens[0], KE_MAX_COOKIE_LEN);
+	CU_ASSERT_EQUAL(r->cookies[KE_REPLY_MAX_COOKIES - 1][0], 7);
+	/* More records than any response needs. */
+	buf_writer_init(&w, b, 64 * 1024);
+	for (int i = 0; i < KE_MAX_RECORDS; i++)
+		raw(&w, 0x4000, NULL, 0);
+	reply_tail(&w);
+	CU_ASSERT_EQUAL(ke_reply_parse(b, w.off, r), KE_REPLY_TOO_MANY);
+	/* Nothing at all. */
+	CU_ASSERT_EQUAL(ke_reply_parse(b, 0, r), KE_REPLY_INCOMPLETE);
+	free(r);
+	free(b);
+}
+
+static void test_reply_unusable(void)
+{
+	struct ke_reply ok = {
+		.has_protocol = true, .protocol = KE_PROTO_NTPV4,
+		.has_aead = true, .aead = 15, .n_cookies = 1,
+	}, r;
+	char why[128];
+
+	CU_ASSERT_PTR_NULL(ke_reply_unusable(&ok, why, sizeof(why)));
+	r = ok;
+	r.has_error = true;
+	r.error_code = 1;
+	CU_ASSERT_STRING_EQUAL(ke_reply_unusable(&r, why, sizeof(why)), "server sent Error 1");
+	r = ok;
+	r.has_warning = true;
+	r.warning_code = 7;
+	CU_ASSERT_STRING_EQUAL(ke_reply_unusable(&r, why, sizeof(why)), "server sent Warning 7");
+	r = ok;
+	r.has_protocol = false;
+	CU_ASSERT_STRING_EQUAL(ke_reply_unusable(&r, why, sizeof(why)),
+			       "server did not accept NTPv4");
+	r = ok;
+	r.protocol = 1;
+	CU_ASSERT_STRING_EQUAL(ke_reply_unusable(&r, why, sizeof(why)),
+			       "server did not accept NTPv4");
+	r = ok;
+	r.has_aead = false;
+	CU_ASSERT_STRING_EQUAL(ke_reply_unusable(&r, why, sizeof(why)), "no common AEAD algorithm");
+	r = ok;
+	r.n_cookies = 0;
+	CU_ASSERT_STRING_EQUAL(ke_reply_unusable(&r, why, sizeof(why)),
+			       "no cookies in the response");
+}
+
+static void test_reply_status_names(void)
+{
+	CU_ASSERT_STRING_EQUAL(ke_reply_status_str(KE_REPLY_OK), "ok");
+	CU_ASSERT_STRING_EQUAL(ke_reply_status_str(KE_REPLY_BAD_COOKIE), "bad_cookie");
+	CU_ASSERT_STRING_EQUAL(ke_reply_status_str(KE_REPLY_STATUS_COUNT), "unknown");
+	for (int i = 0; i < KE_REPLY_STATUS_COUNT; i++) {
+		const char *a = ke_reply_status_str((enum ke_reply_status)i);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		CU_ASSERT_STRING_NOT_EQUAL(a, "unknown");
+		CU_ASSERT_PTR_NULL(strchr(a, '-'));
+		for (int j = 0; j < i; j++)
+			CU_ASSERT_STRING_NOT_EQUAL(a, ke_reply_status_str((enum ke_reply_status)j));
+	}
+}
+
+static void test_export_facts(void)
+{
+	uint8_t ctx[KE_EXPORT_CONTEXT_LEN];
+
+	/* Section 5.1; the label is sent without its NUL. */
+	CU_ASSERT_EQUAL(KE_EXPORTER_LABEL_LEN, 30);
+	CU_ASSERT_EQUAL(memcmp(KE_EXPORTER_LABEL, "EXPORTER-network-time-security", 30), 0);
+	ke_export_context(KE_PROTO_NTPV4, 0x0f11, KE_EXPORT_S2C, ctx);
+	CU_ASSERT_EQUAL(memcmp(ctx, "\x00\x00\x0f\x11\x01", 5), 0);
+	CU_ASSERT_EQUAL(KE_ALPN_WIRE_LEN, 8);
+	CU_ASSERT_EQUAL(memcmp(KE_ALPN_WIRE, "\x07ntske/1", 8), 0);
+	CU_ASSERT_EQUAL(KE_DEFAULT_PORT, 4460);
+}
+
 UNIT_SUITE(ke_record, NULL, NULL,
 	UNIT_TEST(test_records_complete),
 	UNIT_TEST(test_record_next),
@@ -814,4 +1090,12 @@ UNIT_SUITE(ke_record, NULL, NULL,
 	UNIT_TEST(test_response_empty),
 	UNIT_TEST(test_response_protocol_only),
 	UNIT_TEST(test_error_build),
-	UNIT_TEST(test_response_round_trip))
+	UNIT_TEST(test_response_round_trip),
+	UNIT_TEST(test_request_build),
+	UNIT_TEST(test_reply_round_trip),
+	UNIT_TEST(test_reply_malformed),
+	UNIT_TEST(test_reply_duplicates),
+	UNIT_TEST(test_reply_bounds),
+	UNIT_TEST(test_reply_unusable),
+	UNIT_TEST(test_reply_status_names),
+	UNIT_TEST(test_export_facts))
