@@ -28,6 +28,7 @@
 #include "common/counters.h"
 #include "common/keyset.h"
 #include "common/log.h"
+#include "common/monotime.h"
 #include "common/netaddr.h"
 #include "common/ntp_packet.h"
 #include "ntpd/clock.h"
@@ -48,6 +49,8 @@
 /* Socket receive buffer: absorbs bursts while a worker is busy.  Raised
  * past net.core.rmem_max when we may (root, before dropping privileges). */
 #define NTP_RCVBUF (4 * 1024 * 1024)
+/* How often worker 0 reads the kernel's clock state. */
+#define NTP_CLOCK_REFRESH_NS NS_PER_S
 
 struct ntp_worker {
 	struct ntp_service *ns;
@@ -86,14 +89,6 @@ struct ntp_service {
 	bool started;
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static uint64_t tx_clock(void *arg)
 {
 	struct timespec ts;
@@ -117,7 +112,7 @@ static void refresh_clock(struct ntp_service *ns)
 	clock_gettime(CLOCK_REALTIME, &now);
 	clock_state_from_kernel(&k, &ns->clock_cfg, &now, &st);
 	clock_pub_store(&ns->clock, &st);
-	ns->clock_refreshed_ns = mono_ns();
+	ns->clock_refreshed_ns = monotime_ns();
 }
 
 static int open_socket(const struct netaddr *a, bool *wildcard)
@@ -275,7 +270,7 @@ static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
 	rq.now = now.tv_sec;
 	rq.tx_time = tx_clock;
 	if (w->rl != NULL) {
-		now_mono = mono_ns();
+		now_mono = monotime_ns();
 		rq.rate_poll = ratelimit_kod_poll(w->rl);
 	}
 
@@ -353,7 +348,7 @@ static void *worker_main(void *arg)
 	struct ntp_service *ns = w->ns;
 	struct pollfd pfd[NTP_MAX_SOCKETS + 1];
 	size_t i, nfd = ns->n_addrs;
-	int b, timeout = w->index == 0 ? 1000 : -1;
+	int b, timeout = w->index == 0 ? NTP_CLOCK_REFRESH_NS / NS_PER_MS : -1;
 
 	for (i = 0; i < nfd; i++) {
 		pfd[i].fd = w->fds[i];
@@ -366,7 +361,8 @@ static void *worker_main(void *arg)
 			log_errno(LOG_LVL_ERR, "ntp: poll");
 			break;
 		}
-		if (w->index == 0 && mono_ns() - ns->clock_refreshed_ns >= 1000000000)
+		if (w->index == 0 &&
+		    monotime_ns() - ns->clock_refreshed_ns >= NTP_CLOCK_REFRESH_NS)
 			refresh_clock(ns);
 		if (pfd[nfd].revents)
 			break;
