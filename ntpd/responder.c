@@ -11,6 +11,8 @@
 
 /* Offset of the transmit timestamp in the header. */
 #define TX_TS_OFFSET 40
+/* The authenticator's nonce length and ciphertext length, 16 bits each. */
+#define AUTH_LENGTHS_LEN 4
 
 static const char *const counter_names[NTP_CNT_COUNT] = {
 	[NTP_CNT_PLAIN_REPLY] = "plain_replies",
@@ -222,6 +224,28 @@ static size_t seal_cookies(struct responder *r, const struct responder_request *
 	return w.off;
 }
 
+unsigned responder_reply_size(size_t cap, size_t uid_len, size_t nonce_len,
+			      size_t cookie_len, unsigned placeholders, size_t *padding)
+{
+	/* All but the cookies: header, Unique Identifier, authenticator. */
+	size_t base = NTP_HEADER_LEN + NTP_EF_HEADER_LEN + ntp_ef_pad4(uid_len) +
+		      NTP_EF_HEADER_LEN + AUTH_LENGTHS_LEN + ntp_ef_pad4(nonce_len) +
+		      AEAD_TAG_LEN;
+	size_t efl = NTP_EF_HEADER_LEN + ntp_ef_pad4(cookie_len);
+	unsigned n = RESPONDER_MAX_COOKIES;
+
+	*padding = 0;
+	if (cookie_len == 0)
+		return 0;
+	if (placeholders < RESPONDER_MAX_COOKIES)
+		n = 1 + placeholders;
+	while (n > 0 && base + n * efl > cap)
+		n--;
+	if (n > 0)
+		*padding = (cap - (base + n * efl)) & ~(size_t)3;
+	return n;
+}
+
 static enum ntp_counter handle_nts(struct responder *r, const struct responder_request *rq,
 				   const struct ntp_header *req, const struct req_fields *f,
 				   uint8_t *out, size_t cap, size_t *out_len)
@@ -234,7 +258,7 @@ static enum ntp_counter handle_nts(struct responder *r, const struct responder_r
 	struct buf_reader ar;
 	struct buf_writer w;
 	uint16_t nonce_len, ct_len;
-	size_t clen, efl, base, pt_len, i;
+	size_t clen, padding, pt_len, i;
 	unsigned n;
 	int enc_ph;
 	uint8_t reply_nonce[16];
@@ -279,20 +303,14 @@ static enum ntp_counter handle_nts(struct responder *r, const struct responder_r
 		goto out;
 	}
 
-	/* 1 + valid placeholders, capped so the reply fits the request. */
-	n = 1 + (unsigned)enc_ph;
+	/* Valid placeholders, encrypted and clear. */
+	n = (unsigned)enc_ph;
 	for (i = 0; i < f->n_ph; i++)
 		if (f->ph_len[i] == f->cookie.body_len)
 			n++;
-	if (n > RESPONDER_MAX_COOKIES)
-		n = RESPONDER_MAX_COOKIES;
 	clen = cookie_len(ck.aead);
-	efl = NTP_EF_HEADER_LEN + ntp_ef_pad4(clen);
-	base = NTP_HEADER_LEN + NTP_EF_HEADER_LEN + f->uid.body_len +
-	       NTP_EF_HEADER_LEN + 4 + sizeof(reply_nonce) + AEAD_TAG_LEN;
-	while (n > 0 && base + n * efl > cap)
-		n--;
-	if (n == 0 || clen == 0) {
+	n = responder_reply_size(cap, f->uid.body_len, sizeof(reply_nonce), clen, n, &padding);
+	if (n == 0) {
 		ret = NTP_CNT_DROP_INTERNAL;
 		goto out;
 	}
@@ -315,7 +333,7 @@ static enum ntp_counter handle_nts(struct responder *r, const struct responder_r
 	/* Pad to the request's length inside the authenticator (RFC 8915
 	 * allows additional padding; clients skip it). */
 	if (!nts_auth_put(&w, &r->s2c, reply_nonce, sizeof(reply_nonce), r->plain, pt_len,
-			  (cap - (base + n * efl)) & ~(size_t)3)) {
+			  padding)) {
 		ret = NTP_CNT_DROP_INTERNAL;
 		goto out;
 	}

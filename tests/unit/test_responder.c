@@ -1,4 +1,5 @@
-/* unit tests for responder (the pure NTP/NTS responder) and clock. */
+/* unit tests for responder (the pure NTP/NTS responder, the reply size
+ * arithmetic) and clock. */
 #include "build_config.h"
 
 #include <string.h>
@@ -826,6 +827,147 @@ static void test_counter_names(void)
 	CU_ASSERT_FALSE(ntp_counter_is_reply(NTP_CNT_DROP_MODE));
 }
 
+/* responder_reply_size: the cookie count and padding that keep a reply
+ * within its request.  Sizes below: header 48, Unique Identifier field
+ * 4 + 32, authenticator 4 + 4 + 16-byte nonce + 16-byte tag = 124 without
+ * cookies; an AEAD 15 cookie field is 4 + 104. */
+
+static void expect_size(size_t cap, size_t uid_len, size_t nonce_len, size_t clen,
+			unsigned ph, unsigned want_n, size_t want_pad)
+{
+	size_t pad = 12345;
+
+	CU_ASSERT_EQUAL(responder_reply_size(cap, uid_len, nonce_len, clen, ph, &pad), want_n);
+	CU_ASSERT_EQUAL(pad, want_pad);
+}
+
+static void test_reply_size_counts(void)
+{
+	/* chrony's requests: 1 + placeholders cookies, no padding */
+	expect_size(232, 32, 16, 104, 0, 1, 0);
+	expect_size(340, 32, 16, 104, 1, 2, 0);
+	expect_size(988, 32, 16, 104, 7, 8, 0);
+	/* room to spare: only what was asked, the rest padding */
+	expect_size(2048, 32, 16, 104, 2, 3, 1600);
+	/* never more than RESPONDER_MAX_COOKIES, whatever is asked */
+	expect_size(1312, 32, 16, 104, 10, 8, 324);
+	expect_size(2048, 32, 16, 104, 8, 8, 1060);
+	expect_size(2048, 32, 16, 104, ~0U, 8, 1060);
+	/* room for fewer than asked: as many as fit */
+	expect_size(300, 32, 16, 104, 3, 1, 68);
+	expect_size(339, 32, 16, 104, 1, 1, 104);
+	expect_size(447, 32, 16, 104, 5, 2, 104);
+	expect_size(448, 32, 16, 104, 5, 3, 0);
+	/* not one fits: nothing, no padding */
+	expect_size(231, 32, 16, 104, 0, 0, 0);
+	expect_size(124, 32, 16, 104, 3, 0, 0);
+	expect_size(0, 32, 16, 104, 0, 0, 0);
+	/* no cookie length: no cookie */
+	expect_size(2048, 32, 16, 0, 0, 0, 0);
+	/* AEAD 17 cookies (168 bytes) */
+	expect_size(640, 32, 16, 168, 5, 3, 0);
+	expect_size(639, 32, 16, 168, 5, 2, 168);
+	/* a longer Unique Identifier takes room from the cookies */
+	expect_size(264, 64, 16, 104, 0, 1, 0);
+	expect_size(263, 64, 16, 104, 0, 0, 0);
+	expect_size(340, 64, 16, 104, 1, 1, 76);
+}
+
+static void test_reply_size_nonce(void)
+{
+	/* GCM-SIV: a 12-byte nonce and 72-byte cookies.  196 bytes hold a
+	 * reply with a 12-byte nonce, not one with a 16-byte nonce. */
+	expect_size(196, 32, 12, 72, 0, 1, 0);
+	expect_size(196, 32, 16, 72, 0, 0, 0);
+	expect_size(200, 32, 12, 72, 0, 1, 4);
+	expect_size(272, 32, 12, 72, 1, 2, 0);
+	/* lengths not a multiple of 4 take their padded room */
+	expect_size(232, 32, 13, 104, 0, 1, 0);
+	expect_size(231, 32, 13, 104, 0, 0, 0);
+	expect_size(232, 29, 16, 104, 0, 1, 0);
+	expect_size(236, 32, 16, 101, 0, 1, 4);
+}
+
+static void test_reply_size_padding(void)
+{
+	size_t extra;
+
+	/* what is left over is padding, rounded down to whole words */
+	for (extra = 0; extra < 108; extra++)
+		expect_size(232 + extra, 32, 16, 104, 3, 1, extra & ~(size_t)3);
+}
+
+/* Write the reply responder_reply_size plans, with the real writers, into
+ * exactly cap bytes; false if it does not fit. */
+static bool write_planned(size_t cap, size_t uid_len, size_t nonce_len, size_t clen,
+			  unsigned n, size_t pad, size_t *len)
+{
+	static uint8_t out[NTS_MAX_PACKET], zeros[NTS_MAX_PACKET];
+	struct buf_writer w;
+
+	buf_writer_init(&w, out, cap);
+	buf_put_zeros(&w, NTP_HEADER_LEN);
+	ntp_ef_put(&w, NTP_EF_UNIQUE_ID, zeros, uid_len);
+	nts_auth_put(&w, &s2c, zeros, nonce_len, zeros,
+		     n * (NTP_EF_HEADER_LEN + ntp_ef_pad4(clen)), pad);
+	*len = w.off;
+	return !w.err;
+}
+
+/* Every cap up to the largest request: what is planned fits in cap with
+ * less than a word to spare, and one cookie more would not fit. */
+static unsigned check_every_cap(size_t uid_len, size_t nonce_len, size_t clen)
+{
+	unsigned ph, n, want, bad = 0;
+	size_t cap, pad, len;
+
+	for (cap = 0; cap <= NTS_MAX_PACKET; cap++) {
+		for (ph = 0; ph < 10; ph++) {
+			n = responder_reply_size(cap, uid_len, nonce_len, clen, ph, &pad);
+			want = ph + 1 < RESPONDER_MAX_COOKIES ? ph + 1 : RESPONDER_MAX_COOKIES;
+			if (n > want)
+				bad++;
+			if (n > 0 && (!write_planned(cap, uid_len, nonce_len, clen, n, pad, &len) ||
+				      len > cap || cap - len >= 4))
+				bad++;
+			if (n < want && write_planned(cap, uid_len, nonce_len, clen, n + 1, 0, &len))
+				bad++;
+		}
+	}
+	return bad;
+}
+
+static void test_reply_size_never_longer(void)
+{
+	CU_ASSERT_EQUAL(check_every_cap(32, 16, 104), 0);
+	CU_ASSERT_EQUAL(check_every_cap(64, 16, 168), 0);
+	CU_ASSERT_EQUAL(check_every_cap(32, 12, 72), 0);
+}
+
+/* The responder's replies follow the plan for every output capacity. */
+static void test_nts_every_cap(void)
+{
+	uint8_t pkt[NTS_MAX_PACKET], out[NTS_MAX_PACKET];
+	size_t len, out_len, cap, pad;
+	enum ntp_counter c;
+	unsigned n;
+
+	len = build(2, 1, pkt);
+	for (cap = 0; cap <= len; cap++) {
+		n = responder_reply_size(cap, sizeof(uid), 16, cookie_n, 3, &pad);
+		c = run(pkt, len, false, out, cap, &out_len);
+		if (n == 0) {
+			CU_ASSERT_EQUAL(c, NTP_CNT_DROP_INTERNAL);
+			continue;
+		}
+		CU_ASSERT_EQUAL_FATAL(c, NTP_CNT_NTS_REPLY);
+		CU_ASSERT_EQUAL_FATAL(nts_reply_parse(out, out_len, TX_TS, uid, sizeof(uid), &s2c,
+						      &rep), NTS_REPLY_OK);
+		CU_ASSERT_EQUAL(rep.n_cookies, n);
+		CU_ASSERT_TRUE(out_len <= cap && cap - out_len < 4);
+	}
+}
+
 UNIT_SUITE(responder, setup, teardown,
 	   UNIT_TEST(test_plain_versions),
 	   UNIT_TEST(test_modes),
@@ -834,6 +976,7 @@ UNIT_SUITE(responder, setup, teardown,
 	   UNIT_TEST(test_nts_valid),
 	   UNIT_TEST(test_nts_placeholders),
 	   UNIT_TEST(test_nts_capped_by_size),
+	   UNIT_TEST(test_nts_every_cap),
 	   UNIT_TEST(test_nts_structure),
 	   UNIT_TEST(test_nts_placeholder_sizes),
 	   UNIT_TEST(test_nak_cookie),
@@ -844,7 +987,11 @@ UNIT_SUITE(responder, setup, teardown,
 	   UNIT_TEST(test_bad_ef_lengths),
 	   UNIT_TEST(test_rate_kod),
 	   UNIT_TEST(test_no_keys_and_clock),
-	   UNIT_TEST(test_counter_names))
+	   UNIT_TEST(test_counter_names),
+	   UNIT_TEST(test_reply_size_counts),
+	   UNIT_TEST(test_reply_size_nonce),
+	   UNIT_TEST(test_reply_size_padding),
+	   UNIT_TEST(test_reply_size_never_longer))
 
 /* clock: kernel state -> reply fields, and the seqlock. */
 
