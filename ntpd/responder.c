@@ -14,6 +14,9 @@
 /* The authenticator's nonce length and ciphertext length, 16 bits each. */
 #define AUTH_LENGTHS_LEN 4
 
+/* A reply nonce is the first nonce_len bytes of one nonce_gen nonce. */
+_Static_assert(AEAD_NONCE_LEN <= NONCE_GEN_LEN, "a generated nonce holds any reply nonce");
+
 static const char *const counter_names[NTP_CNT_COUNT] = {
 	[NTP_CNT_PLAIN_REPLY] = "plain_replies",
 	[NTP_CNT_NTS_REPLY] = "nts_replies",
@@ -206,7 +209,7 @@ static size_t seal_cookies(struct responder *r, const struct responder_request *
 {
 	const struct master_key *key;
 	struct buf_writer w;
-	uint8_t nonce[16], *dst;
+	uint8_t nonce[COOKIE_NONCE_LEN], *dst;
 	unsigned i;
 
 	key = keyset_sealing_key(rq->keys, rq->now, r->key_propagation);
@@ -261,7 +264,7 @@ static enum ntp_counter handle_nts(struct responder *r, const struct responder_r
 	size_t clen, padding, pt_len, i;
 	unsigned n;
 	int enc_ph;
-	uint8_t reply_nonce[16];
+	uint8_t reply_nonce[NONCE_GEN_LEN];
 
 	buf_reader_init(&ar, f->auth.body, f->auth.body_len);
 	if (!buf_get_u16(&ar, &nonce_len) || !buf_get_u16(&ar, &ct_len) ||
@@ -309,7 +312,8 @@ static enum ntp_counter handle_nts(struct responder *r, const struct responder_r
 		if (f->ph_len[i] == f->cookie.body_len)
 			n++;
 	clen = cookie_len(ck.aead);
-	n = responder_reply_size(cap, f->uid.body_len, sizeof(reply_nonce), clen, n, &padding);
+	/* The S2C key is of the cookie's AEAD too: its nonce length. */
+	n = responder_reply_size(cap, f->uid.body_len, alg->nonce_len, clen, n, &padding);
 	if (n == 0) {
 		ret = NTP_CNT_DROP_INTERNAL;
 		goto out;
@@ -332,7 +336,7 @@ static enum ntp_counter handle_nts(struct responder *r, const struct responder_r
 	buf_store_u64(out + TX_TS_OFFSET, tx_now(rq));
 	/* Pad to the request's length inside the authenticator (RFC 8915
 	 * allows additional padding; clients skip it). */
-	if (!nts_auth_put(&w, &r->s2c, reply_nonce, sizeof(reply_nonce), r->plain, pt_len,
+	if (!nts_auth_put(&w, &r->s2c, reply_nonce, alg->nonce_len, r->plain, pt_len,
 			  padding)) {
 		ret = NTP_CNT_DROP_INTERNAL;
 		goto out;

@@ -827,6 +827,52 @@ static void test_counter_names(void)
 	CU_ASSERT_FALSE(ntp_counter_is_reply(NTP_CNT_DROP_MODE));
 }
 
+/* Bug: the reply nonce was 16 bytes whatever the AEAD, and AES-128-GCM-SIV
+ * takes exactly 12, so every GCM-SIV request was dropped unanswered. */
+static void test_gcm_siv_reply_nonce(void)
+{
+#ifdef HAVE_GCM_SIV
+	uint8_t gcookie[COOKIE_MAX_LEN], pkt[NTS_MAX_PACKET], out[NTS_MAX_PACKET];
+	struct aead_ctx gc2s, gs2c;
+	struct cookie_keys gk;
+	struct nts_request rq;
+	size_t gcookie_n, len, out_len, i;
+
+	memset(&gk, 0, sizeof(gk));
+	gk.aead = AEAD_AES_128_GCM_SIV;
+	gk.key_len = 16;
+	for (i = 0; i < gk.key_len; i++) {
+		gk.c2s[i] = (uint8_t)(i + 1);
+		gk.s2c[i] = (uint8_t)(0x80 + i);
+	}
+	gcookie_n = cookie_seal(keyset_sealing_key(ks, NOW, 3600), &gk, nonce, gcookie,
+				sizeof(gcookie));
+	CU_ASSERT_EQUAL_FATAL(gcookie_n, 72);
+	CU_ASSERT_EQUAL_FATAL(aead_set_key(&gc2s, gk.aead, gk.c2s), 0);
+	CU_ASSERT_EQUAL_FATAL(aead_set_key(&gs2c, gk.aead, gk.s2c), 0);
+	base_request(&rq);
+	rq.cookie = gcookie;
+	rq.cookie_len = gcookie_n;
+	rq.c2s = &gc2s;
+	rq.nonce_len = 12;
+	rq.placeholders = 1;
+	len = nts_request_build(&rq, pkt, sizeof(pkt));
+	CU_ASSERT_EQUAL_FATAL(len, 48 + 36 + 76 + 76 + 36);
+	CU_ASSERT_EQUAL_FATAL(handle(pkt, len, out, &out_len), NTP_CNT_NTS_REPLY);
+	CU_ASSERT_EQUAL(out_len, len);
+	/* header, Unique Identifier, then the authenticator: a 12-byte nonce */
+	CU_ASSERT_EQUAL(buf_load_u16(out + 48 + 36), NTP_EF_NTS_AUTH);
+	CU_ASSERT_EQUAL(buf_load_u16(out + 48 + 36 + 4), 12);
+	CU_ASSERT_EQUAL_FATAL(nts_reply_parse(out, out_len, TX_TS, uid, sizeof(uid), &gs2c, &rep),
+			      NTS_REPLY_OK);
+	CU_ASSERT_EQUAL(rep.n_cookies, 2);
+	CU_ASSERT_EQUAL(rep.cookie_len[0], gcookie_n);
+#else
+	/* Not in this build: no cookie can carry GCM-SIV keys. */
+	CU_ASSERT_EQUAL(cookie_len(AEAD_AES_128_GCM_SIV), 0);
+#endif
+}
+
 /* responder_reply_size: the cookie count and padding that keep a reply
  * within its request.  Sizes below: header 48, Unique Identifier field
  * 4 + 32, authenticator 4 + 4 + 16-byte nonce + 16-byte tag = 124 without
@@ -988,6 +1034,7 @@ UNIT_SUITE(responder, setup, teardown,
 	   UNIT_TEST(test_rate_kod),
 	   UNIT_TEST(test_no_keys_and_clock),
 	   UNIT_TEST(test_counter_names),
+	   UNIT_TEST(test_gcm_siv_reply_nonce),
 	   UNIT_TEST(test_reply_size_counts),
 	   UNIT_TEST(test_reply_size_nonce),
 	   UNIT_TEST(test_reply_size_padding),
