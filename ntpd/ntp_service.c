@@ -151,33 +151,39 @@ out:
 	return -1;
 }
 
+/* What a datagram's control messages said. */
+struct rx_info {
+	struct timespec rx;		/* kernel receive time */
+	struct in_pktinfo pi4;		/* the local address it came to */
+	struct in6_pktinfo pi6;
+	bool have_rx, have4, have6;
+};
+
 /* Kernel receive time and the local address the request came to. */
-static void parse_cmsgs(struct msghdr *m, struct timespec *rx, bool *have_rx,
-			struct in_pktinfo *pi4, bool *have4, struct in6_pktinfo *pi6, bool *have6)
+static void parse_cmsgs(struct msghdr *m, struct rx_info *ri)
 {
 	struct cmsghdr *c;
 
-	*have_rx = *have4 = *have6 = false;
+	ri->have_rx = ri->have4 = ri->have6 = false;
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(*rx))) {
-			memcpy(rx, CMSG_DATA(c), sizeof(*rx));
-			*have_rx = true;
+		    c->cmsg_len >= CMSG_LEN(sizeof(ri->rx))) {
+			memcpy(&ri->rx, CMSG_DATA(c), sizeof(ri->rx));
+			ri->have_rx = true;
 		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(*pi4))) {
-			memcpy(pi4, CMSG_DATA(c), sizeof(*pi4));
-			*have4 = true;
+			   c->cmsg_len >= CMSG_LEN(sizeof(ri->pi4))) {
+			memcpy(&ri->pi4, CMSG_DATA(c), sizeof(ri->pi4));
+			ri->have4 = true;
 		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(*pi6))) {
-			memcpy(pi6, CMSG_DATA(c), sizeof(*pi6));
-			*have6 = true;
+			   c->cmsg_len >= CMSG_LEN(sizeof(ri->pi6))) {
+			memcpy(&ri->pi6, CMSG_DATA(c), sizeof(ri->pi6));
+			ri->have6 = true;
 		}
 	}
 }
 
 /* Source address of a reply: the address the request was sent to. */
-static size_t put_src_cmsg(uint8_t *ctl, bool have4, const struct in_pktinfo *pi4,
-			   bool have6, const struct in6_pktinfo *pi6)
+static size_t put_src_cmsg(uint8_t *ctl, const struct rx_info *ri)
 {
 	struct msghdr m;
 	struct cmsghdr *c;
@@ -187,28 +193,29 @@ static size_t put_src_cmsg(uint8_t *ctl, bool have4, const struct in_pktinfo *pi
 	m.msg_control = ctl;
 	m.msg_controllen = CTL_LEN;
 	c = CMSG_FIRSTHDR(&m);
-	if (have4) {
+	if (ri->have4) {
 		struct in_pktinfo out;
 
 		memset(&out, 0, sizeof(out));
-		out.ipi_spec_dst = pi4->ipi_spec_dst;
+		out.ipi_spec_dst = ri->pi4.ipi_spec_dst;
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(out));
 		memcpy(CMSG_DATA(c), &out, sizeof(out));
 		return CMSG_SPACE(sizeof(out));
 	}
-	if (have6) {
+	if (ri->have6) {
 		c->cmsg_level = IPPROTO_IPV6;
 		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(*pi6));
-		memcpy(CMSG_DATA(c), pi6, sizeof(*pi6));
-		return CMSG_SPACE(sizeof(*pi6));
+		c->cmsg_len = CMSG_LEN(sizeof(ri->pi6));
+		memcpy(CMSG_DATA(c), &ri->pi6, sizeof(ri->pi6));
+		return CMSG_SPACE(sizeof(ri->pi6));
 	}
 	return 0;
 }
 
-static void flush(struct ntp_worker *w, int fd, unsigned n)
+/* Send the first n queued replies. */
+static void flush_chunk(struct ntp_worker *w, int fd, unsigned n)
 {
 	unsigned done = 0;
 	int r;
@@ -227,21 +234,22 @@ static void flush(struct ntp_worker *w, int fd, unsigned n)
 	}
 }
 
-/* One recvmmsg batch from fd: answer and send.  Returns the number of
- * datagrams received, 0 when the socket is drained. */
-static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
-{
-	struct ntp_service *ns = w->ns;
-	struct responder_request rq;
+/* One batch from one socket, and what its datagrams are judged against. */
+struct batch {
+	int fd;
+	bool wildcard;			/* a wildcard address: replies name their source */
+	struct responder_request rq;	/* per datagram: pkt, len, rx_ts, rate_kod */
 	struct clock_state clk;
-	struct timespec now, rx;
-	struct in_pktinfo pi4;
-	struct in6_pktinfo pi6;
-	struct netaddr peer;
-	const struct acl *acl;
-	bool have_rx, have4, have6, have_peer;
-	unsigned n_tx = 0;
-	int64_t now_mono = 0;
+	struct timespec now;
+	const struct acl *acl;		/* NULL: no access rules */
+	int64_t now_mono;		/* for the rate limiter */
+	unsigned n_tx;			/* replies queued in w->tx */
+};
+
+/* Up to NTP_BATCH datagrams from fd, each with its sender and control
+ * messages; how many, 0 when the socket is drained. */
+static int receive_batch(struct ntp_worker *w, int fd)
+{
 	int i, n;
 
 	for (i = 0; i < NTP_BATCH; i++) {
@@ -258,87 +266,133 @@ static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
 		m->msg_flags = 0;
 	}
 	n = recvmmsg(fd, w->rx, NTP_BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0)
-		return 0;
+	return n > 0 ? n : 0;
+}
 
-	memset(&rq, 0, sizeof(rq));
-	clock_gettime(CLOCK_REALTIME, &now);
-	clock_pub_load(&ns->clock, &clk);
-	rq.clock = &clk;
-	rq.keys = snapshot_get(ns->keys);
-	acl = ns->acl ? snapshot_get(ns->acl) : NULL;
-	rq.now = now.tv_sec;
-	rq.tx_time = tx_clock;
+/* The wall clock, clock state, keys and access rules as they are now:
+ * read once per batch. */
+static void batch_begin(struct ntp_worker *w, int fd, bool wildcard, struct batch *b)
+{
+	struct ntp_service *ns = w->ns;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = fd;
+	b->wildcard = wildcard;
+	clock_gettime(CLOCK_REALTIME, &b->now);
+	clock_pub_load(&ns->clock, &b->clk);
+	b->rq.clock = &b->clk;
+	b->rq.keys = snapshot_get(ns->keys);
+	b->acl = ns->acl ? snapshot_get(ns->acl) : NULL;
+	b->rq.now = b->now.tv_sec;
+	b->rq.tx_time = tx_clock;
 	if (w->rl != NULL) {
-		now_mono = monotime_ns();
-		rq.rate_poll = ratelimit_kod_poll(w->rl);
+		b->now_mono = monotime_ns();
+		b->rq.rate_poll = ratelimit_kod_poll(w->rl);
 	}
+}
 
-	for (i = 0; i < n; i++) {
-		struct msghdr *m = &w->rx[i].msg_hdr, *t;
-		enum ntp_counter c;
-		size_t out_len;
+/* Whether datagram i is answered at all (*kod: with a RATE KoD only):
+ * not truncated, allowed by the access rules, then by the rate limiter.
+ * What it drops is counted. */
+static bool admit_datagram(struct ntp_worker *w, const struct batch *b, int i, bool *kod)
+{
+	const struct msghdr *m = &w->rx[i].msg_hdr;
+	enum ratelimit_verdict v = RATELIMIT_ALLOW;
+	struct netaddr peer;
+	bool have_peer;
 
-		if (m->msg_flags & MSG_TRUNC) {
-			counter_inc(&w->cnt[NTP_CNT_DROP_TRUNCATED]);
-			continue;
-		}
-		rq.rate_kod = false;
-		have_peer = (acl != NULL || w->rl != NULL) &&
-			    netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
-						  &peer) == 0;
-		/* Access rules before anything else: a denied source gets no
-		 * reply (no KoD either) and takes no rate-limit slot. */
-		if (acl != NULL && (!have_peer || !acl_allows(acl, &peer))) {
-			counter_inc(&w->cnt[NTP_CNT_DROP_DENIED]);
-			continue;
-		}
-		if (w->rl != NULL) {
-			enum ratelimit_verdict v = RATELIMIT_ALLOW;
-
-			if (have_peer)
-				v = ratelimit_check(w->rl, &peer, now_mono);
-			if (v == RATELIMIT_DROP) {
-				counter_inc(&w->cnt[NTP_CNT_RATE_DROP]);
-				continue;
-			}
-			rq.rate_kod = v == RATELIMIT_KOD;
-		}
-		parse_cmsgs(m, &rx, &have_rx, &pi4, &have4, &pi6, &have6);
-		if (!have_rx)
-			rx = now;
-		rq.pkt = w->rx_buf[i];
-		rq.len = w->rx[i].msg_len;
-		rq.rx_ts = ntp_ts_from_timespec(&rx);
-		c = responder_handle(&w->resp, &rq, w->tx_buf[n_tx], sizeof(w->tx_buf[n_tx]),
-				     &out_len);
-		counter_inc(&w->cnt[c]);
-		if (!ntp_counter_is_reply(c))
-			continue;
-
-		t = &w->tx[n_tx].msg_hdr;
-		w->tx_iov[n_tx].iov_base = w->tx_buf[n_tx];
-		w->tx_iov[n_tx].iov_len = out_len;
-		memset(t, 0, sizeof(*t));
-		t->msg_name = &w->peer[i];
-		t->msg_namelen = m->msg_namelen;
-		t->msg_iov = &w->tx_iov[n_tx];
-		t->msg_iovlen = 1;
-		if (wildcard) {
-			size_t cl = put_src_cmsg(w->tx_ctl[n_tx], have4, &pi4, have6, &pi6);
-
-			if (cl > 0) {
-				t->msg_control = w->tx_ctl[n_tx];
-				t->msg_controllen = cl;
-			}
-		}
-		if (++n_tx == NTP_SEND_CHUNK) {
-			flush(w, fd, n_tx);
-			n_tx = 0;
-		}
+	*kod = false;
+	if (m->msg_flags & MSG_TRUNC) {
+		counter_inc(&w->cnt[NTP_CNT_DROP_TRUNCATED]);
+		return false;
 	}
-	if (n_tx > 0)
-		flush(w, fd, n_tx);
+	if (b->acl == NULL && w->rl == NULL)
+		return true;
+	have_peer = netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
+					  &peer) == 0;
+	/* Access rules before anything else: a denied source gets no reply
+	 * (no KoD either) and takes no rate-limit slot. */
+	if (b->acl != NULL && (!have_peer || !acl_allows(b->acl, &peer))) {
+		counter_inc(&w->cnt[NTP_CNT_DROP_DENIED]);
+		return false;
+	}
+	if (w->rl != NULL && have_peer)
+		v = ratelimit_check(w->rl, &peer, b->now_mono);
+	if (v == RATELIMIT_DROP) {
+		counter_inc(&w->cnt[NTP_CNT_RATE_DROP]);
+		return false;
+	}
+	*kod = v == RATELIMIT_KOD;
+	return true;
+}
+
+/* Datagram i through admission and the responder, its reply written into
+ * the next free tx buffer; true when there is one (*out_len bytes).  ri
+ * gets the datagram's control messages. */
+static bool judge_datagram(struct ntp_worker *w, struct batch *b, int i, struct rx_info *ri,
+			   size_t *out_len)
+{
+	enum ntp_counter c;
+
+	if (!admit_datagram(w, b, i, &b->rq.rate_kod))
+		return false;
+	parse_cmsgs(&w->rx[i].msg_hdr, ri);
+	if (!ri->have_rx)
+		ri->rx = b->now;
+	b->rq.pkt = w->rx_buf[i];
+	b->rq.len = w->rx[i].msg_len;
+	b->rq.rx_ts = ntp_ts_from_timespec(&ri->rx);
+	c = responder_handle(&w->resp, &b->rq, w->tx_buf[b->n_tx], sizeof(w->tx_buf[b->n_tx]),
+			     out_len);
+	counter_inc(&w->cnt[c]);
+	return ntp_counter_is_reply(c);
+}
+
+/* The reply in the next tx slot goes to datagram i's sender, from the
+ * address it came to; a full chunk is sent at once. */
+static void queue_reply(struct ntp_worker *w, struct batch *b, int i, const struct rx_info *ri,
+			size_t out_len)
+{
+	unsigned k = b->n_tx;
+	struct msghdr *t = &w->tx[k].msg_hdr;
+	size_t cl;
+
+	w->tx_iov[k].iov_base = w->tx_buf[k];
+	w->tx_iov[k].iov_len = out_len;
+	memset(t, 0, sizeof(*t));
+	t->msg_name = &w->peer[i];
+	t->msg_namelen = w->rx[i].msg_hdr.msg_namelen;
+	t->msg_iov = &w->tx_iov[k];
+	t->msg_iovlen = 1;
+	cl = b->wildcard ? put_src_cmsg(w->tx_ctl[k], ri) : 0;
+	if (cl > 0) {
+		t->msg_control = w->tx_ctl[k];
+		t->msg_controllen = cl;
+	}
+	if (++b->n_tx == NTP_SEND_CHUNK) {
+		flush_chunk(w, b->fd, b->n_tx);
+		b->n_tx = 0;
+	}
+}
+
+/* One recvmmsg batch from fd: answer and send.  Returns the number of
+ * datagrams received, 0 when the socket is drained. */
+static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
+{
+	struct rx_info ri;
+	struct batch b;
+	size_t out_len;
+	int i, n;
+
+	n = receive_batch(w, fd);
+	if (n == 0)
+		return 0;
+	batch_begin(w, fd, wildcard, &b);
+	for (i = 0; i < n; i++)
+		if (judge_datagram(w, &b, i, &ri, &out_len))
+			queue_reply(w, &b, i, &ri, out_len);
+	if (b.n_tx > 0)
+		flush_chunk(w, fd, b.n_tx);
 	return n;
 }
 
