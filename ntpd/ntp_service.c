@@ -464,25 +464,14 @@ static size_t default_addrs(struct netaddr *out)
 	return n;
 }
 
-struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *keys)
+/* Addresses, worker count, rate limits and clock settings from the
+ * configuration, and a first clock state for the first replies. */
+static void apply_config(struct ntp_service *ns, const struct config *cfg)
 {
-	struct ntp_service *ns;
 	struct clock_state st;
-	struct sockaddr_storage ss;
-	struct netaddr bound;
-	socklen_t blen;
-	unsigned j;
 	size_t i;
 	long cores;
 
-	ns = calloc(1, sizeof(*ns));
-	if (ns == NULL) {
-		log_err("ntp: out of memory");
-		return NULL;
-	}
-	ns->stop_fd = -1;
-	ns->keys = keys;
-	atomic_init(&ns->stopping, false);
 	if (cfg->n_ntp_listen == 0) {
 		ns->n_addrs = default_addrs(ns->addrs);
 	} else {
@@ -509,62 +498,117 @@ struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *k
 	memset(&st, 0, sizeof(st));
 	clock_pub_init(&ns->clock, &st);
 	refresh_clock(ns);
+}
+
+/* Worker `index` with its responder and rate-limit table, no socket yet.
+ * NULL (logged) on failure, with nothing kept. */
+static struct ntp_worker *worker_new(struct ntp_service *ns, unsigned index,
+				     int64_t key_propagation)
+{
+	struct ntp_worker *w = calloc(1, sizeof(*w));
+	size_t i;
+
+	if (w == NULL) {
+		log_err("ntp: out of memory");
+		return NULL;
+	}
+	w->ns = ns;
+	w->index = index;
+	for (i = 0; i < NTP_MAX_SOCKETS; i++)
+		w->fds[i] = -1;
+	if (responder_init(&w->resp, key_propagation) < 0) {
+		log_errno(LOG_LVL_ERR, "ntp: no randomness for nonces");
+		goto fail;
+	}
+	if (ns->rate_limit) {
+		w->rl = ratelimit_new(ns->rate, ns->burst, ns->table);
+		if (w->rl == NULL) {
+			log_err("ntp: cannot allocate the rate-limit table (%u entries)",
+				ns->table);
+			goto fail;
+		}
+	}
+	return w;
+fail:
+	worker_free(w, 0);
+	return NULL;
+}
+
+/* The stop eventfd and every worker.  -1 (logged) on failure; what was
+ * made stays in ns for ntp_service_free. */
+static int make_workers(struct ntp_service *ns, int64_t key_propagation)
+{
+	unsigned j;
 
 	ns->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ns->workers = calloc(ns->n_workers, sizeof(*ns->workers));
 	if (ns->stop_fd < 0 || ns->workers == NULL) {
 		log_errno(LOG_LVL_ERR, "ntp: cannot set up workers");
-		goto out;
+		return -1;
 	}
 	for (j = 0; j < ns->n_workers; j++) {
-		struct ntp_worker *w = calloc(1, sizeof(*w));
-
-		if (w == NULL) {
-			log_err("ntp: out of memory");
-			goto out;
-		}
-		ns->workers[j] = w;
-		w->ns = ns;
-		w->index = j;
-		for (i = 0; i < NTP_MAX_SOCKETS; i++)
-			w->fds[i] = -1;
-		if (responder_init(&w->resp, cfg->key_propagation_s) < 0) {
-			log_errno(LOG_LVL_ERR, "ntp: no randomness for nonces");
-			goto out;
-		}
-		if (ns->rate_limit) {
-			w->rl = ratelimit_new(ns->rate, ns->burst, ns->table);
-			if (w->rl == NULL) {
-				log_err("ntp: cannot allocate the rate-limit table (%u entries)",
-					ns->table);
-				goto out;
-			}
-		}
+		ns->workers[j] = worker_new(ns, j, key_propagation);
+		if (ns->workers[j] == NULL)
+			return -1;
 	}
-	/* Bind every worker's socket for each address; with port 0 the
-	 * first bind picks the port the others share. */
-	for (i = 0; i < ns->n_addrs; i++) {
-		for (j = 0; j < ns->n_workers; j++) {
-			struct ntp_worker *w = ns->workers[j];
+	return 0;
+}
 
-			w->fds[i] = open_socket(&ns->addrs[i], &w->wildcard[i]);
-			if (w->fds[i] < 0)
-				goto out;
-			if (j > 0 || netaddr_port(&ns->addrs[i]) != 0)
-				continue;
-			blen = sizeof(ss);
-			if (getsockname(w->fds[i], (struct sockaddr *)&ss, &blen) < 0 ||
-			    netaddr_from_sockaddr((struct sockaddr *)&ss, blen, &bound) < 0) {
-				log_errno(LOG_LVL_ERR, "ntp: getsockname");
-				goto out;
-			}
-			netaddr_set_port(&ns->addrs[i], netaddr_port(&bound));
-		}
+/* Worker w's socket for address i.  With port 0 the first worker's bind
+ * picks the port, and the address keeps it for the others. */
+static int bind_worker(struct ntp_service *ns, struct ntp_worker *w, size_t i)
+{
+	struct sockaddr_storage ss;
+	struct netaddr bound;
+	socklen_t blen = sizeof(ss);
+
+	w->fds[i] = open_socket(&ns->addrs[i], &w->wildcard[i]);
+	if (w->fds[i] < 0)
+		return -1;
+	if (w->index > 0 || netaddr_port(&ns->addrs[i]) != 0)
+		return 0;
+	if (getsockname(w->fds[i], (struct sockaddr *)&ss, &blen) < 0 ||
+	    netaddr_from_sockaddr((struct sockaddr *)&ss, blen, &bound) < 0) {
+		log_errno(LOG_LVL_ERR, "ntp: getsockname");
+		return -1;
+	}
+	netaddr_set_port(&ns->addrs[i], netaddr_port(&bound));
+	return 0;
+}
+
+/* Every worker's socket for each address, address by address.  -1
+ * (logged) on failure; the sockets opened stay with their workers for
+ * ntp_service_free. */
+static int open_sockets(struct ntp_service *ns)
+{
+	unsigned j;
+	size_t i;
+
+	for (i = 0; i < ns->n_addrs; i++)
+		for (j = 0; j < ns->n_workers; j++)
+			if (bind_worker(ns, ns->workers[j], i) < 0)
+				return -1;
+	return 0;
+}
+
+struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *keys)
+{
+	struct ntp_service *ns = calloc(1, sizeof(*ns));
+
+	if (ns == NULL) {
+		log_err("ntp: out of memory");
+		return NULL;
+	}
+	ns->stop_fd = -1;
+	ns->keys = keys;
+	atomic_init(&ns->stopping, false);
+	apply_config(ns, cfg);
+	if (make_workers(ns, cfg->key_propagation_s) < 0 || open_sockets(ns) < 0) {
+		/* Each step said why; give back all they took. */
+		ntp_service_free(ns);
+		return NULL;
 	}
 	return ns;
-out:
-	ntp_service_free(ns);
-	return NULL;
 }
 
 int ntp_service_start(struct ntp_service *ns)
