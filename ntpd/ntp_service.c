@@ -27,6 +27,7 @@
 #include "common/acl.h"
 #include "common/counters.h"
 #include "common/keyset.h"
+#include "common/listener.h"
 #include "common/log.h"
 #include "common/monotime.h"
 #include "common/netaddr.h"
@@ -43,7 +44,6 @@
 #define NTP_SEND_CHUNK 8
 /* Batches served from one socket before looking at the others. */
 #define NTP_BATCHES_PER_WAKE 8
-#define NTP_MAX_WORKERS 256
 #define NTP_MAX_SOCKETS (CONFIG_MAX_LISTEN + 1)
 #define CTL_LEN 256
 /* Socket receive buffer: absorbs bursts while a worker is busy.  Raised
@@ -470,7 +470,6 @@ static void apply_config(struct ntp_service *ns, const struct config *cfg)
 {
 	struct clock_state st;
 	size_t i;
-	long cores;
 
 	if (cfg->n_ntp_listen == 0) {
 		ns->n_addrs = default_addrs(ns->addrs);
@@ -479,13 +478,7 @@ static void apply_config(struct ntp_service *ns, const struct config *cfg)
 			ns->addrs[i] = cfg->ntp_listen[i].addr;
 		ns->n_addrs = i;
 	}
-	ns->n_workers = cfg->threads;
-	if (ns->n_workers == 0) {
-		cores = sysconf(_SC_NPROCESSORS_ONLN);
-		ns->n_workers = cores > 0 ? (unsigned)cores : 1;
-	}
-	if (ns->n_workers > NTP_MAX_WORKERS)
-		ns->n_workers = NTP_MAX_WORKERS;
+	ns->n_workers = listener_threads(cfg->threads);
 	ns->rate_limit = cfg->rate_limit;
 	ns->rate = cfg->rate_limit_rate;
 	ns->burst = cfg->rate_limit_burst;
@@ -558,21 +551,15 @@ static int make_workers(struct ntp_service *ns, int64_t key_propagation)
  * picks the port, and the address keeps it for the others. */
 static int bind_worker(struct ntp_service *ns, struct ntp_worker *w, size_t i)
 {
-	struct sockaddr_storage ss;
-	struct netaddr bound;
-	socklen_t blen = sizeof(ss);
-
 	w->fds[i] = open_socket(&ns->addrs[i], &w->wildcard[i]);
 	if (w->fds[i] < 0)
 		return -1;
 	if (w->index > 0 || netaddr_port(&ns->addrs[i]) != 0)
 		return 0;
-	if (getsockname(w->fds[i], (struct sockaddr *)&ss, &blen) < 0 ||
-	    netaddr_from_sockaddr((struct sockaddr *)&ss, blen, &bound) < 0) {
+	if (listener_bound_port(w->fds[i], &ns->addrs[i]) < 0) {
 		log_errno(LOG_LVL_ERR, "ntp: getsockname");
 		return -1;
 	}
-	netaddr_set_port(&ns->addrs[i], netaddr_port(&bound));
 	return 0;
 }
 
