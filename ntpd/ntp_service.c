@@ -445,39 +445,14 @@ static void worker_free(struct ntp_worker *w, size_t n_fds)
 	free(w);
 }
 
-static size_t default_addrs(struct netaddr *out)
-{
-	size_t n = 0;
-	int fd;
-
-	if (netaddr_parse("0.0.0.0", CONFIG_DEFAULT_NTP_PORT, &out[n]) == 0)
-		n++;
-	/* A host without IPv6 still serves IPv4. */
-	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		close(fd);
-		if (netaddr_parse("::", CONFIG_DEFAULT_NTP_PORT, &out[n]) == 0)
-			n++;
-	} else {
-		log_notice("ntp: no IPv6 on this host, listening on IPv4 only");
-	}
-	return n;
-}
-
 /* Addresses, worker count, rate limits and clock settings from the
  * configuration, and a first clock state for the first replies. */
 static void apply_config(struct ntp_service *ns, const struct config *cfg)
 {
 	struct clock_state st;
-	size_t i;
 
-	if (cfg->n_ntp_listen == 0) {
-		ns->n_addrs = default_addrs(ns->addrs);
-	} else {
-		for (i = 0; i < cfg->n_ntp_listen && i < CONFIG_MAX_LISTEN; i++)
-			ns->addrs[i] = cfg->ntp_listen[i].addr;
-		ns->n_addrs = i;
-	}
+	ns->n_addrs = listener_addrs(cfg->ntp_listen, cfg->n_ntp_listen, ns->addrs,
+				     CONFIG_MAX_LISTEN, CONFIG_DEFAULT_NTP_PORT, SOCK_DGRAM, "ntp");
 	ns->n_workers = listener_threads(cfg->threads);
 	ns->rate_limit = cfg->rate_limit;
 	ns->rate = cfg->rate_limit_rate;
