@@ -2,6 +2,7 @@
  * arithmetic) and clock. */
 #include "build_config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/timex.h>
 
@@ -878,69 +879,95 @@ static void test_gcm_siv_reply_nonce(void)
  * 4 + 32, authenticator 4 + 4 + 16-byte nonce + 16-byte tag = 124 without
  * cookies; an AEAD 15 cookie field is 4 + 104. */
 
-static void expect_size(size_t cap, size_t uid_len, size_t nonce_len, size_t clen,
-			unsigned ph, unsigned want_n, size_t want_pad)
-{
-	size_t pad = 12345;
+/* One case: the inputs, then the cookie count and padding wanted. */
+struct size_case {
+	size_t cap, uid_len, nonce_len, cookie_len;
+	unsigned placeholders, cookies;
+	size_t padding;
+};
 
-	CU_ASSERT_EQUAL(responder_reply_size(cap, uid_len, nonce_len, clen, ph, &pad), want_n);
-	CU_ASSERT_EQUAL(pad, want_pad);
+static void check_sizes(const struct size_case *c, size_t n)
+{
+	unsigned got;
+	size_t i, pad;
+
+	for (i = 0; i < n; i++, c++) {
+		pad = 12345;
+		got = responder_reply_size(c->cap, c->uid_len, c->nonce_len, c->cookie_len,
+					   c->placeholders, &pad);
+		CU_ASSERT_EQUAL(got, c->cookies);
+		CU_ASSERT_EQUAL(pad, c->padding);
+		if (got != c->cookies || pad != c->padding)
+			printf("\n    case %zu: %u cookies, padding %zu\n", i, got, pad);
+	}
 }
 
 static void test_reply_size_counts(void)
 {
-	/* chrony's requests: 1 + placeholders cookies, no padding */
-	expect_size(232, 32, 16, 104, 0, 1, 0);
-	expect_size(340, 32, 16, 104, 1, 2, 0);
-	expect_size(988, 32, 16, 104, 7, 8, 0);
-	/* room to spare: only what was asked, the rest padding */
-	expect_size(2048, 32, 16, 104, 2, 3, 1600);
-	/* never more than RESPONDER_MAX_COOKIES, whatever is asked */
-	expect_size(1312, 32, 16, 104, 10, 8, 324);
-	expect_size(2048, 32, 16, 104, 8, 8, 1060);
-	expect_size(2048, 32, 16, 104, ~0U, 8, 1060);
-	/* room for fewer than asked: as many as fit */
-	expect_size(300, 32, 16, 104, 3, 1, 68);
-	expect_size(339, 32, 16, 104, 1, 1, 104);
-	expect_size(447, 32, 16, 104, 5, 2, 104);
-	expect_size(448, 32, 16, 104, 5, 3, 0);
-	/* not one fits: nothing, no padding */
-	expect_size(231, 32, 16, 104, 0, 0, 0);
-	expect_size(124, 32, 16, 104, 3, 0, 0);
-	expect_size(0, 32, 16, 104, 0, 0, 0);
-	/* no cookie length: no cookie */
-	expect_size(2048, 32, 16, 0, 0, 0, 0);
-	/* AEAD 17 cookies (168 bytes) */
-	expect_size(640, 32, 16, 168, 5, 3, 0);
-	expect_size(639, 32, 16, 168, 5, 2, 168);
-	/* a longer Unique Identifier takes room from the cookies */
-	expect_size(264, 64, 16, 104, 0, 1, 0);
-	expect_size(263, 64, 16, 104, 0, 0, 0);
-	expect_size(340, 64, 16, 104, 1, 1, 76);
+	static const struct size_case cases[] = {
+		/* chrony's requests: 1 + placeholders cookies, no padding */
+		{ 232, 32, 16, 104, 0, 1, 0 },
+		{ 340, 32, 16, 104, 1, 2, 0 },
+		{ 988, 32, 16, 104, 7, 8, 0 },
+		/* room to spare: only what was asked, the rest padding */
+		{ 2048, 32, 16, 104, 2, 3, 1600 },
+		/* never more than RESPONDER_MAX_COOKIES, whatever is asked */
+		{ 1312, 32, 16, 104, 10, 8, 324 },
+		{ 2048, 32, 16, 104, 8, 8, 1060 },
+		{ 2048, 32, 16, 104, ~0U, 8, 1060 },
+		/* room for fewer than asked: as many as fit */
+		{ 300, 32, 16, 104, 3, 1, 68 },
+		{ 339, 32, 16, 104, 1, 1, 104 },
+		{ 447, 32, 16, 104, 5, 2, 104 },
+		{ 448, 32, 16, 104, 5, 3, 0 },
+		/* not one fits: nothing, no padding */
+		{ 231, 32, 16, 104, 0, 0, 0 },
+		{ 124, 32, 16, 104, 3, 0, 0 },
+		{ 0, 32, 16, 104, 0, 0, 0 },
+		/* no cookie length: no cookie */
+		{ 2048, 32, 16, 0, 0, 0, 0 },
+		/* AEAD 17 cookies (168 bytes) */
+		{ 640, 32, 16, 168, 5, 3, 0 },
+		{ 639, 32, 16, 168, 5, 2, 168 },
+		/* a longer Unique Identifier takes room from the cookies */
+		{ 264, 64, 16, 104, 0, 1, 0 },
+		{ 263, 64, 16, 104, 0, 0, 0 },
+		{ 340, 64, 16, 104, 1, 1, 76 },
+	};
+
+	check_sizes(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_reply_size_nonce(void)
 {
-	/* GCM-SIV: a 12-byte nonce and 72-byte cookies.  196 bytes hold a
-	 * reply with a 12-byte nonce, not one with a 16-byte nonce. */
-	expect_size(196, 32, 12, 72, 0, 1, 0);
-	expect_size(196, 32, 16, 72, 0, 0, 0);
-	expect_size(200, 32, 12, 72, 0, 1, 4);
-	expect_size(272, 32, 12, 72, 1, 2, 0);
-	/* lengths not a multiple of 4 take their padded room */
-	expect_size(232, 32, 13, 104, 0, 1, 0);
-	expect_size(231, 32, 13, 104, 0, 0, 0);
-	expect_size(232, 29, 16, 104, 0, 1, 0);
-	expect_size(236, 32, 16, 101, 0, 1, 4);
+	static const struct size_case cases[] = {
+		/* GCM-SIV: a 12-byte nonce and 72-byte cookies.  196 bytes
+		 * hold a reply with a 12-byte nonce, not with a 16-byte one. */
+		{ 196, 32, 12, 72, 0, 1, 0 },
+		{ 196, 32, 16, 72, 0, 0, 0 },
+		{ 200, 32, 12, 72, 0, 1, 4 },
+		{ 272, 32, 12, 72, 1, 2, 0 },
+		/* lengths not a multiple of 4 take their padded room */
+		{ 232, 32, 13, 104, 0, 1, 0 },
+		{ 231, 32, 13, 104, 0, 0, 0 },
+		{ 232, 29, 16, 104, 0, 1, 0 },
+		{ 236, 32, 16, 101, 0, 1, 4 },
+	};
+
+	check_sizes(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_reply_size_padding(void)
 {
+	struct size_case c = { 0, 32, 16, 104, 3, 1, 0 };
 	size_t extra;
 
 	/* what is left over is padding, rounded down to whole words */
-	for (extra = 0; extra < 108; extra++)
-		expect_size(232 + extra, 32, 16, 104, 3, 1, extra & ~(size_t)3);
+	for (extra = 0; extra < 108; extra++) {
+		c.cap = 232 + extra;
+		c.padding = extra & ~(size_t)3;
+		check_sizes(&c, 1);
+	}
 }
 
 /* Write the reply responder_reply_size plans, with the real writers, into
