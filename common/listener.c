@@ -1,4 +1,4 @@
-/* listener: default addresses, bound ports and thread counts for both
+/* listener: listen addresses, bound ports and thread counts for both
  * services. */
 #include "build_config.h"
 
@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "common/listener.h"
 #include "common/log.h"
 
@@ -38,6 +39,19 @@ size_t listener_default_addrs(struct netaddr out[2], uint16_t port, int socktype
 	if (netaddr_parse("::", port, &out[n]) == 0)
 		n++;
 	return n;
+}
+
+size_t listener_addrs(const struct config_listen *listen, size_t n_listen,
+		      struct netaddr *out, size_t max, uint16_t port, int socktype,
+		      const char *service)
+{
+	size_t i;
+
+	if (n_listen == 0)
+		return listener_default_addrs(out, port, socktype, service);
+	for (i = 0; i < n_listen && i < max; i++)
+		out[i] = listen[i].addr;
+	return i;
 }
 
 int listener_bound_port(int fd, struct netaddr *a)

@@ -1,6 +1,7 @@
 /* listener: what the NTP and NTS-KE services do alike when they open
- * their listening sockets: the default addresses, the port a socket got
- * when the configured one is 0, and how many threads serve them. */
+ * their listening sockets: the addresses (configured or default), the
+ * port a socket got when the configured one is 0, and how many threads
+ * serve them. */
 #ifndef NTSD_LISTENER_H
 #define NTSD_LISTENER_H
 
@@ -8,6 +9,8 @@
 #include <stdint.h>
 
 #include "common/netaddr.h"
+
+struct config_listen;
 
 /* Most threads one service runs, whatever the configuration says. */
 #define LISTENER_MAX_THREADS 256
@@ -20,6 +23,12 @@ unsigned listener_threads(unsigned configured);
  * SOCK_DGRAM or SOCK_STREAM.  Returns how many (1 or 2) were written. */
 size_t listener_default_addrs(struct netaddr out[2], uint16_t port, int socktype,
 			      const char *service);
+/* The addresses a service listens on: the n_listen configured ones (at
+ * most max), or when none is configured the defaults above on `port`.
+ * out holds max entries, max at least 2.  Returns how many were written. */
+size_t listener_addrs(const struct config_listen *listen, size_t n_listen,
+		      struct netaddr *out, size_t max, uint16_t port, int socktype,
+		      const char *service);
 /* Store in a the port fd is bound to (after binding a's port 0).  0, or
  * -1 with errno set. */
 int listener_bound_port(int fd, struct netaddr *a);

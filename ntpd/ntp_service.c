@@ -27,7 +27,9 @@
 #include "common/acl.h"
 #include "common/counters.h"
 #include "common/keyset.h"
+#include "common/listener.h"
 #include "common/log.h"
+#include "common/monotime.h"
 #include "common/netaddr.h"
 #include "common/ntp_packet.h"
 #include "ntpd/clock.h"
@@ -42,12 +44,13 @@
 #define NTP_SEND_CHUNK 8
 /* Batches served from one socket before looking at the others. */
 #define NTP_BATCHES_PER_WAKE 8
-#define NTP_MAX_WORKERS 256
 #define NTP_MAX_SOCKETS (CONFIG_MAX_LISTEN + 1)
 #define CTL_LEN 256
 /* Socket receive buffer: absorbs bursts while a worker is busy.  Raised
  * past net.core.rmem_max when we may (root, before dropping privileges). */
 #define NTP_RCVBUF (4 * 1024 * 1024)
+/* How often worker 0 reads the kernel's clock state. */
+#define NTP_CLOCK_REFRESH_NS NS_PER_S
 
 struct ntp_worker {
 	struct ntp_service *ns;
@@ -86,14 +89,6 @@ struct ntp_service {
 	bool started;
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static uint64_t tx_clock(void *arg)
 {
 	struct timespec ts;
@@ -117,7 +112,7 @@ static void refresh_clock(struct ntp_service *ns)
 	clock_gettime(CLOCK_REALTIME, &now);
 	clock_state_from_kernel(&k, &ns->clock_cfg, &now, &st);
 	clock_pub_store(&ns->clock, &st);
-	ns->clock_refreshed_ns = mono_ns();
+	ns->clock_refreshed_ns = monotime_ns();
 }
 
 static int open_socket(const struct netaddr *a, bool *wildcard)
@@ -156,33 +151,39 @@ out:
 	return -1;
 }
 
+/* What a datagram's control messages said. */
+struct rx_info {
+	struct timespec rx;		/* kernel receive time */
+	struct in_pktinfo pi4;		/* the local address it came to */
+	struct in6_pktinfo pi6;
+	bool have_rx, have4, have6;
+};
+
 /* Kernel receive time and the local address the request came to. */
-static void parse_cmsgs(struct msghdr *m, struct timespec *rx, bool *have_rx,
-			struct in_pktinfo *pi4, bool *have4, struct in6_pktinfo *pi6, bool *have6)
+static void parse_cmsgs(struct msghdr *m, struct rx_info *ri)
 {
 	struct cmsghdr *c;
 
-	*have_rx = *have4 = *have6 = false;
+	ri->have_rx = ri->have4 = ri->have6 = false;
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(*rx))) {
-			memcpy(rx, CMSG_DATA(c), sizeof(*rx));
-			*have_rx = true;
+		    c->cmsg_len >= CMSG_LEN(sizeof(ri->rx))) {
+			memcpy(&ri->rx, CMSG_DATA(c), sizeof(ri->rx));
+			ri->have_rx = true;
 		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(*pi4))) {
-			memcpy(pi4, CMSG_DATA(c), sizeof(*pi4));
-			*have4 = true;
+			   c->cmsg_len >= CMSG_LEN(sizeof(ri->pi4))) {
+			memcpy(&ri->pi4, CMSG_DATA(c), sizeof(ri->pi4));
+			ri->have4 = true;
 		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(*pi6))) {
-			memcpy(pi6, CMSG_DATA(c), sizeof(*pi6));
-			*have6 = true;
+			   c->cmsg_len >= CMSG_LEN(sizeof(ri->pi6))) {
+			memcpy(&ri->pi6, CMSG_DATA(c), sizeof(ri->pi6));
+			ri->have6 = true;
 		}
 	}
 }
 
 /* Source address of a reply: the address the request was sent to. */
-static size_t put_src_cmsg(uint8_t *ctl, bool have4, const struct in_pktinfo *pi4,
-			   bool have6, const struct in6_pktinfo *pi6)
+static size_t put_src_cmsg(uint8_t *ctl, const struct rx_info *ri)
 {
 	struct msghdr m;
 	struct cmsghdr *c;
@@ -192,28 +193,29 @@ static size_t put_src_cmsg(uint8_t *ctl, bool have4, const struct in_pktinfo *pi
 	m.msg_control = ctl;
 	m.msg_controllen = CTL_LEN;
 	c = CMSG_FIRSTHDR(&m);
-	if (have4) {
+	if (ri->have4) {
 		struct in_pktinfo out;
 
 		memset(&out, 0, sizeof(out));
-		out.ipi_spec_dst = pi4->ipi_spec_dst;
+		out.ipi_spec_dst = ri->pi4.ipi_spec_dst;
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(out));
 		memcpy(CMSG_DATA(c), &out, sizeof(out));
 		return CMSG_SPACE(sizeof(out));
 	}
-	if (have6) {
+	if (ri->have6) {
 		c->cmsg_level = IPPROTO_IPV6;
 		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(*pi6));
-		memcpy(CMSG_DATA(c), pi6, sizeof(*pi6));
-		return CMSG_SPACE(sizeof(*pi6));
+		c->cmsg_len = CMSG_LEN(sizeof(ri->pi6));
+		memcpy(CMSG_DATA(c), &ri->pi6, sizeof(ri->pi6));
+		return CMSG_SPACE(sizeof(ri->pi6));
 	}
 	return 0;
 }
 
-static void flush(struct ntp_worker *w, int fd, unsigned n)
+/* Send the first n queued replies. */
+static void flush_chunk(struct ntp_worker *w, int fd, unsigned n)
 {
 	unsigned done = 0;
 	int r;
@@ -232,21 +234,22 @@ static void flush(struct ntp_worker *w, int fd, unsigned n)
 	}
 }
 
-/* One recvmmsg batch from fd: answer and send.  Returns the number of
- * datagrams received, 0 when the socket is drained. */
-static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
-{
-	struct ntp_service *ns = w->ns;
-	struct responder_request rq;
+/* One batch from one socket, and what its datagrams are judged against. */
+struct batch {
+	int fd;
+	bool wildcard;			/* a wildcard address: replies name their source */
+	struct responder_request rq;	/* per datagram: pkt, len, rx_ts, rate_kod */
 	struct clock_state clk;
-	struct timespec now, rx;
-	struct in_pktinfo pi4;
-	struct in6_pktinfo pi6;
-	struct netaddr peer;
-	const struct acl *acl;
-	bool have_rx, have4, have6, have_peer;
-	unsigned n_tx = 0;
-	int64_t now_mono = 0;
+	struct timespec now;
+	const struct acl *acl;		/* NULL: no access rules */
+	int64_t now_mono;		/* for the rate limiter */
+	unsigned n_tx;			/* replies queued in w->tx */
+};
+
+/* Up to NTP_BATCH datagrams from fd, each with its sender and control
+ * messages; how many, 0 when the socket is drained. */
+static int receive_batch(struct ntp_worker *w, int fd)
+{
 	int i, n;
 
 	for (i = 0; i < NTP_BATCH; i++) {
@@ -263,87 +266,133 @@ static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
 		m->msg_flags = 0;
 	}
 	n = recvmmsg(fd, w->rx, NTP_BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0)
-		return 0;
+	return n > 0 ? n : 0;
+}
 
-	memset(&rq, 0, sizeof(rq));
-	clock_gettime(CLOCK_REALTIME, &now);
-	clock_pub_load(&ns->clock, &clk);
-	rq.clock = &clk;
-	rq.keys = snapshot_get(ns->keys);
-	acl = ns->acl ? snapshot_get(ns->acl) : NULL;
-	rq.now = now.tv_sec;
-	rq.tx_time = tx_clock;
+/* The wall clock, clock state, keys and access rules as they are now:
+ * read once per batch. */
+static void batch_begin(struct ntp_worker *w, int fd, bool wildcard, struct batch *b)
+{
+	struct ntp_service *ns = w->ns;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = fd;
+	b->wildcard = wildcard;
+	clock_gettime(CLOCK_REALTIME, &b->now);
+	clock_pub_load(&ns->clock, &b->clk);
+	b->rq.clock = &b->clk;
+	b->rq.keys = snapshot_get(ns->keys);
+	b->acl = ns->acl ? snapshot_get(ns->acl) : NULL;
+	b->rq.now = b->now.tv_sec;
+	b->rq.tx_time = tx_clock;
 	if (w->rl != NULL) {
-		now_mono = mono_ns();
-		rq.rate_poll = ratelimit_kod_poll(w->rl);
+		b->now_mono = monotime_ns();
+		b->rq.rate_poll = ratelimit_kod_poll(w->rl);
 	}
+}
 
-	for (i = 0; i < n; i++) {
-		struct msghdr *m = &w->rx[i].msg_hdr, *t;
-		enum ntp_counter c;
-		size_t out_len;
+/* Whether datagram i is answered at all (*kod: with a RATE KoD only):
+ * not truncated, allowed by the access rules, then by the rate limiter.
+ * What it drops is counted. */
+static bool admit_datagram(struct ntp_worker *w, const struct batch *b, int i, bool *kod)
+{
+	const struct msghdr *m = &w->rx[i].msg_hdr;
+	enum ratelimit_verdict v = RATELIMIT_ALLOW;
+	struct netaddr peer;
+	bool have_peer;
 
-		if (m->msg_flags & MSG_TRUNC) {
-			counter_inc(&w->cnt[NTP_CNT_DROP_TRUNCATED]);
-			continue;
-		}
-		rq.rate_kod = false;
-		have_peer = (acl != NULL || w->rl != NULL) &&
-			    netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
-						  &peer) == 0;
-		/* Access rules before anything else: a denied source gets no
-		 * reply (no KoD either) and takes no rate-limit slot. */
-		if (acl != NULL && (!have_peer || !acl_allows(acl, &peer))) {
-			counter_inc(&w->cnt[NTP_CNT_DROP_DENIED]);
-			continue;
-		}
-		if (w->rl != NULL) {
-			enum ratelimit_verdict v = RATELIMIT_ALLOW;
-
-			if (have_peer)
-				v = ratelimit_check(w->rl, &peer, now_mono);
-			if (v == RATELIMIT_DROP) {
-				counter_inc(&w->cnt[NTP_CNT_RATE_DROP]);
-				continue;
-			}
-			rq.rate_kod = v == RATELIMIT_KOD;
-		}
-		parse_cmsgs(m, &rx, &have_rx, &pi4, &have4, &pi6, &have6);
-		if (!have_rx)
-			rx = now;
-		rq.pkt = w->rx_buf[i];
-		rq.len = w->rx[i].msg_len;
-		rq.rx_ts = ntp_ts_from_timespec(&rx);
-		c = responder_handle(&w->resp, &rq, w->tx_buf[n_tx], sizeof(w->tx_buf[n_tx]),
-				     &out_len);
-		counter_inc(&w->cnt[c]);
-		if (!ntp_counter_is_reply(c))
-			continue;
-
-		t = &w->tx[n_tx].msg_hdr;
-		w->tx_iov[n_tx].iov_base = w->tx_buf[n_tx];
-		w->tx_iov[n_tx].iov_len = out_len;
-		memset(t, 0, sizeof(*t));
-		t->msg_name = &w->peer[i];
-		t->msg_namelen = m->msg_namelen;
-		t->msg_iov = &w->tx_iov[n_tx];
-		t->msg_iovlen = 1;
-		if (wildcard) {
-			size_t cl = put_src_cmsg(w->tx_ctl[n_tx], have4, &pi4, have6, &pi6);
-
-			if (cl > 0) {
-				t->msg_control = w->tx_ctl[n_tx];
-				t->msg_controllen = cl;
-			}
-		}
-		if (++n_tx == NTP_SEND_CHUNK) {
-			flush(w, fd, n_tx);
-			n_tx = 0;
-		}
+	*kod = false;
+	if (m->msg_flags & MSG_TRUNC) {
+		counter_inc(&w->cnt[NTP_CNT_DROP_TRUNCATED]);
+		return false;
 	}
-	if (n_tx > 0)
-		flush(w, fd, n_tx);
+	if (b->acl == NULL && w->rl == NULL)
+		return true;
+	have_peer = netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
+					  &peer) == 0;
+	/* Access rules before anything else: a denied source gets no reply
+	 * (no KoD either) and takes no rate-limit slot. */
+	if (b->acl != NULL && (!have_peer || !acl_allows(b->acl, &peer))) {
+		counter_inc(&w->cnt[NTP_CNT_DROP_DENIED]);
+		return false;
+	}
+	if (w->rl != NULL && have_peer)
+		v = ratelimit_check(w->rl, &peer, b->now_mono);
+	if (v == RATELIMIT_DROP) {
+		counter_inc(&w->cnt[NTP_CNT_RATE_DROP]);
+		return false;
+	}
+	*kod = v == RATELIMIT_KOD;
+	return true;
+}
+
+/* Datagram i through admission and the responder, its reply written into
+ * the next free tx buffer; true when there is one (*out_len bytes).  ri
+ * gets the datagram's control messages. */
+static bool judge_datagram(struct ntp_worker *w, struct batch *b, int i, struct rx_info *ri,
+			   size_t *out_len)
+{
+	enum ntp_counter c;
+
+	if (!admit_datagram(w, b, i, &b->rq.rate_kod))
+		return false;
+	parse_cmsgs(&w->rx[i].msg_hdr, ri);
+	if (!ri->have_rx)
+		ri->rx = b->now;
+	b->rq.pkt = w->rx_buf[i];
+	b->rq.len = w->rx[i].msg_len;
+	b->rq.rx_ts = ntp_ts_from_timespec(&ri->rx);
+	c = responder_handle(&w->resp, &b->rq, w->tx_buf[b->n_tx], sizeof(w->tx_buf[b->n_tx]),
+			     out_len);
+	counter_inc(&w->cnt[c]);
+	return ntp_counter_is_reply(c);
+}
+
+/* The reply in the next tx slot goes to datagram i's sender, from the
+ * address it came to; a full chunk is sent at once. */
+static void queue_reply(struct ntp_worker *w, struct batch *b, int i, const struct rx_info *ri,
+			size_t out_len)
+{
+	unsigned k = b->n_tx;
+	struct msghdr *t = &w->tx[k].msg_hdr;
+	size_t cl;
+
+	w->tx_iov[k].iov_base = w->tx_buf[k];
+	w->tx_iov[k].iov_len = out_len;
+	memset(t, 0, sizeof(*t));
+	t->msg_name = &w->peer[i];
+	t->msg_namelen = w->rx[i].msg_hdr.msg_namelen;
+	t->msg_iov = &w->tx_iov[k];
+	t->msg_iovlen = 1;
+	cl = b->wildcard ? put_src_cmsg(w->tx_ctl[k], ri) : 0;
+	if (cl > 0) {
+		t->msg_control = w->tx_ctl[k];
+		t->msg_controllen = cl;
+	}
+	if (++b->n_tx == NTP_SEND_CHUNK) {
+		flush_chunk(w, b->fd, b->n_tx);
+		b->n_tx = 0;
+	}
+}
+
+/* One recvmmsg batch from fd: answer and send.  Returns the number of
+ * datagrams received, 0 when the socket is drained. */
+static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
+{
+	struct rx_info ri;
+	struct batch b;
+	size_t out_len;
+	int i, n;
+
+	n = receive_batch(w, fd);
+	if (n == 0)
+		return 0;
+	batch_begin(w, fd, wildcard, &b);
+	for (i = 0; i < n; i++)
+		if (judge_datagram(w, &b, i, &ri, &out_len))
+			queue_reply(w, &b, i, &ri, out_len);
+	if (b.n_tx > 0)
+		flush_chunk(w, fd, b.n_tx);
 	return n;
 }
 
@@ -353,7 +402,7 @@ static void *worker_main(void *arg)
 	struct ntp_service *ns = w->ns;
 	struct pollfd pfd[NTP_MAX_SOCKETS + 1];
 	size_t i, nfd = ns->n_addrs;
-	int b, timeout = w->index == 0 ? 1000 : -1;
+	int b, timeout = w->index == 0 ? NTP_CLOCK_REFRESH_NS / NS_PER_MS : -1;
 
 	for (i = 0; i < nfd; i++) {
 		pfd[i].fd = w->fds[i];
@@ -366,7 +415,8 @@ static void *worker_main(void *arg)
 			log_errno(LOG_LVL_ERR, "ntp: poll");
 			break;
 		}
-		if (w->index == 0 && mono_ns() - ns->clock_refreshed_ns >= 1000000000)
+		if (w->index == 0 &&
+		    monotime_ns() - ns->clock_refreshed_ns >= NTP_CLOCK_REFRESH_NS)
 			refresh_clock(ns);
 		if (pfd[nfd].revents)
 			break;
@@ -395,58 +445,15 @@ static void worker_free(struct ntp_worker *w, size_t n_fds)
 	free(w);
 }
 
-static size_t default_addrs(struct netaddr *out)
+/* Addresses, worker count, rate limits and clock settings from the
+ * configuration, and a first clock state for the first replies. */
+static void apply_config(struct ntp_service *ns, const struct config *cfg)
 {
-	size_t n = 0;
-	int fd;
-
-	if (netaddr_parse("0.0.0.0", CONFIG_DEFAULT_NTP_PORT, &out[n]) == 0)
-		n++;
-	/* A host without IPv6 still serves IPv4. */
-	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		close(fd);
-		if (netaddr_parse("::", CONFIG_DEFAULT_NTP_PORT, &out[n]) == 0)
-			n++;
-	} else {
-		log_notice("ntp: no IPv6 on this host, listening on IPv4 only");
-	}
-	return n;
-}
-
-struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *keys)
-{
-	struct ntp_service *ns;
 	struct clock_state st;
-	struct sockaddr_storage ss;
-	struct netaddr bound;
-	socklen_t blen;
-	unsigned j;
-	size_t i;
-	long cores;
 
-	ns = calloc(1, sizeof(*ns));
-	if (ns == NULL) {
-		log_err("ntp: out of memory");
-		return NULL;
-	}
-	ns->stop_fd = -1;
-	ns->keys = keys;
-	atomic_init(&ns->stopping, false);
-	if (cfg->n_ntp_listen == 0) {
-		ns->n_addrs = default_addrs(ns->addrs);
-	} else {
-		for (i = 0; i < cfg->n_ntp_listen && i < CONFIG_MAX_LISTEN; i++)
-			ns->addrs[i] = cfg->ntp_listen[i].addr;
-		ns->n_addrs = i;
-	}
-	ns->n_workers = cfg->threads;
-	if (ns->n_workers == 0) {
-		cores = sysconf(_SC_NPROCESSORS_ONLN);
-		ns->n_workers = cores > 0 ? (unsigned)cores : 1;
-	}
-	if (ns->n_workers > NTP_MAX_WORKERS)
-		ns->n_workers = NTP_MAX_WORKERS;
+	ns->n_addrs = listener_addrs(cfg->ntp_listen, cfg->n_ntp_listen, ns->addrs,
+				     CONFIG_MAX_LISTEN, CONFIG_DEFAULT_NTP_PORT, SOCK_DGRAM, "ntp");
+	ns->n_workers = listener_threads(cfg->threads);
 	ns->rate_limit = cfg->rate_limit;
 	ns->rate = cfg->rate_limit_rate;
 	ns->burst = cfg->rate_limit_burst;
@@ -459,62 +466,111 @@ struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *k
 	memset(&st, 0, sizeof(st));
 	clock_pub_init(&ns->clock, &st);
 	refresh_clock(ns);
+}
+
+/* Worker `index` with its responder and rate-limit table, no socket yet.
+ * NULL (logged) on failure, with nothing kept. */
+static struct ntp_worker *worker_new(struct ntp_service *ns, unsigned index,
+				     int64_t key_propagation)
+{
+	struct ntp_worker *w = calloc(1, sizeof(*w));
+	size_t i;
+
+	if (w == NULL) {
+		log_err("ntp: out of memory");
+		return NULL;
+	}
+	w->ns = ns;
+	w->index = index;
+	for (i = 0; i < NTP_MAX_SOCKETS; i++)
+		w->fds[i] = -1;
+	if (responder_init(&w->resp, key_propagation) < 0) {
+		log_errno(LOG_LVL_ERR, "ntp: no randomness for nonces");
+		goto fail;
+	}
+	if (ns->rate_limit) {
+		w->rl = ratelimit_new(ns->rate, ns->burst, ns->table);
+		if (w->rl == NULL) {
+			log_err("ntp: cannot allocate the rate-limit table (%u entries)",
+				ns->table);
+			goto fail;
+		}
+	}
+	return w;
+fail:
+	worker_free(w, 0);
+	return NULL;
+}
+
+/* The stop eventfd and every worker.  -1 (logged) on failure; what was
+ * made stays in ns for ntp_service_free. */
+static int make_workers(struct ntp_service *ns, int64_t key_propagation)
+{
+	unsigned j;
 
 	ns->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ns->workers = calloc(ns->n_workers, sizeof(*ns->workers));
 	if (ns->stop_fd < 0 || ns->workers == NULL) {
 		log_errno(LOG_LVL_ERR, "ntp: cannot set up workers");
-		goto out;
+		return -1;
 	}
 	for (j = 0; j < ns->n_workers; j++) {
-		struct ntp_worker *w = calloc(1, sizeof(*w));
-
-		if (w == NULL) {
-			log_err("ntp: out of memory");
-			goto out;
-		}
-		ns->workers[j] = w;
-		w->ns = ns;
-		w->index = j;
-		for (i = 0; i < NTP_MAX_SOCKETS; i++)
-			w->fds[i] = -1;
-		if (responder_init(&w->resp, cfg->key_propagation_s) < 0) {
-			log_errno(LOG_LVL_ERR, "ntp: no randomness for nonces");
-			goto out;
-		}
-		if (ns->rate_limit) {
-			w->rl = ratelimit_new(ns->rate, ns->burst, ns->table);
-			if (w->rl == NULL) {
-				log_err("ntp: cannot allocate the rate-limit table (%u entries)",
-					ns->table);
-				goto out;
-			}
-		}
+		ns->workers[j] = worker_new(ns, j, key_propagation);
+		if (ns->workers[j] == NULL)
+			return -1;
 	}
-	/* Bind every worker's socket for each address; with port 0 the
-	 * first bind picks the port the others share. */
-	for (i = 0; i < ns->n_addrs; i++) {
-		for (j = 0; j < ns->n_workers; j++) {
-			struct ntp_worker *w = ns->workers[j];
+	return 0;
+}
 
-			w->fds[i] = open_socket(&ns->addrs[i], &w->wildcard[i]);
-			if (w->fds[i] < 0)
-				goto out;
-			if (j > 0 || netaddr_port(&ns->addrs[i]) != 0)
-				continue;
-			blen = sizeof(ss);
-			if (getsockname(w->fds[i], (struct sockaddr *)&ss, &blen) < 0 ||
-			    netaddr_from_sockaddr((struct sockaddr *)&ss, blen, &bound) < 0) {
-				log_errno(LOG_LVL_ERR, "ntp: getsockname");
-				goto out;
-			}
-			netaddr_set_port(&ns->addrs[i], netaddr_port(&bound));
-		}
+/* Worker w's socket for address i.  With port 0 the first worker's bind
+ * picks the port, and the address keeps it for the others. */
+static int bind_worker(struct ntp_service *ns, struct ntp_worker *w, size_t i)
+{
+	w->fds[i] = open_socket(&ns->addrs[i], &w->wildcard[i]);
+	if (w->fds[i] < 0)
+		return -1;
+	if (w->index > 0 || netaddr_port(&ns->addrs[i]) != 0)
+		return 0;
+	if (listener_bound_port(w->fds[i], &ns->addrs[i]) < 0) {
+		log_errno(LOG_LVL_ERR, "ntp: getsockname");
+		return -1;
+	}
+	return 0;
+}
+
+/* Every worker's socket for each address, address by address.  -1
+ * (logged) on failure; the sockets opened stay with their workers for
+ * ntp_service_free. */
+static int open_sockets(struct ntp_service *ns)
+{
+	unsigned j;
+	size_t i;
+
+	for (i = 0; i < ns->n_addrs; i++)
+		for (j = 0; j < ns->n_workers; j++)
+			if (bind_worker(ns, ns->workers[j], i) < 0)
+				return -1;
+	return 0;
+}
+
+struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *keys)
+{
+	struct ntp_service *ns = calloc(1, sizeof(*ns));
+
+	if (ns == NULL) {
+		log_err("ntp: out of memory");
+		return NULL;
+	}
+	ns->stop_fd = -1;
+	ns->keys = keys;
+	atomic_init(&ns->stopping, false);
+	apply_config(ns, cfg);
+	if (make_workers(ns, cfg->key_propagation_s) < 0 || open_sockets(ns) < 0) {
+		/* Each step said why; give back all they took. */
+		ntp_service_free(ns);
+		return NULL;
 	}
 	return ns;
-out:
-	ntp_service_free(ns);
-	return NULL;
 }
 
 int ntp_service_start(struct ntp_service *ns)

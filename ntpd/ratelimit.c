@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/monotime.h"
 #include "common/rng.h"
 #include "ntpd/ratelimit.h"
 
@@ -45,7 +46,7 @@ struct ratelimit *ratelimit_new(double rate, unsigned burst, unsigned entries)
 		return NULL;
 	}
 	rl->mask = n - 1;
-	rl->rate = rate / 1e9;
+	rl->rate = rate / NS_PER_S;
 	rl->burst = burst;
 	/* 1/rate, at least a second and well below the wrap of kod_ms */
 	rl->kod_interval_ms = rate >= 1.0 ? 1000 : rate < 1e-6 ? 1000000000 : (uint32_t)(1e3 / rate);
@@ -102,7 +103,7 @@ enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct netadd
 {
 	struct rl_slot *s = lookup(rl, addr, now_ns);
 	int64_t elapsed = now_ns - s->last_ns;
-	uint32_t now_ms = (uint32_t)(now_ns / 1000000);
+	uint32_t now_ms = (uint32_t)(now_ns / NS_PER_MS);
 	double t;
 
 	if (elapsed > 0) {

@@ -11,6 +11,11 @@
 
 /* Offset of the transmit timestamp in the header. */
 #define TX_TS_OFFSET 40
+/* The authenticator's nonce length and ciphertext length, 16 bits each. */
+#define AUTH_LENGTHS_LEN 4
+
+/* A reply nonce is the first nonce_len bytes of one nonce_gen nonce. */
+_Static_assert(AEAD_NONCE_LEN <= NONCE_GEN_LEN, "a generated nonce holds any reply nonce");
 
 static const char *const counter_names[NTP_CNT_COUNT] = {
 	[NTP_CNT_PLAIN_REPLY] = "plain_replies",
@@ -197,131 +202,207 @@ static int count_enc_placeholders(const uint8_t *pt, size_t pt_len, size_t cooki
 	return st == NTP_EF_END ? n : -1;
 }
 
-/* Fresh cookies for the session into r->plain as extension fields;
- * returns the plaintext length or 0. */
-static size_t seal_cookies(struct responder *r, const struct responder_request *rq,
-			   const struct cookie_keys *ck, unsigned n, size_t clen)
+unsigned responder_reply_size(size_t cap, size_t uid_len, size_t nonce_len,
+			      size_t cookie_len, unsigned placeholders, size_t *padding)
+{
+	/* All but the cookies: header, Unique Identifier, authenticator. */
+	size_t base = NTP_HEADER_LEN + NTP_EF_HEADER_LEN + ntp_ef_pad4(uid_len) +
+		      NTP_EF_HEADER_LEN + AUTH_LENGTHS_LEN + ntp_ef_pad4(nonce_len) +
+		      AEAD_TAG_LEN;
+	size_t efl = NTP_EF_HEADER_LEN + ntp_ef_pad4(cookie_len);
+	unsigned n = RESPONDER_MAX_COOKIES;
+
+	*padding = 0;
+	if (cookie_len == 0)
+		return 0;
+	if (placeholders < RESPONDER_MAX_COOKIES)
+		n = 1 + placeholders;
+	while (n > 0 && base + n * efl > cap)
+		n--;
+	if (n > 0)
+		*padding = (cap - (base + n * efl)) & ~(size_t)3;
+	return n;
+}
+
+/* The request's authenticator body (RFC 8915 5.6), pointing into it. */
+struct req_auth {
+	const uint8_t *nonce, *ct;
+	uint16_t nonce_len, ct_len;
+	size_t extra;		/* bytes after the ciphertext: Additional Padding */
+};
+
+/* False when the nonce and ciphertext do not fit the field with their
+ * padding, the nonce is empty or the ciphertext shorter than a tag. */
+static bool parse_auth(const struct ntp_ef *auth, struct req_auth *a)
+{
+	struct buf_reader ar;
+
+	buf_reader_init(&ar, auth->body, auth->body_len);
+	if (!buf_get_u16(&ar, &a->nonce_len) || !buf_get_u16(&ar, &a->ct_len) ||
+	    a->nonce_len == 0 || a->ct_len < AEAD_TAG_LEN ||
+	    !buf_get_span(&ar, a->nonce_len, &a->nonce) ||
+	    !buf_skip(&ar, ntp_ef_pad4(a->nonce_len) - a->nonce_len) ||
+	    !buf_get_span(&ar, a->ct_len, &a->ct) ||
+	    !buf_skip(&ar, ntp_ef_pad4(a->ct_len) - a->ct_len))
+		return false;
+	a->extra = buf_remaining(&ar);
+	return true;
+}
+
+/* An NTS NAK (RFC 8915 5.7): KoD NTSN with the Unique Identifier echoed. */
+static enum ntp_counter reply_nak(const struct responder_request *rq,
+				  const struct ntp_header *req, const struct req_fields *f,
+				  enum ntp_counter reason, uint8_t *out, size_t cap, size_t *out_len)
+{
+	return reply_unauth(rq, req, &f->uid, NTP_KISS_NTSN, req->poll, reason, out, cap,
+			    out_len);
+}
+
+/* Verify the authenticator with the cookie's C2S key; the decrypted fields
+ * land in r->plain[0..*pt_len).  NTP_CNT_NTS_REPLY when it holds,
+ * NTP_CNT_NAK_AUTH when the tag does not verify, else a drop reason. */
+static enum ntp_counter authenticate(struct responder *r, const struct responder_request *rq,
+				     const struct req_fields *f, const struct req_auth *a,
+				     const struct cookie_keys *ck, size_t *pt_len)
+{
+	const struct aead_alg *alg;
+
+	if (aead_set_key(&r->c2s, ck->aead, ck->c2s) < 0)
+		return NTP_CNT_DROP_INTERNAL;
+	alg = r->c2s.alg;
+	if (a->nonce_len < alg->nonce_min || a->nonce_len > alg->nonce_max)
+		return NTP_CNT_DROP_AUTH_MALFORMED;
+	if (a->extra < nts_auth_required_padding(alg, a->nonce_len))
+		return NTP_CNT_DROP_AUTH_PADDING;
+	/* ct_len <= len <= RESPONDER_MAX_PACKET == sizeof(r->plain) */
+	if (aead_open(&r->c2s, a->nonce, a->nonce_len, rq->pkt, NTP_HEADER_LEN + f->auth.offset,
+		      a->ct, a->ct_len, r->plain) < 0)
+		return NTP_CNT_NAK_AUTH;
+	*pt_len = a->ct_len - AEAD_TAG_LEN;
+	return NTP_CNT_NTS_REPLY;
+}
+
+/* What an NTS reply will carry. */
+struct reply_plan {
+	size_t nonce_len;	/* the AEAD's: both session keys are of one AEAD */
+	size_t cookie_len;
+	unsigned cookies;
+	size_t padding;
+};
+
+/* 1 + the placeholders of the cookie's length, clear and inside the
+ * decrypted fields pt, as many as fit cap.  NTP_CNT_NTS_REPLY, or why
+ * the request is dropped. */
+static enum ntp_counter plan_reply(const struct req_fields *f, const uint8_t *pt,
+				   size_t pt_len, const struct aead_alg *alg, size_t cap,
+				   struct reply_plan *p)
+{
+	int enc_ph = count_enc_placeholders(pt, pt_len, f->cookie.body_len);
+	unsigned ph;
+	size_t i;
+
+	if (enc_ph < 0)
+		return NTP_CNT_DROP_PLAINTEXT;
+	ph = (unsigned)enc_ph;
+	for (i = 0; i < f->n_ph; i++)
+		if (f->ph_len[i] == f->cookie.body_len)
+			ph++;
+	p->nonce_len = alg->nonce_len;
+	p->cookie_len = cookie_len(alg->id);
+	p->cookies = responder_reply_size(cap, f->uid.body_len, p->nonce_len, p->cookie_len,
+					  ph, &p->padding);
+	return p->cookies > 0 ? NTP_CNT_NTS_REPLY : NTP_CNT_DROP_INTERNAL;
+}
+
+/* The plan's fresh cookies for the session into r->plain as extension
+ * fields; returns the plaintext length or 0. */
+static size_t mint_cookies(struct responder *r, const struct responder_request *rq,
+			   const struct cookie_keys *ck, const struct reply_plan *p)
 {
 	const struct master_key *key;
+	uint8_t nonce[COOKIE_NONCE_LEN], *dst;
 	struct buf_writer w;
-	uint8_t nonce[16], *dst;
 	unsigned i;
 
 	key = keyset_sealing_key(rq->keys, rq->now, r->key_propagation);
 	if (key == NULL)
 		return 0;
 	buf_writer_init(&w, r->plain, sizeof(r->plain));
-	for (i = 0; i < n; i++) {
-		if (!ntp_ef_put_header(&w, NTP_EF_NTS_COOKIE, clen) ||
-		    !buf_reserve(&w, clen, &dst))
+	for (i = 0; i < p->cookies; i++) {
+		if (!ntp_ef_put_header(&w, NTP_EF_NTS_COOKIE, p->cookie_len) ||
+		    !buf_reserve(&w, p->cookie_len, &dst))
 			return 0;
 		nonce_gen_next(&r->nonces, nonce);
-		if (cookie_seal(key, ck, nonce, dst, clen) != clen)
+		if (cookie_seal(key, ck, nonce, dst, p->cookie_len) != p->cookie_len)
 			return 0;
 	}
 	return w.off;
+}
+
+/* Header, Unique Identifier and an authenticator sealed with the S2C key
+ * over r->plain[0..pt_len), padded as planned. */
+static enum ntp_counter seal_reply(struct responder *r, const struct responder_request *rq,
+				   const struct ntp_header *req, const struct req_fields *f,
+				   const struct reply_plan *p, size_t pt_len, uint8_t *out,
+				   size_t cap, size_t *out_len)
+{
+	uint8_t nonce[NONCE_GEN_LEN];
+	struct buf_writer w;
+
+	buf_writer_init(&w, out, cap);
+	put_header(&w, rq, req, 0, req->poll);
+	ntp_ef_put(&w, NTP_EF_UNIQUE_ID, f->uid.body, f->uid.body_len);
+	if (w.err)
+		return NTP_CNT_DROP_INTERNAL;
+	nonce_gen_next(&r->nonces, nonce);
+	/* As late as possible: only the reply's own seal follows. */
+	buf_store_u64(out + TX_TS_OFFSET, tx_now(rq));
+	/* Pad to the request's length inside the authenticator (RFC 8915
+	 * allows additional padding; clients skip it). */
+	if (!nts_auth_put(&w, &r->s2c, nonce, p->nonce_len, r->plain, pt_len, p->padding))
+		return NTP_CNT_DROP_INTERNAL;
+	*out_len = w.off;
+	return NTP_CNT_NTS_REPLY;
+}
+
+/* Fresh cookies for an authenticated request, sealed into the reply. */
+static enum ntp_counter answer_nts(struct responder *r, const struct responder_request *rq,
+				   const struct ntp_header *req, const struct req_fields *f,
+				   const struct cookie_keys *ck, size_t pt_len, uint8_t *out,
+				   size_t cap, size_t *out_len)
+{
+	struct reply_plan plan;
+	enum ntp_counter ret;
+
+	ret = plan_reply(f, r->plain, pt_len, r->c2s.alg, cap, &plan);
+	if (ret != NTP_CNT_NTS_REPLY)
+		return ret;
+	pt_len = mint_cookies(r, rq, ck, &plan);
+	if (pt_len == 0 || aead_set_key(&r->s2c, ck->aead, ck->s2c) < 0)
+		return NTP_CNT_DROP_INTERNAL;
+	return seal_reply(r, rq, req, f, &plan, pt_len, out, cap, out_len);
 }
 
 static enum ntp_counter handle_nts(struct responder *r, const struct responder_request *rq,
 				   const struct ntp_header *req, const struct req_fields *f,
 				   uint8_t *out, size_t cap, size_t *out_len)
 {
-	const struct aead_alg *alg;
-	const uint8_t *nonce, *ct;
 	struct cookie_keys ck;
 	enum cookie_status cs;
 	enum ntp_counter ret;
-	struct buf_reader ar;
-	struct buf_writer w;
-	uint16_t nonce_len, ct_len;
-	size_t clen, efl, base, pt_len, i;
-	unsigned n;
-	int enc_ph;
-	uint8_t reply_nonce[16];
+	struct req_auth a;
+	size_t pt_len;
 
-	buf_reader_init(&ar, f->auth.body, f->auth.body_len);
-	if (!buf_get_u16(&ar, &nonce_len) || !buf_get_u16(&ar, &ct_len) ||
-	    nonce_len == 0 || ct_len < AEAD_TAG_LEN ||
-	    !buf_get_span(&ar, nonce_len, &nonce) ||
-	    !buf_skip(&ar, ntp_ef_pad4(nonce_len) - nonce_len) ||
-	    !buf_get_span(&ar, ct_len, &ct) ||
-	    !buf_skip(&ar, ntp_ef_pad4(ct_len) - ct_len))
+	if (!parse_auth(&f->auth, &a))
 		return NTP_CNT_DROP_AUTH_MALFORMED;
-
 	cs = cookie_open(rq->keys, f->cookie.body, f->cookie.body_len, &ck);
 	if (cs != COOKIE_OK)
-		return reply_unauth(rq, req, &f->uid, NTP_KISS_NTSN, req->poll,
-				    nak_reason(cs), out, cap, out_len);
-	alg = aead_by_id(ck.aead);
-	if (alg == NULL || aead_set_key(&r->c2s, ck.aead, ck.c2s) < 0) {
-		ret = NTP_CNT_DROP_INTERNAL;
-		goto out;
-	}
-	if (nonce_len < alg->nonce_min || nonce_len > alg->nonce_max) {
-		ret = NTP_CNT_DROP_AUTH_MALFORMED;
-		goto out;
-	}
-	if (buf_remaining(&ar) < nts_auth_required_padding(alg, nonce_len)) {
-		ret = NTP_CNT_DROP_AUTH_PADDING;
-		goto out;
-	}
-	/* ct_len <= len <= RESPONDER_MAX_PACKET == sizeof(r->plain) */
-	pt_len = ct_len - AEAD_TAG_LEN;
-	if (aead_open(&r->c2s, nonce, nonce_len, rq->pkt, NTP_HEADER_LEN + f->auth.offset,
-		      ct, ct_len, r->plain) < 0) {
-		ret = reply_unauth(rq, req, &f->uid, NTP_KISS_NTSN, req->poll,
-				   NTP_CNT_NAK_AUTH, out, cap, out_len);
-		goto out;
-	}
-	enc_ph = count_enc_placeholders(r->plain, pt_len, f->cookie.body_len);
-	if (enc_ph < 0) {
-		ret = NTP_CNT_DROP_PLAINTEXT;
-		goto out;
-	}
-
-	/* 1 + valid placeholders, capped so the reply fits the request. */
-	n = 1 + (unsigned)enc_ph;
-	for (i = 0; i < f->n_ph; i++)
-		if (f->ph_len[i] == f->cookie.body_len)
-			n++;
-	if (n > RESPONDER_MAX_COOKIES)
-		n = RESPONDER_MAX_COOKIES;
-	clen = cookie_len(ck.aead);
-	efl = NTP_EF_HEADER_LEN + ntp_ef_pad4(clen);
-	base = NTP_HEADER_LEN + NTP_EF_HEADER_LEN + f->uid.body_len +
-	       NTP_EF_HEADER_LEN + 4 + sizeof(reply_nonce) + AEAD_TAG_LEN;
-	while (n > 0 && base + n * efl > cap)
-		n--;
-	if (n == 0 || clen == 0) {
-		ret = NTP_CNT_DROP_INTERNAL;
-		goto out;
-	}
-	pt_len = seal_cookies(r, rq, &ck, n, clen);
-	if (pt_len == 0 || aead_set_key(&r->s2c, ck.aead, ck.s2c) < 0) {
-		ret = NTP_CNT_DROP_INTERNAL;
-		goto out;
-	}
-
-	buf_writer_init(&w, out, cap);
-	put_header(&w, rq, req, 0, req->poll);
-	ntp_ef_put(&w, NTP_EF_UNIQUE_ID, f->uid.body, f->uid.body_len);
-	if (w.err) {
-		ret = NTP_CNT_DROP_INTERNAL;
-		goto out;
-	}
-	nonce_gen_next(&r->nonces, reply_nonce);
-	/* As late as possible: only the reply's own seal follows. */
-	buf_store_u64(out + TX_TS_OFFSET, tx_now(rq));
-	/* Pad to the request's length inside the authenticator (RFC 8915
-	 * allows additional padding; clients skip it). */
-	if (!nts_auth_put(&w, &r->s2c, reply_nonce, sizeof(reply_nonce), r->plain, pt_len,
-			  (cap - (base + n * efl)) & ~(size_t)3)) {
-		ret = NTP_CNT_DROP_INTERNAL;
-		goto out;
-	}
-	*out_len = w.off;
-	ret = NTP_CNT_NTS_REPLY;
-out:
+		return reply_nak(rq, req, f, nak_reason(cs), out, cap, out_len);
+	ret = authenticate(r, rq, f, &a, &ck, &pt_len);
+	if (ret == NTP_CNT_NAK_AUTH)
+		ret = reply_nak(rq, req, f, ret, out, cap, out_len);
+	else if (ret == NTP_CNT_NTS_REPLY)
+		ret = answer_nts(r, rq, req, f, &ck, pt_len, out, cap, out_len);
 	cookie_keys_wipe(&ck);
 	return ret;
 }

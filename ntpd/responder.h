@@ -91,6 +91,16 @@ struct responder_request {
 	void *tx_arg;
 };
 
+/* How many fresh cookies an NTS reply carries and how much Additional
+ * Padding fills it: the one place that keeps a reply within its request.
+ * The reply has at most cap bytes (the request's length, or less), echoes
+ * a uid_len-byte Unique Identifier and is sealed with a nonce_len-byte
+ * nonce; it wants 1 + placeholders cookies of cookie_len bytes, at most
+ * RESPONDER_MAX_COOKIES, and gets as many of those as fit.  *padding is
+ * what is left of cap, rounded down to a multiple of 4.  Returns the
+ * cookie count; 0 (and *padding 0) when not one fits or cookie_len is 0. */
+unsigned responder_reply_size(size_t cap, size_t uid_len, size_t nonce_len,
+			      size_t cookie_len, unsigned placeholders, size_t *padding);
 /* 0 or -1 (no randomness for the nonce generator). */
 int responder_init(struct responder *r, int64_t key_propagation);
 void responder_wipe(struct responder *r);

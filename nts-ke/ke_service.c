@@ -57,21 +57,6 @@ const char *ke_counter_name(enum ke_counter c)
 	return counter_names[c];
 }
 
-/* The configured addresses, or 0.0.0.0 and (with IPv6) :: on 4460. */
-static void listen_addrs(struct ke_service *svc, const struct config *cfg)
-{
-	size_t i;
-
-	if (cfg->n_ke_listen == 0) {
-		svc->n_addrs = listener_default_addrs(svc->addrs, CONFIG_DEFAULT_KE_PORT,
-						      SOCK_STREAM, "NTS-KE");
-		return;
-	}
-	for (i = 0; i < cfg->n_ke_listen && i < KE_LISTEN_MAX; i++)
-		svc->addrs[i] = cfg->ke_listen[i].addr;
-	svc->n_addrs = i;
-}
-
 /* Log an allocation failure in ke_service_new; NULL. */
 static void *no_memory(const char *what)
 {
@@ -127,7 +112,8 @@ struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *key
 	svc->listen = ke_listen_new(listener_threads(cfg->ke_threads), &svc->env);
 	if (!svc->listen)
 		goto out;
-	listen_addrs(svc, cfg);
+	svc->n_addrs = listener_addrs(cfg->ke_listen, cfg->n_ke_listen, svc->addrs, KE_LISTEN_MAX,
+				      CONFIG_DEFAULT_KE_PORT, SOCK_STREAM, "NTS-KE");
 	if (ke_listen_bind(svc->listen, svc->addrs, svc->n_addrs) < 0)
 		goto out;
 	return svc;

@@ -1,6 +1,8 @@
-/* unit tests for responder (the pure NTP/NTS responder) and clock. */
+/* unit tests for responder (the pure NTP/NTS responder, the reply size
+ * arithmetic) and clock. */
 #include "build_config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/timex.h>
 
@@ -826,6 +828,219 @@ static void test_counter_names(void)
 	CU_ASSERT_FALSE(ntp_counter_is_reply(NTP_CNT_DROP_MODE));
 }
 
+/* Bug: the reply nonce was 16 bytes whatever the AEAD, and AES-128-GCM-SIV
+ * takes exactly 12, so every GCM-SIV request was dropped unanswered. */
+static void test_gcm_siv_reply_nonce(void)
+{
+#ifdef HAVE_GCM_SIV
+	uint8_t gcookie[COOKIE_MAX_LEN], pkt[NTS_MAX_PACKET], out[NTS_MAX_PACKET];
+	struct aead_ctx gc2s, gs2c;
+	struct cookie_keys gk;
+	struct nts_request rq;
+	size_t gcookie_n, len, out_len, i;
+
+	memset(&gk, 0, sizeof(gk));
+	gk.aead = AEAD_AES_128_GCM_SIV;
+	gk.key_len = 16;
+	for (i = 0; i < gk.key_len; i++) {
+		gk.c2s[i] = (uint8_t)(i + 1);
+		gk.s2c[i] = (uint8_t)(0x80 + i);
+	}
+	gcookie_n = cookie_seal(keyset_sealing_key(ks, NOW, 3600), &gk, nonce, gcookie,
+				sizeof(gcookie));
+	CU_ASSERT_EQUAL_FATAL(gcookie_n, 72);
+	CU_ASSERT_EQUAL_FATAL(aead_set_key(&gc2s, gk.aead, gk.c2s), 0);
+	CU_ASSERT_EQUAL_FATAL(aead_set_key(&gs2c, gk.aead, gk.s2c), 0);
+	base_request(&rq);
+	rq.cookie = gcookie;
+	rq.cookie_len = gcookie_n;
+	rq.c2s = &gc2s;
+	rq.nonce_len = 12;
+	rq.placeholders = 1;
+	len = nts_request_build(&rq, pkt, sizeof(pkt));
+	CU_ASSERT_EQUAL_FATAL(len, 48 + 36 + 76 + 76 + 36);
+	CU_ASSERT_EQUAL_FATAL(handle(pkt, len, out, &out_len), NTP_CNT_NTS_REPLY);
+	CU_ASSERT_EQUAL(out_len, len);
+	/* header, Unique Identifier, then the authenticator: a 12-byte nonce */
+	CU_ASSERT_EQUAL(buf_load_u16(out + 48 + 36), NTP_EF_NTS_AUTH);
+	CU_ASSERT_EQUAL(buf_load_u16(out + 48 + 36 + 4), 12);
+	CU_ASSERT_EQUAL_FATAL(nts_reply_parse(out, out_len, TX_TS, uid, sizeof(uid), &gs2c, &rep),
+			      NTS_REPLY_OK);
+	CU_ASSERT_EQUAL(rep.n_cookies, 2);
+	CU_ASSERT_EQUAL(rep.cookie_len[0], gcookie_n);
+#else
+	/* Not in this build: no cookie can carry GCM-SIV keys. */
+	CU_ASSERT_EQUAL(cookie_len(AEAD_AES_128_GCM_SIV), 0);
+#endif
+}
+
+/* responder_reply_size: the cookie count and padding that keep a reply
+ * within its request.  Sizes below: header 48, Unique Identifier field
+ * 4 + 32, authenticator 4 + 4 + 16-byte nonce + 16-byte tag = 124 without
+ * cookies; an AEAD 15 cookie field is 4 + 104. */
+
+/* One case: the inputs, then the cookie count and padding wanted. */
+struct size_case {
+	size_t cap, uid_len, nonce_len, cookie_len;
+	unsigned placeholders, cookies;
+	size_t padding;
+};
+
+static void check_sizes(const struct size_case *c, size_t n)
+{
+	unsigned got;
+	size_t i, pad;
+
+	for (i = 0; i < n; i++, c++) {
+		pad = 12345;
+		got = responder_reply_size(c->cap, c->uid_len, c->nonce_len, c->cookie_len,
+					   c->placeholders, &pad);
+		CU_ASSERT_EQUAL(got, c->cookies);
+		CU_ASSERT_EQUAL(pad, c->padding);
+		if (got != c->cookies || pad != c->padding)
+			printf("\n    case %zu: %u cookies, padding %zu\n", i, got, pad);
+	}
+}
+
+static void test_reply_size_counts(void)
+{
+	static const struct size_case cases[] = {
+		/* chrony's requests: 1 + placeholders cookies, no padding */
+		{ 232, 32, 16, 104, 0, 1, 0 },
+		{ 340, 32, 16, 104, 1, 2, 0 },
+		{ 988, 32, 16, 104, 7, 8, 0 },
+		/* room to spare: only what was asked, the rest padding */
+		{ 2048, 32, 16, 104, 2, 3, 1600 },
+		/* never more than RESPONDER_MAX_COOKIES, whatever is asked */
+		{ 1312, 32, 16, 104, 10, 8, 324 },
+		{ 2048, 32, 16, 104, 8, 8, 1060 },
+		{ 2048, 32, 16, 104, ~0U, 8, 1060 },
+		/* room for fewer than asked: as many as fit */
+		{ 300, 32, 16, 104, 3, 1, 68 },
+		{ 339, 32, 16, 104, 1, 1, 104 },
+		{ 447, 32, 16, 104, 5, 2, 104 },
+		{ 448, 32, 16, 104, 5, 3, 0 },
+		/* not one fits: nothing, no padding */
+		{ 231, 32, 16, 104, 0, 0, 0 },
+		{ 124, 32, 16, 104, 3, 0, 0 },
+		{ 0, 32, 16, 104, 0, 0, 0 },
+		/* no cookie length: no cookie */
+		{ 2048, 32, 16, 0, 0, 0, 0 },
+		/* AEAD 17 cookies (168 bytes) */
+		{ 640, 32, 16, 168, 5, 3, 0 },
+		{ 639, 32, 16, 168, 5, 2, 168 },
+		/* a longer Unique Identifier takes room from the cookies */
+		{ 264, 64, 16, 104, 0, 1, 0 },
+		{ 263, 64, 16, 104, 0, 0, 0 },
+		{ 340, 64, 16, 104, 1, 1, 76 },
+	};
+
+	check_sizes(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_reply_size_nonce(void)
+{
+	static const struct size_case cases[] = {
+		/* GCM-SIV: a 12-byte nonce and 72-byte cookies.  196 bytes
+		 * hold a reply with a 12-byte nonce, not with a 16-byte one. */
+		{ 196, 32, 12, 72, 0, 1, 0 },
+		{ 196, 32, 16, 72, 0, 0, 0 },
+		{ 200, 32, 12, 72, 0, 1, 4 },
+		{ 272, 32, 12, 72, 1, 2, 0 },
+		/* lengths not a multiple of 4 take their padded room */
+		{ 232, 32, 13, 104, 0, 1, 0 },
+		{ 231, 32, 13, 104, 0, 0, 0 },
+		{ 232, 29, 16, 104, 0, 1, 0 },
+		{ 236, 32, 16, 101, 0, 1, 4 },
+	};
+
+	check_sizes(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_reply_size_padding(void)
+{
+	struct size_case c = { 0, 32, 16, 104, 3, 1, 0 };
+	size_t extra;
+
+	/* what is left over is padding, rounded down to whole words */
+	for (extra = 0; extra < 108; extra++) {
+		c.cap = 232 + extra;
+		c.padding = extra & ~(size_t)3;
+		check_sizes(&c, 1);
+	}
+}
+
+/* Write the reply responder_reply_size plans, with the real writers, into
+ * exactly cap bytes; false if it does not fit. */
+static bool write_planned(size_t cap, size_t uid_len, size_t nonce_len, size_t clen,
+			  unsigned n, size_t pad, size_t *len)
+{
+	static uint8_t out[NTS_MAX_PACKET], zeros[NTS_MAX_PACKET];
+	struct buf_writer w;
+
+	buf_writer_init(&w, out, cap);
+	buf_put_zeros(&w, NTP_HEADER_LEN);
+	ntp_ef_put(&w, NTP_EF_UNIQUE_ID, zeros, uid_len);
+	nts_auth_put(&w, &s2c, zeros, nonce_len, zeros,
+		     n * (NTP_EF_HEADER_LEN + ntp_ef_pad4(clen)), pad);
+	*len = w.off;
+	return !w.err;
+}
+
+/* Every cap up to the largest request: what is planned fits in cap with
+ * less than a word to spare, and one cookie more would not fit. */
+static unsigned check_every_cap(size_t uid_len, size_t nonce_len, size_t clen)
+{
+	unsigned ph, n, want, bad = 0;
+	size_t cap, pad, len;
+
+	for (cap = 0; cap <= NTS_MAX_PACKET; cap++) {
+		for (ph = 0; ph < 10; ph++) {
+			n = responder_reply_size(cap, uid_len, nonce_len, clen, ph, &pad);
+			want = ph + 1 < RESPONDER_MAX_COOKIES ? ph + 1 : RESPONDER_MAX_COOKIES;
+			if (n > want)
+				bad++;
+			if (n > 0 && (!write_planned(cap, uid_len, nonce_len, clen, n, pad, &len) ||
+				      len > cap || cap - len >= 4))
+				bad++;
+			if (n < want && write_planned(cap, uid_len, nonce_len, clen, n + 1, 0, &len))
+				bad++;
+		}
+	}
+	return bad;
+}
+
+static void test_reply_size_never_longer(void)
+{
+	CU_ASSERT_EQUAL(check_every_cap(32, 16, 104), 0);
+	CU_ASSERT_EQUAL(check_every_cap(64, 16, 168), 0);
+	CU_ASSERT_EQUAL(check_every_cap(32, 12, 72), 0);
+}
+
+/* The responder's replies follow the plan for every output capacity. */
+static void test_nts_every_cap(void)
+{
+	uint8_t pkt[NTS_MAX_PACKET], out[NTS_MAX_PACKET];
+	size_t len, out_len, cap, pad;
+	enum ntp_counter c;
+	unsigned n;
+
+	len = build(2, 1, pkt);
+	for (cap = 0; cap <= len; cap++) {
+		n = responder_reply_size(cap, sizeof(uid), 16, cookie_n, 3, &pad);
+		c = run(pkt, len, false, out, cap, &out_len);
+		if (n == 0) {
+			CU_ASSERT_EQUAL(c, NTP_CNT_DROP_INTERNAL);
+			continue;
+		}
+		CU_ASSERT_EQUAL_FATAL(c, NTP_CNT_NTS_REPLY);
+		CU_ASSERT_EQUAL_FATAL(nts_reply_parse(out, out_len, TX_TS, uid, sizeof(uid), &s2c,
+						      &rep), NTS_REPLY_OK);
+		CU_ASSERT_EQUAL(rep.n_cookies, n);
+		CU_ASSERT_TRUE(out_len <= cap && cap - out_len < 4);
+	}
+}
+
 UNIT_SUITE(responder, setup, teardown,
 	   UNIT_TEST(test_plain_versions),
 	   UNIT_TEST(test_modes),
@@ -834,6 +1049,7 @@ UNIT_SUITE(responder, setup, teardown,
 	   UNIT_TEST(test_nts_valid),
 	   UNIT_TEST(test_nts_placeholders),
 	   UNIT_TEST(test_nts_capped_by_size),
+	   UNIT_TEST(test_nts_every_cap),
 	   UNIT_TEST(test_nts_structure),
 	   UNIT_TEST(test_nts_placeholder_sizes),
 	   UNIT_TEST(test_nak_cookie),
@@ -844,7 +1060,12 @@ UNIT_SUITE(responder, setup, teardown,
 	   UNIT_TEST(test_bad_ef_lengths),
 	   UNIT_TEST(test_rate_kod),
 	   UNIT_TEST(test_no_keys_and_clock),
-	   UNIT_TEST(test_counter_names))
+	   UNIT_TEST(test_counter_names),
+	   UNIT_TEST(test_gcm_siv_reply_nonce),
+	   UNIT_TEST(test_reply_size_counts),
+	   UNIT_TEST(test_reply_size_nonce),
+	   UNIT_TEST(test_reply_size_padding),
+	   UNIT_TEST(test_reply_size_never_longer))
 
 /* clock: kernel state -> reply fields, and the seqlock. */
 
