@@ -88,11 +88,8 @@ static int64_t cpu_ns(void)
 
 static uint64_t ntp_now(void *arg)
 {
-	struct timespec ts;
-
 	(void)arg;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ntp_ts_from_timespec(&ts);
+	return ntp_ts_now();
 }
 
 static int fixture_init(struct micro_fixture *f)

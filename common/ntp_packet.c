@@ -68,6 +68,14 @@ uint64_t ntp_ts_from_timespec(const struct timespec *ts)
 	return (((uint64_t)sec + NTP_UNIX_OFFSET) & 0xffffffffULL) << 32 | frac;
 }
 
+uint64_t ntp_ts_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ntp_ts_from_timespec(&ts);
+}
+
 void ntp_ts_to_timespec(uint64_t ntp, time_t pivot, struct timespec *out)
 {
 	uint32_t sec = (uint32_t)(ntp >> 32);

@@ -58,6 +58,8 @@ bool ntp_header_encode(struct buf_writer *w, const struct ntp_header *h);
 /* struct timespec (Unix time) -> 64-bit NTP timestamp; the era is dropped
  * (wraps in 2036 as the wire format does). */
 uint64_t ntp_ts_from_timespec(const struct timespec *ts);
+/* The system clock (CLOCK_REALTIME) now, as an NTP timestamp. */
+uint64_t ntp_ts_now(void);
 /* 64-bit NTP timestamp -> Unix time, choosing the era that puts the result
  * within 68 years of `pivot` (RFC 5905 era handling; pivot = now). */
 void ntp_ts_to_timespec(uint64_t ntp, time_t pivot, struct timespec *out);

@@ -91,11 +91,8 @@ struct ntp_service {
 
 static uint64_t tx_clock(void *arg)
 {
-	struct timespec ts;
-
 	(void)arg;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ntp_ts_from_timespec(&ts);
+	return ntp_ts_now();
 }
 
 static void refresh_clock(struct ntp_service *ns)

@@ -10,6 +10,9 @@
 
 /* Tables larger than this are refused (2^24 slots = 512 MiB). */
 #define RATELIMIT_MAX_ENTRIES (1U << 24)
+/* The longest KoD interval: about 11.6 days, far below the 49-day wrap of
+ * the 32-bit millisecond clock. */
+#define RATELIMIT_KOD_INTERVAL_MAX_MS 1000000000U
 
 /* 32 bytes a slot. */
 struct rl_slot {
@@ -49,7 +52,9 @@ struct ratelimit *ratelimit_new(double rate, unsigned burst, unsigned entries)
 	rl->rate = rate / NS_PER_S;
 	rl->burst = burst;
 	/* 1/rate, at least a second and well below the wrap of kod_ms */
-	rl->kod_interval_ms = rate >= 1.0 ? 1000 : rate < 1e-6 ? 1000000000 : (uint32_t)(1e3 / rate);
+	rl->kod_interval_ms = rate >= 1.0 ? MS_PER_S :
+			      rate < 1e-6 ? RATELIMIT_KOD_INTERVAL_MAX_MS :
+					    (uint32_t)(MS_PER_S / rate);
 	return rl;
 }
 

@@ -407,19 +407,19 @@ static enum ntp_counter handle_nts(struct responder *r, const struct responder_r
 	return ret;
 }
 
-enum ntp_counter responder_handle(struct responder *r, const struct responder_request *rq,
-				  uint8_t *out, size_t cap, size_t *out_len)
+/* Never amplify: nothing longer than the request is ever written. */
+static size_t responder_reply_limit(const struct responder_request *rq, size_t cap)
 {
-	struct ntp_header req;
-	struct req_fields f;
-	struct buf_reader rd;
-	enum ntp_counter ret;
-	bool nts;
+	return cap > rq->len ? rq->len : cap;
+}
 
-	*out_len = 0;
-	/* Never amplify: nothing longer than the request is ever written. */
-	if (cap > rq->len)
-		cap = rq->len;
+/* The header: long enough, a version we serve, a client's mode.
+ * NTP_CNT_PLAIN_REPLY when it is fine. */
+static enum ntp_counter parse_header(const struct responder_request *rq, size_t cap,
+				     struct ntp_header *req)
+{
+	struct buf_reader rd;
+
 	if (rq->len < NTP_HEADER_LEN)
 		return NTP_CNT_DROP_SHORT;
 	if (rq->len > RESPONDER_MAX_PACKET)
@@ -427,52 +427,74 @@ enum ntp_counter responder_handle(struct responder *r, const struct responder_re
 	if (cap < NTP_HEADER_LEN)
 		return NTP_CNT_DROP_INTERNAL;
 	buf_reader_init(&rd, rq->pkt, rq->len);
-	if (!ntp_header_decode(&rd, &req))
+	if (!ntp_header_decode(&rd, req))
 		return NTP_CNT_DROP_SHORT;
-	if (req.version < 1 || req.version > 4)
+	if (req->version < 1 || req->version > 4)
 		return NTP_CNT_DROP_VERSION;
-	if (req.mode != NTP_MODE_CLIENT)
+	if (req->mode != NTP_MODE_CLIENT)
 		return NTP_CNT_DROP_MODE;
+	return NTP_CNT_PLAIN_REPLY;
+}
 
+/* Unauthenticated: the time, or KoD RATE when the client is over its
+ * rate; uid (RFC 8915 5.3) echoed when given. */
+static enum ntp_counter reply_plain(const struct responder_request *rq,
+				    const struct ntp_header *req, const struct ntp_ef *uid,
+				    uint8_t *out, size_t cap, size_t *out_len)
+{
+	if (rq->rate_kod)
+		return reply_unauth(rq, req, uid, NTP_KISS_RATE, rq->rate_poll,
+				    NTP_CNT_RATE_KOD, out, cap, out_len);
+	return reply_unauth(rq, req, uid, 0, req->poll, NTP_CNT_PLAIN_REPLY, out, cap,
+			    out_len);
+}
+
+/* An NTS request carries exactly one UID, one cookie and an
+ * authenticator.  NTP_CNT_PLAIN_REPLY when it does. */
+static enum ntp_counter check_nts_fields(const struct req_fields *f)
+{
+	if (f->n_uid == 0)
+		return NTP_CNT_DROP_UID_MISSING;
+	if (f->n_cookie == 0)
+		return NTP_CNT_DROP_COOKIE_MISSING;
+	if (f->n_cookie > 1)
+		return NTP_CNT_DROP_COOKIE_DUPLICATE;
+	if (f->n_auth == 0)
+		return NTP_CNT_DROP_AUTH_MISSING;
+	return NTP_CNT_PLAIN_REPLY;
+}
+
+enum ntp_counter responder_handle(struct responder *r, const struct responder_request *rq,
+				  uint8_t *out, size_t cap, size_t *out_len)
+{
+	struct ntp_header req;
+	struct req_fields f;
+	enum ntp_counter ret;
+
+	*out_len = 0;
+	cap = responder_reply_limit(rq, cap);
+	ret = parse_header(rq, cap, &req);
+	if (ret != NTP_CNT_PLAIN_REPLY)
+		return ret;
 	/* Before version 4 anything after the header is a legacy MAC we do
 	 * not check: answer as plain NTP. */
-	if (req.version < 4 || rq->len == NTP_HEADER_LEN) {
-		if (rq->rate_kod)
-			return reply_unauth(rq, &req, NULL, NTP_KISS_RATE, rq->rate_poll,
-					    NTP_CNT_RATE_KOD, out, cap, out_len);
-		return reply_unauth(rq, &req, NULL, 0, req.poll, NTP_CNT_PLAIN_REPLY,
-				    out, cap, out_len);
-	}
-
+	if (req.version < 4 || rq->len == NTP_HEADER_LEN)
+		return reply_plain(rq, &req, NULL, out, cap, out_len);
 	ret = walk_fields(rq->pkt, rq->len, &f);
 	if (ret != NTP_CNT_PLAIN_REPLY)
 		return ret;
-	nts = f.n_cookie > 0 || f.n_auth > 0 || f.n_ph > 0;
 	if (f.n_uid > 1)
 		return NTP_CNT_DROP_UID_DUPLICATE;
 	if (f.n_uid == 1 && f.uid.body_len < RESPONDER_MIN_UID_LEN)
 		return NTP_CNT_DROP_UID_SHORT;
-	if (!nts) {
-		/* Plain NTP; a standalone Unique Identifier (RFC 8915 5.3)
-		 * is echoed. */
-		if (rq->rate_kod)
-			return reply_unauth(rq, &req, f.n_uid ? &f.uid : NULL, NTP_KISS_RATE,
-					    rq->rate_poll, NTP_CNT_RATE_KOD, out, cap, out_len);
-		return reply_unauth(rq, &req, f.n_uid ? &f.uid : NULL, 0, req.poll,
-				    NTP_CNT_PLAIN_REPLY, out, cap, out_len);
-	}
-	if (f.n_uid == 0)
-		return NTP_CNT_DROP_UID_MISSING;
-	if (f.n_cookie == 0)
-		return NTP_CNT_DROP_COOKIE_MISSING;
-	if (f.n_cookie > 1)
-		return NTP_CNT_DROP_COOKIE_DUPLICATE;
-	if (f.n_auth == 0)
-		return NTP_CNT_DROP_AUTH_MISSING;
+	if (f.n_cookie == 0 && f.n_auth == 0 && f.n_ph == 0)
+		return reply_plain(rq, &req, f.n_uid ? &f.uid : NULL, out, cap, out_len);
+	ret = check_nts_fields(&f);
+	if (ret != NTP_CNT_PLAIN_REPLY)
+		return ret;
 	/* Rate limiting comes before any crypto, and excludes a NAK. */
 	if (rq->rate_kod)
-		return reply_unauth(rq, &req, &f.uid, NTP_KISS_RATE, rq->rate_poll,
-				    NTP_CNT_RATE_KOD, out, cap, out_len);
+		return reply_plain(rq, &req, &f.uid, out, cap, out_len);
 	if (rq->keys == NULL)
 		return NTP_CNT_DROP_NO_KEYS;
 	return handle_nts(r, rq, &req, &f, out, cap, out_len);

@@ -11,6 +11,7 @@
 
 #include "common/listener.h"
 #include "common/log.h"
+#include "common/monotime.h"
 #include "nts-ke/ke_admit.h"
 #include "nts-ke/ke_listen.h"
 #include "nts-ke/ke_service.h"
@@ -21,7 +22,6 @@
  * interval. */
 #define KE_LOG_BURST 20
 #define KE_LOG_INTERVAL_S 60
-#define KE_MS_PER_S 1000
 
 struct ke_service {
 	struct ke_session_env env;	/* its tls and admit are owned here */
@@ -68,7 +68,7 @@ static void *no_memory(const char *what)
  * ranges are theirs.  Takes nothing that needs freeing but ntp_server. */
 static int apply_config(struct ke_service *svc, const struct config *cfg, uint16_t ntp_port)
 {
-	svc->env.timeout_s = cfg->ke_timeout_ms / (double)KE_MS_PER_S;
+	svc->env.timeout_s = cfg->ke_timeout_ms / (double)MS_PER_S;
 	svc->env.propagation_s = cfg->key_propagation_s;
 	/* ke-ntp-port, else the port the daemon asks for (0: none). */
 	if (cfg->ke_ntp_port >= 0)

@@ -54,7 +54,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ntsd [OPTION]...\n"
-		"Network Time Security server: NTS-KE (TCP 4460) and NTP with NTS (UDP 123).\n"
+		"Network Time Security server: NTS-KE (TCP %u) and NTP with NTS (UDP %u).\n"
 		"\n"
 		"  -c, --config FILE   configuration file (default %s)\n"
 		"  -f, --foreground    stay in the foreground and log to stderr\n"
@@ -65,7 +65,7 @@ static void usage(FILE *out)
 		"\n"
 		"Signals: SIGHUP reloads the certificate, private key, key file and access rules;\n"
 		"SIGTERM and SIGINT shut down.  See ntsd(8) and ntsd.conf(5).\n",
-		CONFIG_DEFAULT_PATH);
+		CONFIG_DEFAULT_KE_PORT, CONFIG_DEFAULT_NTP_PORT, CONFIG_DEFAULT_PATH);
 }
 
 static void reload(struct ntsd *d, bool force)

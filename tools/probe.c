@@ -160,14 +160,6 @@ usage:
 	return -1;
 }
 
-static uint64_t ntp_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ntp_ts_from_timespec(&ts);
-}
-
 static int udp_connect(const char *host, uint16_t port, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
@@ -230,7 +222,7 @@ static int send_request(int fd, struct cookie_pool *pool, const struct aead_ctx 
 	rq.c2s = c2s;
 	rq.nonce = nonce;
 	rq.nonce_len = sizeof(nonce);
-	rq.tx_ts = pr->t1 = ntp_now();
+	rq.tx_ts = pr->t1 = ntp_ts_now();
 	pr->len = nts_request_build(&rq, req, sizeof(req));
 	if (pr->len == 0) {
 		snprintf(err, errlen, "cannot build the request");
@@ -263,7 +255,7 @@ static int await_reply(int fd, const struct probe_request *pr, const struct aead
 		if (r < 0 && errno == EINTR)
 			continue;
 		*n = recv(fd, rep, sizeof(rep), 0);
-		*t4 = ntp_now();
+		*t4 = ntp_ts_now();
 		if (*n < 0) {
 			snprintf(err, errlen, "recv: %s", strerror(errno));
 			return -1;
