@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/decimal.h"
 #include "common/file.h"
+#include "common/ke_record.h"
 #include "common/log.h"
 
 #define CONFIG_MAX_LINE 1024		/* bytes per line, newline excluded */
@@ -220,21 +221,28 @@ static int set_user(struct parse_ctx *x, char **args, size_t n)
 	return store_string(x, s);
 }
 
-/* What goes into a Server Negotiation record: a host name or an address
- * literal, without brackets. */
-static int set_host(struct parse_ctx *x, char **args, size_t n)
+/* ke-ntp-server: what a Server Negotiation record may name, each once. */
+static int add_ntp_server(struct parse_ctx *x, char **args, size_t n)
 {
+	struct config *c = x->c;
 	const char *s = args[0];
 
 	if (strlen(s) > CONFIG_MAX_HOST)
 		return fail(x, "%s: host longer than %d bytes", x->d->name, CONFIG_MAX_HOST);
-	for (const char *p = s; *p; p++)
-		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
-		    !(*p >= '0' && *p <= '9') && *p != '.' && *p != '-' && *p != ':' &&
-		    *p != '_')
-			return fail(x, "%s: bad host '" SHOWN "' (a name or an address "
-				    "literal without brackets)", x->d->name, s);
-	return store_string(x, s);
+	if (ke_server_name_kind(s) == KE_NAME_INVALID)
+		return fail(x, "%s: bad host '" SHOWN "' (a domain name, an IPv4 address or an "
+			    "IPv6 address without brackets or zone)", x->d->name, s);
+	for (size_t i = 0; i < c->n_ke_ntp_servers; i++)
+		if (ke_server_name_equal(s, c->ke_ntp_servers[i]))
+			return fail(x, "%s: '" SHOWN "' listed twice", x->d->name, s);
+	if (c->n_ke_ntp_servers >= CONFIG_MAX_NTP_SERVERS)
+		return fail(x, "%s: too many entries (at most %d)", x->d->name,
+			    CONFIG_MAX_NTP_SERVERS);
+	c->ke_ntp_servers[c->n_ke_ntp_servers] = strdup(s);
+	if (!c->ke_ntp_servers[c->n_ke_ntp_servers])
+		return fail(x, "%s: out of memory", x->d->name);
+	c->n_ke_ntp_servers++;
+	return 0;
 }
 
 static int set_local_stratum(struct parse_ctx *x, char **args, size_t n)
@@ -434,7 +442,7 @@ static const struct directive directives[] = {
 	{ "ke-max-sessions-per-address", "N", set_unsigned, 1, 1, false,
 	  F(ke_max_sessions_per_address), 1, CONFIG_MAX_SESSIONS },
 	{ "ke-ntp-port", "PORT", set_int, 1, 1, false, F(ke_ntp_port), 1, 65535 },
-	{ "ke-ntp-server", "HOST", set_host, 1, 1, false, F(ke_ntp_server), 0, 0 },
+	{ "ke-ntp-server", "HOST", add_ntp_server, 1, 1, true, F(ke_ntp_servers), 0, 0 },
 	{ "ke-private-key", "FILE", set_path, 1, 1, false, F(ke_private_key), 0, 0 },
 	{ "ke-service", "yes|no", set_bool, 1, 1, false, F(ke_enabled), 0, 0 },
 	{ "ke-threads", "N", set_unsigned, 1, 1, false, F(ke_threads), 0, CONFIG_MAX_THREADS },
@@ -499,7 +507,9 @@ void config_free(struct config *c)
 		return;
 	replace_string(&c->ke_certificate, NULL);
 	replace_string(&c->ke_private_key, NULL);
-	replace_string(&c->ke_ntp_server, NULL);
+	for (size_t i = 0; i < c->n_ke_ntp_servers; i++)
+		free(c->ke_ntp_servers[i]);
+	c->n_ke_ntp_servers = 0;
 	replace_string(&c->key_file, NULL);
 	replace_string(&c->user, NULL);
 	replace_string(&c->pid_file, NULL);

@@ -16,6 +16,7 @@
 #include "ntp_packet.h"
 
 #define CONFIG_MAX_LISTEN 16
+#define CONFIG_MAX_NTP_SERVERS 8
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/ntsd.conf"
 #define CONFIG_DEFAULT_NTP_PORT NTP_PORT
 #define CONFIG_DEFAULT_KE_PORT KE_DEFAULT_PORT
@@ -44,7 +45,10 @@ struct config {
 	size_t n_ke_listen;		/* 0: defaults 0.0.0.0 and :: port 4460 */
 	char *ke_certificate;		/* ke-certificate FILE (PEM chain) */
 	char *ke_private_key;		/* ke-private-key FILE */
-	char *ke_ntp_server;		/* ke-ntp-server HOST, NULL if unset */
+	/* ke-ntp-server HOST (repeatable): the NTP servers a Server
+	 * Negotiation record may name (see ke_handler); none if unset */
+	char *ke_ntp_servers[CONFIG_MAX_NTP_SERVERS];
+	size_t n_ke_ntp_servers;
 	int ke_ntp_port;		/* ke-ntp-port PORT, -1 if unset */
 	unsigned ke_threads;		/* ke-threads N; 0 = one per core */
 	unsigned ke_timeout_ms;		/* ke-timeout SECONDS (decimal), default 5 */

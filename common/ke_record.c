@@ -3,8 +3,10 @@
  * named status. */
 #include "build_config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ke_record.h"
 
@@ -88,7 +90,6 @@ static const char *const status_names[KE_REQ_STATUS_COUNT] = {
 	[KE_REQ_BAD_PORT] = "bad_port",
 	[KE_REQ_BAD_END] = "bad_end",
 	[KE_REQ_TRAILING_DATA] = "trailing_data",
-	[KE_REQ_TOO_MANY] = "too_many",
 };
 
 const char *ke_request_status_str(enum ke_request_status s)
@@ -105,24 +106,31 @@ enum ke_error_code ke_request_error_code(enum ke_request_status s)
 	return KE_ERROR_BAD_REQUEST;
 }
 
-/* A list of 16-bit ids (Next Protocol, AEAD): non-empty, even, bounded. */
-static enum ke_request_status parse_id_list(const struct ke_record *rec,
-					    uint16_t *ids, size_t max, size_t *n,
-					    enum ke_request_status bad)
+uint16_t ke_id_at(const struct ke_id_list *l, size_t i)
 {
-	struct buf_reader body;
+	return buf_load_u16(l->p + 2 * i);
+}
 
+bool ke_id_list_has(const struct ke_id_list *l, uint16_t id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (ke_id_at(l, i) == id)
+			return true;
+	return false;
+}
+
+/* A list of 16-bit ids (Next Protocol, AEAD): once, non-empty, even.
+ * Remembers where its body starts in the message p. */
+static enum ke_request_status take_id_list(const uint8_t *p, const struct ke_record *rec,
+					   struct ke_id_list *list, size_t *off,
+					   enum ke_request_status dup, enum ke_request_status bad)
+{
+	if (*off != 0)
+		return dup;
 	if (rec->body_len == 0 || rec->body_len % 2 != 0)
 		return bad;
-	if (rec->body_len / 2 > max)
-		return KE_REQ_TOO_MANY;
-	buf_reader_init(&body, rec->body, rec->body_len);
-	*n = 0;
-	while (buf_remaining(&body) > 0) {
-		if (!buf_get_u16(&body, &ids[*n]))
-			return bad;
-		(*n)++;
-	}
+	*off = (size_t)(rec->body - p);
+	list->n = rec->body_len / 2;
 	return KE_REQ_OK;
 }
 
@@ -154,90 +162,169 @@ static bool take_port(const struct ke_record *rec, bool *has, uint16_t *port)
 }
 
 /* Everything seen once End of Message arrives. */
-static enum ke_request_status check_complete(const struct ke_request *req,
-					     bool seen_next_proto, bool seen_aead)
+static enum ke_request_status check_complete(const struct ke_request *req)
 {
-	if (!seen_next_proto)
+	if (req->protocols.n == 0)
 		return KE_REQ_NO_NEXT_PROTO;
-	if (!seen_aead) {
-		for (size_t i = 0; i < req->n_protocols; i++)
-			if (req->protocols[i] == KE_PROTO_NTPV4)
-				return KE_REQ_NO_AEAD;
-	}
+	if (req->aeads.n == 0 && ke_id_list_has(&req->protocols, KE_PROTO_NTPV4))
+		return KE_REQ_NO_AEAD;
 	return KE_REQ_OK;
 }
 
-enum ke_request_status ke_request_parse(const uint8_t *p, size_t len,
-					struct ke_request *req)
+/* One record of a request other than End of Message. */
+static enum ke_request_status take_record(const uint8_t *p, const struct ke_record *rec,
+					  struct ke_request *req)
+{
+	switch (rec->type) {
+	case KE_REC_NEXT_PROTO:
+		if (!rec->critical && req->protocols_off == 0)
+			return KE_REQ_NOT_CRITICAL;
+		return take_id_list(p, rec, &req->protocols, &req->protocols_off,
+				    KE_REQ_DUP_NEXT_PROTO, KE_REQ_BAD_NEXT_PROTO);
+	case KE_REC_AEAD:
+		return take_id_list(p, rec, &req->aeads, &req->aeads_off, KE_REQ_DUP_AEAD,
+				    KE_REQ_BAD_AEAD);
+	case KE_REC_ERROR:
+	case KE_REC_WARNING:
+	case KE_REC_NEW_COOKIE:
+		return KE_REQ_FORBIDDEN_RECORD;
+	case KE_REC_SERVER:
+		return take_server(rec, &req->has_server, req->server) ? KE_REQ_OK
+								       : KE_REQ_BAD_SERVER;
+	case KE_REC_PORT:
+		return take_port(rec, &req->has_port, &req->port) ? KE_REQ_OK : KE_REQ_BAD_PORT;
+	default:
+		/* Unknown and not critical: ignored, as section 4 says. */
+		return rec->critical ? KE_REQ_UNRECOGNIZED_CRITICAL : KE_REQ_OK;
+	}
+}
+
+/* Point the id lists into p, the message as it is now. */
+static void point_lists(const uint8_t *p, struct ke_request *req)
+{
+	if (req->protocols_off)
+		req->protocols.p = p + req->protocols_off;
+	if (req->aeads_off)
+		req->aeads.p = p + req->aeads_off;
+}
+
+void ke_request_init(struct ke_request *req)
+{
+	memset(req, 0, sizeof(*req));
+}
+
+enum ke_request_status ke_request_continue(const uint8_t *p, size_t len,
+					   struct ke_request *req)
 {
 	struct buf_reader r;
 	struct ke_record rec;
-	bool seen_next_proto = false, seen_aead = false;
-	size_t n_records = 0;
 	enum ke_request_status st;
 
-	memset(req, 0, sizeof(*req));
+	if (req->parsed > len)
+		return KE_REQ_INCOMPLETE;	/* not the bytes we saw: caller's bug */
 	buf_reader_init(&r, p, len);
-	for (;;) {
-		switch (ke_record_next(&r, &rec)) {
-		case KE_RECORD_OK:
-			break;
-		case KE_RECORD_END_OF_DATA:
-		case KE_RECORD_TRUNCATED:
-			return KE_REQ_INCOMPLETE;
-		}
-		if (++n_records > KE_MAX_RECORDS)
-			return KE_REQ_TOO_MANY;
-		switch (rec.type) {
-		case KE_REC_END:
+	r.off = req->parsed;
+	while (ke_record_next(&r, &rec) == KE_RECORD_OK) {
+		req->parsed = r.off;
+		if (rec.type == KE_REC_END) {
 			if (!rec.critical)
 				return KE_REQ_NOT_CRITICAL;
 			if (rec.body_len != 0)
 				return KE_REQ_BAD_END;
 			if (buf_remaining(&r) != 0)
 				return KE_REQ_TRAILING_DATA;
-			st = check_complete(req, seen_next_proto, seen_aead);
+			point_lists(p, req);
+			st = check_complete(req);
 			if (st == KE_REQ_OK)
 				req->len = r.off;
 			return st;
-		case KE_REC_NEXT_PROTO:
-			if (seen_next_proto)
-				return KE_REQ_DUP_NEXT_PROTO;
-			if (!rec.critical)
-				return KE_REQ_NOT_CRITICAL;
-			st = parse_id_list(&rec, req->protocols, KE_MAX_PROTOCOLS,
-					   &req->n_protocols, KE_REQ_BAD_NEXT_PROTO);
-			if (st != KE_REQ_OK)
-				return st;
-			seen_next_proto = true;
-			break;
-		case KE_REC_AEAD:
-			if (seen_aead)
-				return KE_REQ_DUP_AEAD;
-			st = parse_id_list(&rec, req->aeads, KE_MAX_AEADS,
-					   &req->n_aeads, KE_REQ_BAD_AEAD);
-			if (st != KE_REQ_OK)
-				return st;
-			seen_aead = true;
-			break;
-		case KE_REC_ERROR:
-		case KE_REC_WARNING:
-		case KE_REC_NEW_COOKIE:
-			return KE_REQ_FORBIDDEN_RECORD;
-		case KE_REC_SERVER:
-			if (!take_server(&rec, &req->has_server, req->server))
-				return KE_REQ_BAD_SERVER;
-			break;
-		case KE_REC_PORT:
-			if (!take_port(&rec, &req->has_port, &req->port))
-				return KE_REQ_BAD_PORT;
-			break;
-		default:
-			if (rec.critical)
-				return KE_REQ_UNRECOGNIZED_CRITICAL;
-			break;	/* unknown, not critical: ignore */
 		}
+		st = take_record(p, &rec, req);
+		if (st != KE_REQ_OK)
+			return st;
 	}
+	point_lists(p, req);
+	return KE_REQ_INCOMPLETE;
+}
+
+enum ke_request_status ke_request_parse(const uint8_t *p, size_t len,
+					struct ke_request *req)
+{
+	ke_request_init(req);
+	return ke_request_continue(p, len, req);
+}
+
+/* A domain name's syntax, with or without one final dot. */
+static bool valid_domain(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+	bool all_digits = true;
+
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		char c = i < len ? s[i] : '.';
+		bool digit, letter;
+
+		if (c == '.') {
+			/* An empty label, or a hyphen at either end of one. */
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (label == 0) {
+			if (c == '-')
+				return false;
+			all_digits = true;
+		}
+		digit = c >= '0' && c <= '9';
+		letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+
+		if (!digit && !letter && c != '-')
+			return false;
+		if (!digit)
+			all_digits = false;
+		if (++label > 63)
+			return false;
+	}
+	/* "192.0.2.300" is neither an address nor a host name. */
+	return !all_digits;
+}
+
+enum ke_name_kind ke_server_name_kind(const char *s)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	/* inet_pton takes only dotted decimal for IPv4 and no zone for IPv6,
+	 * which is what section 4.1.7 asks. */
+	if (inet_pton(AF_INET, s, &a4) == 1)
+		return KE_NAME_IPV4;
+	if (inet_pton(AF_INET6, s, &a6) == 1)
+		return KE_NAME_IPV6;
+	return valid_domain(s) ? KE_NAME_FQDN : KE_NAME_INVALID;
+}
+
+bool ke_server_name_equal(const char *a, const char *b)
+{
+	enum ke_name_kind k = ke_server_name_kind(a);
+	uint8_t x[16], y[16];
+	size_t la, lb;
+
+	if (k == KE_NAME_INVALID || k != ke_server_name_kind(b))
+		return false;
+	if (k != KE_NAME_FQDN) {
+		int af = k == KE_NAME_IPV4 ? AF_INET : AF_INET6;
+
+		return inet_pton(af, a, x) == 1 && inet_pton(af, b, y) == 1 &&
+		       memcmp(x, y, k == KE_NAME_IPV4 ? 4 : 16) == 0;
+	}
+	la = strlen(a) - (a[strlen(a) - 1] == '.');
+	lb = strlen(b) - (b[strlen(b) - 1] == '.');
+	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
 bool ke_response_build(struct buf_writer *w, const struct ke_response *resp)

@@ -51,11 +51,13 @@ enum ke_error_code {
 void ke_export_context(uint16_t protocol, uint16_t aead, uint8_t direction,
 		       uint8_t out[KE_EXPORT_CONTEXT_LEN]);
 
-/* Bounds on what a request may carry. */
-#define KE_MAX_PROTOCOLS 16
-#define KE_MAX_AEADS 16
+/* Bounds: a request has no limit of its own on records or list lengths
+ * (RFC 8915 section 4 wants at least 1024 octets accepted, whatever they
+ * carry); the session's size cap bounds it.  A response is read with at
+ * most KE_MAX_RECORDS records. */
 #define KE_MAX_SERVER_LEN 255
 #define KE_MAX_RECORDS 64
+#define KE_MAX_AEADS 16		/* ids a client offers (ke_request_build) */
 
 struct ke_record {
 	bool critical;
@@ -80,17 +82,30 @@ bool ke_record_put(struct buf_writer *w, bool critical, uint16_t type,
  * a client has read the whole response. */
 bool ke_records_complete(const uint8_t *p, size_t len);
 
-/* What a request asked for. */
+/* A list of 16-bit ids as a request carried it (Next Protocol, AEAD):
+ * n ids in network order at p, which points into the request bytes. */
+struct ke_id_list {
+	const uint8_t *p;
+	size_t n;
+};
+
+/* The i-th id (i < l->n). */
+uint16_t ke_id_at(const struct ke_id_list *l, size_t i);
+bool ke_id_list_has(const struct ke_id_list *l, uint16_t id);
+
+/* What a request asked for, and how far parsing has got. */
 struct ke_request {
-	uint16_t protocols[KE_MAX_PROTOCOLS];
-	size_t n_protocols;
-	uint16_t aeads[KE_MAX_AEADS];	/* in the client's order of preference */
-	size_t n_aeads;
+	struct ke_id_list protocols;	/* n == 0: no Next Protocol record yet */
+	struct ke_id_list aeads;	/* in the client's order of preference */
 	bool has_server;
-	char server[KE_MAX_SERVER_LEN + 1];	/* NUL-terminated hint */
+	char server[KE_MAX_SERVER_LEN + 1];	/* NUL-terminated request */
 	bool has_port;
 	uint16_t port;
 	size_t len;		/* bytes the request used, End of Message included */
+	/* Progress: the offset of the first record not yet read, and where
+	 * the id lists' bodies start (0: not seen). */
+	size_t parsed;
+	size_t protocols_off, aeads_off;
 };
 
 /* A client's request: NTPv4, the AEADs in order of preference (at most
@@ -115,18 +130,44 @@ enum ke_request_status {
 	KE_REQ_BAD_PORT,		/* length != 2 or duplicate */
 	KE_REQ_BAD_END,			/* End of Message with a body */
 	KE_REQ_TRAILING_DATA,		/* bytes after End of Message */
-	KE_REQ_TOO_MANY,		/* more than the bounds above */
 	KE_REQ_STATUS_COUNT
 };
 
 const char *ke_request_status_str(enum ke_request_status s);
 /* The error code to send for a reject (KE_ERROR_BAD_REQUEST for most). */
 enum ke_error_code ke_request_error_code(enum ke_request_status s);
-/* Parse the bytes received so far (all of them, from the start).
- * KE_REQ_INCOMPLETE means the records so far are fine but End of Message
- * has not arrived; an earlier error is reported at once. */
+/* Start parsing a new request. */
+void ke_request_init(struct ke_request *req);
+/* Parse the bytes received so far: p[0..len) is the whole request from its
+ * start (the buffer may have moved since the last call, len only grows).
+ * Each call reads only the records the last one did not, so a request
+ * that arrives a byte at a time costs linear time.  KE_REQ_INCOMPLETE
+ * means the records so far are fine but End of Message has not arrived;
+ * an error is reported as soon as its record is complete.  After any other
+ * status, ke_request_init before parsing another request.  The id lists
+ * point into p. */
+enum ke_request_status ke_request_continue(const uint8_t *p, size_t len,
+					   struct ke_request *req);
+/* ke_request_init and ke_request_continue: a whole message at once. */
 enum ke_request_status ke_request_parse(const uint8_t *p, size_t len,
 					struct ke_request *req);
+
+/* What a Server Negotiation body names (section 4.1.7): an IPv4 address
+ * in dotted decimal, an IPv6 address in RFC 4291 text without a zone, or
+ * a domain name (labels of 1 to 63 letters, digits and inner hyphens, an
+ * A-label for an internationalized one; at most 253 octets, one final dot
+ * allowed; the last label not all digits). */
+enum ke_name_kind {
+	KE_NAME_INVALID = 0,
+	KE_NAME_IPV4,
+	KE_NAME_IPV6,
+	KE_NAME_FQDN,
+};
+
+enum ke_name_kind ke_server_name_kind(const char *s);
+/* The same server: equal addresses, or domain names equal ignoring case
+ * and a final dot.  False when either is invalid. */
+bool ke_server_name_equal(const char *a, const char *b);
 
 /* The response to a successful request. */
 struct ke_response {

@@ -170,6 +170,14 @@ void netaddr_set_port(struct netaddr *a, uint16_t port)
 	}
 }
 
+int netaddr_host_family(const struct netaddr *a)
+{
+	if (netaddr_family(a) == AF_INET6 &&
+	    memcmp(&a->u.in6.sin6_addr, v4_mapped_prefix, sizeof(v4_mapped_prefix)) == 0)
+		return AF_INET;
+	return netaddr_family(a);
+}
+
 void netaddr_host_bytes(const struct netaddr *a, uint8_t out[16])
 {
 	switch (netaddr_family(a)) {

@@ -31,6 +31,8 @@ const char *netaddr_str(const struct netaddr *a, char *buf, size_t len);
 /* Address only, no port: "127.0.0.1", "::1". */
 const char *netaddr_host_str(const struct netaddr *a, char *buf, size_t len);
 int netaddr_family(const struct netaddr *a);
+/* The host's family: AF_INET for IPv4-mapped IPv6 too. */
+int netaddr_host_family(const struct netaddr *a);
 uint16_t netaddr_port(const struct netaddr *a);
 void netaddr_set_port(struct netaddr *a, uint16_t port);
 /* IPv4-mapped IPv6 (::ffff:a.b.c.d) is treated as the IPv4 address. */

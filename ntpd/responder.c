@@ -25,6 +25,8 @@ static const char *const counter_names[NTP_CNT_COUNT] = {
 	[NTP_CNT_NAK_COOKIE_AUTH] = "nak_cookie_auth",
 	[NTP_CNT_NAK_COOKIE_OTHER] = "nak_cookie_other",
 	[NTP_CNT_NAK_AUTH] = "nak_authenticator",
+	[NTP_CNT_NAK_AUTH_MALFORMED] = "nak_auth_malformed",
+	[NTP_CNT_NAK_AUTH_PADDING] = "nak_auth_padding",
 	[NTP_CNT_RATE_KOD] = "rate_kod",
 	[NTP_CNT_RATE_DROP] = "rate_dropped",
 	[NTP_CNT_DROP_DENIED] = "drop_denied",
@@ -40,8 +42,6 @@ static const char *const counter_names[NTP_CNT_COUNT] = {
 	[NTP_CNT_DROP_COOKIE_DUPLICATE] = "drop_cookie_duplicate",
 	[NTP_CNT_DROP_AUTH_MISSING] = "drop_auth_missing",
 	[NTP_CNT_DROP_AUTH_DUPLICATE] = "drop_auth_duplicate",
-	[NTP_CNT_DROP_AUTH_MALFORMED] = "drop_auth_malformed",
-	[NTP_CNT_DROP_AUTH_PADDING] = "drop_auth_padding",
 	[NTP_CNT_DROP_PLAINTEXT] = "drop_plaintext_malformed",
 	[NTP_CNT_DROP_NO_KEYS] = "drop_no_keys",
 	[NTP_CNT_DROP_INTERNAL] = "drop_internal",
@@ -259,8 +259,8 @@ static enum ntp_counter reply_nak(const struct responder_request *rq,
 }
 
 /* Verify the authenticator with the cookie's C2S key; the decrypted fields
- * land in r->plain[0..*pt_len).  NTP_CNT_NTS_REPLY when it holds,
- * NTP_CNT_NAK_AUTH when the tag does not verify, else a drop reason. */
+ * land in r->plain[0..*pt_len).  NTP_CNT_NTS_REPLY when it holds, else
+ * the NAK reason (or NTP_CNT_DROP_INTERNAL). */
 static enum ntp_counter authenticate(struct responder *r, const struct responder_request *rq,
 				     const struct req_fields *f, const struct req_auth *a,
 				     const struct cookie_keys *ck, size_t *pt_len)
@@ -271,9 +271,9 @@ static enum ntp_counter authenticate(struct responder *r, const struct responder
 		return NTP_CNT_DROP_INTERNAL;
 	alg = r->c2s.alg;
 	if (a->nonce_len < alg->nonce_min || a->nonce_len > alg->nonce_max)
-		return NTP_CNT_DROP_AUTH_MALFORMED;
+		return NTP_CNT_NAK_AUTH_MALFORMED;
 	if (a->extra < nts_auth_required_padding(alg, a->nonce_len))
-		return NTP_CNT_DROP_AUTH_PADDING;
+		return NTP_CNT_NAK_AUTH_PADDING;
 	/* ct_len <= len <= RESPONDER_MAX_PACKET == sizeof(r->plain) */
 	if (aead_open(&r->c2s, a->nonce, a->nonce_len, rq->pkt, NTP_HEADER_LEN + f->auth.offset,
 		      a->ct, a->ct_len, r->plain) < 0)
@@ -383,6 +383,9 @@ static enum ntp_counter answer_nts(struct responder *r, const struct responder_r
 	return seal_reply(r, rq, req, f, &plan, pt_len, out, cap, out_len);
 }
 
+/* Section 5.7: once the cookie opens, a request that does not
+ * authenticate (malformed authenticator, missing padding, wrong tag) gets
+ * a NAK, as does a cookie that does not open. */
 static enum ntp_counter handle_nts(struct responder *r, const struct responder_request *rq,
 				   const struct ntp_header *req, const struct req_fields *f,
 				   uint8_t *out, size_t cap, size_t *out_len)
@@ -393,13 +396,14 @@ static enum ntp_counter handle_nts(struct responder *r, const struct responder_r
 	struct req_auth a;
 	size_t pt_len;
 
-	if (!parse_auth(&f->auth, &a))
-		return NTP_CNT_DROP_AUTH_MALFORMED;
 	cs = cookie_open(rq->keys, f->cookie.body, f->cookie.body_len, &ck);
 	if (cs != COOKIE_OK)
 		return reply_nak(rq, req, f, nak_reason(cs), out, cap, out_len);
-	ret = authenticate(r, rq, f, &a, &ck, &pt_len);
-	if (ret == NTP_CNT_NAK_AUTH)
+	if (!parse_auth(&f->auth, &a))
+		ret = NTP_CNT_NAK_AUTH_MALFORMED;
+	else
+		ret = authenticate(r, rq, f, &a, &ck, &pt_len);
+	if (ntp_counter_is_nak(ret))
 		ret = reply_nak(rq, req, f, ret, out, cap, out_len);
 	else if (ret == NTP_CNT_NTS_REPLY)
 		ret = answer_nts(r, rq, req, f, &ck, pt_len, out, cap, out_len);

@@ -36,6 +36,8 @@ enum ntp_counter {
 	NTP_CNT_NAK_COOKIE_AUTH,	/* NTS NAK: cookie tag check failed */
 	NTP_CNT_NAK_COOKIE_OTHER,	/* NTS NAK: cookie version or AEAD unsupported */
 	NTP_CNT_NAK_AUTH,		/* NTS NAK: request authenticator does not verify */
+	NTP_CNT_NAK_AUTH_MALFORMED,	/* NTS NAK: nonce/ciphertext lengths do not fit */
+	NTP_CNT_NAK_AUTH_PADDING,	/* NTS NAK: short nonce without the required padding */
 	NTP_CNT_RATE_KOD,		/* rate limited: KoD RATE sent */
 	NTP_CNT_FIRST_DROP,
 	NTP_CNT_RATE_DROP = NTP_CNT_FIRST_DROP,	/* rate limited: dropped */
@@ -52,8 +54,6 @@ enum ntp_counter {
 	NTP_CNT_DROP_COOKIE_DUPLICATE,	/* more than one cookie */
 	NTP_CNT_DROP_AUTH_MISSING,	/* NTS request without an authenticator */
 	NTP_CNT_DROP_AUTH_DUPLICATE,	/* more than one authenticator */
-	NTP_CNT_DROP_AUTH_MALFORMED,	/* nonce/ciphertext lengths do not fit */
-	NTP_CNT_DROP_AUTH_PADDING,	/* short nonce without the required padding */
 	NTP_CNT_DROP_PLAINTEXT,		/* decrypted extension fields malformed */
 	NTP_CNT_DROP_NO_KEYS,		/* NTS request but no keyset loaded */
 	NTP_CNT_DROP_INTERNAL,		/* our failure (sealing, no room for one cookie) */
@@ -66,6 +66,12 @@ const char *ntp_counter_name(enum ntp_counter c);
 static inline bool ntp_counter_is_reply(enum ntp_counter c)
 {
 	return c < NTP_CNT_FIRST_DROP;
+}
+/* An NTS NAK (RFC 8915 section 5.7): the cookie did not open, or it did
+ * and the request did not authenticate. */
+static inline bool ntp_counter_is_nak(enum ntp_counter c)
+{
+	return c >= NTP_CNT_NAK_COOKIE_LENGTH && c <= NTP_CNT_NAK_AUTH_PADDING;
 }
 
 /* One worker's responder state. */

@@ -2,6 +2,7 @@
 #include "build_config.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/aead.h"
 #include "common/cookie.h"
@@ -40,24 +41,51 @@ enum ke_outcome ke_handler_error(struct buf_writer *w, enum ke_error_code code)
 	return KE_OUT_ERROR_INTERNAL;
 }
 
-static bool offers_ntpv4(const struct ke_request *req)
-{
-	for (size_t i = 0; i < req->n_protocols; i++)
-		if (req->protocols[i] == KE_PROTO_NTPV4)
-			return true;
-	return false;
-}
-
 /* The first AEAD in the client's order that we can put into a cookie. */
 static const struct aead_alg *choose_aead(const struct ke_request *req)
 {
-	for (size_t i = 0; i < req->n_aeads; i++) {
-		const struct aead_alg *alg = aead_by_id(req->aeads[i]);
+	for (size_t i = 0; i < req->aeads.n; i++) {
+		const struct aead_alg *alg = aead_by_id(ke_id_at(&req->aeads, i));
 
 		if (alg && cookie_len(alg->id) != 0)
 			return alg;
 	}
 	return NULL;
+}
+
+/* Does a configured server name fit a session of this address family? */
+static bool fits_family(const char *name, int family)
+{
+	switch (ke_server_name_kind(name)) {
+	case KE_NAME_IPV4:
+		return family == AF_INET;
+	case KE_NAME_IPV6:
+		return family == AF_INET6;
+	case KE_NAME_FQDN:
+		return true;
+	case KE_NAME_INVALID:
+		break;
+	}
+	return false;
+}
+
+/* Section 4.1.7: the server the client asked for when it is one of ours
+ * (echoed as the client wrote it); else the first of ours in the session's
+ * address family (a domain name fits either); else the first of ours.
+ * NULL: none configured, no record. */
+static const char *choose_server(const struct ke_handler_params *p,
+				 const struct ke_request *req)
+{
+	if (p->n_ntp_servers == 0)
+		return NULL;
+	if (req->has_server)
+		for (size_t i = 0; i < p->n_ntp_servers; i++)
+			if (ke_server_name_equal(req->server, p->ntp_servers[i]))
+				return req->server;
+	for (size_t i = 0; i < p->n_ntp_servers; i++)
+		if (fits_family(p->ntp_servers[i], p->family))
+			return p->ntp_servers[i];
+	return p->ntp_servers[0];
 }
 
 static int export_keys(const struct ke_handler_params *p, const struct aead_alg *alg,
@@ -92,7 +120,7 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 
 	memset(&resp, 0, sizeof(resp));
 	memset(&keys, 0, sizeof(keys));
-	if (offers_ntpv4(req)) {
+	if (ke_id_list_has(&req->protocols, KE_PROTO_NTPV4)) {
 		resp.has_protocol = true;
 		resp.protocol = KE_PROTO_NTPV4;
 		alg = choose_aead(req);
@@ -123,7 +151,7 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 	resp.cookies = cookie_ptrs;
 	resp.cookie_lens = cookie_lens;
 	resp.n_cookies = KE_HANDLER_COOKIES;
-	resp.server = p->ntp_server;
+	resp.server = choose_server(p, req);
 	if (p->ntp_port >= 0 && p->ntp_port <= UINT16_MAX) {
 		resp.has_port = true;
 		resp.port = (uint16_t)p->ntp_port;
@@ -136,15 +164,15 @@ out:
 }
 
 enum ke_outcome ke_handler_process(const struct ke_handler_params *p,
-				   const uint8_t *req, size_t len, bool final,
-				   struct buf_writer *w, enum ke_request_status *status)
+				   struct ke_request *parse, const uint8_t *req, size_t len,
+				   bool final, struct buf_writer *w,
+				   enum ke_request_status *status)
 {
-	struct ke_request r;
 	enum ke_request_status st;
 	enum ke_outcome out;
 	size_t start = w->off;
 
-	st = ke_request_parse(req, len, &r);
+	st = ke_request_continue(req, len, parse);
 	if (status)
 		*status = st;
 	if (st == KE_REQ_INCOMPLETE) {
@@ -155,7 +183,7 @@ enum ke_outcome ke_handler_process(const struct ke_handler_params *p,
 	}
 	if (st != KE_REQ_OK)
 		return ke_handler_error(w, ke_request_error_code(st));
-	out = respond(p, &r, w);
+	out = respond(p, parse, w);
 	if (out == KE_OUT_ERROR_INTERNAL) {
 		/* Drop whatever a failed build left and answer Error 2. */
 		if (w->off > start)

@@ -36,7 +36,12 @@ struct ke_handler_params {
 	const struct keyset *keys;	/* NULL: Error 2 */
 	int64_t now;			/* Unix seconds, picks the sealing key */
 	int64_t propagation_s;
-	const char *ntp_server;		/* NULL: no Server Negotiation record */
+	/* The NTP servers that take our cookies, which a Server Negotiation
+	 * record may name (ke-ntp-server); none: no such record, clients
+	 * use the KE server's address. */
+	const char *const *ntp_servers;
+	size_t n_ntp_servers;
+	int family;			/* the session's: AF_INET, AF_INET6 (or 0) */
 	int ntp_port;			/* -1: no Port Negotiation record */
 	struct nonce_gen *nonces;	/* the calling thread's */
 	ke_export_fn *export_keys;
@@ -45,14 +50,16 @@ struct ke_handler_params {
 
 const char *ke_outcome_str(enum ke_outcome o);
 
-/* Handle the request bytes received so far (all of them, from the start).
- * `final`: no more bytes will come (peer closed, deadline, size limit), so
- * an incomplete request is a bad request.  The response is appended to w
+/* Handle the request bytes received so far (all of them, from the start;
+ * parse carries the parser's progress between calls: ke_request_init it
+ * for each new request).  `final`: no more bytes will come (peer closed,
+ * deadline, size limit), so an incomplete request is a bad request.  The response is appended to w
  * (give it KE_RESPONSE_MAX bytes); nothing is written for
  * KE_OUT_INCOMPLETE.  *status (may be NULL) gets the parser's verdict.
  * Session keys are wiped before returning. */
 enum ke_outcome ke_handler_process(const struct ke_handler_params *p,
-				   const uint8_t *req, size_t len, bool final,
+				   struct ke_request *parse, const uint8_t *req, size_t len,
+				   bool final,
 				   struct buf_writer *w, enum ke_request_status *status);
 
 /* Append Error(code) + End of Message; the outcome it stands for. */

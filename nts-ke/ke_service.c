@@ -25,7 +25,7 @@
 
 struct ke_service {
 	struct ke_session_env env;	/* its tls and admit are owned here */
-	char *ntp_server;
+	char *ntp_servers[CONFIG_MAX_NTP_SERVERS];
 	struct log_ratelimit rl;
 	struct ke_listen *listen;
 	struct netaddr addrs[KE_LISTEN_MAX];
@@ -65,7 +65,7 @@ static void *no_memory(const char *what)
 }
 
 /* The configuration as config_init() and the parser left it: defaults and
- * ranges are theirs.  Takes nothing that needs freeing but ntp_server. */
+ * ranges are theirs.  Takes nothing that needs freeing but ntp_servers. */
 static int apply_config(struct ke_service *svc, const struct config *cfg, uint16_t ntp_port)
 {
 	svc->env.timeout_s = cfg->ke_timeout_ms / (double)MS_PER_S;
@@ -79,14 +79,15 @@ static int apply_config(struct ke_service *svc, const struct config *cfg, uint16
 		log_err("NTS-KE needs ke-certificate and ke-private-key");
 		return -1;
 	}
-	if (cfg->ke_ntp_server) {
-		svc->ntp_server = strdup(cfg->ke_ntp_server);
-		if (!svc->ntp_server) {
+	for (size_t i = 0; i < cfg->n_ke_ntp_servers; i++) {
+		svc->ntp_servers[i] = strdup(cfg->ke_ntp_servers[i]);
+		if (!svc->ntp_servers[i]) {
 			no_memory("ke-ntp-server");
 			return -1;
 		}
+		svc->env.n_ntp_servers = i + 1;
 	}
-	svc->env.ntp_server = svc->ntp_server;
+	svc->env.ntp_servers = (const char *const *)svc->ntp_servers;
 	return 0;
 }
 
@@ -184,6 +185,7 @@ void ke_service_free(struct ke_service *ks)
 	ke_listen_free(ks->listen);
 	tls_store_free(ks->env.tls);
 	ke_admit_free(ks->env.admit);
-	free(ks->ntp_server);
+	for (size_t i = 0; i < ks->env.n_ntp_servers; i++)
+		free(ks->ntp_servers[i]);
 	free(ks);
 }

@@ -43,6 +43,7 @@ struct ke_session {
 	struct ke_admission adm;
 	uint8_t *req;
 	size_t req_len, req_cap;
+	struct ke_request parse;	/* the parser's progress through req */
 	uint8_t *resp;
 	size_t resp_len;
 	enum ke_outcome outcome;
@@ -116,13 +117,16 @@ static bool session_handle(struct ke_session *s, bool final)
 	p.keys = snapshot_get(env->keys);
 	p.now = (int64_t)time(NULL);
 	p.propagation_s = env->propagation_s;
-	p.ntp_server = env->ntp_server;
+	p.ntp_servers = env->ntp_servers;
+	p.n_ntp_servers = env->n_ntp_servers;
+	p.family = netaddr_host_family(&s->peer);
 	p.ntp_port = env->ntp_port;
 	p.nonces = &ss->nonces;
 	p.export_keys = export_cb;
 	p.export_arg = s->ssl;
 	buf_writer_init(&w, ss->scratch, sizeof(ss->scratch));
-	s->outcome = ke_handler_process(&p, s->req, s->req_len, final, &w, &s->status);
+	s->outcome = ke_handler_process(&p, &s->parse, s->req, s->req_len, final, &w,
+					&s->status);
 	if (s->outcome == KE_OUT_INCOMPLETE)
 		return false;
 	s->resp = malloc(w.off);
@@ -388,6 +392,7 @@ void ke_session_start(struct ke_sessions *ss, int fd, const struct sockaddr *sa,
 	s->fd = fd;
 	s->peer = peer;
 	s->adm = adm;
+	ke_request_init(&s->parse);
 	s->state = KE_ST_HANDSHAKE;
 	s->events = EV_READ;
 	ev_io_init(&s->io, session_io_cb, fd, EV_READ);

@@ -30,7 +30,8 @@ struct ke_session_env {
 	struct snapshot *keys;		/* struct keyset (the daemon's) */
 	struct tls_store *tls;
 	struct ke_admit *admit;
-	const char *ntp_server;		/* NULL: no Server Negotiation record */
+	const char *const *ntp_servers;	/* ke-ntp-server names, n_ntp_servers */
+	size_t n_ntp_servers;
 	int ntp_port;			/* or KE_SESSION_NO_PORT */
 	int64_t propagation_s;
 	double timeout_s;		/* the deadline of one session */

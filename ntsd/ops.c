@@ -218,8 +218,9 @@ static void collect_ntp(struct ops *o, struct promtext *p)
 	promtext_counter(p, "ntsd_ntp_replies_total",
 			 "Time replies sent, by protocol (NAKs and KoDs not included).",
 			 "protocol", "nts", c[NTP_CNT_NTS_REPLY]);
-	for (int i = NTP_CNT_NAK_COOKIE_LENGTH; i <= NTP_CNT_NAK_AUTH; i++)
-		naks += c[i];
+	for (int i = 0; i < NTP_CNT_COUNT; i++)
+		if (ntp_counter_is_nak((enum ntp_counter)i))
+			naks += c[i];
 	promtext_counter(p, "ntsd_ntp_naks_total",
 			 "NTS NAKs sent (cookie could not be opened or request not authenticated).",
 			 NULL, NULL, naks);

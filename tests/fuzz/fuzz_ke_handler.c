@@ -1,11 +1,13 @@
 /* fuzz target: the NTS-KE request handler (nts-ke/ke_handler) on arbitrary
  * bytes, with a fake exporter.  Every call either asks for more bytes
  * (and then, called as final, answers Error 1) or writes one well-formed
- * response that ends with End of Message. */
+ * response that ends with End of Message; fed in pieces, it reaches the
+ * verdict it reaches on the whole request. */
 #include "build_config.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/keyset.h"
 #include "common/ke_record.h"
@@ -43,12 +45,49 @@ static void check_response(const uint8_t *p, size_t len)
 		abort();
 }
 
+static const char *const servers[] = { "192.0.2.1", "2001:db8::1", "ntp.example.org" };
+
+/* Feed data in pieces of `step` bytes, as a session would, then once more
+ * as final; the outcome and parser status must be those of the whole
+ * request parsed at once. */
+static void feed(const struct ke_handler_params *p, const uint8_t *data, size_t size,
+		 size_t step)
+{
+	uint8_t out[KE_RESPONSE_MAX];
+	struct ke_request parse, whole;
+	enum ke_request_status st, whole_st;
+	struct buf_writer w;
+	enum ke_outcome o = KE_OUT_INCOMPLETE;
+	size_t have = 0;
+
+	ke_request_init(&parse);
+	whole_st = ke_request_parse(data, size, &whole);
+	for (;;) {
+		bool final = have == size;
+
+		buf_writer_init(&w, out, sizeof(out));
+		o = ke_handler_process(p, &parse, data, have, final, &w, &st);
+		if (w.err)
+			abort();
+		if (o != KE_OUT_INCOMPLETE)
+			break;
+		if (final || w.off != 0)
+			abort();
+		have = size - have < step ? size : have + step;
+	}
+	check_response(out, w.off);
+	if (o == KE_OUT_ERROR_INTERNAL)
+		abort();	/* keys and room are there: never Error 2 */
+	/* The verdict of the whole request, except that a request whose
+	 * End of Message arrived before more bytes is answered then. */
+	if (st != whole_st &&
+	    !(st == KE_REQ_OK && whole_st == KE_REQ_TRAILING_DATA && parse.len < size))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ke_handler_params p;
-	uint8_t out[KE_RESPONSE_MAX];
-	struct buf_writer w;
-	enum ke_outcome o;
 
 	if (!keys) {
 		uint8_t secret[32] = { 1, 2, 3 };
@@ -62,24 +101,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.keys = keys;
 	p.now = 1000000;
 	p.propagation_s = 3600;
-	p.ntp_server = size > 0 && (data[0] & 1) ? "ntp.example.org" : NULL;
-	p.ntp_port = size > 0 && (data[0] & 2) ? 4123 : -1;
+	p.ntp_servers = servers;
+	p.n_ntp_servers = size > 0 ? (data[0] & 3) : 0;
+	p.family = size > 0 && (data[0] & 4) ? AF_INET6 : AF_INET;
+	p.ntp_port = size > 0 && (data[0] & 8) ? 4123 : -1;
 	p.nonces = &nonces;
 	p.export_keys = fake_export;
-	for (int final = 0; final < 2; final++) {
-		buf_writer_init(&w, out, sizeof(out));
-		o = ke_handler_process(&p, data, size, final, &w, NULL);
-		if (w.err)
-			abort();
-		if (o == KE_OUT_INCOMPLETE) {
-			if (final || w.off != 0)
-				abort();
-			continue;
-		}
-		check_response(out, w.off);
-		if (o == KE_OUT_ERROR_INTERNAL)
-			abort();	/* keys and room are there: never Error 2 */
-		break;
-	}
+	feed(&p, data, size, size);
+	feed(&p, data, size, size > 1 ? 1u + data[1] % 32u : 1);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* fuzz target: ke_request_parse on arbitrary bytes.  Besides not crashing,
- * checks what callers rely on: OK means len and counts are in bounds, the
+ * checks what callers rely on: OK means len and the id lists are in bounds, the
  * server hint is a bounded printable string, and a prefix of an accepted
  * request is never itself accepted or rejected (only incomplete). */
 #include "build_config.h"
@@ -28,13 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (req.len > size || req.len != size || req.len < KE_REC_HEADER_LEN)
 		abort();
-	if (req.n_protocols < 1 || req.n_protocols > KE_MAX_PROTOCOLS)
+	/* The id lists lie inside the request. */
+	if (req.protocols.n < 1 || req.protocols.p < data ||
+	    req.protocols.p + 2 * req.protocols.n > data + size)
 		abort();
-	if (req.n_aeads > KE_MAX_AEADS)
+	if (req.aeads.n > 0 &&
+	    (req.aeads.p < data || req.aeads.p + 2 * req.aeads.n > data + size))
 		abort();
-	for (size_t i = 0; i < req.n_protocols; i++)
-		if (req.protocols[i] == KE_PROTO_NTPV4 && req.n_aeads == 0)
-			abort();
+	if (ke_id_list_has(&req.protocols, KE_PROTO_NTPV4) && req.aeads.n == 0)
+		abort();
 	if (req.has_server) {
 		size_t n = strnlen(req.server, sizeof(req.server));
 

@@ -66,7 +66,8 @@ struct svc_opts {
 	unsigned timeout_ms;
 	unsigned max_sessions, per_address;
 	bool with_v6;
-	const char *ntp_server;
+	const char *const *ntp_servers;	/* ke-ntp-server names */
+	size_t n_ntp_servers;
 	int ntp_port;
 	bool no_start;			/* ke_service_new only */
 };
@@ -95,7 +96,9 @@ static int svc_start(struct svc *s, const struct svc_opts *o)
 		cfg.ke_max_sessions = o->max_sessions;
 	if (o->per_address)
 		cfg.ke_max_sessions_per_address = o->per_address;
-	cfg.ke_ntp_server = (char *)o->ntp_server;
+	for (size_t i = 0; i < o->n_ntp_servers; i++)
+		cfg.ke_ntp_servers[i] = (char *)o->ntp_servers[i];
+	cfg.n_ke_ntp_servers = o->n_ntp_servers;
 	cfg.ke_ntp_port = o->ntp_port ? o->ntp_port : -1;
 	netaddr_parse("127.0.0.1", 0, &cfg.ke_listen[0].addr);
 	cfg.n_ke_listen = 1;
@@ -331,23 +334,62 @@ static void case_ipv6(void)
 	svc_stop(&s);
 }
 
+/* A request with a Server Negotiation record for name, as a client
+ * would send it: NTPv4, AEAD 15, Server, End. */
+static size_t request_asking(uint8_t *b, size_t cap, const char *name)
+{
+	uint8_t proto[2], aead[2];
+	struct buf_writer w;
+
+	buf_store_u16(proto, KE_PROTO_NTPV4);
+	buf_store_u16(aead, AEAD_AES_SIV_CMAC_256);
+	buf_writer_init(&w, b, cap);
+	ke_record_put(&w, true, KE_REC_NEXT_PROTO, proto, 2);
+	ke_record_put(&w, true, KE_REC_AEAD, aead, 2);
+	ke_record_put(&w, false, KE_REC_SERVER, name, strlen(name));
+	ke_record_put(&w, true, KE_REC_END, NULL, 0);
+	return w.err ? 0 : w.off;
+}
+
+/* Section 4.1.7 over real sessions: ours in the session's family, the
+ * client's own request echoed when it is one of ours, our port. */
 static void case_server_port_records(void)
 {
-	struct svc_opts so = { .ntp_server = "ntp.example.org", .ntp_port = 10123 };
+	static const char *const names[] = { "192.0.2.10", "2001:db8::10", "ntp.example.org" };
+	struct svc_opts so = { .ntp_servers = names, .n_ntp_servers = 3, .ntp_port = 10123,
+			       .with_v6 = true };
 	struct ke_client_opts o;
 	struct ke_client_result r;
+	uint8_t req[512];
 	struct svc s;
 	int rc;
 
-	if (svc_start(&s, &so) < 0) {
-		itest_report("Server/Port records", false, "service did not start");
+	if (svc_start(&s, &so) < 0 || s.port6 == 0) {
+		itest_report("Server/Port records", false, "service did not start on 127.0.0.1 and ::1");
+		if (s.ks)
+			svc_stop(&s);
 		return;
 	}
 	client_opts(&o, s.port);
 	rc = ke_client_exchange(&o, &r);
-	itest_report("Server/Port records", rc == 0 && r.reply.has_server &&
-	       strcmp(r.reply.server, "ntp.example.org") == 0 && r.reply.has_port && r.reply.port == 10123,
+	itest_report("Server record: IPv4 session gets the IPv4 server", rc == 0 && r.reply.has_server &&
+	       strcmp(r.reply.server, "192.0.2.10") == 0 && r.reply.has_port && r.reply.port == 10123,
 	       "rc=%d server=%s port=%u", rc, r.reply.server, r.reply.port);
+	client_opts(&o, s.port6);
+	o.host = "::1";
+	rc = ke_client_exchange(&o, &r);
+	itest_report("Server record: IPv6 session gets the IPv6 server", rc == 0 &&
+	       strcmp(r.reply.server, "2001:db8::10") == 0, "rc=%d server=%s", rc, r.reply.server);
+	client_opts(&o, s.port);
+	o.raw_request = req;
+	o.raw_request_len = request_asking(req, sizeof(req), "NTP.Example.ORG.");
+	rc = ke_client_exchange(&o, &r);
+	itest_report("Server record: a requested server of ours is echoed", rc == 0 &&
+	       strcmp(r.reply.server, "NTP.Example.ORG.") == 0, "rc=%d server=%s", rc, r.reply.server);
+	o.raw_request_len = request_asking(req, sizeof(req), "ntp.elsewhere.example");
+	rc = ke_client_exchange(&o, &r);
+	itest_report("Server record: a server not ours is not named", rc == 0 &&
+	       strcmp(r.reply.server, "192.0.2.10") == 0, "rc=%d server=%s", rc, r.reply.server);
 	svc_stop(&s);
 }
 
@@ -458,6 +500,23 @@ static void case_sizes(struct svc *s)
 	rc = ke_client_exchange(&o, &r);
 	itest_report("4 KiB request accepted", rc == 0 && r.reply.n_cookies == 8, "rc=%d %s (%zu bytes sent)",
 	       rc, r.error, n);
+
+	/* Section 4: 66 records, and a list of 17 AEADs with ours last. */
+	n = 0;
+	memcpy(req + n, "\x80\x01\x00\x02\x00\x00", 6);
+	n += 6;
+	for (int i = 0; i < 63; i++, n += 4)
+		memcpy(req + n, "\x01\x00\x00\x00", 4);
+	memcpy(req + n, "\x80\x04\x00\x22", 4);
+	n += 4;
+	for (int i = 0; i < 17; i++, n += 2)
+		buf_store_u16(req + n, (uint16_t)(i == 16 ? AEAD_AES_SIV_CMAC_256 : 0x8000 + i));
+	memcpy(req + n, "\x80\x00\x00\x00", 4);
+	n += 4;
+	o.raw_request_len = n;
+	rc = ke_client_exchange(&o, &r);
+	itest_report("66 records and 17 AEADs accepted", rc == 0 && r.reply.n_cookies == 8 &&
+	       r.reply.aead == AEAD_AES_SIV_CMAC_256, "rc=%d %s (%zu bytes sent)", rc, r.error, n);
 
 	/* 17 KiB: refused with Error 1 */
 	n = 0;

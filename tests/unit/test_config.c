@@ -62,7 +62,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(c.rate_limit_table, 65536);
 	CU_ASSERT_PTR_NULL(c.ke_certificate);
 	CU_ASSERT_PTR_NULL(c.ke_private_key);
-	CU_ASSERT_PTR_NULL(c.ke_ntp_server);
+	CU_ASSERT_EQUAL(c.n_ke_ntp_servers, 0);
 	CU_ASSERT_EQUAL(c.ke_ntp_port, -1);
 	CU_ASSERT_EQUAL(c.ke_threads, 0);
 	CU_ASSERT_EQUAL(c.ke_timeout_ms, 5000);
@@ -141,7 +141,8 @@ static void test_every_directive(void)
 	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.ke_listen[1].addr, s, sizeof(s)), "[::1]:4460");
 	CU_ASSERT_STRING_EQUAL(c.ke_certificate, "/etc/ntsd/cert.pem");
 	CU_ASSERT_STRING_EQUAL(c.ke_private_key, "/etc/ntsd/key.pem");
-	CU_ASSERT_STRING_EQUAL(c.ke_ntp_server, "ntp.example.net");
+	CU_ASSERT_EQUAL_FATAL(c.n_ke_ntp_servers, 1);
+	CU_ASSERT_STRING_EQUAL(c.ke_ntp_servers[0], "ntp.example.net");
 	CU_ASSERT_EQUAL(c.ke_ntp_port, 1123);
 	CU_ASSERT_EQUAL(c.ke_threads, 2);
 	CU_ASSERT_EQUAL(c.ke_timeout_ms, 2500);
@@ -466,33 +467,72 @@ static void test_durations(void)
 static void test_strings(void)
 {
 	struct config c;
-	char text[5000];
 
 	ok(&c, "pid-file none\n");
 	CU_ASSERT_PTR_NULL(c.pid_file);
 	config_free(&c);
 	ok(&c, "user _ntsd-1.x\nke-ntp-server 2001:db8::123\n");
 	CU_ASSERT_STRING_EQUAL(c.user, "_ntsd-1.x");
-	CU_ASSERT_STRING_EQUAL(c.ke_ntp_server, "2001:db8::123");
+	CU_ASSERT_EQUAL_FATAL(c.n_ke_ntp_servers, 1);
+	CU_ASSERT_STRING_EQUAL(c.ke_ntp_servers[0], "2001:db8::123");
 	config_free(&c);
 	bad("user -x\n", "t.conf:1: user: bad user name '-x'");
 	bad("user a/b\n", "t.conf:1: user: bad user name 'a/b'");
 	bad("user aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	    "t.conf:1: user: bad user name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'");
-	bad("ke-ntp-server [::1]\n",
-	    "t.conf:1: ke-ntp-server: bad host '[::1]' (a name or an address literal without brackets)");
-	bad("ke-ntp-server a,b\n",
-	    "t.conf:1: ke-ntp-server: bad host 'a,b' (a name or an address literal without brackets)");
+}
 
+/* ke-ntp-server: repeatable, each a name section 4.1.7 allows, once. */
+static void test_ke_ntp_servers(void)
+{
+	static const char *const bad_hosts[] = {
+		"[::1]", "a,b", "fe80::1%eth0", "192.0.2.300", "1.2.3", "-a.example",
+		"a-.example", "a..example", "a_b.example", ".",
+	};
+	struct config c;
+	char text[400], want[400];
+
+	ok(&c, "ke-ntp-server ntp.example.net.\nke-ntp-server 192.0.2.1\n"
+	       "ke-ntp-server 2001:DB8::1\nke-ntp-server xn--bcher-kva.example\n");
+	CU_ASSERT_EQUAL_FATAL(c.n_ke_ntp_servers, 4);
+	CU_ASSERT_STRING_EQUAL(c.ke_ntp_servers[0], "ntp.example.net.");
+	CU_ASSERT_STRING_EQUAL(c.ke_ntp_servers[2], "2001:DB8::1");
+	config_free(&c);
+	CU_ASSERT_EQUAL(c.n_ke_ntp_servers, 0);
+	for (size_t i = 0; i < sizeof(bad_hosts) / sizeof(bad_hosts[0]); i++) {
+		snprintf(text, sizeof(text), "ke-ntp-server %s\n", bad_hosts[i]);
+		snprintf(want, sizeof(want), "t.conf:1: ke-ntp-server: bad host '%s' (a domain "
+			 "name, an IPv4 address or an IPv6 address without brackets or zone)",
+			 bad_hosts[i]);
+		bad(text, want);
+	}
+	bad("ke-ntp-server NTP.example.net\nke-ntp-server ntp.example.net.\n",
+	    "t.conf:2: ke-ntp-server: 'ntp.example.net.' listed twice");
+	bad("ke-ntp-server 2001:db8::1\nke-ntp-server 2001:db8:0::1\n",
+	    "t.conf:2: ke-ntp-server: '2001:db8:0::1' listed twice");
+	bad("ke-ntp-server a1\nke-ntp-server a2\nke-ntp-server a3\nke-ntp-server a4\n"
+	    "ke-ntp-server a5\nke-ntp-server a6\nke-ntp-server a7\nke-ntp-server a8\n"
+	    "ke-ntp-server a9\n",
+	    "t.conf:9: ke-ntp-server: too many entries (at most 8)");
+
+	/* 253 octets in labels of 63 is the longest name; 256 is too long. */
 	memcpy(text, "ke-ntp-server ", 14);
-	memset(text + 14, 'a', 255);
-	strcpy(text + 14 + 255, "\n");
+	memset(text + 14, 'a', 253);
+	for (size_t i = 63; i < 253; i += 64)
+		text[14 + i] = '.';
+	strcpy(text + 14 + 253, "\n");
 	ok(&c, text);
-	CU_ASSERT_EQUAL(strlen(c.ke_ntp_server), 255);
+	CU_ASSERT_EQUAL_FATAL(c.n_ke_ntp_servers, 1);
+	CU_ASSERT_EQUAL(strlen(c.ke_ntp_servers[0]), 253);
 	config_free(&c);
 	memset(text + 14, 'a', 256);
 	strcpy(text + 14 + 256, "\n");
 	bad(text, "t.conf:1: ke-ntp-server: host longer than 255 bytes");
+}
+
+static void test_log_level(void)
+{
+	struct config c;
 
 	bad("log-level warn\n",
 	    "t.conf:1: log-level: unknown level 'warn' (error, warning, notice, info, debug)");
@@ -871,6 +911,8 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_ke_timeout),
 	UNIT_TEST(test_durations),
 	UNIT_TEST(test_strings),
+	UNIT_TEST(test_ke_ntp_servers),
+	UNIT_TEST(test_log_level),
 	UNIT_TEST(test_error_quotes_are_bounded),
 	UNIT_TEST(test_partial_parse_freed),
 	UNIT_TEST(test_access_rules),

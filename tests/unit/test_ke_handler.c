@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/aead.h"
 #include "common/cookie.h"
@@ -16,6 +17,7 @@
 #define KEY_NEW 0x22222222u
 
 static struct keyset *keys;
+static const char *const example_org[] = { "ntp.example.org" };
 static struct nonce_gen nonces;
 static unsigned n_exports;
 static uint8_t last_context[2][KE_EXPORT_CONTEXT_LEN];
@@ -125,11 +127,13 @@ struct resp {
 
 static void run(const struct ke_handler_params *p, struct req *r, bool final, struct resp *o)
 {
+	struct ke_request parse;
 	struct buf_writer w;
 
 	CU_ASSERT_FALSE_FATAL(r->w.err);
 	buf_writer_init(&w, o->b, sizeof(o->b));
-	o->out = ke_handler_process(p, r->b, r->w.off, final, &w, &o->st);
+	ke_request_init(&parse);
+	o->out = ke_handler_process(p, &parse, r->b, r->w.off, final, &w, &o->st);
 	CU_ASSERT_FALSE(w.err);
 	o->len = w.off;
 }
@@ -381,7 +385,8 @@ static void test_no_common_aead(void)
 	struct req r;
 
 	params(&p);
-	p.ntp_server = "ntp.example.org";
+	p.ntp_servers = example_org;
+	p.n_ntp_servers = 1;
 	p.ntp_port = 123;
 	req_init(&r);
 	req_ntpv4(&r, aeads, 4);
@@ -618,7 +623,8 @@ static void test_server_port_records(void)
 	size_t at;
 
 	params(&p);
-	p.ntp_server = "ntp.example.org";
+	p.ntp_servers = example_org;
+	p.n_ntp_servers = 1;
 	p.ntp_port = 10123;
 	req_init(&r);
 	req_ntpv4(&r, aeads, 1);
@@ -647,6 +653,121 @@ static void test_server_port_records(void)
 	parse(&o, &pr);
 	CU_ASSERT_PTR_NULL(pr.server);
 	CU_ASSERT_EQUAL(pr.port, 4123);
+}
+
+/* The Server Negotiation record to expect: what choose_server picks. */
+static void expect_server(struct ke_handler_params *p, const char *asked, int family,
+			  const char *want)
+{
+	static const uint16_t aeads[] = { 15 };
+	struct parsed pr;
+	struct resp o;
+	struct req r;
+
+	req_init(&r);
+	req_ntpv4(&r, aeads, 1);
+	if (asked)
+		ke_record_put(&r.w, false, KE_REC_SERVER, asked, strlen(asked));
+	req_end(&r);
+	p->family = family;
+	run(p, &r, false, &o);
+	CU_ASSERT_EQUAL_FATAL(o.out, KE_OUT_COOKIES);
+	parse(&o, &pr);
+	if (!want) {
+		CU_ASSERT_PTR_NULL(pr.server);
+		return;
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr.server);
+	CU_ASSERT_EQUAL(pr.server_len, strlen(want));
+	CU_ASSERT_EQUAL(memcmp(pr.server, want, strlen(want)), 0);
+}
+
+/* Section 4.1.7: a valid requested server that is one of ours is echoed
+ * as the client wrote it; otherwise one of ours in the session's family. */
+static void test_server_negotiation(void)
+{
+	static const char *const all[] = { "192.0.2.10", "2001:db8::10", "ntp.example.org" };
+	static const char *const v6_and_name[] = { "2001:db8::10", "ntp.example.org" };
+	static const char *const v6_only[] = { "2001:db8::10" };
+	struct ke_handler_params p;
+
+	params(&p);
+	p.ntp_servers = all;
+	p.n_ntp_servers = 3;
+	expect_server(&p, NULL, AF_INET, "192.0.2.10");
+	expect_server(&p, NULL, AF_INET6, "2001:db8::10");
+	expect_server(&p, "NTP.Example.ORG.", AF_INET, "NTP.Example.ORG.");
+	expect_server(&p, "2001:DB8:0::10", AF_INET, "2001:DB8:0::10");
+	expect_server(&p, "192.0.2.10", AF_INET6, "192.0.2.10");
+	/* Not ours, or not a valid name: ours instead. */
+	expect_server(&p, "192.0.2.99", AF_INET6, "2001:db8::10");
+	expect_server(&p, "other.example.org", AF_INET, "192.0.2.10");
+	expect_server(&p, "192.0.2.300", AF_INET, "192.0.2.10");
+	expect_server(&p, "fe80::10%eth0", AF_INET6, "2001:db8::10");
+	/* A name fits either family; with nothing in the family, the first. */
+	p.ntp_servers = v6_and_name;
+	p.n_ntp_servers = 2;
+	expect_server(&p, NULL, AF_INET, "ntp.example.org");
+	p.ntp_servers = v6_only;
+	p.n_ntp_servers = 1;
+	expect_server(&p, NULL, AF_INET, "2001:db8::10");
+	/* None configured: no record, whatever the client asked. */
+	p.n_ntp_servers = 0;
+	expect_server(&p, "ntp.example.org", AF_INET, NULL);
+}
+
+/* Section 4: the first AEAD we know, however long the client's list. */
+static void test_long_aead_list(void)
+{
+	uint16_t aeads[30];
+	struct ke_handler_params p;
+	struct parsed pr;
+	struct resp o;
+	struct req r;
+
+	for (size_t i = 0; i < 30; i++)
+		aeads[i] = (uint16_t)(0x8000 + i);
+	aeads[29] = AEAD_AES_SIV_CMAC_256;
+	params(&p);
+	req_init(&r);
+	req_ntpv4(&r, aeads, 30);
+	req_end(&r);
+	run(&p, &r, false, &o);
+	CU_ASSERT_EQUAL_FATAL(o.out, KE_OUT_COOKIES);
+	parse(&o, &pr);
+	CU_ASSERT_EQUAL(pr.aead, AEAD_AES_SIV_CMAC_256);
+	CU_ASSERT_EQUAL(pr.n_cookies, 8);
+}
+
+/* Fed a byte at a time with one parser state, the handler answers once,
+ * when End of Message arrives. */
+static void test_incremental_request(void)
+{
+	static const uint16_t aeads[] = { 17, 15 };
+	static uint8_t pad[600];
+	struct ke_handler_params p;
+	struct ke_request parse_state;
+	struct buf_writer w;
+	struct resp o;
+	struct req r;
+
+	req_init(&r);
+	ke_record_put(&r.w, false, 0x2000, pad, sizeof(pad));
+	req_ntpv4(&r, aeads, 2);
+	ke_record_put(&r.w, false, KE_REC_PORT, "\x00\x7b", 2);
+	req_end(&r);
+	params(&p);
+	ke_request_init(&parse_state);
+	for (size_t n = 0; n < r.w.off; n++) {
+		buf_writer_init(&w, o.b, sizeof(o.b));
+		CU_ASSERT_EQUAL_FATAL(ke_handler_process(&p, &parse_state, r.b, n, false, &w,
+							 &o.st), KE_OUT_INCOMPLETE);
+		CU_ASSERT_EQUAL(w.off, 0);
+	}
+	buf_writer_init(&w, o.b, sizeof(o.b));
+	o.out = ke_handler_process(&p, &parse_state, r.b, r.w.off, false, &w, &o.st);
+	CU_ASSERT_EQUAL(o.out, KE_OUT_COOKIES);
+	CU_ASSERT_EQUAL(o.st, KE_REQ_OK);
 }
 
 static void test_internal_errors(void)
@@ -687,6 +808,7 @@ static void test_small_output_buffer(void)
 	struct ke_handler_params p;
 	uint8_t small[100];
 	struct buf_writer w;
+	struct ke_request parse;
 	enum ke_outcome out;
 	struct req r;
 
@@ -695,7 +817,8 @@ static void test_small_output_buffer(void)
 	req_end(&r);
 	params(&p);
 	buf_writer_init(&w, small, sizeof(small));
-	out = ke_handler_process(&p, r.b, r.w.off, false, &w, NULL);
+	ke_request_init(&parse);
+	out = ke_handler_process(&p, &parse, r.b, r.w.off, false, &w, NULL);
 	/* the full response cannot fit: Error 2 instead, nothing else */
 	CU_ASSERT_EQUAL(out, KE_OUT_ERROR_INTERNAL);
 	CU_ASSERT_FALSE(w.err);
@@ -745,6 +868,9 @@ UNIT_SUITE(ke_handler, suite_init, suite_cleanup,
 	   UNIT_TEST(test_missing_end),
 	   UNIT_TEST(test_bad_requests),
 	   UNIT_TEST(test_server_port_records),
+	   UNIT_TEST(test_server_negotiation),
+	   UNIT_TEST(test_long_aead_list),
+	   UNIT_TEST(test_incremental_request),
 	   UNIT_TEST(test_internal_errors),
 	   UNIT_TEST(test_small_output_buffer),
 	   UNIT_TEST(test_large_request_accepted),

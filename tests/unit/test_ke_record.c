@@ -24,8 +24,9 @@ static const uint8_t proto_ntpv4[] = { 0x00, 0x00 };
 static const uint8_t aead_15_17[] = { 0x00, 0x0f, 0x00, 0x11 };
 static const uint8_t port_123[] = { 0x00, 0x7b };
 
+/* Room for a request at the session's size cap. */
 struct req {
-	uint8_t b[1024];
+	uint8_t b[16384];
 	struct buf_writer w;
 };
 
@@ -188,11 +189,11 @@ static void test_request_minimal(void)
 
 	req_minimal(&q);
 	CU_ASSERT_EQUAL_FATAL(parse(&q, &r), KE_REQ_OK);
-	CU_ASSERT_EQUAL(r.n_protocols, 1);
-	CU_ASSERT_EQUAL(r.protocols[0], KE_PROTO_NTPV4);
-	CU_ASSERT_EQUAL_FATAL(r.n_aeads, 2);
-	CU_ASSERT_EQUAL(r.aeads[0], 15);
-	CU_ASSERT_EQUAL(r.aeads[1], 17);
+	CU_ASSERT_EQUAL(r.protocols.n, 1);
+	CU_ASSERT_EQUAL(ke_id_at(&r.protocols, 0), KE_PROTO_NTPV4);
+	CU_ASSERT_EQUAL_FATAL(r.aeads.n, 2);
+	CU_ASSERT_EQUAL(ke_id_at(&r.aeads, 0), 15);
+	CU_ASSERT_EQUAL(ke_id_at(&r.aeads, 1), 17);
 	CU_ASSERT_FALSE(r.has_server);
 	CU_ASSERT_FALSE(r.has_port);
 	CU_ASSERT_EQUAL(r.len, q.w.off);
@@ -213,12 +214,12 @@ static void test_request_hand_bytes(void)
 	struct ke_request r;
 
 	CU_ASSERT_EQUAL_FATAL(ke_request_parse(in, sizeof(in), &r), KE_REQ_OK);
-	CU_ASSERT_EQUAL_FATAL(r.n_protocols, 2);
-	CU_ASSERT_EQUAL(r.protocols[0], 0);
-	CU_ASSERT_EQUAL(r.protocols[1], 0x8002);
-	CU_ASSERT_EQUAL_FATAL(r.n_aeads, 2);
-	CU_ASSERT_EQUAL(r.aeads[0], 17);
-	CU_ASSERT_EQUAL(r.aeads[1], 15);
+	CU_ASSERT_EQUAL_FATAL(r.protocols.n, 2);
+	CU_ASSERT_EQUAL(ke_id_at(&r.protocols, 0), 0);
+	CU_ASSERT_EQUAL(ke_id_at(&r.protocols, 1), 0x8002);
+	CU_ASSERT_EQUAL_FATAL(r.aeads.n, 2);
+	CU_ASSERT_EQUAL(ke_id_at(&r.aeads, 0), 17);
+	CU_ASSERT_EQUAL(ke_id_at(&r.aeads, 1), 15);
 	CU_ASSERT_TRUE(r.has_server);
 	CU_ASSERT_STRING_EQUAL(r.server, "1.2");
 	CU_ASSERT_TRUE(r.has_port);
@@ -281,8 +282,8 @@ static void test_request_orders(void)
 		}
 		req_end(&q);
 		CU_ASSERT_EQUAL_FATAL(parse(&q, &r), KE_REQ_OK);
-		CU_ASSERT_EQUAL(r.n_protocols, 1);
-		CU_ASSERT_EQUAL(r.n_aeads, 2);
+		CU_ASSERT_EQUAL(r.protocols.n, 1);
+		CU_ASSERT_EQUAL(r.aeads.n, 2);
 		CU_ASSERT_STRING_EQUAL(r.server, "::1");
 		CU_ASSERT_EQUAL(r.port, 123);
 	}
@@ -297,7 +298,7 @@ static void test_request_unknown_noncritical_ignored(void)
 	CU_ASSERT_EQUAL(parse_with(0x0008, NULL, 0, &r), KE_REQ_OK);
 	CU_ASSERT_EQUAL(parse_with(0x4000, body, 1, &r), KE_REQ_OK);
 	CU_ASSERT_EQUAL(parse_with(0x7fff, body, sizeof(body), &r), KE_REQ_OK);
-	CU_ASSERT_EQUAL(r.n_aeads, 2);
+	CU_ASSERT_EQUAL(r.aeads.n, 2);
 }
 
 static void test_request_unknown_critical(void)
@@ -375,9 +376,9 @@ static void test_request_next_proto_rules(void)
 	raw(&q.w, C | KE_REC_NEXT_PROTO, other, 2);
 	req_end(&q);
 	CU_ASSERT_EQUAL_FATAL(parse(&q, &r), KE_REQ_OK);
-	CU_ASSERT_EQUAL(r.n_protocols, 1);
-	CU_ASSERT_EQUAL(r.protocols[0], 0x8001);
-	CU_ASSERT_EQUAL(r.n_aeads, 0);
+	CU_ASSERT_EQUAL(r.protocols.n, 1);
+	CU_ASSERT_EQUAL(ke_id_at(&r.protocols, 0), 0x8001);
+	CU_ASSERT_EQUAL(r.aeads.n, 0);
 }
 
 static void test_request_aead_rules(void)
@@ -411,8 +412,8 @@ static void test_request_aead_rules(void)
 	raw(&q.w, KE_REC_AEAD, odd, 2);
 	req_end(&q);
 	CU_ASSERT_EQUAL_FATAL(parse(&q, &r), KE_REQ_OK);
-	CU_ASSERT_EQUAL(r.n_aeads, 1);
-	CU_ASSERT_EQUAL(r.aeads[0], 15);
+	CU_ASSERT_EQUAL(r.aeads.n, 1);
+	CU_ASSERT_EQUAL(ke_id_at(&r.aeads, 0), 15);
 	req_minimal(&q);
 	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_OK);
 }
@@ -513,51 +514,158 @@ static void test_request_end_rules(void)
 	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_TRAILING_DATA);
 }
 
-static void test_request_bounds(void)
+/* Section 4: any well-formed request is accepted, however many records
+ * or ids it carries; the session's size cap is the only bound. */
+static void test_request_no_count_limits(void)
 {
+	uint8_t ids[2 * 500];
 	struct req q;
 	struct ke_request r;
-	uint8_t ids[2 * (KE_MAX_PROTOCOLS + 1)];
 
-	for (size_t i = 0; i < sizeof(ids); i += 2) {
-		ids[i] = 0;
-		ids[i + 1] = (uint8_t)(i / 2);
-	}
-	/* Exactly at the bound, then one past it. */
+	/* 66 records: Next Protocol, AEAD, 63 unknown, End. */
 	req_begin(&q);
-	raw(&q.w, C | KE_REC_NEXT_PROTO, ids, 2 * KE_MAX_PROTOCOLS);
-	raw(&q.w, C | KE_REC_AEAD, ids, 2 * KE_MAX_AEADS);
+	req_next_proto(&q);
+	req_aead(&q);
+	for (size_t i = 0; i < 63; i++)
+		raw(&q.w, 0x0100, NULL, 0);
+	req_end(&q);
+	CU_ASSERT_EQUAL(q.w.off, 270);
+	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_OK);
+	/* 17 AEADs, the one we know last. */
+	for (size_t i = 0; i < 17; i++)
+		buf_store_u16(ids + 2 * i, (uint16_t)(i == 16 ? 15 : 0x8000 + i));
+	req_begin(&q);
+	req_next_proto(&q);
+	raw(&q.w, C | KE_REC_AEAD, ids, 2 * 17);
 	req_end(&q);
 	CU_ASSERT_EQUAL_FATAL(parse(&q, &r), KE_REQ_OK);
-	CU_ASSERT_EQUAL(r.n_protocols, KE_MAX_PROTOCOLS);
-	CU_ASSERT_EQUAL(r.n_aeads, KE_MAX_AEADS);
-	CU_ASSERT_EQUAL(r.protocols[KE_MAX_PROTOCOLS - 1], KE_MAX_PROTOCOLS - 1);
+	CU_ASSERT_EQUAL(r.aeads.n, 17);
+	CU_ASSERT_EQUAL(ke_id_at(&r.aeads, 16), 15);
+	/* 500 protocols, NTPv4 last; 1000 bytes of AEAD ids. */
+	for (size_t i = 0; i < 500; i++)
+		buf_store_u16(ids + 2 * i, (uint16_t)(i == 499 ? KE_PROTO_NTPV4 : 0x8000 + i));
 	req_begin(&q);
-	raw(&q.w, C | KE_REC_NEXT_PROTO, ids, 2 * (KE_MAX_PROTOCOLS + 1));
-	req_aead(&q);
+	raw(&q.w, C | KE_REC_NEXT_PROTO, ids, sizeof(ids));
+	raw(&q.w, C | KE_REC_AEAD, ids, sizeof(ids));
 	req_end(&q);
-	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_TOO_MANY);
+	CU_ASSERT_EQUAL_FATAL(parse(&q, &r), KE_REQ_OK);
+	CU_ASSERT_EQUAL(r.protocols.n, 500);
+	CU_ASSERT_TRUE(ke_id_list_has(&r.protocols, KE_PROTO_NTPV4));
+	CU_ASSERT_EQUAL(r.aeads.n, 500);
+	/* 4000 records, near the size cap. */
 	req_begin(&q);
-	req_next_proto(&q);
-	raw(&q.w, C | KE_REC_AEAD, ids, 2 * (KE_MAX_AEADS + 1));
-	req_end(&q);
-	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_TOO_MANY);
-
-	/* KE_MAX_RECORDS records in all (End included), then one more. */
-	req_begin(&q);
-	req_next_proto(&q);
-	req_aead(&q);
-	for (size_t i = 0; i < KE_MAX_RECORDS - 3; i++)
+	for (size_t i = 0; i < 3997; i++)
 		raw(&q.w, 0x0100, NULL, 0);
+	req_next_proto(&q);
+	req_aead(&q);
 	req_end(&q);
 	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_OK);
+}
+
+/* A small deterministic generator for the mixed requests below. */
+static uint32_t mix_next(uint32_t *s)
+{
+	*s = *s * 1664525u + 1013904223u;
+	return *s >> 8;
+}
+
+/* A well-formed request of about `size` bytes: Next Protocol, AEAD,
+ * Server and Port once each and unknown non-critical records of random
+ * lengths, in a random order, End last. */
+static void mixed_request(struct req *q, size_t size, uint32_t *s)
+{
+	static const uint8_t host[] = "ntp.example.net";
+	bool proto = false, aead = false, server = false, port = false;
+	uint8_t body[300];
+
+	memset(body, 0x41, sizeof(body));
+	req_begin(q);
+	while (q->w.off + 4 < size || !proto || !aead) {
+		switch (mix_next(s) % 6) {
+		case 0:
+			if (!proto)
+				req_next_proto(q);
+			proto = true;
+			break;
+		case 1:
+			if (!aead)
+				req_aead(q);
+			aead = true;
+			break;
+		case 2:
+			if (!server)
+				raw(&q->w, (mix_next(s) & 1 ? C : 0) | KE_REC_SERVER, host,
+				    sizeof(host) - 1);
+			server = true;
+			break;
+		case 3:
+			if (!port)
+				raw(&q->w, KE_REC_PORT, port_123, 2);
+			port = true;
+			break;
+		default:
+			raw(&q->w, (uint16_t)(0x0100 + mix_next(s) % 0x3f00), body,
+			    mix_next(s) % sizeof(body));
+			break;
+		}
+	}
+	req_end(q);
+}
+
+static void test_request_any_mix(void)
+{
+	uint32_t seed = 8915;
+	struct req q;
+	struct ke_request r;
+
+	for (int i = 0; i < 300; i++) {
+		size_t size = i < 200 ? 16 + (size_t)i * 5 : 1024 + (size_t)(i - 200) * 140;
+
+		mixed_request(&q, size, &seed);
+		CU_ASSERT_FATAL(!q.w.err);
+		CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_OK);
+		CU_ASSERT_EQUAL(r.len, q.w.off);
+	}
+}
+
+/* ke_request_continue reads only what the last call did not: records
+ * already read may change (as if the buffer moved) without effect, the
+ * verdict matches a parse of the whole, and an error is reported when its
+ * record is complete, not at End of Message. */
+static void test_request_continue(void)
+{
+	uint32_t seed = 4460;
+	struct req q;
+	struct ke_request r, whole;
+	size_t first;
+
+	for (int i = 0; i < 20; i++) {
+		mixed_request(&q, 100 + (size_t)i * 50, &seed);
+		CU_ASSERT_EQUAL_FATAL(ke_request_parse(q.b, q.w.off, &whole), KE_REQ_OK);
+		ke_request_init(&r);
+		for (size_t n = 0; n < q.w.off; n++)
+			CU_ASSERT_EQUAL_FATAL(ke_request_continue(q.b, n, &r), KE_REQ_INCOMPLETE);
+		CU_ASSERT_EQUAL_FATAL(ke_request_continue(q.b, q.w.off, &r), KE_REQ_OK);
+		CU_ASSERT_EQUAL(r.len, whole.len);
+		CU_ASSERT_EQUAL(r.protocols.p, whole.protocols.p);
+		CU_ASSERT_EQUAL(r.aeads.n, whole.aeads.n);
+		CU_ASSERT_STRING_EQUAL(r.server, whole.server);
+	}
+	/* An unknown record read once is not read again. */
 	req_begin(&q);
+	raw(&q.w, 0x0100, "abc", 3);
+	first = q.w.off;
 	req_next_proto(&q);
 	req_aead(&q);
-	for (size_t i = 0; i < KE_MAX_RECORDS - 2; i++)
-		raw(&q.w, 0x0100, NULL, 0);
 	req_end(&q);
-	CU_ASSERT_EQUAL(parse(&q, &r), KE_REQ_TOO_MANY);
+	ke_request_init(&r);
+	CU_ASSERT_EQUAL(ke_request_continue(q.b, first, &r), KE_REQ_INCOMPLETE);
+	CU_ASSERT_EQUAL(r.parsed, first);
+	q.b[0] = 0x80 | 0x40;	/* now an unknown critical record */
+	CU_ASSERT_EQUAL(ke_request_continue(q.b, q.w.off, &r), KE_REQ_OK);
+	/* An error is reported as soon as its record is complete. */
+	ke_request_init(&r);
+	CU_ASSERT_EQUAL(ke_request_continue(q.b, first, &r), KE_REQ_UNRECOGNIZED_CRITICAL);
 }
 
 static void test_request_length_ffff(void)
@@ -582,7 +690,8 @@ static void test_request_length_ffff(void)
 	/* The length claims more than arrived: wait for it. */
 	CU_ASSERT_EQUAL(ke_request_parse(b, 6 + 4 + 100, &r), KE_REQ_INCOMPLETE);
 
-	/* 0xFFFF bytes of Next Protocol: odd; 0xFFFE: too many ids. */
+	/* 0xFFFF bytes of Next Protocol: odd; 0xFFFE of AEAD ids: taken
+	 * (the session's size cap bounds a request, not the parser). */
 	buf_writer_init(&w, b, cap);
 	buf_put_u16(&w, C | KE_REC_NEXT_PROTO);
 	buf_put_u16(&w, 0xffff);
@@ -592,7 +701,8 @@ static void test_request_length_ffff(void)
 	buf_put_u16(&w, C | KE_REC_AEAD);
 	buf_put_u16(&w, 0xfffe);
 	buf_put_zeros(&w, 0xfffe);
-	CU_ASSERT_EQUAL(ke_request_parse(b, w.off, &r), KE_REQ_TOO_MANY);
+	CU_ASSERT_EQUAL(ke_request_parse(b, w.off, &r), KE_REQ_INCOMPLETE);
+	CU_ASSERT_EQUAL(r.aeads.n, 0x7fff);
 	buf_writer_init(&w, b, cap);
 	buf_put_u16(&w, KE_REC_SERVER);
 	buf_put_u16(&w, 0xffff);
@@ -814,8 +924,8 @@ static void test_request_build(void)
 	buf_writer_init(&w, b, sizeof(b));
 	CU_ASSERT_TRUE_FATAL(ke_request_build(&w, many, sizeof(many) / sizeof(many[0])));
 	CU_ASSERT_EQUAL_FATAL(ke_request_parse(b, w.off, &req), KE_REQ_OK);
-	CU_ASSERT_EQUAL(req.n_aeads, KE_MAX_AEADS);
-	CU_ASSERT_EQUAL(req.aeads[KE_MAX_AEADS - 1], KE_MAX_AEADS);
+	CU_ASSERT_EQUAL(req.aeads.n, KE_MAX_AEADS);
+	CU_ASSERT_EQUAL(ke_id_at(&req.aeads, KE_MAX_AEADS - 1), KE_MAX_AEADS);
 	/* Too small a buffer says so. */
 	buf_writer_init(&w, b, sizeof(want) - 1);
 	CU_ASSERT_FALSE(ke_request_build(&w, aeads, 2));
@@ -1082,7 +1192,9 @@ UNIT_SUITE(ke_record, NULL, NULL,
 	UNIT_TEST(test_request_server),
 	UNIT_TEST(test_request_port),
 	UNIT_TEST(test_request_end_rules),
-	UNIT_TEST(test_request_bounds),
+	UNIT_TEST(test_request_no_count_limits),
+	UNIT_TEST(test_request_any_mix),
+	UNIT_TEST(test_request_continue),
 	UNIT_TEST(test_request_length_ffff),
 	UNIT_TEST(test_request_status_names),
 	UNIT_TEST(test_request_error_codes),

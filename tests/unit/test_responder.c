@@ -632,40 +632,49 @@ static void test_auth_lengths(void)
 	default_parts(&p);
 	p.nonce_len = 13;
 	CU_ASSERT_EQUAL(run_parts(&p, out, &out_len), NTP_CNT_NTS_REPLY);
-	/* ... without it: dropped */
+	/* ... without it: the cookie opened, the request did not
+	 * authenticate: NAK (RFC 8915 section 5.7) */
 	default_parts(&p);
 	p.nonce_len = 4;
 	p.pad_adjust = -4;
-	CU_ASSERT_EQUAL(run_parts(&p, out, &out_len), NTP_CNT_DROP_AUTH_PADDING);
+	CU_ASSERT_EQUAL(run_parts(&p, out, &out_len), NTP_CNT_NAK_AUTH_PADDING);
+	check_nak(out, out_len);
 	default_parts(&p);
 	p.nonce_len = 12;
 	p.pad_adjust = -4;
-	CU_ASSERT_EQUAL(run_parts(&p, out, &out_len), NTP_CNT_DROP_AUTH_PADDING);
+	CU_ASSERT_EQUAL(run_parts(&p, out, &out_len), NTP_CNT_NAK_AUTH_PADDING);
+	check_nak(out, out_len);
 	/* more padding than needed is fine */
 	default_parts(&p);
 	p.pad_adjust = 64;
 	CU_ASSERT_EQUAL(run_parts(&p, out, &out_len), NTP_CNT_NTS_REPLY);
 
-	/* length words that do not fit the body */
+	/* length words that do not fit the body: NAK too */
 	len = build(0, 0, pkt);
 	auth_off = len - 40;
 	buf_store_u16(pkt + auth_off + 4, 0xffff);
-	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_DROP_AUTH_MALFORMED);
+	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_NAK_AUTH_MALFORMED);
+	check_nak(out, out_len);
 	buf_store_u16(pkt + auth_off + 4, 0);
-	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_DROP_AUTH_MALFORMED);
+	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_NAK_AUTH_MALFORMED);
+	check_nak(out, out_len);
 	buf_store_u16(pkt + auth_off + 4, 16);
 	buf_store_u16(pkt + auth_off + 6, 0xfff0);
-	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_DROP_AUTH_MALFORMED);
+	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_NAK_AUTH_MALFORMED);
+	check_nak(out, out_len);
 	buf_store_u16(pkt + auth_off + 6, 12);
-	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_DROP_AUTH_MALFORMED);
+	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_NAK_AUTH_MALFORMED);
+	check_nak(out, out_len);
 	buf_store_u16(pkt + auth_off + 6, 17);
-	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_DROP_AUTH_MALFORMED);
+	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_NAK_AUTH_MALFORMED);
+	check_nak(out, out_len);
 	buf_store_u16(pkt + auth_off + 6, 16);
 	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_NTS_REPLY);
 	/* authenticator field too short for its own length words */
 	buf_store_u16(pkt + auth_off + 2, 4);
 	CU_ASSERT_NOT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_NTS_REPLY);
-	CU_ASSERT_EQUAL(handle(pkt, auth_off + 4, out, &out_len), NTP_CNT_DROP_AUTH_MALFORMED);
+	CU_ASSERT_EQUAL(handle(pkt, auth_off + 4, out, &out_len), NTP_CNT_NAK_AUTH_MALFORMED);
+	check_nak(out, out_len);
 }
 
 static void test_encrypted_fields(void)
