@@ -2,7 +2,7 @@
  * bytes, with a fake exporter.  Every call either asks for more bytes
  * (and then, called as final, answers Error 1) or writes one well-formed
  * response that ends with End of Message; fed in pieces, it reaches the
- * verdict it reaches on the whole request. */
+ * verdict a parse of the same bytes at once reaches. */
 #include "build_config.h"
 
 #include <stdlib.h>
@@ -47,21 +47,20 @@ static void check_response(const uint8_t *p, size_t len)
 
 static const char *const servers[] = { "192.0.2.1", "2001:db8::1", "ntp.example.org" };
 
-/* Feed data in pieces of `step` bytes, as a session would, then once more
- * as final; the outcome and parser status must be those of the whole
- * request parsed at once. */
+/* Feed data in pieces of `step` bytes, as a session would, the last
+ * piece as final; the parser's verdict must be the one a parse of the
+ * bytes fed so far reaches at once. */
 static void feed(const struct ke_handler_params *p, const uint8_t *data, size_t size,
 		 size_t step)
 {
 	uint8_t out[KE_RESPONSE_MAX];
 	struct ke_request parse, whole;
-	enum ke_request_status st, whole_st;
+	enum ke_request_status st;
 	struct buf_writer w;
 	enum ke_outcome o = KE_OUT_INCOMPLETE;
 	size_t have = 0;
 
 	ke_request_init(&parse);
-	whole_st = ke_request_parse(data, size, &whole);
 	for (;;) {
 		bool final = have == size;
 
@@ -78,10 +77,8 @@ static void feed(const struct ke_handler_params *p, const uint8_t *data, size_t 
 	check_response(out, w.off);
 	if (o == KE_OUT_ERROR_INTERNAL)
 		abort();	/* keys and room are there: never Error 2 */
-	/* The verdict of the whole request, except that a request whose
-	 * End of Message arrived before more bytes is answered then. */
-	if (st != whole_st &&
-	    !(st == KE_REQ_OK && whole_st == KE_REQ_TRAILING_DATA && parse.len < size))
+	/* The verdict a parse of the same bytes at once reaches. */
+	if (st != ke_request_parse(data, have, &whole))
 		abort();
 }
 
