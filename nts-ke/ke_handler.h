@@ -38,6 +38,8 @@ struct ke_handler_params {
 	int64_t propagation_s;
 	const char *ntp_server;		/* NULL: no Server Negotiation record */
 	int ntp_port;			/* -1: no Port Negotiation record */
+	const uint16_t *aeads;		/* the AEADs offered (ke-aead), as a set; */
+	size_t n_aeads;			/* NULL: aead_ke_default */
 	struct nonce_gen *nonces;	/* the calling thread's */
 	ke_export_fn *export_keys;
 	void *export_arg;

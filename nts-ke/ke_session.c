@@ -118,6 +118,8 @@ static bool session_handle(struct ke_session *s, bool final)
 	p.propagation_s = env->propagation_s;
 	p.ntp_server = env->ntp_server;
 	p.ntp_port = env->ntp_port;
+	p.aeads = env->aeads;
+	p.n_aeads = env->n_aeads;
 	p.nonces = &ss->nonces;
 	p.export_keys = export_cb;
 	p.export_arg = s->ssl;

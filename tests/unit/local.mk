@@ -28,6 +28,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_netaddr.c \
 	tests/unit/test_ntp_ef.c \
 	tests/unit/test_ntp_packet.c \
+	tests/unit/test_nts_path.c \
 	tests/unit/test_nts_request.c \
 	tests/unit/test_promtext.c \
 	tests/unit/test_ratelimit.c \
