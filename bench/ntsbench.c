@@ -518,7 +518,7 @@ static void queue_request(struct gen_thread *t, unsigned si, unsigned sock)
 {
 	const struct bench_opts *o = &t->b->o;
 	struct slot *s = &t->slots[si];
-	uint8_t *pkt, nonce[AEAD_NONCE_LEN];
+	uint8_t *pkt, nonce[NONCE_GEN_LEN];
 	size_t len;
 
 	if (t->n_tx > 0 && (t->tx_sock != (int)sock || t->n_tx == o->batch))
@@ -551,7 +551,7 @@ static void queue_request(struct gen_thread *t, unsigned si, unsigned sock)
 		}
 		rq.c2s = &t->c2s;
 		rq.nonce = nonce;
-		rq.nonce_len = sizeof(nonce);
+		rq.nonce_len = t->c2s.alg->nonce_len;	/* the AEAD's */
 		len = nts_request_build(&rq, pkt, BENCH_PKT_MAX);
 	}
 	s->req_len = len;

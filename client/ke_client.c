@@ -331,8 +331,9 @@ static int use_response(SSL *ssl, struct ke_client_result *res)
 		return -1;
 	}
 	res->key_len = aead_key_len(res->reply.aead);
+	res->export_aead = ke_export_client_aead(res->reply.aead, res->reply.compliant_128gcm);
 	if (res->key_len == 0 ||
-	    ke_export_keys(ssl, res->reply.protocol, res->reply.aead, res->key_len, res->c2s,
+	    ke_export_keys(ssl, res->reply.protocol, res->export_aead, res->key_len, res->c2s,
 			   res->s2c) < 0) {
 		set_error(res, "cannot export keys for AEAD %u", res->reply.aead);
 		return -1;

@@ -48,7 +48,9 @@ struct ke_client_result {
 	bool close_notify;		/* server closed with close_notify */
 	enum ke_reply_status status;	/* how the response parsed */
 	struct ke_reply reply;		/* what it said, as far as it parsed */
-	/* Exported with the negotiated AEAD (RFC 8915 section 5.1). */
+	/* Exported for the negotiated AEAD (RFC 8915 section 5.1) with
+	 * export_aead in the context: ke_export_client_aead. */
+	uint16_t export_aead;
 	size_t key_len;
 	uint8_t c2s[KE_CLIENT_KEY_MAX];
 	uint8_t s2c[KE_CLIENT_KEY_MAX];

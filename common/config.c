@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/aead.h"
 #include "common/config.h"
 #include "common/decimal.h"
 #include "common/file.h"
@@ -322,6 +323,59 @@ static int set_ke_timeout(struct parse_ctx *x, char **args, size_t n)
 	return 0;
 }
 
+/* One ke-aead word: an IANA name or a number, known and supported. */
+static int parse_aead(struct parse_ctx *x, const char *s, uint16_t *out)
+{
+	const uint16_t *ids;
+	size_t n_ids;
+	long v;
+	int id;
+
+	if (s[0] >= '0' && s[0] <= '9') {
+		if (number_in_range(x, s, 0, UINT16_MAX, &v) < 0)
+			return -1;
+		id = (int)v;
+	} else {
+		id = aead_iana_id(s);
+	}
+	if (id < 0 || !aead_iana_name((uint16_t)id))
+		return fail(x, "%s: unknown AEAD '" SHOWN "' (an IANA name such as "
+			    "AEAD_AES_SIV_CMAC_256, or its number)", x->d->name, s);
+	ids = aead_supported(&n_ids);
+	for (size_t i = 0; i < n_ids; i++)
+		if (ids[i] == id) {
+			*out = (uint16_t)id;
+			return 0;
+		}
+	return fail(x, "%s: AEAD %d (%s) is not supported by this build%s", x->d->name, id,
+		    aead_iana_name((uint16_t)id),
+		    id == AEAD_AES_128_GCM_SIV ? " (it needs nettle 3.9 or later)" : "");
+}
+
+/* ke-aead: the set of AEADs the KE service offers; the client's order
+ * picks among them.  15 must stay: RFC 8915 section 4.1.5. */
+static int set_ke_aead(struct parse_ctx *x, char **args, size_t n)
+{
+	bool has_15 = false;
+
+	x->c->n_ke_aeads = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint16_t id = 0;
+
+		if (parse_aead(x, args[i], &id) < 0)
+			return -1;
+		for (size_t j = 0; j < x->c->n_ke_aeads; j++)
+			if (x->c->ke_aeads[j] == id)
+				return fail(x, "%s: AEAD %u listed twice", x->d->name, id);
+		x->c->ke_aeads[x->c->n_ke_aeads++] = id;
+		has_15 = has_15 || id == AEAD_AES_SIV_CMAC_256;
+	}
+	if (!has_15)
+		return fail(x, "%s: the list must include AEAD_AES_SIV_CMAC_256 (15), which "
+			    "RFC 8915 requires every server to support", x->d->name);
+	return 0;
+}
+
 static int set_key_propagation(struct parse_ctx *x, char **args, size_t n)
 {
 	int64_t s = config_parse_duration(args[0]);
@@ -432,6 +486,7 @@ static int set_metrics_listen(struct parse_ctx *x, char **args, size_t n)
 
 /* Sorted by name (strcmp order): looked up with bsearch. */
 static const struct directive directives[] = {
+	{ "ke-aead", "NAME|ID ...", set_ke_aead, 1, CONFIG_MAX_AEADS, false, F(ke_aeads), 0, 0 },
 	{ "ke-allow", "CIDR", add_rule, 1, 1, true, F(ke_acl), 1, 0 },
 	{ "ke-certificate", "FILE", set_path, 1, 1, false, F(ke_certificate), 0, 0 },
 	{ "ke-deny", "CIDR", add_rule, 1, 1, true, F(ke_acl), 0, 0 },
@@ -479,6 +534,18 @@ static int directive_cmp(const void *key, const void *elem)
 	return strcmp(key, ((const struct directive *)elem)->name);
 }
 
+/* ke-aead's default: every supported AEAD but 30 (aead_ke_default). */
+static void config_default_ke_aeads(struct config *c)
+{
+	size_t n;
+	const uint16_t *ids = aead_supported(&n);
+
+	c->n_ke_aeads = 0;
+	for (size_t i = 0; i < n && c->n_ke_aeads < CONFIG_MAX_AEADS; i++)
+		if (aead_ke_default(ids[i]))
+			c->ke_aeads[c->n_ke_aeads++] = ids[i];
+}
+
 void config_init(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -495,6 +562,7 @@ void config_init(struct config *c)
 	c->ke_timeout_ms = DEFAULT_KE_TIMEOUT_MS;
 	c->ke_max_sessions = DEFAULT_KE_MAX_SESSIONS;
 	c->ke_max_sessions_per_address = DEFAULT_KE_MAX_PER_ADDRESS;
+	config_default_ke_aeads(c);
 	c->key_file = (char *)default_key_file;
 	c->key_propagation_s = DEFAULT_KEY_PROPAGATION_S;
 	c->pid_file = (char *)default_pid_file;

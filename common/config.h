@@ -17,6 +17,7 @@
 
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_NTP_SERVERS 8
+#define CONFIG_MAX_AEADS 4		/* ke-aead: the AEADs this code knows of */
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/ntsd.conf"
 #define CONFIG_DEFAULT_NTP_PORT NTP_PORT
 #define CONFIG_DEFAULT_KE_PORT KE_DEFAULT_PORT
@@ -54,6 +55,10 @@ struct config {
 	unsigned ke_timeout_ms;		/* ke-timeout SECONDS (decimal), default 5 */
 	unsigned ke_max_sessions;	/* ke-max-sessions N, default 4096 */
 	unsigned ke_max_sessions_per_address;	/* ke-max-sessions-per-address N, default 16 */
+	/* ke-aead NAME|ID ...: the AEADs offered, a set (the client's order
+	 * picks); default every supported one but 30 (AES-128-GCM-SIV). */
+	uint16_t ke_aeads[CONFIG_MAX_AEADS];
+	size_t n_ke_aeads;
 	/* access rules: ntp-allow / ntp-deny / ke-allow / ke-deny CIDR (repeatable).
 	 * Owned by the config (config_free frees them); NULL: no rules, every
 	 * client allowed.  The daemon may take them (set the field to NULL). */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aead.h"
 #include "ke_record.h"
 
 enum ke_record_status ke_record_next(struct buf_reader *r, struct ke_record *out)
@@ -59,17 +60,29 @@ void ke_export_context(uint16_t protocol, uint16_t aead, uint8_t direction,
 	out[4] = direction;
 }
 
+uint16_t ke_export_client_aead(uint16_t aead, bool compliant_128gcm)
+{
+	if (aead == AEAD_AES_128_GCM_SIV && !compliant_128gcm)
+		return AEAD_AES_SIV_CMAC_256;
+	return aead;
+}
+
 bool ke_request_build(struct buf_writer *w, const uint16_t *aeads, size_t n_aeads)
 {
 	uint8_t proto[2], list[2 * KE_MAX_AEADS];
+	bool gcm = false;
 
 	if (n_aeads > KE_MAX_AEADS)
 		n_aeads = KE_MAX_AEADS;
-	for (size_t i = 0; i < n_aeads; i++)
+	for (size_t i = 0; i < n_aeads; i++) {
 		buf_store_u16(list + 2 * i, aeads[i]);
+		gcm = gcm || aeads[i] == AEAD_AES_128_GCM_SIV;
+	}
 	buf_store_u16(proto, KE_PROTO_NTPV4);
 	ke_record_put(w, true, KE_REC_NEXT_PROTO, proto, sizeof(proto));
 	ke_record_put(w, true, KE_REC_AEAD, list, 2 * n_aeads);
+	if (gcm)
+		ke_record_put(w, false, KE_REC_COMPLIANT_128GCM, NULL, 0);
 	ke_record_put(w, true, KE_REC_END, NULL, 0);
 	return !w->err;
 }
@@ -90,6 +103,7 @@ static const char *const status_names[KE_REQ_STATUS_COUNT] = {
 	[KE_REQ_BAD_PORT] = "bad_port",
 	[KE_REQ_BAD_END] = "bad_end",
 	[KE_REQ_TRAILING_DATA] = "trailing_data",
+	[KE_REQ_BAD_COMPLIANT_128GCM] = "bad_compliant_128gcm",
 };
 
 const char *ke_request_status_str(enum ke_request_status s)
@@ -193,6 +207,11 @@ static enum ke_request_status take_record(const uint8_t *p, const struct ke_reco
 								       : KE_REQ_BAD_SERVER;
 	case KE_REC_PORT:
 		return take_port(rec, &req->has_port, &req->port) ? KE_REQ_OK : KE_REQ_BAD_PORT;
+	case KE_REC_COMPLIANT_128GCM:
+		if (rec->body_len != 0)
+			return KE_REQ_BAD_COMPLIANT_128GCM;
+		req->compliant_128gcm = true;
+		return KE_REQ_OK;
 	default:
 		/* Unknown and not critical: ignored, as section 4 says. */
 		return rec->critical ? KE_REQ_UNRECOGNIZED_CRITICAL : KE_REQ_OK;
@@ -335,6 +354,8 @@ bool ke_response_build(struct buf_writer *w, const struct ke_response *resp)
 	ke_record_put(w, true, KE_REC_NEXT_PROTO, id, resp->has_protocol ? 2 : 0);
 	buf_store_u16(id, resp->aead);
 	ke_record_put(w, true, KE_REC_AEAD, id, resp->has_aead ? 2 : 0);
+	if (resp->compliant_128gcm)
+		ke_record_put(w, false, KE_REC_COMPLIANT_128GCM, NULL, 0);
 	for (size_t i = 0; i < resp->n_cookies; i++)
 		ke_record_put(w, false, KE_REC_NEW_COOKIE, resp->cookies[i],
 			      resp->cookie_lens[i]);
@@ -387,6 +408,7 @@ static const char *const reply_status_names[KE_REPLY_STATUS_COUNT] = {
 	[KE_REPLY_BAD_END] = "bad_end",
 	[KE_REPLY_TRAILING_DATA] = "trailing_data",
 	[KE_REPLY_TOO_MANY] = "too_many",
+	[KE_REPLY_BAD_COMPLIANT_128GCM] = "bad_compliant_128gcm",
 };
 
 const char *ke_reply_status_str(enum ke_reply_status s)
@@ -460,6 +482,11 @@ static enum ke_reply_status reply_record(const struct ke_record *rec, struct ke_
 	case KE_REC_PORT:
 		return take_port(rec, &out->has_port, &out->port) ? KE_REPLY_OK :
 								    KE_REPLY_BAD_PORT;
+	case KE_REC_COMPLIANT_128GCM:
+		if (rec->body_len != 0)
+			return KE_REPLY_BAD_COMPLIANT_128GCM;
+		out->compliant_128gcm = true;
+		return KE_REPLY_OK;
 	default:
 		return rec->critical ? KE_REPLY_UNRECOGNIZED_CRITICAL : KE_REPLY_OK;
 	}

@@ -20,6 +20,12 @@ enum ke_rec_type {
 	KE_REC_NEW_COOKIE = 5,
 	KE_REC_SERVER = 6,
 	KE_REC_PORT = 7,
+	/* Compliant AES-128-GCM-SIV Exporter Context (IANA, from chrony
+	 * 4.6.1): empty, not critical.  A client offering AEAD 30 sends it to
+	 * say it derives AEAD 30 keys with 30 in the exporter context, as
+	 * RFC 8915 says (chrony 4.4-4.6 put 15 there); a server that picks
+	 * AEAD 30 for such a client echoes it.  doc/responder.md. */
+	KE_REC_COMPLIANT_128GCM = 1024,
 };
 
 /* Section 4: the well-known port and the ALPN protocol name (also in the
@@ -50,6 +56,11 @@ enum ke_error_code {
 /* The exporter context: protocol (2, BE) || AEAD (2, BE) || direction. */
 void ke_export_context(uint16_t protocol, uint16_t aead, uint8_t direction,
 		       uint8_t out[KE_EXPORT_CONTEXT_LEN]);
+/* The AEAD id a client puts into the exporter context for the AEAD the
+ * server chose: the AEAD itself, except 30 from a server that did not
+ * echo KE_REC_COMPLIANT_128GCM, which (like chrony 4.6.1) is taken to be
+ * a chrony 4.4-4.6 server deriving its keys with 15. */
+uint16_t ke_export_client_aead(uint16_t aead, bool compliant_128gcm);
 
 /* Bounds: a request has no limit of its own on records or list lengths
  * (RFC 8915 section 4 wants at least 1024 octets accepted, whatever they
@@ -101,6 +112,7 @@ struct ke_request {
 	char server[KE_MAX_SERVER_LEN + 1];	/* NUL-terminated request */
 	bool has_port;
 	uint16_t port;
+	bool compliant_128gcm;	/* a KE_REC_COMPLIANT_128GCM record came */
 	size_t len;		/* bytes the request used, End of Message included */
 	/* Progress: the offset of the first record not yet read, and where
 	 * the id lists' bodies start (0: not seen). */
@@ -109,7 +121,8 @@ struct ke_request {
 };
 
 /* A client's request: NTPv4, the AEADs in order of preference (at most
- * KE_MAX_AEADS are written), End of Message.  False when w is too small. */
+ * KE_MAX_AEADS are written), KE_REC_COMPLIANT_128GCM when they include 30,
+ * End of Message.  False when w is too small. */
 bool ke_request_build(struct buf_writer *w, const uint16_t *aeads, size_t n_aeads);
 
 /* Outcome of parsing a request; every reject has a name, a counter and a
@@ -130,6 +143,7 @@ enum ke_request_status {
 	KE_REQ_BAD_PORT,		/* length != 2 or duplicate */
 	KE_REQ_BAD_END,			/* End of Message with a body */
 	KE_REQ_TRAILING_DATA,		/* bytes after End of Message */
+	KE_REQ_BAD_COMPLIANT_128GCM,	/* KE_REC_COMPLIANT_128GCM with a body */
 	KE_REQ_STATUS_COUNT
 };
 
@@ -181,6 +195,7 @@ struct ke_response {
 	const char *server;	/* NULL: no Server Negotiation record */
 	bool has_port;		/* false: no Port Negotiation record */
 	uint16_t port;
+	bool compliant_128gcm;	/* send KE_REC_COMPLIANT_128GCM (AEAD 30 only) */
 };
 
 /* Append the whole response, End of Message last. */
@@ -204,6 +219,7 @@ struct ke_reply {
 	char server[KE_MAX_SERVER_LEN + 1];
 	bool has_port;
 	uint16_t port;
+	bool compliant_128gcm;	/* a KE_REC_COMPLIANT_128GCM record came */
 	size_t n_cookies;	/* stored, at most KE_REPLY_MAX_COOKIES */
 	size_t n_cookies_seen;
 	uint8_t cookies[KE_REPLY_MAX_COOKIES][KE_MAX_COOKIE_LEN];
@@ -228,6 +244,7 @@ enum ke_reply_status {
 	KE_REPLY_BAD_END,		/* End of Message with a body */
 	KE_REPLY_TRAILING_DATA,		/* bytes after End of Message */
 	KE_REPLY_TOO_MANY,		/* more than KE_MAX_RECORDS records */
+	KE_REPLY_BAD_COMPLIANT_128GCM,	/* KE_REC_COMPLIANT_128GCM with a body */
 	KE_REPLY_STATUS_COUNT
 };
 

@@ -51,12 +51,13 @@ static void keyset_seterr(struct keyset_error *err, const char *name, unsigned l
 		snprintf(err->msg, sizeof(err->msg), "%s: %s", name, msg);
 }
 
-/* Master keys seal cookies with our 16-byte nonces. */
+/* Master keys seal cookies with our 16-byte nonces (COOKIE_NONCE_LEN, one
+ * nonce_gen nonce). */
 static const struct aead_alg *keyset_alg(uint16_t id)
 {
 	const struct aead_alg *alg = aead_by_id(id);
 
-	if (!alg || alg->nonce_min > AEAD_NONCE_LEN || alg->nonce_max < AEAD_NONCE_LEN)
+	if (!alg || alg->nonce_min > NONCE_GEN_LEN || alg->nonce_max < NONCE_GEN_LEN)
 		return NULL;
 	return alg;
 }

@@ -3,7 +3,7 @@
 noinst_LIBRARIES += common/libntscommon.a
 common_libntscommon_a_SOURCES = \
 	common/acl.c common/acl.h \
-	common/aead.c common/aead.h \
+	common/aead.c common/aead.h common/aead_private.c \
 	common/buf.c common/buf.h \
 	common/config.c common/config.h \
 	common/counters.h \

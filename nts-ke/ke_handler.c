@@ -41,16 +41,39 @@ enum ke_outcome ke_handler_error(struct buf_writer *w, enum ke_error_code code)
 	return KE_OUT_ERROR_INTERNAL;
 }
 
-/* The first AEAD in the client's order that we can put into a cookie. */
-static const struct aead_alg *choose_aead(const struct ke_request *req)
+/* Whether we offer id: in the ke-aead set (else the default one) and one
+ * we can put into a cookie. */
+static const struct aead_alg *offered(const struct ke_handler_params *p, uint16_t id)
 {
-	for (size_t i = 0; i < req->aeads.n; i++) {
-		const struct aead_alg *alg = aead_by_id(ke_id_at(&req->aeads, i));
+	const struct aead_alg *alg = aead_by_id(id);
+	bool listed = p->aeads == NULL && aead_ke_default(id);
 
-		if (alg && cookie_len(alg->id) != 0)
+	for (size_t i = 0; p->aeads && i < p->n_aeads && !listed; i++)
+		listed = p->aeads[i] == id;
+	return listed && alg && cookie_len(id) != 0 ? alg : NULL;
+}
+
+/* The first AEAD in the client's order that we offer; but AEAD 30 for a
+ * client that sent no KE_REC_COMPLIANT_128GCM record only when it offers
+ * nothing else we do.  chrony 4.4-4.6 send no such record and derive AEAD
+ * 30 keys with 15 in the exporter context; a client that says nothing
+ * cannot be told from them, so it gets another AEAD where it offers one,
+ * and otherwise keys derived as RFC 8915 says. */
+static const struct aead_alg *choose_aead(const struct ke_handler_params *p,
+					  const struct ke_request *req)
+{
+	const struct aead_alg *alg, *last_resort = NULL;
+
+	for (size_t i = 0; i < req->aeads.n; i++) {
+		alg = offered(p, ke_id_at(&req->aeads, i));
+		if (!alg)
+			continue;
+		if (alg->id != AEAD_AES_128_GCM_SIV || req->compliant_128gcm)
 			return alg;
+		if (!last_resort)
+			last_resort = alg;
 	}
-	return NULL;
+	return last_resort;
 }
 
 /* Does a configured server name fit a session of this address family? */
@@ -123,7 +146,7 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 	if (ke_id_list_has(&req->protocols, KE_PROTO_NTPV4)) {
 		resp.has_protocol = true;
 		resp.protocol = KE_PROTO_NTPV4;
-		alg = choose_aead(req);
+		alg = choose_aead(p, req);
 	}
 	if (!alg) {
 		/* Empty Next Protocol or AEAD record: no keys, so no cookies. */
@@ -132,6 +155,8 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 	}
 	resp.has_aead = true;
 	resp.aead = alg->id;
+	/* The keys below always carry alg->id in the exporter context. */
+	resp.compliant_128gcm = alg->id == AEAD_AES_128_GCM_SIV && req->compliant_128gcm;
 	if (!p->keys || !p->export_keys || !p->nonces)
 		goto out;
 	key = keyset_sealing_key(p->keys, p->now, p->propagation_s);

@@ -43,6 +43,8 @@ struct ke_handler_params {
 	size_t n_ntp_servers;
 	int family;			/* the session's: AF_INET, AF_INET6 (or 0) */
 	int ntp_port;			/* -1: no Port Negotiation record */
+	const uint16_t *aeads;		/* the AEADs offered (ke-aead), as a set; */
+	size_t n_aeads;			/* NULL: aead_ke_default */
 	struct nonce_gen *nonces;	/* the calling thread's */
 	ke_export_fn *export_keys;
 	void *export_arg;

@@ -26,6 +26,7 @@
 struct ke_service {
 	struct ke_session_env env;	/* its tls and admit are owned here */
 	char *ntp_servers[CONFIG_MAX_NTP_SERVERS];
+	uint16_t aeads[CONFIG_MAX_AEADS];	/* ke-aead */
 	struct log_ratelimit rl;
 	struct ke_listen *listen;
 	struct netaddr addrs[KE_LISTEN_MAX];
@@ -64,6 +65,19 @@ static void *no_memory(const char *what)
 	return NULL;
 }
 
+/* ke-aead as it will be used, once at start. */
+static void log_offered_aeads(const struct ke_service *svc)
+{
+	char list[128];
+	size_t off = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < svc->env.n_aeads && off < sizeof(list); i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%u", i ? " " : "",
+					svc->env.aeads[i]);
+	log_info("NTS-KE offers AEAD %s (ke-aead)", list);
+}
+
 /* The configuration as config_init() and the parser left it: defaults and
  * ranges are theirs.  Takes nothing that needs freeing but ntp_servers. */
 static int apply_config(struct ke_service *svc, const struct config *cfg, uint16_t ntp_port)
@@ -88,6 +102,10 @@ static int apply_config(struct ke_service *svc, const struct config *cfg, uint16
 		svc->env.n_ntp_servers = i + 1;
 	}
 	svc->env.ntp_servers = (const char *const *)svc->ntp_servers;
+	memcpy(svc->aeads, cfg->ke_aeads, cfg->n_ke_aeads * sizeof(svc->aeads[0]));
+	svc->env.aeads = svc->aeads;
+	svc->env.n_aeads = cfg->n_ke_aeads;
+	log_offered_aeads(svc);
 	return 0;
 }
 

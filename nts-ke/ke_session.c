@@ -121,6 +121,8 @@ static bool session_handle(struct ke_session *s, bool final)
 	p.n_ntp_servers = env->n_ntp_servers;
 	p.family = netaddr_host_family(&s->peer);
 	p.ntp_port = env->ntp_port;
+	p.aeads = env->aeads;
+	p.n_aeads = env->n_aeads;
 	p.nonces = &ss->nonces;
 	p.export_keys = export_cb;
 	p.export_arg = s->ssl;

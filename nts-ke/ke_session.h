@@ -33,6 +33,8 @@ struct ke_session_env {
 	const char *const *ntp_servers;	/* ke-ntp-server names, n_ntp_servers */
 	size_t n_ntp_servers;
 	int ntp_port;			/* or KE_SESSION_NO_PORT */
+	const uint16_t *aeads;		/* ke-aead: the AEADs offered */
+	size_t n_aeads;
 	int64_t propagation_s;
 	double timeout_s;		/* the deadline of one session */
 	struct log_ratelimit *rl;	/* every line caused by a client */

@@ -221,7 +221,7 @@ static int send_request(int fd, struct cookie_pool *pool, const struct aead_ctx 
 	rq.placeholders = PROBE_COOKIES - 1 - (unsigned)pool->n;
 	rq.c2s = c2s;
 	rq.nonce = nonce;
-	rq.nonce_len = sizeof(nonce);
+	rq.nonce_len = c2s->alg->nonce_len;	/* the AEAD's: GCM-SIV takes 12 */
 	rq.tx_ts = pr->t1 = ntp_ts_now();
 	pr->len = nts_request_build(&rq, req, sizeof(req));
 	if (pr->len == 0) {

@@ -27,6 +27,7 @@
 #include "client/ke_client.h"
 #include "tests/integration/itest.h"
 #include "common/monotime.h"
+#include "common/aead.h"
 #include "common/config.h"
 #include "common/cookie.h"
 #include "common/keyset.h"
@@ -70,6 +71,8 @@ struct svc_opts {
 	size_t n_ntp_servers;
 	int ntp_port;
 	bool no_start;			/* ke_service_new only */
+	const uint16_t *aeads;		/* ke-aead; NULL: the default */
+	size_t n_aeads;
 };
 
 struct svc {
@@ -100,6 +103,10 @@ static int svc_start(struct svc *s, const struct svc_opts *o)
 		cfg.ke_ntp_servers[i] = (char *)o->ntp_servers[i];
 	cfg.n_ke_ntp_servers = o->n_ntp_servers;
 	cfg.ke_ntp_port = o->ntp_port ? o->ntp_port : -1;
+	if (o->aeads) {
+		memcpy(cfg.ke_aeads, o->aeads, o->n_aeads * sizeof(o->aeads[0]));
+		cfg.n_ke_aeads = o->n_aeads;
+	}
 	netaddr_parse("127.0.0.1", 0, &cfg.ke_listen[0].addr);
 	cfg.n_ke_listen = 1;
 	if (o->with_v6) {
@@ -309,6 +316,69 @@ static void case_full_exchange(struct svc *s)
 	itest_report("full exchange (AEAD 17 preferred)", ok, "rc=%d %s aead=%u %s", rc, r.error,
 	       r.reply.aead, why);
 	ke_client_result_wipe(&r);
+}
+
+/* One exchange offering `offer`; true when the server chose `want` and the
+ * cookies carry the keys the client exported. */
+static bool aead_exchange(uint16_t port, const uint16_t *offer, size_t n, uint16_t want,
+			  char *why, size_t len)
+{
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	bool ok;
+	int rc;
+
+	client_opts(&o, port);
+	o.aeads = offer;
+	o.n_aeads = n;
+	rc = ke_client_exchange(&o, &r);
+	ok = rc == 0 && r.reply.aead == want && r.export_aead == want &&
+	     r.reply.compliant_128gcm == (want == AEAD_AES_128_GCM_SIV) &&
+	     cookies_match(&r, why, len);
+	if (!ok && !why[0])
+		snprintf(why, len, "rc=%d %.80s aead=%u export=%u echo=%d", rc, r.error, r.reply.aead,
+			 r.export_aead, r.reply.compliant_128gcm);
+	ke_client_result_wipe(&r);
+	return ok;
+}
+
+/* ke-aead over real TLS: the default never negotiates 30, a configured
+ * set is honoured; and the unit runner's test AEAD is not linked here. */
+static void case_ke_aead(struct svc *def)
+{
+	static const uint16_t gcm_17_15[] = { 30, 17, 15 }, c17_15[] = { 17, 15 };
+	static const uint16_t set_15[] = { 15 };
+	struct svc_opts so = { .aeads = set_15, .n_aeads = 1 };
+	char why[160] = "";
+	struct svc s;
+
+	itest_report("default ke-aead never negotiates 30",
+		     aead_exchange(def->port, gcm_17_15, 3, 17, why, sizeof(why)), "%s", why);
+	itest_report("no private-use AEAD in product code", aead_by_id(0xff0c) == NULL, "%s",
+		     "aead_by_id(0xff0c)");
+	if (svc_start(&s, &so) < 0) {
+		itest_report("ke-aead 15", false, "service did not start");
+		return;
+	}
+	why[0] = '\0';
+	itest_report("ke-aead 15 honoured", aead_exchange(s.port, c17_15, 2, 15, why, sizeof(why)),
+		     "%s", why);
+	svc_stop(&s);
+#ifdef HAVE_GCM_SIV
+	{
+		static const uint16_t set_30_15[] = { 30, 15 };
+		struct svc_opts so30 = { .aeads = set_30_15, .n_aeads = 2 };
+
+		if (svc_start(&s, &so30) < 0) {
+			itest_report("ke-aead 30 15", false, "service did not start");
+			return;
+		}
+		why[0] = '\0';
+		itest_report("ke-aead 30 15: AEAD 30 with the compliant context",
+			     aead_exchange(s.port, gcm_17_15, 3, 30, why, sizeof(why)), "%s", why);
+		svc_stop(&s);
+	}
+#endif
 }
 
 static void case_ipv6(void)
@@ -983,6 +1053,7 @@ int main(void)
 	case_unknown_critical(&main_svc);
 	case_sizes(&main_svc);
 	case_deadline(&main_svc);
+	case_ke_aead(&main_svc);
 	svc_stop(&main_svc);
 	case_ipv6();
 	case_server_port_records();

@@ -9,6 +9,7 @@ TESTS += tests/unit/cunit-missing
 endif
 tests_unit_unit_tests_SOURCES = \
 	tests/unit/runner.c tests/unit/unit.h \
+	tests/unit/aead_testalg.c tests/unit/aead_testalg.h \
 	tests/unit/test_acl.c \
 	tests/unit/test_aead.c \
 	tests/unit/test_buf.c \
@@ -27,6 +28,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_netaddr.c \
 	tests/unit/test_ntp_ef.c \
 	tests/unit/test_ntp_packet.c \
+	tests/unit/test_nts_path.c \
 	tests/unit/test_nts_request.c \
 	tests/unit/test_promtext.c \
 	tests/unit/test_ratelimit.c \

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/aead.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "unit.h"
@@ -430,6 +431,60 @@ static void test_ke_timeout(void)
 	bad("ke-timeout 1.2.3\n", "t.conf:1: ke-timeout: bad number of seconds '1.2.3'");
 }
 
+/* ke-aead: a set of supported AEADs with 15 in it; the default leaves
+ * out 30 (AES-128-GCM-SIV) and is every other supported one. */
+static void test_ke_aead(void)
+{
+	struct config c;
+	size_t n;
+	const uint16_t *ids = aead_supported(&n);
+
+	config_init(&c);
+	CU_ASSERT_EQUAL(c.n_ke_aeads, 2);
+	CU_ASSERT_EQUAL(c.ke_aeads[0], AEAD_AES_SIV_CMAC_256);
+	CU_ASSERT_EQUAL(c.ke_aeads[1], AEAD_AES_SIV_CMAC_512);
+	for (size_t i = 0; i < n; i++) {
+		bool listed = false;
+
+		for (size_t j = 0; j < c.n_ke_aeads; j++)
+			listed = listed || c.ke_aeads[j] == ids[i];
+		CU_ASSERT_EQUAL(listed, ids[i] != AEAD_AES_128_GCM_SIV);
+	}
+	config_free(&c);
+	ok(&c, "ke-aead 15\n");
+	CU_ASSERT_EQUAL(c.n_ke_aeads, 1);
+	CU_ASSERT_EQUAL(c.ke_aeads[0], AEAD_AES_SIV_CMAC_256);
+	config_free(&c);
+	ok(&c, "ke-aead aead_aes_siv_cmac_512 AEAD_AES_SIV_CMAC_256\n");
+	CU_ASSERT_EQUAL(c.n_ke_aeads, 2);
+	CU_ASSERT_EQUAL(c.ke_aeads[0], AEAD_AES_SIV_CMAC_512);
+	CU_ASSERT_EQUAL(c.ke_aeads[1], AEAD_AES_SIV_CMAC_256);
+	config_free(&c);
+#ifdef HAVE_GCM_SIV
+	ok(&c, "ke-aead 30 15\n");
+	CU_ASSERT_EQUAL(c.n_ke_aeads, 2);
+	CU_ASSERT_EQUAL(c.ke_aeads[0], AEAD_AES_128_GCM_SIV);
+	config_free(&c);
+#else
+	bad("ke-aead 30 15\n", "t.conf:1: ke-aead: AEAD 30 (AEAD_AES_128_GCM_SIV) is not "
+	    "supported by this build (it needs nettle 3.9 or later)");
+#endif
+	bad("ke-aead 15 16\n", "t.conf:1: ke-aead: AEAD 16 (AEAD_AES_SIV_CMAC_384) is not "
+	    "supported by this build");
+	bad("ke-aead 15 31\n", "t.conf:1: ke-aead: unknown AEAD '31' (an IANA name such as "
+	    "AEAD_AES_SIV_CMAC_256, or its number)");
+	bad("ke-aead AES-SIV\n", "t.conf:1: ke-aead: unknown AEAD 'AES-SIV' (an IANA name "
+	    "such as AEAD_AES_SIV_CMAC_256, or its number)");
+	/* the unit runner's private-use test AEAD is no configurable one */
+	bad("ke-aead 15 65292\n", "t.conf:1: ke-aead: unknown AEAD '65292' (an IANA name "
+	    "such as AEAD_AES_SIV_CMAC_256, or its number)");
+	bad("ke-aead 15 65536\n", "t.conf:1: ke-aead: 65536 out of range (0-65535)");
+	bad("ke-aead 15 17 15\n", "t.conf:1: ke-aead: AEAD 15 listed twice");
+	bad("ke-aead 17\n", "t.conf:1: ke-aead: the list must include AEAD_AES_SIV_CMAC_256 "
+	    "(15), which RFC 8915 requires every server to support");
+	bad("ke-aead 15\nke-aead 17\n", "t.conf:2: ke-aead: duplicate directive (first set on line 1)");
+}
+
 static void test_durations(void)
 {
 	struct config c;
@@ -781,7 +836,7 @@ static void test_load(void)
 
 /* Every directive the parser knows, in the order of its table. */
 static const char *const all_directives[] = {
-	"ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
+	"ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
 	"ke-service", "ke-threads", "ke-timeout", "key-file", "key-propagation",
 	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
@@ -909,6 +964,7 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_refid),
 	UNIT_TEST(test_rate_limit),
 	UNIT_TEST(test_ke_timeout),
+	UNIT_TEST(test_ke_aead),
 	UNIT_TEST(test_durations),
 	UNIT_TEST(test_strings),
 	UNIT_TEST(test_ke_ntp_servers),

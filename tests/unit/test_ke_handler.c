@@ -848,6 +848,114 @@ static void test_large_request_accepted(void)
 	CU_ASSERT_EQUAL(pr.n_cookies, 8);
 }
 
+/* One request for the compliant-context combinations: the client's AEAD
+ * list, with or without KE_REC_COMPLIANT_128GCM; what the server chose,
+ * whether it echoed the record, the id in the exporter context. */
+static void compliant_case(const uint16_t *set, size_t n_set, const uint16_t *offer,
+			   size_t n_offer, bool record, uint16_t want_aead, bool want_echo)
+{
+	struct ke_handler_params p;
+	struct ke_reply reply;
+	struct req r;
+	struct resp o;
+
+	params(&p);
+	p.aeads = set;
+	p.n_aeads = n_set;
+	req_init(&r);
+	req_ntpv4(&r, offer, n_offer);
+	if (record)
+		ke_record_put(&r.w, false, KE_REC_COMPLIANT_128GCM, NULL, 0);
+	req_end(&r);
+	run(&p, &r, false, &o);
+	CU_ASSERT_EQUAL_FATAL(o.out, KE_OUT_COOKIES);
+	CU_ASSERT_EQUAL_FATAL(ke_reply_parse(o.b, o.len, &reply), KE_REPLY_OK);
+	CU_ASSERT_EQUAL(reply.aead, want_aead);
+	CU_ASSERT_EQUAL(reply.compliant_128gcm, want_echo);
+	/* RFC 8915 5.1: the context carries the negotiated AEAD, always */
+	CU_ASSERT_EQUAL(buf_load_u16(last_context[0] + 2), want_aead);
+	CU_ASSERT_EQUAL(buf_load_u16(last_context[1] + 2), want_aead);
+	/* and our client, which sends the record whenever it offers 30,
+	 * derives the same keys from the reply */
+	if (record)
+		CU_ASSERT_EQUAL(ke_export_client_aead(reply.aead, reply.compliant_128gcm),
+				want_aead);
+}
+
+/* AEAD 30 and chrony's compliant-context record (type 1024): every
+ * combination of record present / absent and AEAD 30 / 15. */
+static void test_compliant_128gcm(void)
+{
+	static const uint16_t gcm_15[] = { 30, 15 }, only_15[] = { 15 }, only_30[] = { 30 };
+	static const uint16_t set_all[] = { 15, 17, 30 };
+	struct ke_handler_params p;
+	struct req r;
+	struct resp o;
+
+#ifdef HAVE_GCM_SIV
+	/* chrony 4.6.1+: the record, 30 first: 30, echoed */
+	compliant_case(set_all, 3, gcm_15, 2, true, 30, true);
+	/* chrony 4.4-4.6 (no record, "30 15"): 15, which they derive right */
+	compliant_case(set_all, 3, gcm_15, 2, false, 15, false);
+	/* a client offering only 30 without the record: 30, RFC keys */
+	compliant_case(set_all, 3, only_30, 1, false, 30, false);
+	/* the record with 30 in the list but not chosen: no echo */
+	compliant_case(only_15, 1, gcm_15, 2, true, 15, false);
+	/* the default set never offers 30 */
+	compliant_case(NULL, 0, gcm_15, 2, true, 15, false);
+#else
+	/* 30 unsupported here: 15, never an echo */
+	compliant_case(set_all, 3, gcm_15, 2, true, 15, false);
+	compliant_case(set_all, 3, gcm_15, 2, false, 15, false);
+	(void)only_30;
+#endif
+	/* the record with 15 only: ignored, 15 */
+	compliant_case(set_all, 3, only_15, 1, true, 15, false);
+	compliant_case(set_all, 3, only_15, 1, false, 15, false);
+	/* with a body: Bad Request, by name */
+	params(&p);
+	req_init(&r);
+	req_ntpv4(&r, gcm_15, 2);
+	ke_record_put(&r.w, false, KE_REC_COMPLIANT_128GCM, "x", 1);
+	req_end(&r);
+	run(&p, &r, false, &o);
+	CU_ASSERT_EQUAL(o.out, KE_OUT_ERROR_BAD_REQUEST);
+	CU_ASSERT_EQUAL(o.st, KE_REQ_BAD_COMPLIANT_128GCM);
+	assert_error(&o, 1);
+}
+
+/* ke-aead is a set: the client's order picks among what it holds. */
+static void test_configured_aeads(void)
+{
+	static const uint16_t c17_15[] = { 17, 15 }, c15_17[] = { 15, 17 };
+	static const uint16_t set_15[] = { 15 }, set_17_15[] = { 17, 15 };
+	static const uint16_t private_id[] = { 0xff0c };
+	struct ke_handler_params p;
+	struct req r;
+	struct resp o;
+
+	compliant_case(NULL, 0, c17_15, 2, false, 17, false);
+	compliant_case(set_15, 1, c17_15, 2, false, 15, false);
+	/* the server's order in the set does not matter */
+	compliant_case(set_17_15, 2, c15_17, 2, false, 15, false);
+	/* an AEAD outside the set: none in common, no cookies */
+	params(&p);
+	p.aeads = set_15;
+	p.n_aeads = 1;
+	req_init(&r);
+	req_ntpv4(&r, c17_15, 1);
+	req_end(&r);
+	run(&p, &r, false, &o);
+	CU_ASSERT_EQUAL(o.out, KE_OUT_NO_COMMON);
+	/* the default set holds no private-use id, even where one resolves */
+	params(&p);
+	req_init(&r);
+	req_ntpv4(&r, private_id, 1);
+	req_end(&r);
+	run(&p, &r, false, &o);
+	CU_ASSERT_EQUAL(o.out, KE_OUT_NO_COMMON);
+}
+
 static void test_outcome_names(void)
 {
 	CU_ASSERT_STRING_EQUAL(ke_outcome_str(KE_OUT_COOKIES), "cookies");
@@ -874,4 +982,6 @@ UNIT_SUITE(ke_handler, suite_init, suite_cleanup,
 	   UNIT_TEST(test_internal_errors),
 	   UNIT_TEST(test_small_output_buffer),
 	   UNIT_TEST(test_large_request_accepted),
+	   UNIT_TEST(test_compliant_128gcm),
+	   UNIT_TEST(test_configured_aeads),
 	   UNIT_TEST(test_outcome_names))

@@ -1173,6 +1173,67 @@ static void test_export_facts(void)
 	CU_ASSERT_EQUAL(KE_DEFAULT_PORT, 4460);
 }
 
+/* KE_REC_COMPLIANT_128GCM (1024): a client offering 30 sends it, empty and
+ * not critical; request and response parsers take it, and only empty;
+ * a client exports with 15 for a 30 that came without it. */
+static void test_compliant_128gcm_record(void)
+{
+	static const uint16_t with_30[] = { 30, 15 }, without_30[] = { 15, 17 };
+	static const uint8_t record[] = { 0x04, 0x00, 0x00, 0x00 };
+	uint8_t b[256], body[1] = { 0 };
+	struct buf_writer w;
+	struct ke_request req;
+	struct ke_reply reply;
+	struct ke_response resp;
+
+	buf_writer_init(&w, b, sizeof(b));
+	CU_ASSERT_TRUE_FATAL(ke_request_build(&w, with_30, 2));
+	/* Next Protocol (6), AEAD (8), the record (4), End (4) */
+	CU_ASSERT_EQUAL_FATAL(w.off, 22);
+	CU_ASSERT_EQUAL(memcmp(b + 14, record, sizeof(record)), 0);
+	CU_ASSERT_EQUAL(ke_request_parse(b, w.off, &req), KE_REQ_OK);
+	CU_ASSERT_TRUE(req.compliant_128gcm);
+	buf_writer_init(&w, b, sizeof(b));
+	CU_ASSERT_TRUE_FATAL(ke_request_build(&w, without_30, 2));
+	CU_ASSERT_EQUAL(w.off, 18);
+	CU_ASSERT_EQUAL(ke_request_parse(b, w.off, &req), KE_REQ_OK);
+	CU_ASSERT_FALSE(req.compliant_128gcm);
+	/* with a body: refused on both sides */
+	buf_writer_init(&w, b, sizeof(b));
+	ke_record_put(&w, true, KE_REC_NEXT_PROTO, "\0\0", 2);
+	ke_record_put(&w, true, KE_REC_AEAD, "\0\x1e", 2);
+	ke_record_put(&w, false, KE_REC_COMPLIANT_128GCM, body, 1);
+	ke_record_put(&w, true, KE_REC_END, NULL, 0);
+	CU_ASSERT_EQUAL(ke_request_parse(b, w.off, &req), KE_REQ_BAD_COMPLIANT_128GCM);
+	CU_ASSERT_EQUAL(ke_request_error_code(KE_REQ_BAD_COMPLIANT_128GCM), KE_ERROR_BAD_REQUEST);
+	CU_ASSERT_STRING_EQUAL(ke_request_status_str(KE_REQ_BAD_COMPLIANT_128GCM),
+			       "bad_compliant_128gcm");
+	CU_ASSERT_EQUAL(ke_reply_parse(b, w.off, &reply), KE_REPLY_BAD_COMPLIANT_128GCM);
+	CU_ASSERT_STRING_EQUAL(ke_reply_status_str(KE_REPLY_BAD_COMPLIANT_128GCM),
+			       "bad_compliant_128gcm");
+	/* the response builder puts it after the AEAD record, when asked */
+	memset(&resp, 0, sizeof(resp));
+	resp.has_protocol = resp.has_aead = true;
+	resp.aead = 30;
+	resp.compliant_128gcm = true;
+	buf_writer_init(&w, b, sizeof(b));
+	CU_ASSERT_TRUE_FATAL(ke_response_build(&w, &resp));
+	CU_ASSERT_EQUAL(memcmp(b + 12, record, sizeof(record)), 0);
+	CU_ASSERT_EQUAL(ke_reply_parse(b, w.off, &reply), KE_REPLY_OK);
+	CU_ASSERT_TRUE(reply.compliant_128gcm);
+	resp.compliant_128gcm = false;
+	buf_writer_init(&w, b, sizeof(b));
+	CU_ASSERT_TRUE_FATAL(ke_response_build(&w, &resp));
+	CU_ASSERT_EQUAL(ke_reply_parse(b, w.off, &reply), KE_REPLY_OK);
+	CU_ASSERT_FALSE(reply.compliant_128gcm);
+	/* the client's exporter context */
+	CU_ASSERT_EQUAL(ke_export_client_aead(30, true), 30);
+	CU_ASSERT_EQUAL(ke_export_client_aead(30, false), 15);
+	CU_ASSERT_EQUAL(ke_export_client_aead(15, false), 15);
+	CU_ASSERT_EQUAL(ke_export_client_aead(15, true), 15);
+	CU_ASSERT_EQUAL(ke_export_client_aead(17, false), 17);
+}
+
 UNIT_SUITE(ke_record, NULL, NULL,
 	UNIT_TEST(test_records_complete),
 	UNIT_TEST(test_record_next),
@@ -1210,4 +1271,5 @@ UNIT_SUITE(ke_record, NULL, NULL,
 	UNIT_TEST(test_reply_bounds),
 	UNIT_TEST(test_reply_unusable),
 	UNIT_TEST(test_reply_status_names),
-	UNIT_TEST(test_export_facts))
+	UNIT_TEST(test_export_facts),
+	UNIT_TEST(test_compliant_128gcm_record))
