@@ -34,7 +34,7 @@
 #include "common/ntp_packet.h"
 #include "ntpd/clock.h"
 #include "ntpd/ntp_service.h"
-#include "ntpd/ratelimit.h"
+#include "common/ratelimit.h"
 #include "ntpd/responder.h"
 
 /* Datagrams received per recvmmsg. */

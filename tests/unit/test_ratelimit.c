@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "common/netaddr.h"
-#include "ntpd/ratelimit.h"
+#include "common/ratelimit.h"
 #include "unit.h"
 
 #define SEC 1000000000LL

@@ -6,7 +6,7 @@
 
 #include "common/monotime.h"
 #include "common/rng.h"
-#include "ntpd/ratelimit.h"
+#include "common/ratelimit.h"
 
 /* Tables larger than this are refused (2^24 slots = 512 MiB). */
 #define RATELIMIT_MAX_ENTRIES (1U << 24)
