@@ -301,6 +301,18 @@ static int set_rate_limit(struct parse_ctx *x, char **args, size_t n)
 	return 0;
 }
 
+static int set_prefix(struct parse_ctx *x, char **args, size_t n)
+{
+	long v4, v6;
+
+	if (number_in_range(x, args[0], NETADDR_PREFIX_V4_MIN, 32, &v4) < 0 ||
+	    number_in_range(x, args[1], NETADDR_PREFIX_V6_MIN, 128, &v6) < 0)
+		return -1;
+	x->c->rate_limit_prefix.v4 = (uint8_t)v4;
+	x->c->rate_limit_prefix.v6 = (uint8_t)v6;
+	return 0;
+}
+
 static int set_ke_timeout(struct parse_ctx *x, char **args, size_t n)
 {
 	unsigned long ms;
@@ -453,6 +465,8 @@ static const struct directive directives[] = {
 	{ "ntp-service", "yes|no", set_bool, 1, 1, false, F(ntp_enabled), 0, 0 },
 	{ "pid-file", "FILE|none", set_pid_file, 1, 1, false, F(pid_file), 0, 0 },
 	{ "rate-limit", "RATE BURST|off", set_rate_limit, 1, 2, false, F(rate_limit), 0, 0 },
+	{ "rate-limit-prefix", "V4LEN V6LEN", set_prefix, 2, 2, false, F(rate_limit_prefix),
+	  0, 0 },
 	{ "rate-limit-table", "N", set_unsigned, 1, 1, false, F(rate_limit_table),
 	  CONFIG_MIN_TABLE, CONFIG_MAX_TABLE },
 	{ "refid", "ID", set_refid, 1, 1, false, F(refid), 0, 0 },
@@ -482,6 +496,8 @@ void config_init(struct config *c)
 	c->refid = DEFAULT_REFID;
 	c->rate_limit = false;
 	c->rate_limit_table = DEFAULT_RATE_LIMIT_TABLE;
+	c->rate_limit_prefix.v4 = NETADDR_PREFIX_V4_DEFAULT;
+	c->rate_limit_prefix.v6 = NETADDR_PREFIX_V6_DEFAULT;
 	c->ke_ntp_port = -1;
 	c->ke_threads = 0;
 	c->ke_timeout_ms = DEFAULT_KE_TIMEOUT_MS;

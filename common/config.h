@@ -39,6 +39,9 @@ struct config {
 	double rate_limit_rate;		/* requests per second per address */
 	unsigned rate_limit_burst;
 	unsigned rate_limit_table;	/* rate-limit-table N entries (default 65536) */
+	/* rate-limit-prefix V4LEN V6LEN (default 32 64): what one client is for
+	 * rate-limit, ke-rate-limit and the KE per-address cap */
+	struct netaddr_prefix rate_limit_prefix;
 	/* NTS-KE */
 	struct config_listen ke_listen[CONFIG_MAX_LISTEN];	/* ke-listen ADDRESS [PORT] */
 	size_t n_ke_listen;		/* 0: defaults 0.0.0.0 and :: port 4460 */

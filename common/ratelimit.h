@@ -1,4 +1,7 @@
-/* ratelimit: per-client-address token buckets in a fixed-size table.
+/* ratelimit: per-client token buckets in a fixed-size table.  A client is
+ * an address prefix (rate-limit-prefix, netaddr_prefix_key): by default
+ * one IPv4 address or one IPv6 /64, so an IPv6 host cannot walk around
+ * the limit by changing the low 64 bits of its address.
  *
  * Checked for every request before any parsing or crypto.  Each address
  * earns `rate` tokens per second up to `burst`; a request spends one.  A
@@ -32,9 +35,10 @@ enum ratelimit_verdict {
 
 struct ratelimit;
 
-/* rate: tokens per second (> 0); burst >= 1; entries >= 1.  NULL on
- * allocation failure or bad parameters. */
-struct ratelimit *ratelimit_new(double rate, unsigned burst, unsigned entries);
+/* rate: tokens per second (> 0); burst >= 1; entries >= 1; prefix: what
+ * one client is (copied).  NULL on allocation failure or bad parameters. */
+struct ratelimit *ratelimit_new(double rate, unsigned burst, unsigned entries,
+				const struct netaddr_prefix *prefix);
 void ratelimit_free(struct ratelimit *rl);	/* NULL-safe */
 /* now_ns: a monotonic clock in nanoseconds. */
 enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct netaddr *addr,

@@ -9,12 +9,14 @@
 #include "common/rng.h"
 #include "nts-ke/ke_admit.h"
 
-/* Per-address session counts live in this many slots (keyed hash); two
- * hosts sharing a slot share a cap, so keep collisions rare. */
+/* Per-client session counts live in this many slots (keyed hash of the
+ * client's prefix); two clients sharing a slot share a cap, so keep
+ * collisions rare. */
 #define KE_ADDR_SLOTS 16384
 
 struct ke_admit {
 	unsigned max_sessions, max_per_address;
+	struct netaddr_prefix prefix;
 	struct snapshot *acl;		/* struct acl; NULL: no access rules */
 	struct log_ratelimit *rl;
 	uint8_t hash_key[16];
@@ -22,8 +24,7 @@ struct ke_admit {
 	atomic_uint addr_count[KE_ADDR_SLOTS];
 };
 
-struct ke_admit *ke_admit_new(unsigned max_sessions, unsigned max_per_address,
-			      struct log_ratelimit *rl)
+struct ke_admit *ke_admit_new(const struct ke_admit_limits *lim, struct log_ratelimit *rl)
 {
 	struct ke_admit *a = calloc(1, sizeof(*a));
 
@@ -36,8 +37,9 @@ struct ke_admit *ke_admit_new(unsigned max_sessions, unsigned max_per_address,
 		free(a);
 		return NULL;
 	}
-	a->max_sessions = max_sessions;
-	a->max_per_address = max_per_address;
+	a->max_sessions = lim->max_sessions;
+	a->max_per_address = lim->max_per_address;
+	a->prefix = lim->prefix;
 	a->rl = rl;
 	return a;
 }
@@ -71,6 +73,7 @@ enum ke_admit_verdict ke_admit(struct ke_admit *a, const struct netaddr *peer,
 			       struct ke_admission *adm)
 {
 	char who[NETADDR_STRLEN];
+	uint8_t client[16];
 	unsigned n;
 	size_t slot;
 
@@ -87,7 +90,8 @@ enum ke_admit_verdict ke_admit(struct ke_admit *a, const struct netaddr *peer,
 			    netaddr_str(peer, who, sizeof(who)), n);
 		return KE_ADMIT_FULL;
 	}
-	slot = (size_t)(netaddr_host_hash(peer, a->hash_key) % KE_ADDR_SLOTS);
+	netaddr_prefix_key(peer, &a->prefix, client);
+	slot = (size_t)(netaddr_key_hash(client, a->hash_key) % KE_ADDR_SLOTS);
 	if (!take(&a->addr_count[slot], a->max_per_address, &n)) {
 		give(&a->n_sessions);
 		log_limited(a->rl, LOG_LVL_NOTICE,

@@ -1,7 +1,9 @@
 /* ke_admit: may this client open an NTS-KE session now?  Asked at accept,
  * before any TLS, with three limits in this order: the access rules
  * (ke-allow / ke-deny), the open sessions in all (ke-max-sessions) and
- * those from one client address (ke-max-sessions-per-address).  What
+ * those from one client (ke-max-sessions-per-address), a client being an
+ * address prefix (rate-limit-prefix: one IPv4 address or one IPv6 /64 by
+ * default, so a host cannot walk around the cap within its /64).  What
  * ke_admit() takes, ke_release() gives back; nothing else touches the
  * counts.  Both are lock-free and safe from any thread. */
 #ifndef NTSD_KE_ADMIT_H
@@ -29,9 +31,15 @@ struct ke_admission {
 	bool held;
 };
 
+/* The limits, from the configuration. */
+struct ke_admit_limits {
+	unsigned max_sessions;		/* ke-max-sessions */
+	unsigned max_per_address;	/* ke-max-sessions-per-address */
+	struct netaddr_prefix prefix;	/* rate-limit-prefix */
+};
+
 /* Refusals are logged through rl (borrowed).  NULL on error, logged. */
-struct ke_admit *ke_admit_new(unsigned max_sessions, unsigned max_per_address,
-			      struct log_ratelimit *rl);
+struct ke_admit *ke_admit_new(const struct ke_admit_limits *lim, struct log_ratelimit *rl);
 void ke_admit_free(struct ke_admit *a);		/* NULL-safe */
 /* acl publishes the current struct acl, NULL meaning no rules (the
  * caller owns it).  Before the first ke_admit(). */

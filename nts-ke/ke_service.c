@@ -94,6 +94,11 @@ struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *key
 				  uint16_t ntp_port)
 {
 	struct ke_service *svc = calloc(1, sizeof(*svc));
+	struct ke_admit_limits lim = {
+		.max_sessions = cfg->ke_max_sessions,
+		.max_per_address = cfg->ke_max_sessions_per_address,
+		.prefix = cfg->rate_limit_prefix,
+	};
 
 	if (!svc)
 		return no_memory("service");
@@ -102,8 +107,7 @@ struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *key
 	svc->env.keys = keys;
 	if (apply_config(svc, cfg, ntp_port) < 0)
 		goto out;
-	svc->env.admit = ke_admit_new(cfg->ke_max_sessions, cfg->ke_max_sessions_per_address,
-				      &svc->rl);
+	svc->env.admit = ke_admit_new(&lim, &svc->rl);
 	if (!svc->env.admit)
 		goto out;
 	svc->env.tls = tls_store_new(cfg->ke_certificate, cfg->ke_private_key);

@@ -1,0 +1,78 @@
+/* unit tests for ke_admit: access rules and session caps at accept. */
+#include "build_config.h"
+
+#include "common/log.h"
+#include "common/netaddr.h"
+#include "nts-ke/ke_admit.h"
+#include "unit.h"
+
+static struct log_ratelimit quiet = LOG_RATELIMIT_INIT(0, 3600);
+
+static struct netaddr addr(const char *s)
+{
+	struct netaddr a;
+
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse(s, 40000, &a), 0);
+	return a;
+}
+
+static struct ke_admit *admit_new(unsigned per_address, unsigned v4, unsigned v6)
+{
+	struct ke_admit_limits lim = {
+		.max_sessions = 100,
+		.max_per_address = per_address,
+		.prefix = { (uint8_t)v4, (uint8_t)v6 },
+	};
+
+	return ke_admit_new(&lim, &quiet);
+}
+
+/* Issue 11 item 7: two addresses in one IPv6 /64 are one client for the
+ * per-address cap; another /64 is not. */
+static void test_ipv6_prefix_shares_cap(void)
+{
+	struct ke_admit *a = admit_new(1, 32, 64);
+	struct netaddr x = addr("2001:db8:0:1::1"), y = addr("2001:db8:0:1:8000::2");
+	struct netaddr z = addr("2001:db8:0:2::1");
+	struct ke_admission ax, ay, az;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(ke_admit(a, &x, &ax), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_ADDRESS_FULL);
+	CU_ASSERT_FALSE(ay.held);
+	CU_ASSERT_EQUAL(ke_admit(a, &z, &az), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit_sessions(a), 2);
+	/* released: the /64 has room again */
+	ke_release(a, &ax);
+	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_OK);
+	ke_release(a, &ay);
+	ke_release(a, &az);
+	ke_release(a, &az);	/* twice: nothing */
+	CU_ASSERT_EQUAL(ke_admit_sessions(a), 0);
+	ke_admit_free(a);
+}
+
+/* rate-limit-prefix 24 128: the IPv6 hosts are apart again, an IPv4 /24
+ * (mapped form included) is one client. */
+static void test_configured_prefix(void)
+{
+	struct ke_admit *a = admit_new(1, 24, 128);
+	struct netaddr x = addr("2001:db8:0:1::1"), y = addr("2001:db8:0:1::2");
+	struct netaddr v4 = addr("192.0.2.1"), mapped = addr("::ffff:192.0.2.99");
+	struct ke_admission ax, ay, a4, am;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(ke_admit(a, &x, &ax), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &v4, &a4), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &mapped, &am), KE_ADMIT_ADDRESS_FULL);
+	ke_release(a, &ax);
+	ke_release(a, &ay);
+	ke_release(a, &a4);
+	CU_ASSERT_EQUAL(ke_admit_sessions(a), 0);
+	ke_admit_free(a);
+}
+
+UNIT_SUITE(ke_admit, NULL, NULL,
+	   UNIT_TEST(test_ipv6_prefix_shares_cap),
+	   UNIT_TEST(test_configured_prefix))
