@@ -53,6 +53,9 @@ struct config {
 	unsigned ke_timeout_ms;		/* ke-timeout SECONDS (decimal), default 5 */
 	unsigned ke_max_sessions;	/* ke-max-sessions N, default 4096 */
 	unsigned ke_max_sessions_per_address;	/* ke-max-sessions-per-address N, default 16 */
+	bool ke_rate_limit;		/* ke-rate-limit RATE BURST | off (default 10 500) */
+	double ke_rate_limit_rate;	/* handshakes per second per client */
+	unsigned ke_rate_limit_burst;
 	/* access rules: ntp-allow / ntp-deny / ke-allow / ke-deny CIDR (repeatable).
 	 * Owned by the config (config_free frees them); NULL: no rules, every
 	 * client allowed.  The daemon may take them (set the field to NULL). */

@@ -1,11 +1,15 @@
-/* ke_admit: access rules, the session cap and the per-address cap. */
+/* ke_admit: access rules, the handshake rate, the session cap and the
+ * per-address cap. */
 #include "build_config.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "common/acl.h"
+#include "common/monotime.h"
+#include "common/ratelimit.h"
 #include "common/rng.h"
 #include "nts-ke/ke_admit.h"
 
@@ -19,6 +23,8 @@ struct ke_admit {
 	struct netaddr_prefix prefix;
 	struct snapshot *acl;		/* struct acl; NULL: no access rules */
 	struct log_ratelimit *rl;
+	pthread_mutex_t lock;		/* rate */
+	struct ratelimit *rate;		/* NULL: ke-rate-limit off */
 	uint8_t hash_key[16];
 	atomic_uint n_sessions;
 	atomic_uint addr_count[KE_ADDR_SLOTS];
@@ -32,9 +38,16 @@ struct ke_admit *ke_admit_new(const struct ke_admit_limits *lim, struct log_rate
 		log_err("NTS-KE: out of memory");
 		return NULL;
 	}
+	pthread_mutex_init(&a->lock, NULL);
 	if (rng_bytes(a->hash_key, sizeof(a->hash_key)) < 0) {
 		log_errno(LOG_LVL_ERR, "NTS-KE: random bytes");
-		free(a);
+		ke_admit_free(a);
+		return NULL;
+	}
+	if (lim->rate_limit &&
+	    !(a->rate = ratelimit_new(lim->rate, lim->burst, lim->table, &lim->prefix))) {
+		log_err("NTS-KE: cannot set up ke-rate-limit (%u clients)", lim->table);
+		ke_admit_free(a);
 		return NULL;
 	}
 	a->max_sessions = lim->max_sessions;
@@ -46,6 +59,10 @@ struct ke_admit *ke_admit_new(const struct ke_admit_limits *lim, struct log_rate
 
 void ke_admit_free(struct ke_admit *a)
 {
+	if (!a)
+		return;
+	ratelimit_free(a->rate);
+	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
 
@@ -69,6 +86,19 @@ static void give(atomic_uint *count)
 	atomic_fetch_sub_explicit(count, 1, memory_order_relaxed);
 }
 
+/* true when the client has a token for one more handshake (or no limit). */
+static bool rate_ok(struct ke_admit *a, const struct netaddr *peer)
+{
+	enum ratelimit_verdict v;
+
+	if (!a->rate)
+		return true;
+	pthread_mutex_lock(&a->lock);
+	v = ratelimit_check(a->rate, peer, monotime_ns());
+	pthread_mutex_unlock(&a->lock);
+	return v == RATELIMIT_ALLOW;
+}
+
 enum ke_admit_verdict ke_admit(struct ke_admit *a, const struct netaddr *peer,
 			       struct ke_admission *adm)
 {
@@ -83,6 +113,11 @@ enum ke_admit_verdict ke_admit(struct ke_admit *a, const struct netaddr *peer,
 		log_limited(a->rl, LOG_LVL_DEBUG, "%s: NTS-KE denied by ke-allow / ke-deny",
 			    netaddr_str(peer, who, sizeof(who)));
 		return KE_ADMIT_DENIED;
+	}
+	if (!rate_ok(a, peer)) {
+		log_limited(a->rl, LOG_LVL_NOTICE, "%s: NTS-KE refused: over ke-rate-limit",
+			    netaddr_str(peer, who, sizeof(who)));
+		return KE_ADMIT_RATE;
 	}
 	if (!take(&a->n_sessions, a->max_sessions, &n)) {
 		log_limited(a->rl, LOG_LVL_NOTICE,

@@ -1,11 +1,25 @@
 /* ke_admit: may this client open an NTS-KE session now?  Asked at accept,
- * before any TLS, with three limits in this order: the access rules
- * (ke-allow / ke-deny), the open sessions in all (ke-max-sessions) and
- * those from one client (ke-max-sessions-per-address), a client being an
- * address prefix (rate-limit-prefix: one IPv4 address or one IPv6 /64 by
- * default, so a host cannot walk around the cap within its /64).  What
- * ke_admit() takes, ke_release() gives back; nothing else touches the
- * counts.  Both are lock-free and safe from any thread. */
+ * before any TLS, with four limits in this order: the access rules
+ * (ke-allow / ke-deny), the client's handshake rate (ke-rate-limit), the
+ * open sessions in all (ke-max-sessions) and those from one client
+ * (ke-max-sessions-per-address).  A client is an address prefix
+ * (rate-limit-prefix: one IPv4 address or one IPv6 /64 by default, so a
+ * host cannot walk around the limits within its /64).  The rate comes
+ * before the caps so that a connection refused for its rate takes no
+ * session slot, not even for a moment; the access rules come first so
+ * that a denied client spends no token.  What ke_admit() takes,
+ * ke_release() gives back; nothing else touches the counts.
+ *
+ * Threads: every KE thread calls ke_admit() on one shared struct.  The
+ * session counts are atomics.  The rate table (common/ratelimit, which
+ * has no lock of its own) is one for the whole service, under a mutex:
+ * the kernel spreads a client's connections over the threads' listening
+ * sockets by the 4-tuple, and every connection comes from a new source
+ * port, so a table per thread (as the NTP workers keep, whose clients
+ * keep their port) would give a client up to `threads` times its rate.
+ * The mutex is held for one table lookup, no system call, once per
+ * accepted connection: negligible next to the TLS handshake admitted
+ * connections go on to do. */
 #ifndef NTSD_KE_ADMIT_H
 #define NTSD_KE_ADMIT_H
 
@@ -21,6 +35,7 @@ struct ke_admit;
 enum ke_admit_verdict {
 	KE_ADMIT_OK,			/* admitted: release it when the session ends */
 	KE_ADMIT_DENIED,		/* the access rules refuse the address */
+	KE_ADMIT_RATE,			/* over ke-rate-limit */
 	KE_ADMIT_FULL,			/* ke-max-sessions open */
 	KE_ADMIT_ADDRESS_FULL,		/* ke-max-sessions-per-address open from it */
 };
@@ -36,6 +51,10 @@ struct ke_admit_limits {
 	unsigned max_sessions;		/* ke-max-sessions */
 	unsigned max_per_address;	/* ke-max-sessions-per-address */
 	struct netaddr_prefix prefix;	/* rate-limit-prefix */
+	bool rate_limit;		/* ke-rate-limit RATE BURST, or off */
+	double rate;			/* handshakes per second per client */
+	unsigned burst;
+	unsigned table;			/* clients the rate table tracks (rate-limit-table) */
 };
 
 /* Refusals are logged through rl (borrowed).  NULL on error, logged. */

@@ -47,6 +47,7 @@ static const char *const counter_names[KE_CNT_COUNT] = {
 	[KE_CNT_REFUSED_PER_ADDRESS] = "refused_per_address",
 	[KE_CNT_REFUSED_FD] = "refused_out_of_fds",
 	[KE_CNT_REFUSED_DENIED] = "refused_denied",
+	[KE_CNT_REFUSED_RATE] = "refused_rate_limit",
 	[KE_CNT_IO_ERROR] = "io_error",
 };
 
@@ -98,6 +99,10 @@ struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *key
 		.max_sessions = cfg->ke_max_sessions,
 		.max_per_address = cfg->ke_max_sessions_per_address,
 		.prefix = cfg->rate_limit_prefix,
+		.rate_limit = cfg->ke_rate_limit,
+		.rate = cfg->ke_rate_limit_rate,
+		.burst = cfg->ke_rate_limit_burst,
+		.table = cfg->rate_limit_table,
 	};
 
 	if (!svc)

@@ -336,6 +336,7 @@ static void session_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* What each refusal of ke_admit() counts. */
 static const enum ke_counter refused_counter[] = {
 	[KE_ADMIT_DENIED] = KE_CNT_REFUSED_DENIED,
+	[KE_ADMIT_RATE] = KE_CNT_REFUSED_RATE,
 	[KE_ADMIT_FULL] = KE_CNT_REFUSED_TOTAL,
 	[KE_ADMIT_ADDRESS_FULL] = KE_CNT_REFUSED_PER_ADDRESS,
 };

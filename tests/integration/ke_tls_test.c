@@ -65,6 +65,8 @@ struct svc_opts {
 	unsigned threads;
 	unsigned timeout_ms;
 	unsigned max_sessions, per_address;
+	unsigned ke_burst;		/* ke-rate-limit 0.001 ke_burst; 0: the default */
+	bool ke_rate_off;		/* ke-rate-limit off */
 	bool with_v6;
 	const char *ntp_server;
 	int ntp_port;
@@ -95,6 +97,12 @@ static int svc_start(struct svc *s, const struct svc_opts *o)
 		cfg.ke_max_sessions = o->max_sessions;
 	if (o->per_address)
 		cfg.ke_max_sessions_per_address = o->per_address;
+	if (o->ke_burst) {
+		/* one token in 1000 s: none comes back during a test */
+		cfg.ke_rate_limit_rate = 0.001;
+		cfg.ke_rate_limit_burst = o->ke_burst;
+	}
+	cfg.ke_rate_limit = !o->ke_rate_off;
 	cfg.ke_ntp_server = (char *)o->ntp_server;
 	cfg.ke_ntp_port = o->ntp_port ? o->ntp_port : -1;
 	netaddr_parse("127.0.0.1", 0, &cfg.ke_listen[0].addr);
@@ -640,6 +648,52 @@ static void case_caps(void)
 	svc_stop(&s);
 }
 
+/* Issue 11 item 5: ke-rate-limit.  Three handshakes from 127.0.0.1 use
+ * the burst; the fourth connection is closed at accept, before any TLS,
+ * and counted; 127.0.0.2 is another client and is served. */
+static void case_rate_limit(void)
+{
+	struct svc_opts so = { .ke_burst = 3 };
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	int ok = 0, rc, fd, closed;
+	uint64_t hs;
+	struct svc s;
+
+	if (svc_start(&s, &so) < 0) {
+		itest_report("ke-rate-limit", false, "service did not start");
+		return;
+	}
+	client_opts(&o, s.port);
+	o.bind_addr = "127.0.0.1";
+	for (int i = 0; i < 3; i++)
+		ok += ke_client_exchange(&o, &r) == 0 && r.reply.n_cookies == 8;
+	wait_counter(&s, KE_CNT_RESPONSES, 3, 2000);
+	hs = counter(&s, KE_CNT_HANDSHAKE_OK) + counter(&s, KE_CNT_HANDSHAKE_FAILED);
+	rc = ke_client_exchange(&o, &r);
+	fd = tcp_connect("127.0.0.1", s.port);
+	wait_counter(&s, KE_CNT_REFUSED_RATE, 2, 2000);
+	sleep_ms(50);
+	closed = fd >= 0 && tcp_closed(fd);
+	itest_report("ke-rate-limit closes a client over its rate at accept, before TLS",
+	       ok == 3 && rc != 0 && closed && counter(&s, KE_CNT_REFUSED_RATE) == 2 &&
+	       counter(&s, KE_CNT_HANDSHAKE_OK) + counter(&s, KE_CNT_HANDSHAKE_FAILED) == hs &&
+	       counter(&s, KE_CNT_REFUSED_PER_ADDRESS) == 0,
+	       "%d of 3 within the burst served, then client rc=%d (%s), plain connection "
+	       "closed=%d, refused_rate_limit=%llu, handshakes %llu -> %llu", ok, rc, r.error,
+	       closed, (unsigned long long)counter(&s, KE_CNT_REFUSED_RATE),
+	       (unsigned long long)hs,
+	       (unsigned long long)(counter(&s, KE_CNT_HANDSHAKE_OK) +
+				    counter(&s, KE_CNT_HANDSHAKE_FAILED)));
+	if (fd >= 0)
+		close(fd);
+	o.bind_addr = "127.0.0.2";
+	rc = ke_client_exchange(&o, &r);
+	itest_report("ke-rate-limit: another client has its own bucket",
+	       rc == 0 && r.reply.n_cookies == 8, "client from 127.0.0.2 rc=%d %s", rc, r.error);
+	svc_stop(&s);
+}
+
 static void case_emfile(void)
 {
 	struct svc_opts so = { .threads = 1 };
@@ -930,6 +984,7 @@ int main(void)
 	case_key_types();
 	case_reload();
 	case_caps();
+	case_rate_limit();
 	case_emfile();
 	case_start_rollback();
 	case_many_stalled();

@@ -410,6 +410,35 @@ static void test_rate_limit(void)
 	bad("rate-limit 10 x\n", "t.conf:1: rate-limit: 'x' is not a number");
 }
 
+/* ke-rate-limit takes what rate-limit takes, into its own fields. */
+static void test_ke_rate_limit(void)
+{
+	struct config c;
+
+	ok(&c, "ke-rate-limit 0.25 8\n");
+	CU_ASSERT_TRUE(c.ke_rate_limit);
+	CU_ASSERT_DOUBLE_EQUAL(c.ke_rate_limit_rate, 0.25, 1e-12);
+	CU_ASSERT_EQUAL(c.ke_rate_limit_burst, 8);
+	CU_ASSERT_FALSE(c.rate_limit);
+	config_free(&c);
+	ok(&c, "ke-rate-limit off\nrate-limit 3 4\n");
+	CU_ASSERT_FALSE(c.ke_rate_limit);
+	CU_ASSERT_TRUE(c.rate_limit);
+	CU_ASSERT_DOUBLE_EQUAL(c.rate_limit_rate, 3, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(c.ke_rate_limit_rate, 10, 1e-12);
+	CU_ASSERT_EQUAL(c.ke_rate_limit_burst, 500);
+	config_free(&c);
+	bad("ke-rate-limit 10\n",
+	    "t.conf:1: ke-rate-limit: missing BURST (usage: ke-rate-limit RATE BURST|off)");
+	bad("ke-rate-limit off 1\n",
+	    "t.conf:1: ke-rate-limit: too many arguments (usage: ke-rate-limit RATE BURST|off)");
+	bad("ke-rate-limit 0 5\n",
+	    "t.conf:1: ke-rate-limit: rate 0 out of range (0.000001-1000000)");
+	bad("ke-rate-limit 1 0\n", "t.conf:1: ke-rate-limit: 0 out of range (1-1000000)");
+	bad("ke-rate-limit 1 2\nke-rate-limit off\n",
+	    "t.conf:2: ke-rate-limit: duplicate directive (first set on line 1)");
+}
+
 static void test_rate_limit_prefix(void)
 {
 	struct config c;
@@ -771,7 +800,7 @@ static void test_load(void)
 static const char *const all_directives[] = {
 	"ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
-	"ke-service", "ke-threads", "ke-timeout", "key-file", "key-propagation",
+	"ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file", "key-propagation",
 	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
 	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid", "stratum",
 	"threads", "user",
@@ -897,6 +926,7 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_refid),
 	UNIT_TEST(test_rate_limit),
 	UNIT_TEST(test_rate_limit_prefix),
+	UNIT_TEST(test_ke_rate_limit),
 	UNIT_TEST(test_ke_timeout),
 	UNIT_TEST(test_durations),
 	UNIT_TEST(test_strings),

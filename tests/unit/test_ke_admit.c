@@ -1,4 +1,4 @@
-/* unit tests for ke_admit: access rules and session caps at accept. */
+/* unit tests for ke_admit: the handshake rate and session caps at accept. */
 #include "build_config.h"
 
 #include "common/log.h"
@@ -73,6 +73,41 @@ static void test_configured_prefix(void)
 	ke_admit_free(a);
 }
 
+/* Issue 11 item 5: ke-rate-limit refuses a client over its rate at
+ * accept, before the caps, and each client (prefix) has its own bucket. */
+static void test_rate_limit(void)
+{
+	struct ke_admit_limits lim = {
+		.max_sessions = 100, .max_per_address = 1,
+		.prefix = { NETADDR_PREFIX_V4_DEFAULT, NETADDR_PREFIX_V6_DEFAULT },
+		/* one token in 1000 s: none comes back during the test */
+		.rate_limit = true, .rate = 0.001, .burst = 3, .table = 256,
+	};
+	struct ke_admit *a = ke_admit_new(&lim, &quiet);
+	struct netaddr x = addr("2001:db8:0:1::1"), y = addr("2001:db8:0:1::2");
+	struct netaddr other = addr("192.0.2.1");
+	struct ke_admission ax, ay, ao;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(ke_admit(a, &x, &ax), KE_ADMIT_OK);
+	/* a second from the same /64: a token spent, then the cap refuses */
+	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_ADDRESS_FULL);
+	ke_release(a, &ax);
+	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_OK);
+	ke_release(a, &ay);
+	/* three tokens spent: refused for the rate, whatever the caps say */
+	CU_ASSERT_EQUAL(ke_admit(a, &x, &ax), KE_ADMIT_RATE);
+	CU_ASSERT_FALSE(ax.held);
+	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_RATE);
+	CU_ASSERT_EQUAL(ke_admit_sessions(a), 0);
+	/* another client has its own bucket */
+	CU_ASSERT_EQUAL(ke_admit(a, &other, &ao), KE_ADMIT_OK);
+	ke_release(a, &ao);
+	ke_admit_free(a);
+	ke_admit_free(NULL);
+}
+
 UNIT_SUITE(ke_admit, NULL, NULL,
+	   UNIT_TEST(test_rate_limit),
 	   UNIT_TEST(test_ipv6_prefix_shares_cap),
 	   UNIT_TEST(test_configured_prefix))
