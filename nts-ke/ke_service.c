@@ -48,6 +48,7 @@ static const char *const counter_names[KE_CNT_COUNT] = {
 	[KE_CNT_REFUSED_FD] = "refused_out_of_fds",
 	[KE_CNT_REFUSED_DENIED] = "refused_denied",
 	[KE_CNT_REFUSED_RATE] = "refused_rate_limit",
+	[KE_CNT_RECLAIMED] = "reclaimed_dead",
 	[KE_CNT_IO_ERROR] = "io_error",
 };
 

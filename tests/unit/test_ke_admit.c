@@ -37,14 +37,14 @@ static void test_ipv6_prefix_shares_cap(void)
 	struct ke_admission ax, ay, az;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
-	CU_ASSERT_EQUAL(ke_admit(a, &x, &ax), KE_ADMIT_OK);
-	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_ADDRESS_FULL);
+	CU_ASSERT_EQUAL(ke_admit(a, &x, -1, &ax), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &y, -1, &ay), KE_ADMIT_ADDRESS_FULL);
 	CU_ASSERT_FALSE(ay.held);
-	CU_ASSERT_EQUAL(ke_admit(a, &z, &az), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &z, -1, &az), KE_ADMIT_OK);
 	CU_ASSERT_EQUAL(ke_admit_sessions(a), 2);
 	/* released: the /64 has room again */
 	ke_release(a, &ax);
-	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &y, -1, &ay), KE_ADMIT_OK);
 	ke_release(a, &ay);
 	ke_release(a, &az);
 	ke_release(a, &az);	/* twice: nothing */
@@ -62,10 +62,10 @@ static void test_configured_prefix(void)
 	struct ke_admission ax, ay, a4, am;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
-	CU_ASSERT_EQUAL(ke_admit(a, &x, &ax), KE_ADMIT_OK);
-	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_OK);
-	CU_ASSERT_EQUAL(ke_admit(a, &v4, &a4), KE_ADMIT_OK);
-	CU_ASSERT_EQUAL(ke_admit(a, &mapped, &am), KE_ADMIT_ADDRESS_FULL);
+	CU_ASSERT_EQUAL(ke_admit(a, &x, -1, &ax), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &y, -1, &ay), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &v4, -1, &a4), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &mapped, -1, &am), KE_ADMIT_ADDRESS_FULL);
 	ke_release(a, &ax);
 	ke_release(a, &ay);
 	ke_release(a, &a4);
@@ -89,19 +89,19 @@ static void test_rate_limit(void)
 	struct ke_admission ax, ay, ao;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
-	CU_ASSERT_EQUAL(ke_admit(a, &x, &ax), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &x, -1, &ax), KE_ADMIT_OK);
 	/* a second from the same /64: a token spent, then the cap refuses */
-	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_ADDRESS_FULL);
+	CU_ASSERT_EQUAL(ke_admit(a, &y, -1, &ay), KE_ADMIT_ADDRESS_FULL);
 	ke_release(a, &ax);
-	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &y, -1, &ay), KE_ADMIT_OK);
 	ke_release(a, &ay);
 	/* three tokens spent: refused for the rate, whatever the caps say */
-	CU_ASSERT_EQUAL(ke_admit(a, &x, &ax), KE_ADMIT_RATE);
+	CU_ASSERT_EQUAL(ke_admit(a, &x, -1, &ax), KE_ADMIT_RATE);
 	CU_ASSERT_FALSE(ax.held);
-	CU_ASSERT_EQUAL(ke_admit(a, &y, &ay), KE_ADMIT_RATE);
+	CU_ASSERT_EQUAL(ke_admit(a, &y, -1, &ay), KE_ADMIT_RATE);
 	CU_ASSERT_EQUAL(ke_admit_sessions(a), 0);
 	/* another client has its own bucket */
-	CU_ASSERT_EQUAL(ke_admit(a, &other, &ao), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(ke_admit(a, &other, -1, &ao), KE_ADMIT_OK);
 	ke_release(a, &ao);
 	ke_admit_free(a);
 	ke_admit_free(NULL);
