@@ -1,6 +1,10 @@
 /* unit tests for ke_admit: the handshake rate and session caps at accept. */
 #include "build_config.h"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "common/log.h"
 #include "common/netaddr.h"
 #include "nts-ke/ke_admit.h"
@@ -107,7 +111,67 @@ static void test_rate_limit(void)
 	ke_admit_free(NULL);
 }
 
+/* A loopback TCP pair: *server is the accepted end. */
+static void tcp_pair(int *client, int *server)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	CU_ASSERT_FATAL(l >= 0);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	CU_ASSERT_EQUAL_FATAL(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CU_ASSERT_EQUAL_FATAL(listen(l, 4), 0);
+	CU_ASSERT_EQUAL_FATAL(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	*client = socket(AF_INET, SOCK_STREAM, 0);
+	CU_ASSERT_EQUAL_FATAL(connect(*client, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	*server = accept(l, NULL, NULL);
+	CU_ASSERT_FATAL(*server >= 0);
+	close(l);
+}
+
+/* Issue 11 item 6: at the per-address cap, the slot of a session whose
+ * peer reset is freed for the new connection; a live one's is not. */
+static void test_dead_session_frees_slot(void)
+{
+	struct ke_admit *a = admit_new(1, 32, 64);
+	struct netaddr peer = addr("127.0.0.1");
+	struct linger lg = { 1, 0 };
+	struct ke_admission first, second, third;
+	int c1, s1, c2, s2;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	tcp_pair(&c1, &s1);
+	tcp_pair(&c2, &s2);
+	CU_ASSERT_EQUAL(ke_admit(a, &peer, s1, &first), KE_ADMIT_OK);
+	/* the first is alive: the cap holds */
+	CU_ASSERT_EQUAL(ke_admit(a, &peer, s2, &second), KE_ADMIT_ADDRESS_FULL);
+	CU_ASSERT_EQUAL(second.reclaimed, 0);
+	/* its peer resets: the next connection gets the slot */
+	setsockopt(c1, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(c1);
+	CU_ASSERT_EQUAL(ke_admit(a, &peer, s2, &second), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(second.reclaimed, 1);
+	CU_ASSERT_FALSE(first.held);
+	CU_ASSERT_EQUAL(ke_admit_sessions(a), 1);
+	/* the dead session's own release, later, gives nothing back twice */
+	ke_release(a, &first);
+	CU_ASSERT_EQUAL(ke_admit_sessions(a), 1);
+	/* a peer that closed (FIN) counts as gone too */
+	shutdown(c2, SHUT_WR);
+	CU_ASSERT_EQUAL(ke_admit(a, &peer, -1, &third), KE_ADMIT_OK);
+	CU_ASSERT_EQUAL(third.reclaimed, 1);
+	ke_release(a, &second);
+	ke_release(a, &third);
+	CU_ASSERT_EQUAL(ke_admit_sessions(a), 0);
+	close(s1);
+	close(s2);
+	close(c2);
+	ke_admit_free(a);
+}
+
 UNIT_SUITE(ke_admit, NULL, NULL,
+	   UNIT_TEST(test_dead_session_frees_slot),
 	   UNIT_TEST(test_rate_limit),
 	   UNIT_TEST(test_ipv6_prefix_shares_cap),
 	   UNIT_TEST(test_configured_prefix))
