@@ -45,6 +45,9 @@
 #define DEFAULT_KE_TIMEOUT_MS 5000
 #define DEFAULT_KE_MAX_SESSIONS 4096
 #define DEFAULT_KE_MAX_PER_ADDRESS 16
+/* ke-rate-limit: see doc/ntsd.conf.5 for how these were chosen. */
+#define DEFAULT_KE_RATE 10
+#define DEFAULT_KE_BURST 500
 #define DEFAULT_KEY_PROPAGATION_S 3600
 #define DEFAULT_RATE_LIMIT_TABLE 65536
 #define DEFAULT_STRATUM 2
@@ -280,8 +283,11 @@ static int set_refid(struct parse_ctx *x, char **args, size_t n)
 	return 0;
 }
 
+/* rate-limit and ke-rate-limit: the same arguments into their fields. */
 static int set_rate_limit(struct parse_ctx *x, char **args, size_t n)
 {
+	bool ke = x->d->off == offsetof(struct config, ke_rate_limit);
+	bool *on = ke ? &x->c->ke_rate_limit : &x->c->rate_limit;
 	unsigned long rate;
 	long burst;
 
@@ -289,7 +295,7 @@ static int set_rate_limit(struct parse_ctx *x, char **args, size_t n)
 		if (n != 1)
 			return fail(x, "%s: too many arguments (usage: %s %s)", x->d->name,
 				    x->d->name, x->d->usage);
-		x->c->rate_limit = false;
+		*on = false;
 		return 0;
 	}
 	if (n != 2)
@@ -304,9 +310,21 @@ static int set_rate_limit(struct parse_ctx *x, char **args, size_t n)
 			    CONFIG_MAX_RATE);
 	if (number_in_range(x, args[1], 1, CONFIG_MAX_BURST, &burst) < 0)
 		return -1;
-	x->c->rate_limit = true;
-	x->c->rate_limit_rate = (double)rate / 1e6;
-	x->c->rate_limit_burst = (unsigned)burst;
+	*on = true;
+	*(ke ? &x->c->ke_rate_limit_rate : &x->c->rate_limit_rate) = (double)rate / 1e6;
+	*(ke ? &x->c->ke_rate_limit_burst : &x->c->rate_limit_burst) = (unsigned)burst;
+	return 0;
+}
+
+static int set_prefix(struct parse_ctx *x, char **args, size_t n)
+{
+	long v4, v6;
+
+	if (number_in_range(x, args[0], NETADDR_PREFIX_V4_MIN, 32, &v4) < 0 ||
+	    number_in_range(x, args[1], NETADDR_PREFIX_V6_MIN, 128, &v6) < 0)
+		return -1;
+	x->c->rate_limit_prefix.v4 = (uint8_t)v4;
+	x->c->rate_limit_prefix.v6 = (uint8_t)v6;
 	return 0;
 }
 
@@ -499,6 +517,8 @@ static const struct directive directives[] = {
 	{ "ke-ntp-port", "PORT", set_int, 1, 1, false, F(ke_ntp_port), 1, 65535 },
 	{ "ke-ntp-server", "HOST", add_ntp_server, 1, 1, true, F(ke_ntp_servers), 0, 0 },
 	{ "ke-private-key", "FILE", set_path, 1, 1, false, F(ke_private_key), 0, 0 },
+	{ "ke-rate-limit", "RATE BURST|off", set_rate_limit, 1, 2, false, F(ke_rate_limit),
+	  0, 0 },
 	{ "ke-service", "yes|no", set_bool, 1, 1, false, F(ke_enabled), 0, 0 },
 	{ "ke-threads", "N", set_unsigned, 1, 1, false, F(ke_threads), 0, CONFIG_MAX_THREADS },
 	{ "ke-timeout", "SECONDS", set_ke_timeout, 1, 1, false, F(ke_timeout_ms), 0, 0 },
@@ -516,6 +536,8 @@ static const struct directive directives[] = {
 	{ "ntp-service", "yes|no", set_bool, 1, 1, false, F(ntp_enabled), 0, 0 },
 	{ "pid-file", "FILE|none", set_pid_file, 1, 1, false, F(pid_file), 0, 0 },
 	{ "rate-limit", "RATE BURST|off", set_rate_limit, 1, 2, false, F(rate_limit), 0, 0 },
+	{ "rate-limit-prefix", "V4LEN V6LEN", set_prefix, 2, 2, false, F(rate_limit_prefix),
+	  0, 0 },
 	{ "rate-limit-table", "N", set_unsigned, 1, 1, false, F(rate_limit_table),
 	  CONFIG_MIN_TABLE, CONFIG_MAX_TABLE },
 	{ "refid", "ID", set_refid, 1, 1, false, F(refid), 0, 0 },
@@ -557,12 +579,17 @@ void config_init(struct config *c)
 	c->refid = DEFAULT_REFID;
 	c->rate_limit = false;
 	c->rate_limit_table = DEFAULT_RATE_LIMIT_TABLE;
+	c->rate_limit_prefix.v4 = NETADDR_PREFIX_V4_DEFAULT;
+	c->rate_limit_prefix.v6 = NETADDR_PREFIX_V6_DEFAULT;
 	c->ke_ntp_port = -1;
 	c->ke_threads = 0;
 	c->ke_timeout_ms = DEFAULT_KE_TIMEOUT_MS;
 	c->ke_max_sessions = DEFAULT_KE_MAX_SESSIONS;
 	c->ke_max_sessions_per_address = DEFAULT_KE_MAX_PER_ADDRESS;
 	config_default_ke_aeads(c);
+	c->ke_rate_limit = true;
+	c->ke_rate_limit_rate = DEFAULT_KE_RATE;
+	c->ke_rate_limit_burst = DEFAULT_KE_BURST;
 	c->key_file = (char *)default_key_file;
 	c->key_propagation_s = DEFAULT_KEY_PROPAGATION_S;
 	c->pid_file = (char *)default_pid_file;

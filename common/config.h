@@ -41,6 +41,9 @@ struct config {
 	double rate_limit_rate;		/* requests per second per address */
 	unsigned rate_limit_burst;
 	unsigned rate_limit_table;	/* rate-limit-table N entries (default 65536) */
+	/* rate-limit-prefix V4LEN V6LEN (default 32 64): what one client is for
+	 * rate-limit, ke-rate-limit and the KE per-address cap */
+	struct netaddr_prefix rate_limit_prefix;
 	/* NTS-KE */
 	struct config_listen ke_listen[CONFIG_MAX_LISTEN];	/* ke-listen ADDRESS [PORT] */
 	size_t n_ke_listen;		/* 0: defaults 0.0.0.0 and :: port 4460 */
@@ -59,6 +62,9 @@ struct config {
 	 * picks); default every supported one but 30 (AES-128-GCM-SIV). */
 	uint16_t ke_aeads[CONFIG_MAX_AEADS];
 	size_t n_ke_aeads;
+	bool ke_rate_limit;		/* ke-rate-limit RATE BURST | off (default 10 500) */
+	double ke_rate_limit_rate;	/* handshakes per second per client */
+	unsigned ke_rate_limit_burst;
 	/* access rules: ntp-allow / ntp-deny / ke-allow / ke-deny CIDR (repeatable).
 	 * Owned by the config (config_free frees them); NULL: no rules, every
 	 * client allowed.  The daemon may take them (set the field to NULL). */

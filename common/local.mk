@@ -21,6 +21,7 @@ common_libntscommon_a_SOURCES = \
 	common/nts_request.c common/nts_request.h \
 	common/ntp_ef.c common/ntp_ef.h \
 	common/ntp_packet.c common/ntp_packet.h \
+	common/ratelimit.c common/ratelimit.h \
 	common/rng.c common/rng.h \
 	common/snapshot.c common/snapshot.h
 

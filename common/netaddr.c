@@ -194,6 +194,28 @@ void netaddr_host_bytes(const struct netaddr *a, uint8_t out[16])
 	}
 }
 
+/* Clear the bits past the first `bits` of the `width`-bit address that
+ * ends at k + 16. */
+static void clear_past_prefix(uint8_t k[16], unsigned width, unsigned bits)
+{
+	uint8_t *addr = k + 16 - width / 8;
+
+	if (bits >= width)
+		return;
+	addr[bits / 8] &= (uint8_t)(0xff00u >> (bits % 8));
+	memset(addr + bits / 8 + 1, 0, width / 8 - bits / 8 - 1);
+}
+
+void netaddr_prefix_key(const struct netaddr *a, const struct netaddr_prefix *p,
+			uint8_t out[16])
+{
+	netaddr_host_bytes(a, out);
+	if (memcmp(out, v4_mapped_prefix, sizeof(v4_mapped_prefix)) == 0)
+		clear_past_prefix(out, 32, p->v4);
+	else
+		clear_past_prefix(out, 128, p->v6);
+}
+
 bool netaddr_same_host(const struct netaddr *a, const struct netaddr *b)
 {
 	uint8_t ha[16], hb[16];
@@ -284,4 +306,9 @@ uint64_t netaddr_host_hash(const struct netaddr *a, const uint8_t key[16])
 
 	netaddr_host_bytes(a, host);
 	return siphash24(key, host, sizeof(host));
+}
+
+uint64_t netaddr_key_hash(const uint8_t client[16], const uint8_t key[16])
+{
+	return siphash24(key, client, 16);
 }

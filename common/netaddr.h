@@ -43,4 +43,24 @@ uint64_t netaddr_host_hash(const struct netaddr *a, const uint8_t key[16]);
  * ::ffff:a.b.c.d, IPv6 as is. */
 void netaddr_host_bytes(const struct netaddr *a, uint8_t out[16]);
 
+/* How many leading bits name one client for the per-client limits
+ * (rate-limit-prefix): IPv4 (and IPv4-mapped IPv6) by v4 of its 32 bits,
+ * other IPv6 by v6 of its 128. */
+struct netaddr_prefix {
+	uint8_t v4, v6;
+};
+
+#define NETADDR_PREFIX_V4_DEFAULT 32	/* one IPv4 address, one client */
+#define NETADDR_PREFIX_V6_DEFAULT 64	/* one IPv6 subnet, one client */
+#define NETADDR_PREFIX_V4_MIN 8
+#define NETADDR_PREFIX_V6_MIN 16
+
+/* The client key of a: netaddr_host_bytes with every bit past the prefix
+ * cleared (lengths over 32 or 128 count as 32 or 128). */
+void netaddr_prefix_key(const struct netaddr *a, const struct netaddr_prefix *p,
+			uint8_t out[16]);
+/* Keyed hash of a 16-byte client key (netaddr_prefix_key), as
+ * netaddr_host_hash hashes netaddr_host_bytes. */
+uint64_t netaddr_key_hash(const uint8_t client[16], const uint8_t key[16]);
+
 #endif

@@ -1,8 +1,8 @@
 # libntpresp: the NTP responder (pure core, sockets, workers, clock state,
-# rate limiting).  It knows common/ only: never nts-ke/ nor ntsd/.
+# rate limiting over common/ratelimit).  It knows common/ only: never
+# nts-ke/ nor ntsd/.
 noinst_LIBRARIES += ntpd/libntpresp.a
 ntpd_libntpresp_a_SOURCES = \
 	ntpd/clock.c ntpd/clock.h \
 	ntpd/ntp_service.c ntpd/ntp_service.h \
-	ntpd/ratelimit.c ntpd/ratelimit.h \
 	ntpd/responder.c ntpd/responder.h

@@ -34,7 +34,7 @@
 #include "common/ntp_packet.h"
 #include "ntpd/clock.h"
 #include "ntpd/ntp_service.h"
-#include "ntpd/ratelimit.h"
+#include "common/ratelimit.h"
 #include "ntpd/responder.h"
 
 /* Datagrams received per recvmmsg. */
@@ -84,6 +84,7 @@ struct ntp_service {
 	bool rate_limit;
 	double rate;
 	unsigned burst, table;
+	struct netaddr_prefix prefix;	/* rate-limit-prefix */
 	int stop_fd;
 	atomic_bool stopping;
 	bool started;
@@ -455,6 +456,7 @@ static void apply_config(struct ntp_service *ns, const struct config *cfg)
 	ns->rate = cfg->rate_limit_rate;
 	ns->burst = cfg->rate_limit_burst;
 	ns->table = cfg->rate_limit_table;
+	ns->prefix = cfg->rate_limit_prefix;
 
 	ns->clock_cfg.stratum = cfg->stratum;
 	ns->clock_cfg.refid = cfg->refid;
@@ -486,7 +488,7 @@ static struct ntp_worker *worker_new(struct ntp_service *ns, unsigned index,
 		goto fail;
 	}
 	if (ns->rate_limit) {
-		w->rl = ratelimit_new(ns->rate, ns->burst, ns->table);
+		w->rl = ratelimit_new(ns->rate, ns->burst, ns->table, &ns->prefix);
 		if (w->rl == NULL) {
 			log_err("ntp: cannot allocate the rate-limit table (%u entries)",
 				ns->table);

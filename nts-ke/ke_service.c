@@ -48,6 +48,8 @@ static const char *const counter_names[KE_CNT_COUNT] = {
 	[KE_CNT_REFUSED_PER_ADDRESS] = "refused_per_address",
 	[KE_CNT_REFUSED_FD] = "refused_out_of_fds",
 	[KE_CNT_REFUSED_DENIED] = "refused_denied",
+	[KE_CNT_REFUSED_RATE] = "refused_rate_limit",
+	[KE_CNT_RECLAIMED] = "reclaimed_dead",
 	[KE_CNT_IO_ERROR] = "io_error",
 };
 
@@ -113,6 +115,15 @@ struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *key
 				  uint16_t ntp_port)
 {
 	struct ke_service *svc = calloc(1, sizeof(*svc));
+	struct ke_admit_limits lim = {
+		.max_sessions = cfg->ke_max_sessions,
+		.max_per_address = cfg->ke_max_sessions_per_address,
+		.prefix = cfg->rate_limit_prefix,
+		.rate_limit = cfg->ke_rate_limit,
+		.rate = cfg->ke_rate_limit_rate,
+		.burst = cfg->ke_rate_limit_burst,
+		.table = cfg->rate_limit_table,
+	};
 
 	if (!svc)
 		return no_memory("service");
@@ -121,8 +132,7 @@ struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *key
 	svc->env.keys = keys;
 	if (apply_config(svc, cfg, ntp_port) < 0)
 		goto out;
-	svc->env.admit = ke_admit_new(cfg->ke_max_sessions, cfg->ke_max_sessions_per_address,
-				      &svc->rl);
+	svc->env.admit = ke_admit_new(&lim, &svc->rl);
 	if (!svc->env.admit)
 		goto out;
 	svc->env.tls = tls_store_new(cfg->ke_certificate, cfg->ke_private_key);

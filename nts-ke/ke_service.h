@@ -36,6 +36,8 @@ enum ke_counter {
 	KE_CNT_REFUSED_PER_ADDRESS,	/* closed at accept: ke-max-sessions-per-address */
 	KE_CNT_REFUSED_FD,		/* accept failed with EMFILE/ENFILE */
 	KE_CNT_REFUSED_DENIED,		/* closed at accept: ke-allow / ke-deny */
+	KE_CNT_REFUSED_RATE,		/* closed at accept: ke-rate-limit */
+	KE_CNT_RECLAIMED,		/* slots of sessions whose peer reset or closed, freed at the cap */
 	KE_CNT_IO_ERROR,		/* reset / EOF before the request was complete */
 	KE_CNT_COUNT
 };

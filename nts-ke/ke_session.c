@@ -57,6 +57,9 @@ static void session_close(struct ke_session *s)
 
 	ev_io_stop(ss->loop, &s->io);
 	ev_timer_stop(ss->loop, &s->deadline);
+	/* Before close: ke_admit may be polling this socket from another
+	 * thread until the session is released. */
+	ke_release(env->admit, &s->adm);
 	SSL_free(s->ssl);
 	close(s->fd);
 	/* Whatever failed left its reason in this thread's queue. */
@@ -67,7 +70,6 @@ static void session_close(struct ke_session *s)
 		ss->head = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	ke_release(env->admit, &s->adm);
 	free(s->req);
 	free(s->resp);
 	free(s);
@@ -342,9 +344,38 @@ static void session_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* What each refusal of ke_admit() counts. */
 static const enum ke_counter refused_counter[] = {
 	[KE_ADMIT_DENIED] = KE_CNT_REFUSED_DENIED,
+	[KE_ADMIT_RATE] = KE_CNT_REFUSED_RATE,
 	[KE_ADMIT_FULL] = KE_CNT_REFUSED_TOTAL,
 	[KE_ADMIT_ADDRESS_FULL] = KE_CNT_REFUSED_PER_ADDRESS,
 };
+
+/* Admit the connection into a new session (which holds the admission
+ * from here on), or close it and count why; NULL then. */
+static struct ke_session *session_admit(struct ke_sessions *ss, int fd,
+					const struct netaddr *peer)
+{
+	const struct ke_session_env *env = ss->env;
+	struct ke_session *s = calloc(1, sizeof(*s));
+	enum ke_admit_verdict verdict;
+	char who[NETADDR_STRLEN];
+
+	if (!s) {
+		counter_inc(&ss->cnt[KE_CNT_IO_ERROR]);
+		log_limited(env->rl, LOG_LVL_WARN, "%s: NTS-KE: out of memory",
+			    netaddr_str(peer, who, sizeof(who)));
+		close(fd);
+		return NULL;
+	}
+	verdict = ke_admit(env->admit, peer, fd, &s->adm);
+	counter_add(&ss->cnt[KE_CNT_RECLAIMED], s->adm.reclaimed);
+	if (verdict != KE_ADMIT_OK) {
+		counter_inc(&ss->cnt[refused_counter[verdict]]);
+		free(s);
+		close(fd);
+		return NULL;
+	}
+	return s;
+}
 
 void ke_session_start(struct ke_sessions *ss, int fd, const struct sockaddr *sa,
 		      socklen_t sa_len)
@@ -352,10 +383,7 @@ void ke_session_start(struct ke_sessions *ss, int fd, const struct sockaddr *sa,
 	const struct ke_session_env *env = ss->env;
 	struct ke_session *s;
 	char who[NETADDR_STRLEN];
-	enum ke_admit_verdict verdict;
-	struct ke_admission adm;
 	struct netaddr peer;
-	SSL_CTX *ctx;
 	int one = 1;
 
 	counter_inc(&ss->cnt[KE_CNT_ACCEPTED]);
@@ -363,24 +391,17 @@ void ke_session_start(struct ke_sessions *ss, int fd, const struct sockaddr *sa,
 		close(fd);
 		return;
 	}
-	verdict = ke_admit(env->admit, &peer, &adm);
-	if (verdict != KE_ADMIT_OK) {
-		counter_inc(&ss->cnt[refused_counter[verdict]]);
-		close(fd);
+	s = session_admit(ss, fd, &peer);
+	if (!s)
 		return;
-	}
-	s = calloc(1, sizeof(*s));
-	ctx = tls_store_get(env->tls);
-	if (s)
-		s->ssl = SSL_new(ctx);	/* takes its own reference to ctx */
-	if (!s || !s->ssl || SSL_set_fd(s->ssl, fd) != 1) {
+	s->ssl = SSL_new(tls_store_get(env->tls));	/* takes its own reference */
+	if (!s->ssl || SSL_set_fd(s->ssl, fd) != 1) {
 		char reason[KE_REASON_MAX];
 
-		if (s)
-			SSL_free(s->ssl);
-		free(s);
+		SSL_free(s->ssl);
 		log_openssl_reason(reason, sizeof(reason), "out of memory");
-		ke_release(env->admit, &adm);
+		ke_release(env->admit, &s->adm);
+		free(s);
 		counter_inc(&ss->cnt[KE_CNT_IO_ERROR]);
 		log_limited(env->rl, LOG_LVL_WARN, "%s: NTS-KE: %s",
 			    netaddr_str(&peer, who, sizeof(who)), reason);
@@ -393,7 +414,6 @@ void ke_session_start(struct ke_sessions *ss, int fd, const struct sockaddr *sa,
 	s->ss = ss;
 	s->fd = fd;
 	s->peer = peer;
-	s->adm = adm;
 	ke_request_init(&s->parse);
 	s->state = KE_ST_HANDSHAKE;
 	s->events = EV_READ;

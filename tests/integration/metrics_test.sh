@@ -14,6 +14,8 @@
 #   (f) key file gone: /health 503 naming it; back: 200
 #   (g) certificate replaced by an expired one: /health 503, expiry < 0;
 #       the valid one back: 200
+#   (h) restarted with ke-rate-limit 0.001 2: two probes served, the
+#       third closed at accept and counted as refused_rate_limit, before TLS
 # HTTP is spoken with bash's /dev/tcp so the endpoint is checked by a
 # client that is not ours.  Run by make check; by hand:
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/metrics_test.sh
@@ -357,4 +359,30 @@ else
 	not_ok "ntsd died: $(tail -n 5 "$tmp/ntsd.log" | tr '\n' ' ')"
 fi
 ntsd_stop ntsd
+
+# --- (h) ke-rate-limit (read at start only: a restart) -------------------------
+
+write_config "ke-rate-limit 0.001 2"
+if ntsd_start ntsd answers; then
+	probe 1 && probe 1
+	ok_probes=$?
+	scrape
+	before=$last_scrape
+	if [ $ok_probes = 0 ] && ! probe 1; then
+		scrape
+		if moved "$before" "$last_scrape" 'ntsd_ke_events_total{event="refused_rate_limit"}' 1 &&
+			moved "$before" "$last_scrape" 'ntsd_ke_events_total{event="accepted"}' 1 &&
+			unchanged_except "$before" "$last_scrape" 'event="(accepted|refused_rate_limit)"'; then
+			ok "(h) ke-rate-limit: over the burst, closed at accept, counted once, no TLS"
+		else
+			not_ok "(h) ke-rate-limit counters"
+		fi
+	else
+		sed 's/^/  /' "$tmp/probe.out"
+		not_ok "(h) ke-rate-limit 0.001 2: two probes served, the third refused"
+	fi
+	ntsd_stop ntsd
+else
+	not_ok "(h) ntsd restarts with ke-rate-limit"
+fi
 finish

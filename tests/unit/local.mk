@@ -18,6 +18,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_decimal.c \
 	tests/unit/test_file.c \
 	tests/unit/test_health.c \
+	tests/unit/test_ke_admit.c \
 	tests/unit/test_ke_record.c \
 	tests/unit/test_ke_handler.c \
 	tests/unit/test_keypolicy.c \

@@ -61,6 +61,8 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(c.refid, 0x4e545344u);	/* "NTSD" */
 	CU_ASSERT_FALSE(c.rate_limit);
 	CU_ASSERT_EQUAL(c.rate_limit_table, 65536);
+	CU_ASSERT_EQUAL(c.rate_limit_prefix.v4, 32);
+	CU_ASSERT_EQUAL(c.rate_limit_prefix.v6, 64);
 	CU_ASSERT_PTR_NULL(c.ke_certificate);
 	CU_ASSERT_PTR_NULL(c.ke_private_key);
 	CU_ASSERT_EQUAL(c.n_ke_ntp_servers, 0);
@@ -408,6 +410,61 @@ static void test_rate_limit(void)
 	    "t.conf:1: rate-limit: bad rate '1e3' (a decimal number, at most 6 decimal places)");
 	bad("rate-limit 10 0\n", "t.conf:1: rate-limit: 0 out of range (1-1000000)");
 	bad("rate-limit 10 x\n", "t.conf:1: rate-limit: 'x' is not a number");
+}
+
+/* ke-rate-limit takes what rate-limit takes, into its own fields. */
+static void test_ke_rate_limit(void)
+{
+	struct config c;
+
+	ok(&c, "ke-rate-limit 0.25 8\n");
+	CU_ASSERT_TRUE(c.ke_rate_limit);
+	CU_ASSERT_DOUBLE_EQUAL(c.ke_rate_limit_rate, 0.25, 1e-12);
+	CU_ASSERT_EQUAL(c.ke_rate_limit_burst, 8);
+	CU_ASSERT_FALSE(c.rate_limit);
+	config_free(&c);
+	ok(&c, "ke-rate-limit off\nrate-limit 3 4\n");
+	CU_ASSERT_FALSE(c.ke_rate_limit);
+	CU_ASSERT_TRUE(c.rate_limit);
+	CU_ASSERT_DOUBLE_EQUAL(c.rate_limit_rate, 3, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(c.ke_rate_limit_rate, 10, 1e-12);
+	CU_ASSERT_EQUAL(c.ke_rate_limit_burst, 500);
+	config_free(&c);
+	bad("ke-rate-limit 10\n",
+	    "t.conf:1: ke-rate-limit: missing BURST (usage: ke-rate-limit RATE BURST|off)");
+	bad("ke-rate-limit off 1\n",
+	    "t.conf:1: ke-rate-limit: too many arguments (usage: ke-rate-limit RATE BURST|off)");
+	bad("ke-rate-limit 0 5\n",
+	    "t.conf:1: ke-rate-limit: rate 0 out of range (0.000001-1000000)");
+	bad("ke-rate-limit 1 0\n", "t.conf:1: ke-rate-limit: 0 out of range (1-1000000)");
+	bad("ke-rate-limit 1 2\nke-rate-limit off\n",
+	    "t.conf:2: ke-rate-limit: duplicate directive (first set on line 1)");
+}
+
+static void test_rate_limit_prefix(void)
+{
+	struct config c;
+
+	ok(&c, "rate-limit-prefix 24 56\n");
+	CU_ASSERT_EQUAL(c.rate_limit_prefix.v4, 24);
+	CU_ASSERT_EQUAL(c.rate_limit_prefix.v6, 56);
+	config_free(&c);
+	ok(&c, "rate-limit-prefix 8 16\nthreads 1\n");
+	CU_ASSERT_EQUAL(c.rate_limit_prefix.v4, 8);
+	CU_ASSERT_EQUAL(c.rate_limit_prefix.v6, 16);
+	config_free(&c);
+	ok(&c, "rate-limit-prefix 32 128\n");
+	CU_ASSERT_EQUAL(c.rate_limit_prefix.v4, 32);
+	CU_ASSERT_EQUAL(c.rate_limit_prefix.v6, 128);
+	config_free(&c);
+	bad("rate-limit-prefix 32\n",
+	    "t.conf:1: rate-limit-prefix: missing argument (usage: rate-limit-prefix V4LEN V6LEN)");
+	bad("rate-limit-prefix 33 64\n", "t.conf:1: rate-limit-prefix: 33 out of range (8-32)");
+	bad("rate-limit-prefix 7 64\n", "t.conf:1: rate-limit-prefix: 7 out of range (8-32)");
+	bad("rate-limit-prefix 32 129\n", "t.conf:1: rate-limit-prefix: 129 out of range (16-128)");
+	bad("rate-limit-prefix 32 /64\n", "t.conf:1: rate-limit-prefix: '/64' is not a number");
+	bad("rate-limit-prefix 32 64\nrate-limit-prefix 24 48\n",
+	    "t.conf:2: rate-limit-prefix: duplicate directive (first set on line 1)");
 }
 
 static void test_ke_timeout(void)
@@ -838,9 +895,9 @@ static void test_load(void)
 static const char *const all_directives[] = {
 	"ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
-	"ke-service", "ke-threads", "ke-timeout", "key-file", "key-propagation",
+	"ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file", "key-propagation",
 	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
-	"ntp-service", "pid-file", "rate-limit", "rate-limit-table", "refid", "stratum",
+	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid", "stratum",
 	"threads", "user",
 };
 
@@ -963,6 +1020,8 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_listen),
 	UNIT_TEST(test_refid),
 	UNIT_TEST(test_rate_limit),
+	UNIT_TEST(test_rate_limit_prefix),
+	UNIT_TEST(test_ke_rate_limit),
 	UNIT_TEST(test_ke_timeout),
 	UNIT_TEST(test_ke_aead),
 	UNIT_TEST(test_durations),

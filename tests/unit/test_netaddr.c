@@ -2,6 +2,7 @@
 #include "build_config.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -207,6 +208,65 @@ static void test_host_bytes(void)
 	CU_ASSERT_EQUAL(memcmp(out, want6, 16), 0);
 }
 
+static void expect_key(const char *addr, unsigned v4, unsigned v6, const char *want)
+{
+	struct netaddr_prefix p = { (uint8_t)v4, (uint8_t)v6 };
+	struct netaddr a, w;
+	uint8_t got[16], exp[16];
+
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse(addr, 123, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse(want, 0, &w), 0);
+	netaddr_prefix_key(&a, &p, got);
+	netaddr_host_bytes(&w, exp);
+	if (memcmp(got, exp, 16) != 0)
+		fprintf(stderr, "\nprefix key of %s /%u /%u is not %s\n", addr, v4, v6, want);
+	CU_ASSERT_EQUAL(memcmp(got, exp, 16), 0);
+}
+
+/* Issue 11 item 7: the client key is the address cut to its prefix;
+ * IPv4-mapped IPv6 is cut as IPv4; the port never counts. */
+static void test_prefix_key(void)
+{
+	expect_key("2001:db8:1:2:3:4:5:6", 32, 64, "2001:db8:1:2::");
+	expect_key("2001:db8:1:2:3:4:5:6", 32, 128, "2001:db8:1:2:3:4:5:6");
+	expect_key("2001:db8:1:2:3:4:5:6", 32, 48, "2001:db8:1::");
+	expect_key("2001:db8:1:2:3:4:5:6", 32, 60, "2001:db8:1:0::");
+	expect_key("2001:db8:1:ff:3:4:5:6", 32, 60, "2001:db8:1:f0::");
+	expect_key("2001:db8:1:ff:3:4:5:6", 32, 57, "2001:db8:1:80::");
+	expect_key("2001:db8:ffff:ffff::1", 32, 16, "2001::");
+	expect_key("192.0.2.77", 32, 64, "192.0.2.77");
+	expect_key("192.0.2.77", 24, 64, "192.0.2.0");
+	expect_key("192.0.2.77", 26, 64, "192.0.2.64");
+	expect_key("10.255.255.255", 8, 64, "10.0.0.0");
+	expect_key("::ffff:192.0.2.77", 24, 128, "192.0.2.0");
+	expect_key("::ffff:192.0.2.77", 32, 16, "192.0.2.77");
+	/* an IPv6 address whose low 32 bits look like IPv4 is still IPv6 */
+	expect_key("2001:db8::c000:24d", 24, 64, "2001:db8::");
+}
+
+/* Two addresses in one /64 hash alike under the default prefix, and
+ * apart under /128. */
+static void test_prefix_hash(void)
+{
+	static const struct netaddr_prefix def = {
+		NETADDR_PREFIX_V4_DEFAULT, NETADDR_PREFIX_V6_DEFAULT,
+	}, host = { 32, 128 };
+	uint8_t key[16], ka[16], kb[16];
+	struct netaddr a, b;
+
+	memset(key, 0x5a, sizeof(key));
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("2001:db8:0:7::1", 123, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("2001:db8:0:7:abcd::99", 4460, &b), 0);
+	netaddr_prefix_key(&a, &def, ka);
+	netaddr_prefix_key(&b, &def, kb);
+	CU_ASSERT_EQUAL(netaddr_key_hash(ka, key), netaddr_key_hash(kb, key));
+	netaddr_prefix_key(&a, &host, ka);
+	netaddr_prefix_key(&b, &host, kb);
+	CU_ASSERT_NOT_EQUAL(netaddr_key_hash(ka, key), netaddr_key_hash(kb, key));
+	/* under /128 the key hash is the host hash */
+	CU_ASSERT_EQUAL(netaddr_key_hash(ka, key), netaddr_host_hash(&a, key));
+}
+
 /* SipHash-2-4 of the 16 host bytes by OpenSSL's independent code. */
 static uint64_t openssl_siphash(const uint8_t key[16], const uint8_t msg[16])
 {
@@ -298,6 +358,8 @@ UNIT_SUITE(netaddr, NULL, NULL,
 	UNIT_TEST(test_format_small_buffers),
 	UNIT_TEST(test_set_port),
 	UNIT_TEST(test_same_host),
+	UNIT_TEST(test_prefix_key),
+	UNIT_TEST(test_prefix_hash),
 	UNIT_TEST(test_host_bytes),
 	UNIT_TEST(test_hash_known_answer),
 	UNIT_TEST(test_hash_matches_openssl),

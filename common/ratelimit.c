@@ -6,7 +6,7 @@
 
 #include "common/monotime.h"
 #include "common/rng.h"
-#include "ntpd/ratelimit.h"
+#include "common/ratelimit.h"
 
 /* Tables larger than this are refused (2^24 slots = 512 MiB). */
 #define RATELIMIT_MAX_ENTRIES (1U << 24)
@@ -16,7 +16,7 @@
 
 /* 32 bytes a slot. */
 struct rl_slot {
-	uint8_t host[16];
+	uint8_t client[16];	/* netaddr_prefix_key */
 	int64_t last_ns;	/* last request; 0: slot unused */
 	float tokens;
 	uint32_t kod_ms;	/* last KoD sent (wrapping milliseconds); 0: never */
@@ -26,12 +26,14 @@ struct ratelimit {
 	double rate;		/* tokens per nanosecond */
 	double burst;
 	uint32_t kod_interval_ms;
+	struct netaddr_prefix prefix;	/* what one client is */
 	size_t mask;
 	uint8_t key[16];
 	struct rl_slot *slots;
 };
 
-struct ratelimit *ratelimit_new(double rate, unsigned burst, unsigned entries)
+struct ratelimit *ratelimit_new(double rate, unsigned burst, unsigned entries,
+				const struct netaddr_prefix *prefix)
 {
 	struct ratelimit *rl;
 	size_t n = 1;
@@ -49,6 +51,7 @@ struct ratelimit *ratelimit_new(double rate, unsigned burst, unsigned entries)
 		return NULL;
 	}
 	rl->mask = n - 1;
+	rl->prefix = *prefix;
 	rl->rate = rate / NS_PER_S;
 	rl->burst = burst;
 	/* 1/rate, at least a second and well below the wrap of kod_ms */
@@ -83,20 +86,21 @@ int8_t ratelimit_kod_poll(const struct ratelimit *rl)
 static struct rl_slot *lookup(struct ratelimit *rl, const struct netaddr *addr,
 			      int64_t now_ns)
 {
-	uint8_t host[16];
-	uint64_t h = netaddr_host_hash(addr, rl->key);
-	struct rl_slot *a = &rl->slots[h & rl->mask];
-	struct rl_slot *b = &rl->slots[(h >> 32) & rl->mask];
-	struct rl_slot *victim;
+	uint8_t client[16];
+	uint64_t h;
+	struct rl_slot *a, *b, *victim;
 
-	netaddr_host_bytes(addr, host);
-	if (a->last_ns != 0 && memcmp(a->host, host, 16) == 0)
+	netaddr_prefix_key(addr, &rl->prefix, client);
+	h = netaddr_key_hash(client, rl->key);
+	a = &rl->slots[h & rl->mask];
+	b = &rl->slots[(h >> 32) & rl->mask];
+	if (a->last_ns != 0 && memcmp(a->client, client, 16) == 0)
 		return a;
-	if (b->last_ns != 0 && memcmp(b->host, host, 16) == 0)
+	if (b->last_ns != 0 && memcmp(b->client, client, 16) == 0)
 		return b;
-	/* New address: take a free slot, else the one idle longest. */
+	/* New client: take a free slot, else the one idle longest. */
 	victim = a->last_ns <= b->last_ns ? a : b;
-	memcpy(victim->host, host, 16);
+	memcpy(victim->client, client, 16);
 	victim->tokens = (float)rl->burst;
 	victim->last_ns = now_ns != 0 ? now_ns : 1;
 	victim->kod_ms = 0;

@@ -1,21 +1,28 @@
-/* ratelimit: per-client-address token buckets in a fixed-size table.
+/* ratelimit: per-client token buckets in a fixed-size table.  A client is
+ * an address prefix (rate-limit-prefix, netaddr_prefix_key): by default
+ * one IPv4 address or one IPv6 /64, so an IPv6 host cannot walk around
+ * the limit by changing the low 64 bits of its address.
  *
- * Checked for every request before any parsing or crypto.  Each address
+ * Checked for every request before any parsing or crypto.  Each client
  * earns `rate` tokens per second up to `burst`; a request spends one.  A
  * request that finds no token gets one KoD RATE per KoD interval (the
  * time to earn one token, at least one second) and is dropped silently
  * otherwise.
  *
  * Memory is bounded: the table has a fixed number of slots (rounded up to
- * a power of two), 32 bytes each.  An address hashes (keyed with a
+ * a power of two), 32 bytes each.  A client hashes (keyed with a
  * random key, so clients cannot aim at a slot) to two candidate slots;
  * when neither holds it, it replaces the one used least recently and
  * starts with a full bucket.
  *
- * One table per worker thread, no locks: SO_REUSEPORT sends a client's
- * packets (same address and port) to the same socket, so its requests meet
- * one table.  A client that changes source ports may land on several
- * workers and get up to `workers` times the rate. */
+ * A table has no lock: its owner keeps it to one thread or locks around
+ * it.  The NTP service gives each worker its own table: SO_REUSEPORT
+ * sends a client's packets (same address and port) to the same socket, so
+ * its requests meet one table; a client that changes source ports may
+ * land on several workers and get up to `workers` times the rate.  The
+ * NTS-KE service keeps one table under a mutex (nts-ke/ke_admit.h says
+ * why).
+ */
 #ifndef NTSD_RATELIMIT_H
 #define NTSD_RATELIMIT_H
 
@@ -32,9 +39,10 @@ enum ratelimit_verdict {
 
 struct ratelimit;
 
-/* rate: tokens per second (> 0); burst >= 1; entries >= 1.  NULL on
- * allocation failure or bad parameters. */
-struct ratelimit *ratelimit_new(double rate, unsigned burst, unsigned entries);
+/* rate: tokens per second (> 0); burst >= 1; entries >= 1; prefix: what
+ * one client is (copied).  NULL on allocation failure or bad parameters. */
+struct ratelimit *ratelimit_new(double rate, unsigned burst, unsigned entries,
+				const struct netaddr_prefix *prefix);
 void ratelimit_free(struct ratelimit *rl);	/* NULL-safe */
 /* now_ns: a monotonic clock in nanoseconds. */
 enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct netaddr *addr,
