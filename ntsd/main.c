@@ -17,8 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
 #include <ev.h>
 
+#include "common/acl.h"
 #include "common/config.h"
 #include "common/keyset.h"
 #include "common/log.h"
@@ -123,6 +126,34 @@ static uint16_t advertised_ntp_port(const struct ntsd *d)
 	return port == CONFIG_DEFAULT_NTP_PORT ? 0 : port;
 }
 
+/* `ntsd -n`: for one service's rules, what each family's unmatched
+ * addresses get and why (acl.h has the rule). */
+static void print_access(const char *service, const char *directives, const struct acl *acl)
+{
+	static const struct {
+		int family;
+		const char *name, *space;
+	} fams[] = { { AF_INET, "IPv4", "0.0.0.0/0" }, { AF_INET6, "IPv6", "::/0" } };
+
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		struct acl_family_info fi;
+		char why[64];
+
+		acl_family_info(acl, fams[i].family, &fi);
+		if (fi.n_rules == 0)
+			snprintf(why, sizeof(why), "no rules");
+		else if (fi.whole_space)
+			snprintf(why, sizeof(why), "the rule for %s decides", fams[i].space);
+		else if (fi.n_allow > 0)
+			snprintf(why, sizeof(why), "allow rules, none for %s", fams[i].space);
+		else
+			snprintf(why, sizeof(why), "deny rules only");
+		printf("%s access (%s), %s: %zu rule%s; unmatched addresses are %s (%s)\n",
+		       service, directives, fams[i].name, fi.n_rules, fi.n_rules == 1 ? "" : "s",
+		       fi.default_allows ? "allowed" : "denied", why);
+	}
+}
+
 static int check_config(struct ntsd *d)
 {
 	struct keyset_error kerr;
@@ -154,6 +185,10 @@ static int check_config(struct ntsd *d)
 		       (long long)(tls_ctx_not_after(ctx) - (int64_t)time(NULL)) / 86400);
 		SSL_CTX_free(ctx);
 	}
+	if (d->cfg.ntp_enabled)
+		print_access("NTP", "ntp-allow/ntp-deny", d->cfg.ntp_acl);
+	if (d->cfg.ke_enabled)
+		print_access("NTS-KE", "ke-allow/ke-deny", d->cfg.ke_acl);
 	printf("%s: configuration OK\n", d->config_path);
 	return 0;
 }

@@ -608,11 +608,13 @@ static void test_access_rules(void)
 	config_free(&c);
 	CU_ASSERT_PTR_NULL(c.ntp_acl);
 
-	/* Most specific wins whatever the order of the lines. */
+	/* Most specific wins whatever the order of the lines; an IPv4 allow
+	 * rule without one for 0.0.0.0/0 denies the rest of IPv4. */
 	ok(&c, "ke-allow 192.0.2.7\nke-deny 192.0.2.0/24\n");
 	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "192.0.2.7"));
 	CU_ASSERT_FALSE(client_allowed(c.ke_acl, "192.0.2.8"));
-	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "192.0.3.1"));
+	CU_ASSERT_FALSE(client_allowed(c.ke_acl, "192.0.3.1"));
+	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "2001:db8::1"));	/* no IPv6 rule */
 	CU_ASSERT_PTR_NULL(c.ntp_acl);
 	config_free(&c);
 
