@@ -323,7 +323,8 @@ void ops_collect(void *arg, struct promtext *p)
 	if (o->ke)
 		collect_ke(o, p);
 	collect_keys(o, p, now);
-	collect_clock(o, p);
+	if (o->ntp)	/* a KE-only host serves no clock */
+		collect_clock(o, p);
 	promtext_gauge(p, "ntsd_access_rules", "Access rules in force, by service.", "service",
 		       "ntp", (double)o->n_ntp_rules);
 	promtext_gauge(p, "ntsd_access_rules", "Access rules in force, by service.", "service",

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# daemon_test.sh: the daemon's own behaviour against the built ntsd on
+# free loopback ports with a throw-away CA (issue 11 item 8, issue 17
+# part 4):
+#   (a) allow-only access rules: `ntp-allow 10.0.0.0/8` alone refuses
+#       127.0.0.1 (NTS-KE served, the NTP request dropped and counted);
+#       `ke-allow 10.0.0.0/8` alone closes 127.0.0.1's NTS-KE connection;
+#       ntsd -n names the default of each family
+#   (b) an NTS-KE-only host (ntp-service no) exports no ntsd_clock_*
+#   (c) a second ntsd on the same addresses refuses to start, with a clear
+#       error: the same pid file (its lock), pid-file none (the address
+#       check, NTP and NTS-KE); the first one keeps serving
+#   (d) SIGHUP with start-only directives changed: each is logged as
+#       needing a restart; the access rules are still applied
+#   (e) shutdown-drain: SIGTERM turns /health 503 and NTS keeps being
+#       served until the drain ends, then a clean exit; a second SIGTERM,
+#       or SIGINT, stops at once
+# Metrics and health are read with ntsctl stats.  Run by make check; by
+# hand:
+#   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/daemon_test.sh
+# Exit 0 all passed, 1 a failure, 77 a tool missing outside CI (CI=true:
+# missing tools fail).  DAEMON_TEST_KEEP=1 keeps the temp dir.
+# The setup and ready functions run through ntsd_up.
+# shellcheck disable=SC2317
+set -u
+
+srcdir=${srcdir:-$(dirname "$0")/../..}
+srcdir=$(cd "$srcdir" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$srcdir/tests/integration/lib.sh"
+
+need_tools "apt-get install openssl iproute2" openssl ss
+need_programs NTSD NTSCTL make_certs
+tmp_make
+dev_certs certs
+
+# --- helpers ---------------------------------------------------------------
+
+ntp_port=
+ke_port=
+metrics_port=
+ports3() {
+	local ports
+	ports=$(pick_ports 3) || return 1
+	read -r ntp_port ke_port metrics_port <<<"$ports"
+}
+listens() { ports_listen "$ke_port" "$metrics_port"; }
+
+# probe NAME COUNT: NTS-KE + COUNT exchanges; output in $tmp/NAME.probe
+probe() {
+	"$NTSCTL" probe "127.0.0.1:$ke_port" --ca "$tmp/certs/ca.pem" --name localhost \
+		--count "$2" --interval 0 >"$tmp/$1.probe" 2>&1
+}
+# metric NAME 'name{labels}': the sample's value from /metrics, "absent"
+metric() {
+	"$NTSCTL" stats "127.0.0.1:$metrics_port" --raw >"$tmp/$1.metrics" 2>&1
+	awk -v k="$2" '$1 == k { print $2; found = 1; exit } END { if (!found) print "absent" }' \
+		"$tmp/$1.metrics"
+}
+# health_says PATTERN: ntsctl stats' health line matches PATTERN
+health_says() {
+	"$NTSCTL" stats "127.0.0.1:$metrics_port" >"$tmp/health.out" 2>&1
+	grep -q -- "$1" "$tmp/health.out"
+}
+logged() { grep -q -- "$2" "$tmp/$1.log"; }
+
+# --- (a) allow-only rules ----------------------------------------------------
+
+echo "$test_name: (a) allow-only access rules"
+setup_a() {
+	ports3 || return 1
+	ntsd_conf acl "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+		"metrics-listen 127.0.0.1 $metrics_port" "pid-file none" "ntp-allow 10.0.0.0/8"
+}
+if ntsd_up setup_a listens acl; then
+	"$NTSD" -n -c "$tmp/acl.conf" >"$tmp/check.out" 2>&1
+	if grep -q '^NTP access (ntp-allow/ntp-deny), IPv4: 1 rule; unmatched addresses are denied (allow rules, none for 0.0.0.0/0)$' "$tmp/check.out" &&
+		grep -q '^NTP access (ntp-allow/ntp-deny), IPv6: 0 rules; unmatched addresses are allowed (no rules)$' "$tmp/check.out" &&
+		grep -q '^NTS-KE access (ke-allow/ke-deny), IPv4: 0 rules; unmatched addresses are allowed' "$tmp/check.out"; then
+		ok "(a) ntsd -n: IPv4 NTP default denied, IPv6 and NTS-KE allowed"
+	else
+		show "$tmp/check.out"
+		not_ok "(a) ntsd -n names each family's default"
+	fi
+	if ! probe acl 1 && grep -q 'no reply' "$tmp/acl.probe" &&
+		[ "$(metric acl ntsd_ntp_denied_total)" = 1 ] &&
+		[ "$(metric acl 'ntsd_ke_events_total{event="responses"}')" = 1 ]; then
+		ok "(a) ntp-allow 10.0.0.0/8 alone: 127.0.0.1 gets NTS-KE, its NTP request dropped, counted"
+	else
+		show "$tmp/acl.probe"
+		not_ok "(a) ntp-allow 10.0.0.0/8 alone must refuse NTP from 127.0.0.1"
+	fi
+	ntsd_stop acl
+else
+	not_ok "(a) ntsd starts with ntp-allow 10.0.0.0/8"
+fi
+
+setup_a_ke() {
+	ports3 || return 1
+	ntsd_conf acl "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+		"metrics-listen 127.0.0.1 $metrics_port" "pid-file none" "ke-allow 10.0.0.0/8"
+}
+if ntsd_up setup_a_ke listens acl; then
+	if ! probe acl 1 && [ "$(metric acl ntsd_ke_denied_total)" = 1 ] &&
+		[ "$(metric acl 'ntsd_ke_events_total{event="handshake_ok"}')" = 0 ]; then
+		ok "(a) ke-allow 10.0.0.0/8 alone: 127.0.0.1's NTS-KE closed before TLS, counted"
+	else
+		show "$tmp/acl.probe"
+		not_ok "(a) ke-allow 10.0.0.0/8 alone must refuse NTS-KE from 127.0.0.1"
+	fi
+	ntsd_stop acl
+else
+	not_ok "(a) ntsd starts with ke-allow 10.0.0.0/8"
+fi
+
+# --- (b) NTS-KE-only host -----------------------------------------------------
+
+echo "$test_name: (b) NTS-KE-only host"
+setup_b() {
+	ports3 || return 1
+	ntsd_conf keonly "ntp-service no" "ke-listen 127.0.0.1 $ke_port" \
+		"ke-ntp-server 127.0.0.1" "ke-ntp-port $ntp_port" \
+		"metrics-listen 127.0.0.1 $metrics_port" "pid-file none"
+}
+if ntsd_up setup_b listens keonly; then
+	metric keonly ntsd_keyset_keys >/dev/null
+	if grep -q '^ntsd_keyset_keys 1$' "$tmp/keonly.metrics" &&
+		grep -q '^ntsd_ke_events_total' "$tmp/keonly.metrics" &&
+		! grep -q '^ntsd_clock_' "$tmp/keonly.metrics" &&
+		! grep -q '^# TYPE ntsd_clock_' "$tmp/keonly.metrics"; then
+		ok "(b) ntp-service no: no ntsd_clock_* metrics (KE and key metrics present)"
+	else
+		grep 'ntsd_clock_\|ntsd_keyset_keys' "$tmp/keonly.metrics" | show
+		not_ok "(b) ntp-service no must not export ntsd_clock_*"
+	fi
+	ntsd_stop keonly
+else
+	not_ok "(b) NTS-KE-only ntsd starts"
+fi
+
+# --- the end -------------------------------------------------------------------
+
+finish
