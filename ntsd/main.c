@@ -51,6 +51,7 @@ struct ntsd {
 	ev_signal sighup, sigterm, sigint;
 	ev_stat keyfile_watch;		/* inotify where available, else a stat poll */
 	ev_timer housekeeping;
+	int pid_fd;			/* the locked pid file; -1: none */
 };
 
 static void usage(FILE *out)
@@ -351,17 +352,16 @@ static int setup_services(struct ntsd *d)
 	return ops_init(&d->ops, d->config_path, &d->cfg, &d->keywatch, &d->keys, d->ke, d->ntp);
 }
 
-/* Detach, pid file (*pid_written says so), privilege drop. */
-static int become_daemon(struct ntsd *d, const struct options *o, bool *pid_written)
+/* Detach, our pid into the locked pid file, privilege drop. */
+static int become_daemon(struct ntsd *d, const struct options *o)
 {
 	if (!o->foreground) {
 		if (daemon_detach() < 0)
 			return -1;
 		log_init("ntsd", LOG_TO_SYSLOG, o->debug ? LOG_LVL_DEBUG : d->cfg.log_level);
 	}
-	if (d->cfg.pid_file && daemon_pidfile_write(d->cfg.pid_file) < 0)
+	if (d->pid_fd >= 0 && daemon_pidfile_write(d->pid_fd, d->cfg.pid_file) < 0)
 		return -1;
-	*pid_written = d->cfg.pid_file != NULL;
 	if (d->cfg.user) {
 		if (daemon_drop_privileges(d->cfg.user) < 0)
 			return -1;
@@ -371,10 +371,10 @@ static int become_daemon(struct ntsd *d, const struct options *o, bool *pid_writ
 }
 
 /* In reverse order of setup; safe on a half-built daemon. */
-static void teardown(struct ntsd *d, bool pid_written)
+static void teardown(struct ntsd *d)
 {
-	if (pid_written)
-		daemon_pidfile_remove(d->cfg.pid_file);
+	if (d->pid_fd >= 0)
+		daemon_pidfile_remove(d->pid_fd, d->cfg.pid_file);
 	ops_stop(&d->ops);
 	if (d->ke)
 		ke_service_stop(d->ke);
@@ -391,10 +391,10 @@ int main(int argc, char **argv)
 {
 	struct options o = { false, false, false };
 	struct ntsd d;
-	bool pid_written = false;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
+	d.pid_fd = -1;
 	d.config_path = CONFIG_DEFAULT_PATH;
 	rc = parse_options(argc, argv, &d, &o);
 	if (rc >= 0)
@@ -409,7 +409,12 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	rc = 1;
-	if (setup_services(&d) == 0 && become_daemon(&d, &o, &pid_written) == 0 &&
+	/* The pid file's lock first: a second ntsd stops before it binds. */
+	if (d.cfg.pid_file && (d.pid_fd = daemon_pidfile_lock(d.cfg.pid_file)) < 0) {
+		config_free(&d.cfg);
+		return 1;
+	}
+	if (setup_services(&d) == 0 && become_daemon(&d, &o) == 0 &&
 	    start_services(&d) == 0) {
 		log_listeners(&d);
 		log_notice("ntsd %s started:%s%s", PACKAGE_VERSION, d.ntp ? " NTP" : "",
@@ -418,7 +423,7 @@ int main(int argc, char **argv)
 		log_totals(&d);
 		rc = 0;
 	}
-	teardown(&d, pid_written);
+	teardown(&d);
 	if (rc == 0)
 		log_notice("ntsd stopped");
 	return rc;

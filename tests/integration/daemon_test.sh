@@ -138,6 +138,87 @@ else
 	not_ok "(b) NTS-KE-only ntsd starts"
 fi
 
+# --- (c) a second instance ------------------------------------------------------
+
+echo "$test_name: (c) a second ntsd on the same addresses"
+setup_c() {
+	ports3 || return 1
+	ntsd_conf first "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+		"metrics-listen 127.0.0.1 $metrics_port"
+}
+# second NAME: ntsd -f -c NAME.conf, which must exit by itself within 10 s;
+# its exit status in $second_rc, output in NAME.log.
+second() {
+	local p
+	"$NTSD" -f -c "$tmp/$1.conf" >"$tmp/$1.log" 2>&1 </dev/null &
+	p=$!
+	if ! wait_for 100 pid_gone "$p"; then
+		pid_stop "$p"
+		second_rc=running
+		return
+	fi
+	wait "$p"
+	second_rc=$?
+}
+if ntsd_up setup_c listens first; then
+	first_pid=${ntsd_pid[first]}
+	# The same configuration: the same pid file.
+	cp "$tmp/first.conf" "$tmp/same.conf"
+	second same
+	if [ "$second_rc" = 1 ] &&
+		logged same "$tmp/first.pid: locked by a running ntsd (pid $first_pid): refusing to start a second one"; then
+		ok "(c) same pid file: refused, naming the pid file and pid $first_pid"
+	else
+		show "$tmp/same.log"
+		not_ok "(c) same pid file: a second ntsd must refuse (exit $second_rc)"
+	fi
+	# pid-file none, the same NTP and NTS-KE addresses, another metrics port.
+	other=$(pick_port "$ntp_port" "$ke_port" "$metrics_port")
+	ntsd_conf nopid "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+		"metrics-listen 127.0.0.1 $other" "pid-file none"
+	second nopid
+	if [ "$second_rc" = 1 ] &&
+		logged nopid "ntp-listen 127.0.0.1:$ntp_port: address already in use by another process"; then
+		ok "(c) pid-file none: refused, naming ntp-listen 127.0.0.1:$ntp_port"
+	else
+		show "$tmp/nopid.log"
+		not_ok "(c) pid-file none: a second ntsd must refuse (exit $second_rc)"
+	fi
+	# An NTS-KE-only second instance: the NTS-KE address check.
+	ntsd_conf keonly2 "ntp-service no" "ke-listen 127.0.0.1 $ke_port" "pid-file none"
+	second keonly2
+	if [ "$second_rc" = 1 ] &&
+		logged keonly2 "ke-listen 127.0.0.1:$ke_port: address already in use by another process"; then
+		ok "(c) NTS-KE only, pid-file none: refused, naming ke-listen 127.0.0.1:$ke_port"
+	else
+		show "$tmp/keonly2.log"
+		not_ok "(c) NTS-KE only: a second ntsd must refuse (exit $second_rc)"
+	fi
+	if probe first 3 && [ "$(metric first 'ntsd_ntp_replies_total{protocol="nts"}')" = 3 ] &&
+		[ "$(cat "$tmp/first.pid")" = "$first_pid" ]; then
+		ok "(c) the first ntsd serves every exchange and keeps its pid file"
+	else
+		show "$tmp/first.probe"
+		not_ok "(c) the first ntsd after the refused starts"
+	fi
+	ntsd_stop first
+	if [ "${ntsd_status[first]}" = 0 ] && [ ! -e "$tmp/first.pid" ]; then
+		ok "(c) the first ntsd stops cleanly and removes its pid file"
+	else
+		not_ok "(c) first ntsd exit ${ntsd_status[first]}, pid file $(ls "$tmp/first.pid" 2>&1)"
+	fi
+	# Its pid file left behind (as after a crash) does not block a start.
+	echo "$first_pid" >"$tmp/first.pid"
+	if ntsd_up setup_c listens first && [ "$(cat "$tmp/first.pid")" = "${ntsd_pid[first]}" ]; then
+		ok "(c) a stale pid file is taken over"
+	else
+		not_ok "(c) a stale pid file must not block a start"
+	fi
+	ntsd_stop first
+else
+	not_ok "(c) the first ntsd starts"
+fi
+
 # --- the end -------------------------------------------------------------------
 
 finish
