@@ -473,6 +473,7 @@ static const struct directive directives[] = {
 
 _Static_assert(N_DIRECTIVES <= sizeof(((struct parse_ctx *)0)->seen) / sizeof(size_t),
 	       "parse_ctx.seen too small");
+_Static_assert(N_DIRECTIVES <= CONFIG_MAX_DIRECTIVES, "struct config.given too small");
 
 static int directive_cmp(const void *key, const void *elem)
 {
@@ -517,6 +518,55 @@ void config_free(struct config *c)
 	acl_free(c->ke_acl);
 	c->ntp_acl = NULL;
 	c->ke_acl = NULL;
+	for (size_t i = 0; i < CONFIG_MAX_DIRECTIVES; i++) {
+		free(c->given[i]);
+		c->given[i] = NULL;
+	}
+}
+
+/* Append a line's arguments to what directive idx was given.  Bounded by
+ * the file size cap. */
+static int note_given(struct parse_ctx *x, size_t idx, char **args, size_t n)
+{
+	char **slot = &x->c->given[idx];
+	size_t len = *slot ? strlen(*slot) + 1 : 0, add = 0;
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		add += strlen(args[i]) + 1;
+	s = realloc(*slot, len + add + 1);
+	if (!s)
+		return fail(x, "%s: out of memory", x->d->name);
+	if (len)
+		s[len - 1] = '\n';
+	for (size_t i = 0; i < n; i++) {
+		size_t w = strlen(args[i]);
+
+		memcpy(s + len, args[i], w);
+		len += w;
+		s[len++] = i + 1 < n ? ' ' : '\0';
+	}
+	if (n == 0)
+		s[len] = '\0';
+	*slot = s;
+	return 0;
+}
+
+size_t config_changed(const struct config *a, const struct config *b, const char **names,
+		      size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_DIRECTIVES; i++) {
+		const char *x = a->given[i], *y = b->given[i];
+
+		if (x == y || (x && y && strcmp(x, y) == 0))
+			continue;
+		if (n < max)
+			names[n] = directives[i].name;
+		n++;
+	}
+	return n;
 }
 
 /* Split line (modified in place) into words; a word starting with '#'
@@ -570,7 +620,7 @@ static int parse_line(struct parse_ctx *x, char *line)
 	if (!d->repeatable && x->seen[idx])
 		return fail(x, "%s: duplicate directive (first set on line %zu)", d->name,
 			    x->seen[idx]);
-	if (d->fn(x, words + 1, n_args) < 0)
+	if (d->fn(x, words + 1, n_args) < 0 || note_given(x, idx, words + 1, n_args) < 0)
 		return -1;
 	if (!x->seen[idx])
 		x->seen[idx] = x->line;

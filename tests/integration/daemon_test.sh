@@ -219,6 +219,56 @@ else
 	not_ok "(c) the first ntsd starts"
 fi
 
+# --- (d) SIGHUP and start-only directives ----------------------------------------
+
+echo "$test_name: (d) SIGHUP names the start-only directives that changed"
+# conf_d [LINE...]: the (d) configuration with these extra lines
+conf_d() {
+	ntsd_conf hup "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+		"metrics-listen 127.0.0.1 $metrics_port" "pid-file none" "$@"
+}
+setup_d() { ports3 && conf_d; }
+hups() { grep -c 'access rules reloaded' "$tmp/hup.log"; }
+hup_done() { [ "$(hups)" -gt "$1" ]; }
+# sighup LINE...: rewrite the configuration, SIGHUP, wait for the reload
+sighup() {
+	local before
+	before=$(hups)
+	conf_d "$@"
+	kill -HUP "${ntsd_pid[hup]}"
+	wait_for 50 hup_done "$before"
+}
+start_only_lines() { grep -c 'read at start only' "$tmp/hup.log"; }
+if ntsd_up setup_d listens hup; then
+	# The same file again (reformatted): nothing to report.
+	sed -i 's/ / \t /' "$tmp/hup.conf"
+	before=$(hups)
+	kill -HUP "${ntsd_pid[hup]}"
+	if wait_for 50 hup_done "$before" && [ "$(start_only_lines)" = 0 ]; then
+		ok "(d) SIGHUP, file unchanged but for spacing: no restart reported"
+	else
+		show "$tmp/hup.log"
+		not_ok "(d) SIGHUP with an unchanged file"
+	fi
+	if sighup "ntp-deny 127.0.0.1" "threads 2" "ke-timeout 3" "stratum 3" &&
+		logged hup "$tmp/hup.conf: ke-timeout, stratum, threads changed since the start but are read at start only: restart ntsd to apply" &&
+		! probe hup 1 && grep -q 'no reply' "$tmp/hup.probe"; then
+		ok "(d) SIGHUP: ke-timeout, stratum, threads named as start-only; ntp-deny applied"
+	else
+		show "$tmp/hup.log"
+		not_ok "(d) SIGHUP with start-only directives changed"
+	fi
+	if sighup && [ "$(start_only_lines)" = 1 ] && probe hup 1; then
+		ok "(d) SIGHUP back to the start's file: nothing reported, rules gone"
+	else
+		show "$tmp/hup.log"
+		not_ok "(d) SIGHUP back to the original file"
+	fi
+	ntsd_stop hup
+else
+	not_ok "(d) ntsd starts"
+fi
+
 # --- the end -------------------------------------------------------------------
 
 finish

@@ -898,6 +898,44 @@ static void test_man_page_matches(void)
 	free(man);
 }
 
+/* What SIGHUP names as needing a restart (issue 17 part 4). */
+static void test_changed(void)
+{
+	struct config a, b;
+	const char *names[8];
+
+	ok(&a, "threads 2\nntp-listen 127.0.0.1 123\nntp-listen ::1\nntp-allow 10.0.0.0/8\n"
+	       "log-level info\n");
+	/* Spacing, comments and the order of different directives: no change. */
+	ok(&b, "ntp-allow 10.0.0.0/8   # ours\nthreads\t2\nntp-listen 127.0.0.1 123\n"
+	       "log-level info\nntp-listen ::1\n");
+	CU_ASSERT_EQUAL(config_changed(&a, &b, names, 8), 0);
+	config_free(&b);
+
+	/* A changed value, one added, one removed, a repeated line changed. */
+	ok(&b, "threads 4\nntp-listen 127.0.0.1 123\nntp-listen ::1 1123\nntp-allow 10.0.0.0/8\n"
+	       "ke-timeout 2\n");
+	CU_ASSERT_EQUAL_FATAL(config_changed(&a, &b, names, 8), 4);
+	CU_ASSERT_STRING_EQUAL(names[0], "ke-timeout");
+	CU_ASSERT_STRING_EQUAL(names[1], "log-level");
+	CU_ASSERT_STRING_EQUAL(names[2], "ntp-listen");
+	CU_ASSERT_STRING_EQUAL(names[3], "threads");
+	/* At most max names, but the count of them all. */
+	CU_ASSERT_EQUAL(config_changed(&a, &b, names, 1), 4);
+	CU_ASSERT_STRING_EQUAL(names[0], "ke-timeout");
+	config_free(&b);
+
+	/* Repeated lines in another order are another list. */
+	ok(&b, "threads 2\nntp-listen ::1\nntp-listen 127.0.0.1 123\nntp-allow 10.0.0.0/8\n"
+	       "log-level info\n");
+	CU_ASSERT_EQUAL_FATAL(config_changed(&a, &b, names, 8), 1);
+	CU_ASSERT_STRING_EQUAL(names[0], "ntp-listen");
+	config_free(&b);
+	config_free(&a);
+	for (size_t i = 0; i < CONFIG_MAX_DIRECTIVES; i++)
+		CU_ASSERT_PTR_NULL(a.given[i]);
+}
+
 UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_defaults),
 	UNIT_TEST(test_every_directive),
@@ -921,4 +959,5 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_metrics_listen),
 	UNIT_TEST(test_validate),
 	UNIT_TEST(test_load),
-	UNIT_TEST(test_man_page_matches))
+	UNIT_TEST(test_man_page_matches),
+	UNIT_TEST(test_changed))
