@@ -38,6 +38,7 @@
 #define CONFIG_MIN_KE_TIMEOUT_MS 100
 #define CONFIG_MAX_KE_TIMEOUT_MS 300000
 #define CONFIG_MAX_PROPAGATION_S (365 * 86400)
+#define CONFIG_MAX_DRAIN_S 3600
 #define SHOWN "%.64s"			/* how much of a bad value a message quotes */
 
 #define DEFAULT_REFID 0x4e545344u	/* "NTSD" */
@@ -47,6 +48,9 @@
 #define DEFAULT_KEY_PROPAGATION_S 3600
 #define DEFAULT_RATE_LIMIT_TABLE 65536
 #define DEFAULT_STRATUM 2
+/* Long enough for a load balancer checking /health every second or two to
+ * see two failed checks; short enough not to hold up a restart by hand. */
+#define DEFAULT_SHUTDOWN_DRAIN_S 5
 
 /* Defaults that are strings live here; config_free must not free them. */
 static const char default_key_file[] = LOCALSTATEDIR "/lib/ntsd/keys";
@@ -322,17 +326,30 @@ static int set_ke_timeout(struct parse_ctx *x, char **args, size_t n)
 	return 0;
 }
 
-static int set_key_propagation(struct parse_ctx *x, char **args, size_t n)
+/* A DURATION argument into the int64_t field, 0 to max seconds (max_shown
+ * in messages, with examples of the form). */
+static int set_duration_max(struct parse_ctx *x, const char *arg, int64_t max,
+			    const char *max_shown, const char *examples)
 {
-	int64_t s = config_parse_duration(args[0]);
+	int64_t s = config_parse_duration(arg);
 
 	if (s < 0)
-		return fail(x, "%s: bad duration '" SHOWN "' (e.g. 30s, 15m, 12h, 7d, 2w)",
-			    x->d->name, args[0]);
-	if (s > CONFIG_MAX_PROPAGATION_S)
-		return fail(x, "%s: %s out of range (at most 365d)", x->d->name, args[0]);
-	x->c->key_propagation_s = s;
+		return fail(x, "%s: bad duration '" SHOWN "' (e.g. %s)", x->d->name, arg, examples);
+	if (s > max)
+		return fail(x, "%s: %s out of range (at most %s)", x->d->name, arg, max_shown);
+	*(int64_t *)field(x) = s;
 	return 0;
+}
+
+static int set_key_propagation(struct parse_ctx *x, char **args, size_t n)
+{
+	return set_duration_max(x, args[0], CONFIG_MAX_PROPAGATION_S, "365d",
+				"30s, 15m, 12h, 7d, 2w");
+}
+
+static int set_shutdown_drain(struct parse_ctx *x, char **args, size_t n)
+{
+	return set_duration_max(x, args[0], CONFIG_MAX_DRAIN_S, "1h", "0, 5s, 30s, 2m");
 }
 
 static int set_log_level(struct parse_ctx *x, char **args, size_t n)
@@ -464,6 +481,8 @@ static const struct directive directives[] = {
 	{ "rate-limit-table", "N", set_unsigned, 1, 1, false, F(rate_limit_table),
 	  CONFIG_MIN_TABLE, CONFIG_MAX_TABLE },
 	{ "refid", "ID", set_refid, 1, 1, false, F(refid), 0, 0 },
+	{ "shutdown-drain", "DURATION", set_shutdown_drain, 1, 1, false, F(shutdown_drain_s),
+	  0, 0 },
 	{ "stratum", "N", set_int, 1, 1, false, F(stratum), 1, 15 },
 	{ "threads", "N", set_unsigned, 1, 1, false, F(threads), 0, CONFIG_MAX_THREADS },
 	{ "user", "NAME", set_user, 1, 1, false, F(user), 0, 0 },
@@ -500,6 +519,7 @@ void config_init(struct config *c)
 	c->key_propagation_s = DEFAULT_KEY_PROPAGATION_S;
 	c->pid_file = (char *)default_pid_file;
 	c->log_level = LOG_LVL_INFO;
+	c->shutdown_drain_s = DEFAULT_SHUTDOWN_DRAIN_S;
 }
 
 void config_free(struct config *c)

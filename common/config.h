@@ -69,6 +69,7 @@ struct config {
 	char *user;			/* user NAME, NULL: stay as started */
 	char *pid_file;			/* pid-file FILE, default RUNSTATEDIR/ntsd.pid; "none" -> NULL */
 	int log_level;			/* log-level LEVEL (enum log_level), default info */
+	int64_t shutdown_drain_s;	/* shutdown-drain DURATION, default 5s; 0: off */
 	/* Each directive's arguments as written (words joined by one space,
 	 * lines by '\n'; NULL: not in the file), by table index: what
 	 * config_changed compares.  Owned, freed by config_free. */

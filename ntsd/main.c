@@ -51,6 +51,8 @@ struct ntsd {
 	ev_signal sighup, sigterm, sigint;
 	ev_stat keyfile_watch;		/* inotify where available, else a stat poll */
 	ev_timer housekeeping;
+	ev_timer drain;			/* shutdown-drain after SIGTERM */
+	bool draining;
 	int pid_fd;			/* the locked pid file; -1: none */
 };
 
@@ -68,7 +70,8 @@ static void usage(FILE *out)
 		"  -h, --help          print this help and exit\n"
 		"\n"
 		"Signals: SIGHUP reloads the certificate, private key, key file and access rules;\n"
-		"SIGTERM and SIGINT shut down.  See ntsd(8) and ntsd.conf(5).\n",
+		"SIGTERM shuts down after shutdown-drain (/health 503 meanwhile), SIGINT or a\n"
+		"second SIGTERM at once.  See ntsd(8) and ntsd.conf(5).\n",
 		CONFIG_DEFAULT_KE_PORT, CONFIG_DEFAULT_NTP_PORT, CONFIG_DEFAULT_PATH);
 }
 
@@ -93,9 +96,30 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 	reload(d, true);
 }
 
+/* SIGTERM with shutdown-drain and a /health to turn: keep serving while
+ * a load balancer sees the 503 and stops sending.  SIGINT, a second
+ * SIGTERM or the drain's end: stop. */
 static void on_sigterm(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	struct ntsd *d = w->data;
+	int64_t drain = d->cfg.shutdown_drain_s;
+
+	if (w->signum == SIGTERM && !d->draining && drain > 0 && d->ops.metrics) {
+		d->draining = true;
+		ops_drain(&d->ops);
+		log_notice("SIGTERM: /health answers 503, serving %llds more (shutdown-drain); "
+			   "SIGTERM or SIGINT again stops at once", (long long)drain);
+		ev_timer_set(&d->drain, (double)drain, 0.0);
+		ev_timer_start(loop, &d->drain);
+		return;
+	}
 	log_notice("signal %d: shutting down", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_drained(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	log_notice("shutdown drain over: shutting down");
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -262,7 +286,9 @@ static void run_loop(struct ntsd *d)
 		      HOUSEKEEPING_INTERVAL_S);
 	ev_stat_init(&d->keyfile_watch, on_keyfile_changed, d->cfg.key_file,
 		     HOUSEKEEPING_INTERVAL_S);
+	ev_timer_init(&d->drain, on_drained, 0.0, 0.0);
 	d->sighup.data = d->housekeeping.data = d->keyfile_watch.data = d;
+	d->sigterm.data = d->sigint.data = d;
 	ev_stat_start(d->loop, &d->keyfile_watch);
 	ev_signal_start(d->loop, &d->sighup);
 	ev_signal_start(d->loop, &d->sigterm);

@@ -163,6 +163,13 @@ void ops_reload_end(struct ops *o, bool sighup)
 	pthread_mutex_unlock(&o->lock);
 }
 
+void ops_drain(struct ops *o)
+{
+	pthread_mutex_lock(&o->lock);
+	o->draining = true;
+	pthread_mutex_unlock(&o->lock);
+}
+
 void ops_stop(struct ops *o)
 {
 	if (!o->cfg)
@@ -223,6 +230,7 @@ static void health_locked(struct ops *o, struct health_input *in)
 	in->ntp_enabled = o->ntp != NULL;
 	in->ke_enabled = o->ke != NULL;
 	in->running = o->running;
+	in->draining = o->draining;
 	in->clock_synchronised = cv.synchronised;
 	in->local_stratum = o->cfg->local_stratum > 0;
 	in->n_keys = ks ? keyset_count(ks) : 0;

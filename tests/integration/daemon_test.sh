@@ -269,6 +269,104 @@ else
 	not_ok "(d) ntsd starts"
 fi
 
+# --- (e) shutdown-drain --------------------------------------------------------------
+
+echo "$test_name: (e) shutdown drain"
+drain=
+setup_e() {
+	ports3 || return 1
+	ntsd_conf drain "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+		"metrics-listen 127.0.0.1 $metrics_port" "pid-file none" "shutdown-drain $drain"
+}
+# exits_by_itself NAME: ntsd NAME exits within 15 s; reaped, status in
+# ntsd_status[NAME]
+exits_by_itself() {
+	wait_for 150 pid_gone "${ntsd_pid[$1]}" || return 1
+	ntsd_stop "$1"
+}
+
+# SIGTERM: 503 and still serving; a second SIGTERM stops at once.
+drain=1h
+if ntsd_up setup_e listens drain; then
+	health_says '^health: healthy' || not_ok "(e) /health before SIGTERM: $(cat "$tmp/health.out")"
+	kill -TERM "${ntsd_pid[drain]}"
+	if wait_for 50 health_says 'HTTP 503: shutting down: draining (shutdown-drain)'; then
+		ok "(e) SIGTERM: /health 503 'shutting down: draining'"
+	else
+		show "$tmp/health.out"
+		not_ok "(e) SIGTERM must turn /health 503"
+	fi
+	if probe drain 3 && ! pid_gone "${ntsd_pid[drain]}" &&
+		[ "$(metric drain 'ntsd_ntp_replies_total{protocol="nts"}')" = 3 ] &&
+		[ "$(metric drain ntsd_healthy)" = 0 ]; then
+		ok "(e) draining: NTS-KE and 3 NTS exchanges still served, ntsd_healthy 0"
+	else
+		show "$tmp/drain.probe"
+		not_ok "(e) draining: ntsd must keep serving"
+	fi
+	kill -TERM "${ntsd_pid[drain]}" 2>/dev/null
+	if exits_by_itself drain && [ "${ntsd_status[drain]}" = 0 ] &&
+		logged drain 'SIGTERM: /health answers 503, serving 3600s more (shutdown-drain)' &&
+		logged drain 'signal 15: shutting down' && logged drain 'ntsd stopped'; then
+		ok "(e) a second SIGTERM stops at once (long before the 1h drain), exit 0"
+	else
+		show "$tmp/drain.log"
+		not_ok "(e) a second SIGTERM must stop ntsd"
+	fi
+else
+	not_ok "(e) ntsd starts with shutdown-drain 1h"
+fi
+
+# The drain ends by itself.
+drain=1s
+if ntsd_up setup_e listens drain; then
+	kill -TERM "${ntsd_pid[drain]}"
+	if exits_by_itself drain && [ "${ntsd_status[drain]}" = 0 ] &&
+		logged drain 'shutdown drain over: shutting down' && logged drain 'ntsd stopped'; then
+		ok "(e) shutdown-drain 1s: ntsd stops when the drain is over, exit 0"
+	else
+		show "$tmp/drain.log"
+		not_ok "(e) shutdown-drain 1s must end by itself"
+	fi
+else
+	not_ok "(e) ntsd starts with shutdown-drain 1s"
+fi
+
+# SIGINT stops at once, with no drain.
+drain=1h
+if ntsd_up setup_e listens drain; then
+	kill -INT "${ntsd_pid[drain]}"
+	if exits_by_itself drain && [ "${ntsd_status[drain]}" = 0 ] &&
+		! logged drain 'shutdown-drain' && logged drain 'signal 2: shutting down'; then
+		ok "(e) SIGINT: stops at once, no drain"
+	else
+		show "$tmp/drain.log"
+		not_ok "(e) SIGINT must stop at once"
+	fi
+else
+	not_ok "(e) ntsd starts with shutdown-drain 1h"
+fi
+
+# Without metrics-listen there is no /health to turn: SIGTERM stops at once.
+setup_e2() {
+	ports3 || return 1
+	ntsd_conf drain "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+		"pid-file none" "shutdown-drain 1h"
+}
+listens_ke() { ports_listen "$ke_port"; }
+if ntsd_up setup_e2 listens_ke drain; then
+	kill -TERM "${ntsd_pid[drain]}"
+	if exits_by_itself drain && [ "${ntsd_status[drain]}" = 0 ] &&
+		! logged drain 'shutdown-drain'; then
+		ok "(e) no metrics-listen: SIGTERM stops at once"
+	else
+		show "$tmp/drain.log"
+		not_ok "(e) without metrics-listen SIGTERM must stop at once"
+	fi
+else
+	not_ok "(e) ntsd starts without metrics-listen"
+fi
+
 # --- the end -------------------------------------------------------------------
 
 finish

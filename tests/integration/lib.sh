@@ -235,7 +235,7 @@ ports_listen() {
 # of these settings that no LINE sets ("DIRECTIVE -" leaves it out): the
 # certificate and key from dev_certs certs, key file $tmp/keys, pid file
 # $ntsd_dir/NAME.pid, local stratum 10, one NTP and one NTS-KE thread,
-# log level info.
+# log level info, no shutdown drain (SIGTERM stops at once).
 ntsd_conf() {
 	local n=$1 line given=" "
 	shift
@@ -248,6 +248,7 @@ ntsd_conf() {
 		"threads 1"
 		"ke-threads 1"
 		"log-level info"
+		"shutdown-drain 0"
 	)
 	{
 		echo "# written by $test_name.sh"

@@ -73,6 +73,7 @@ static void test_defaults(void)
 	CU_ASSERT_PTR_NULL(c.user);
 	CU_ASSERT_STRING_EQUAL(c.pid_file, RUNSTATEDIR "/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_INFO);
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 5);
 	CU_ASSERT_PTR_NULL(c.ntp_acl);
 	CU_ASSERT_PTR_NULL(c.ke_acl);
 	CU_ASSERT_EQUAL(c.metrics_listen.len, 0);
@@ -113,6 +114,7 @@ static void test_every_directive(void)
 		"user ntsd\n"
 		"pid-file /run/ntsd/ntsd.pid\n"
 		"log-level debug\n"
+		"shutdown-drain 30s\n"
 		"ntp-allow 192.0.2.0/24\n"
 		"ntp-deny 192.0.2.128/25\n"
 		"ke-allow 2001:db8::/32\n"
@@ -153,6 +155,7 @@ static void test_every_directive(void)
 	CU_ASSERT_STRING_EQUAL(c.user, "ntsd");
 	CU_ASSERT_STRING_EQUAL(c.pid_file, "/run/ntsd/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_DEBUG);
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 30);
 	CU_ASSERT_EQUAL(acl_count(c.ntp_acl), 2);
 	CU_ASSERT_EQUAL(acl_count(c.ke_acl), 2);
 	CU_ASSERT_EQUAL_FATAL(netaddr_parse("192.0.2.1", 123, &a), 0);
@@ -462,6 +465,16 @@ static void test_durations(void)
 	bad("key-propagation 366d\n", "t.conf:1: key-propagation: 366d out of range (at most 365d)");
 	bad("key-propagation 1y\n",
 	    "t.conf:1: key-propagation: bad duration '1y' (e.g. 30s, 15m, 12h, 7d, 2w)");
+
+	ok(&c, "shutdown-drain 0\n");
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 0);
+	config_free(&c);
+	ok(&c, "shutdown-drain 1h\n");
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 3600);
+	config_free(&c);
+	bad("shutdown-drain 3601\n", "t.conf:1: shutdown-drain: 3601 out of range (at most 1h)");
+	bad("shutdown-drain -1\n",
+	    "t.conf:1: shutdown-drain: bad duration '-1' (e.g. 0, 5s, 30s, 2m)");
 }
 
 static void test_strings(void)
@@ -787,8 +800,8 @@ static const char *const all_directives[] = {
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
 	"ke-service", "ke-threads", "ke-timeout", "key-file", "key-propagation",
 	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
-	"ntp-service", "pid-file", "rate-limit", "rate-limit-table", "refid", "stratum",
-	"threads", "user",
+	"ntp-service", "pid-file", "rate-limit", "rate-limit-table", "refid", "shutdown-drain",
+	"stratum", "threads", "user",
 };
 
 static char *read_man_page(void)
