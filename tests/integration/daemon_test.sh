@@ -228,23 +228,13 @@ conf_d() {
 		"metrics-listen 127.0.0.1 $metrics_port" "pid-file none" "$@"
 }
 setup_d() { ports3 && conf_d; }
-hups() { grep -c 'access rules reloaded' "$tmp/hup.log"; }
-hup_done() { [ "$(hups)" -gt "$1" ]; }
 # sighup LINE...: rewrite the configuration, SIGHUP, wait for the reload
-sighup() {
-	local before
-	before=$(hups)
-	conf_d "$@"
-	kill -HUP "${ntsd_pid[hup]}"
-	wait_for 50 hup_done "$before"
-}
+sighup() { conf_d "$@" && ntsd_reload hup; }
 start_only_lines() { grep -c 'read at start only' "$tmp/hup.log"; }
 if ntsd_up setup_d listens hup; then
 	# The same file again (reformatted): nothing to report.
 	sed -i 's/ / \t /' "$tmp/hup.conf"
-	before=$(hups)
-	kill -HUP "${ntsd_pid[hup]}"
-	if wait_for 50 hup_done "$before" && [ "$(start_only_lines)" = 0 ]; then
+	if ntsd_reload hup && [ "$(start_only_lines)" = 0 ]; then
 		ok "(d) SIGHUP, file unchanged but for spacing: no restart reported"
 	else
 		show "$tmp/hup.log"
@@ -317,36 +307,30 @@ else
 	not_ok "(e) ntsd starts with shutdown-drain 1h"
 fi
 
-# The drain ends by itself.
+# stop_case LABEL SETUP READY SIGNAL LOGGED [NOT_LOGGED]: ntsd "drain"
+# started through SETUP gets SIGNAL, then must exit by itself with status
+# 0, having logged LOGGED and not NOT_LOGGED.
+stop_case() {
+	local label=$1 setup=$2 ready=$3 sig=$4 want=$5 unwanted=${6:-}
+	if ! ntsd_up "$setup" "$ready" drain; then
+		not_ok "$label: ntsd starts"
+		return
+	fi
+	kill -"$sig" "${ntsd_pid[drain]}"
+	if exits_by_itself drain && [ "${ntsd_status[drain]}" = 0 ] && logged drain "$want" &&
+		logged drain 'ntsd stopped' && { [ -z "$unwanted" ] || ! logged drain "$unwanted"; }; then
+		ok "$label"
+	else
+		show "$tmp/drain.log"
+		not_ok "$label"
+	fi
+}
 drain=1s
-if ntsd_up setup_e listens drain; then
-	kill -TERM "${ntsd_pid[drain]}"
-	if exits_by_itself drain && [ "${ntsd_status[drain]}" = 0 ] &&
-		logged drain 'shutdown drain over: shutting down' && logged drain 'ntsd stopped'; then
-		ok "(e) shutdown-drain 1s: ntsd stops when the drain is over, exit 0"
-	else
-		show "$tmp/drain.log"
-		not_ok "(e) shutdown-drain 1s must end by itself"
-	fi
-else
-	not_ok "(e) ntsd starts with shutdown-drain 1s"
-fi
-
-# SIGINT stops at once, with no drain.
+stop_case "(e) shutdown-drain 1s: ntsd stops when the drain is over, exit 0" \
+	setup_e listens TERM 'shutdown drain over: shutting down'
 drain=1h
-if ntsd_up setup_e listens drain; then
-	kill -INT "${ntsd_pid[drain]}"
-	if exits_by_itself drain && [ "${ntsd_status[drain]}" = 0 ] &&
-		! logged drain 'shutdown-drain' && logged drain 'signal 2: shutting down'; then
-		ok "(e) SIGINT: stops at once, no drain"
-	else
-		show "$tmp/drain.log"
-		not_ok "(e) SIGINT must stop at once"
-	fi
-else
-	not_ok "(e) ntsd starts with shutdown-drain 1h"
-fi
-
+stop_case "(e) SIGINT: stops at once, no drain" setup_e listens INT \
+	'signal 2: shutting down' 'shutdown-drain'
 # Without metrics-listen there is no /health to turn: SIGTERM stops at once.
 setup_e2() {
 	ports3 || return 1
@@ -354,18 +338,8 @@ setup_e2() {
 		"pid-file none" "shutdown-drain 1h"
 }
 listens_ke() { ports_listen "$ke_port"; }
-if ntsd_up setup_e2 listens_ke drain; then
-	kill -TERM "${ntsd_pid[drain]}"
-	if exits_by_itself drain && [ "${ntsd_status[drain]}" = 0 ] &&
-		! logged drain 'shutdown-drain'; then
-		ok "(e) no metrics-listen: SIGTERM stops at once"
-	else
-		show "$tmp/drain.log"
-		not_ok "(e) without metrics-listen SIGTERM must stop at once"
-	fi
-else
-	not_ok "(e) ntsd starts without metrics-listen"
-fi
+stop_case "(e) no metrics-listen: SIGTERM stops at once" setup_e2 listens_ke TERM \
+	'signal 15: shutting down' 'shutdown-drain'
 
 # --- the end -------------------------------------------------------------------
 
