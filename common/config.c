@@ -64,7 +64,7 @@ struct parse_ctx {
 	size_t line;
 	struct config_error *err;
 	const struct directive *d;
-	size_t seen[32];		/* line each directive was first set on */
+	size_t seen[CONFIG_MAX_DIRECTIVES];	/* line each directive was first set on */
 };
 
 typedef int (*handler_fn)(struct parse_ctx *x, char **args, size_t n);
@@ -490,9 +490,8 @@ static const struct directive directives[] = {
 
 #define N_DIRECTIVES (sizeof(directives) / sizeof(directives[0]))
 
-_Static_assert(N_DIRECTIVES <= sizeof(((struct parse_ctx *)0)->seen) / sizeof(size_t),
-	       "parse_ctx.seen too small");
-_Static_assert(N_DIRECTIVES <= CONFIG_MAX_DIRECTIVES, "struct config.given too small");
+/* parse_ctx.seen and struct config.given have one slot per directive. */
+_Static_assert(N_DIRECTIVES <= CONFIG_MAX_DIRECTIVES, "raise CONFIG_MAX_DIRECTIVES");
 
 static int directive_cmp(const void *key, const void *elem)
 {
