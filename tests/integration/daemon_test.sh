@@ -343,4 +343,9 @@ stop_case "(e) no metrics-listen: SIGTERM stops at once" setup_e2 listens_ke TER
 
 # --- the end -------------------------------------------------------------------
 
+for log in "$tmp"/*.log; do
+	no_sanitizer_report "$log" && continue
+	show "$log"
+	not_ok "sanitizer report in $(basename "$log")"
+done
 finish
