@@ -11,6 +11,8 @@ bool health_check(const struct health_input *in, char *reason, size_t len)
 
 	if (!in->running)
 		why = "services not running";
+	else if (in->draining)
+		why = "shutting down: draining (shutdown-drain)";
 	else if (in->ntp_enabled && !in->clock_synchronised && !in->local_stratum)
 		why = "system clock not synchronised (and local-stratum is off)";
 	else if (in->n_keys == 0)

@@ -156,14 +156,9 @@ answers() { http_get /health; }
 
 # sighup [RULE...]: rewrite the config with these access rules, SIGHUP,
 # wait until ntsd says it reloaded.
-reloads() { grep -c 'access rules reloaded' "$tmp/ntsd.log"; }
-reloaded_since() { [ "$(reloads)" -gt "$1" ]; }
 sighup() {
-	local before
-	before=$(reloads)
 	write_config "$@"
-	kill -HUP "${ntsd_pid[ntsd]}"
-	wait_for 50 reloaded_since "$before" && return 0
+	ntsd_reload ntsd && return 0
 	echo "  ntsd did not reload its access rules"
 	return 1
 }

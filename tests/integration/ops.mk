@@ -6,3 +6,8 @@ EXTRA_DIST += tests/integration/metrics_test.sh
 # an unreadable certificate loaded (needs root; skipped otherwise).
 TESTS += tests/integration/cert_reload_test.sh
 EXTRA_DIST += tests/integration/cert_reload_test.sh
+# The daemon itself (issue 11 item 8, issue 17 part 4): allow-only access
+# rules, no clock metrics on NTS-KE-only hosts, a second instance refused,
+# start-only directives named on SIGHUP, shutdown-drain.
+TESTS += tests/integration/daemon_test.sh
+EXTRA_DIST += tests/integration/daemon_test.sh

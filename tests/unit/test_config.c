@@ -76,6 +76,7 @@ static void test_defaults(void)
 	CU_ASSERT_PTR_NULL(c.user);
 	CU_ASSERT_STRING_EQUAL(c.pid_file, RUNSTATEDIR "/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_INFO);
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 5);
 	CU_ASSERT_PTR_NULL(c.ntp_acl);
 	CU_ASSERT_PTR_NULL(c.ke_acl);
 	CU_ASSERT_EQUAL(c.metrics_listen.len, 0);
@@ -116,6 +117,7 @@ static void test_every_directive(void)
 		"user ntsd\n"
 		"pid-file /run/ntsd/ntsd.pid\n"
 		"log-level debug\n"
+		"shutdown-drain 30s\n"
 		"ntp-allow 192.0.2.0/24\n"
 		"ntp-deny 192.0.2.128/25\n"
 		"ke-allow 2001:db8::/32\n"
@@ -156,6 +158,7 @@ static void test_every_directive(void)
 	CU_ASSERT_STRING_EQUAL(c.user, "ntsd");
 	CU_ASSERT_STRING_EQUAL(c.pid_file, "/run/ntsd/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_DEBUG);
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 30);
 	CU_ASSERT_EQUAL(acl_count(c.ntp_acl), 2);
 	CU_ASSERT_EQUAL(acl_count(c.ke_acl), 2);
 	CU_ASSERT_EQUAL_FATAL(netaddr_parse("192.0.2.1", 123, &a), 0);
@@ -574,6 +577,16 @@ static void test_durations(void)
 	bad("key-propagation 366d\n", "t.conf:1: key-propagation: 366d out of range (at most 365d)");
 	bad("key-propagation 1y\n",
 	    "t.conf:1: key-propagation: bad duration '1y' (e.g. 30s, 15m, 12h, 7d, 2w)");
+
+	ok(&c, "shutdown-drain 0\n");
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 0);
+	config_free(&c);
+	ok(&c, "shutdown-drain 1h\n");
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 3600);
+	config_free(&c);
+	bad("shutdown-drain 3601\n", "t.conf:1: shutdown-drain: 3601 out of range (at most 1h)");
+	bad("shutdown-drain -1\n",
+	    "t.conf:1: shutdown-drain: bad duration '-1' (e.g. 0, 5s, 30s, 2m)");
 }
 
 static void test_strings(void)
@@ -720,11 +733,13 @@ static void test_access_rules(void)
 	config_free(&c);
 	CU_ASSERT_PTR_NULL(c.ntp_acl);
 
-	/* Most specific wins whatever the order of the lines. */
+	/* Most specific wins whatever the order of the lines; an IPv4 allow
+	 * rule without one for 0.0.0.0/0 denies the rest of IPv4. */
 	ok(&c, "ke-allow 192.0.2.7\nke-deny 192.0.2.0/24\n");
 	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "192.0.2.7"));
 	CU_ASSERT_FALSE(client_allowed(c.ke_acl, "192.0.2.8"));
-	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "192.0.3.1"));
+	CU_ASSERT_FALSE(client_allowed(c.ke_acl, "192.0.3.1"));
+	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "2001:db8::1"));	/* no IPv6 rule */
 	CU_ASSERT_PTR_NULL(c.ntp_acl);
 	config_free(&c);
 
@@ -897,8 +912,8 @@ static const char *const all_directives[] = {
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
 	"ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file", "key-propagation",
 	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
-	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid", "stratum",
-	"threads", "user",
+	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid",
+	"shutdown-drain", "stratum", "threads", "user",
 };
 
 static char *read_man_page(void)
@@ -1008,6 +1023,44 @@ static void test_man_page_matches(void)
 	free(man);
 }
 
+/* What SIGHUP names as needing a restart (issue 17 part 4). */
+static void test_changed(void)
+{
+	struct config a, b;
+	const char *names[8];
+
+	ok(&a, "threads 2\nntp-listen 127.0.0.1 123\nntp-listen ::1\nntp-allow 10.0.0.0/8\n"
+	       "log-level info\n");
+	/* Spacing, comments and the order of different directives: no change. */
+	ok(&b, "ntp-allow 10.0.0.0/8   # ours\nthreads\t2\nntp-listen 127.0.0.1 123\n"
+	       "log-level info\nntp-listen ::1\n");
+	CU_ASSERT_EQUAL(config_changed(&a, &b, names, 8), 0);
+	config_free(&b);
+
+	/* A changed value, one added, one removed, a repeated line changed. */
+	ok(&b, "threads 4\nntp-listen 127.0.0.1 123\nntp-listen ::1 1123\nntp-allow 10.0.0.0/8\n"
+	       "ke-timeout 2\n");
+	CU_ASSERT_EQUAL_FATAL(config_changed(&a, &b, names, 8), 4);
+	CU_ASSERT_STRING_EQUAL(names[0], "ke-timeout");
+	CU_ASSERT_STRING_EQUAL(names[1], "log-level");
+	CU_ASSERT_STRING_EQUAL(names[2], "ntp-listen");
+	CU_ASSERT_STRING_EQUAL(names[3], "threads");
+	/* At most max names, but the count of them all. */
+	CU_ASSERT_EQUAL(config_changed(&a, &b, names, 1), 4);
+	CU_ASSERT_STRING_EQUAL(names[0], "ke-timeout");
+	config_free(&b);
+
+	/* Repeated lines in another order are another list. */
+	ok(&b, "threads 2\nntp-listen ::1\nntp-listen 127.0.0.1 123\nntp-allow 10.0.0.0/8\n"
+	       "log-level info\n");
+	CU_ASSERT_EQUAL_FATAL(config_changed(&a, &b, names, 8), 1);
+	CU_ASSERT_STRING_EQUAL(names[0], "ntp-listen");
+	config_free(&b);
+	config_free(&a);
+	for (size_t i = 0; i < CONFIG_MAX_DIRECTIVES; i++)
+		CU_ASSERT_PTR_NULL(a.given[i]);
+}
+
 UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_defaults),
 	UNIT_TEST(test_every_directive),
@@ -1034,4 +1087,5 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_metrics_listen),
 	UNIT_TEST(test_validate),
 	UNIT_TEST(test_load),
-	UNIT_TEST(test_man_page_matches))
+	UNIT_TEST(test_man_page_matches),
+	UNIT_TEST(test_changed))
