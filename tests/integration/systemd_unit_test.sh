@@ -131,6 +131,18 @@ conf=$(sed -n 's/.* -c \([^ ]*\)$/\1/p' <<<"$exec_line")
 key_file=$(sed -n 's/^key-file //p' "$root$(dirname "$sbindir")/share/doc/ntsd/ntsd.conf.example")
 pid_file=$(sed -n 's/^d \(.*\) 0755 .*/\1/p' "$root$(dirname "$unit_dir")/../tmpfiles.d/ntsd.conf")/ntsd.pid
 cp "$probe" "$root/usr/local/sbin/ntsd-clock-probe"
+# One set of paths: the example config's key file is ntsd's built-in
+# default, the one the rotation unit rotates and the man pages name.
+printf 'ke-service no\npid-file none\n' >"$tmp/default.conf"
+builtin_key_file=$("$NTSD" -n -c "$tmp/default.conf" 2>&1 | grep -o '/[^ :]*/keys' | head -n 1)
+check "paths: the example's key-file $key_file is ntsd's default ($builtin_key_file)" \
+	test "$key_file" = "$builtin_key_file"
+check "paths: ntsctl-rotate.service rotates $key_file" \
+	grep -q "keys rotate $key_file " "$root$unit_dir/ntsctl-rotate.service"
+for page in man8/ntsd.8 man5/ntsd.conf.5 man8/ntsctl.8; do
+	check "paths: the installed $page names $key_file" \
+		grep -qF "$key_file" "$root$(dirname "$sbindir")/share/man/$page"
+done
 echo "$test_name: unit $unit_dir/ntsd.service, config $conf, key file $key_file"
 
 # The operator's steps: a certificate readable by ntsd (certs/README.md),
