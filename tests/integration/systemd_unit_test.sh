@@ -299,5 +299,4 @@ precheck_refuses missing_dir "s|^key-file .*|key-file /var/lib/ntsd-missing/keys
 	"key-file /var/lib/ntsd-missing/keys: directory /var/lib/ntsd-missing: No such file"
 precheck_refuses missing_user "s|^user .*|user ntsd-missing|" "user ntsd-missing: no such user"
 cp "$tmp/ntsd.conf.good" "$root$conf"
-[ "${SYSTEMD_UNIT_TEST_DEBUG:-}" = 1 ] && { echo "debug: leader $leader"; sleep 600; }
 finish
