@@ -58,7 +58,7 @@
 
 /* Defaults that are strings live here; config_free must not free them. */
 static const char default_key_file[] = LOCALSTATEDIR "/lib/ntsd/keys";
-static const char default_pid_file[] = RUNSTATEDIR "/ntsd.pid";
+static const char default_pid_file[] = RUNSTATEDIR "/ntsd/ntsd.pid";
 
 struct directive;
 

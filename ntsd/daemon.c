@@ -59,6 +59,30 @@ int daemon_detach(void)
 	return 0;
 }
 
+/* The pid file's own directory (RUNSTATEDIR/ntsd by default): created
+ * when missing, where no service manager made it.  Its parent must exist. */
+static int pidfile_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		log_err("%s: pid file path too long", path);
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0)
+		log_info("%s: created the pid file's directory", dir);
+	else if (errno != EEXIST) {
+		log_errno(LOG_LVL_ERR, "%s: cannot create the pid file's directory", dir);
+		return -1;
+	}
+	return 0;
+}
+
 /* The pid a held pid file names, for the message; 0 when unreadable. */
 static long pidfile_holder(int fd)
 {
@@ -77,9 +101,12 @@ static long pidfile_holder(int fd)
 
 int daemon_pidfile_lock(const char *path)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	long holder;
+	int fd;
 
+	if (pidfile_dir(path) < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		log_errno(LOG_LVL_ERR, "%s: cannot open pid file", path);
 		return -1;
@@ -124,6 +151,16 @@ void daemon_pidfile_remove(int fd, const char *path)
 	close(fd);
 }
 
+bool daemon_is_user(const struct passwd *pw)
+{
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	return pw->pw_uid != 0 && getresuid(&r, &e, &s) == 0 && getresgid(&rg, &eg, &sg) == 0 &&
+	       r == pw->pw_uid && e == pw->pw_uid && s == pw->pw_uid && rg == pw->pw_gid &&
+	       eg == pw->pw_gid && sg == pw->pw_gid;
+}
+
 int daemon_drop_privileges(const char *user)
 {
 	struct passwd *pw;
@@ -136,6 +173,12 @@ int daemon_drop_privileges(const char *user)
 		else
 			log_err("user %s: no such user", user);
 		return -1;
+	}
+	if (daemon_is_user(pw)) {
+		/* Started as that user (ntsd.service's User=): nothing to drop. */
+		log_info("running as user %s (uid %u, gid %u) already", user,
+			 (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+		return 0;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0) {
 		log_errno(LOG_LVL_ERR, "user %s: initgroups", user);

@@ -32,6 +32,7 @@
 #include "ntsd/keywatch.h"
 #include "ntpd/ntp_service.h"
 #include "ntsd/ops.h"
+#include "ntsd/precheck.h"
 #include "ntpd/responder.h"
 
 /* Retired key sets live this long before they are freed; readers hold
@@ -184,6 +185,8 @@ static int check_config(struct ntsd *d)
 	struct keyset_error kerr;
 	struct keyset *ks;
 
+	if (precheck_run(&d->cfg, stdout, stderr) < 0)
+		return -1;
 	if (access(d->cfg.key_file, F_OK) == 0) {
 		ks = keyset_load(d->cfg.key_file, &kerr);
 		if (!ks) {

@@ -11,3 +11,10 @@ EXTRA_DIST += tests/integration/cert_reload_test.sh
 # start-only directives named on SIGHUP, shutdown-drain.
 TESTS += tests/integration/daemon_test.sh
 EXTRA_DIST += tests/integration/daemon_test.sh
+
+# The shipped systemd units under a booted systemd (run-tests runs
+# tests/integration/systemd_unit_test.sh; it needs root): clock_probe reads
+# the kernel clock state and checks the unit's sandbox cannot set the clock.
+check_PROGRAMS += tests/integration/clock_probe
+tests_integration_clock_probe_SOURCES = tests/integration/clock_probe.c
+EXTRA_DIST += tests/integration/systemd_unit_test.sh

@@ -74,7 +74,7 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c.key_file, LOCALSTATEDIR "/lib/ntsd/keys");
 	CU_ASSERT_EQUAL(c.key_propagation_s, 3600);
 	CU_ASSERT_PTR_NULL(c.user);
-	CU_ASSERT_STRING_EQUAL(c.pid_file, RUNSTATEDIR "/ntsd.pid");
+	CU_ASSERT_STRING_EQUAL(c.pid_file, RUNSTATEDIR "/ntsd/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_INFO);
 	CU_ASSERT_EQUAL(c.shutdown_drain_s, 5);
 	CU_ASSERT_PTR_NULL(c.ntp_acl);
