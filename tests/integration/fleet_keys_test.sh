@@ -5,8 +5,12 @@
 #   127.0.0.1  ntsd, NTS-KE only, sends clients to 127.0.0.3 port P
 #   127.0.0.3  ntsd, NTP only, port P
 #   127.0.0.4  ntsd, NTP only, port P
-# Every host: key-propagation 1h (the default).
+# Every host: key-propagation 1h (the default), key-file-create no.
 #
+#   0. without a key file: one host (key-file-create yes, the default)
+#      makes its own on first start (ntsd -n says it will); a host of the
+#      fleet (key-file-create no) refuses to start and ntsd -n fails, both
+#      saying the fleet's file must be copied there, and no file appears;
 #   1. init the key file on the KE host, distribute copies to the NTP
 #      hosts, start the NTP hosts, then the KE host; probes through the KE
 #      host authenticate on both NTP hosts;
@@ -32,7 +36,7 @@ srcdir=$(cd "$srcdir" && pwd)
 KE_ADDR=127.0.0.1
 NTP_ADDRS="127.0.0.3 127.0.0.4"
 
-need_tools "apt-get install iproute2 openssl" ss openssl
+need_tools "apt-get install iproute2 openssl coreutils" ss openssl timeout stat
 need_programs NTSD NTSCTL make_certs
 tmp_make
 dev_certs certs
@@ -53,6 +57,53 @@ distribute() {
 }
 # loaded NAME N: NAME's log says it loaded a key set of N keys.
 loaded() { grep -q ": loaded $2 master keys" "$tmp/$1.log"; }
+
+# --- 0. no key file ------------------------------------------------------------
+
+echo "fleet_keys_test: first start without a key file"
+mkdir -p "$tmp/solo"
+solo_setup() {
+	local ports
+	ports=$(pick_ports 2) || return 1
+	read -r p1 p2 <<<"$ports"
+	ntsd_conf solo "# one host, key-file-create left at its default" \
+		"ntp-listen 127.0.0.1 $p1" "ke-listen 127.0.0.1 $p2" "key-file $tmp/solo/keys"
+}
+solo_setup
+"$NTSD" -n -c "$tmp/solo.conf" >"$tmp/out" 2>&1
+rc=$?
+show "$tmp/out"
+check "one host, ntsd -n: exit 0, says it will create the key file" \
+	bash -c "[ $rc -eq 0 ] && grep -q 'does not exist yet; ntsd will create it' '$tmp/out'"
+if ntsd_up solo_setup : solo && [ "$(stat -c %a "$tmp/solo/keys" 2>/dev/null)" = 600 ] &&
+	grep -q 'key file did not exist; created it' "$tmp/solo.log"; then
+	ok "one host: the first start creates its key file (mode 0600)"
+else
+	not_ok "one host: no key file created on first start"
+	show "$tmp/solo.log"
+fi
+ntsd_stop solo
+
+# A host of the fleet whose copy has not arrived.
+ntsd_conf lone "# NTP host of a fleet, before the key file reached it" "ke-service no" \
+	"ntp-listen 127.0.0.3 $(pick_port)" "key-file $tmp/lone/keys" "key-file-create no" \
+	"ke-certificate -" "ke-private-key -" "ke-threads -"
+mkdir -p "$tmp/lone"
+no_create_msg="$tmp/lone/keys: no key file, and key-file-create is no: this host shares the fleet's key file and does not make its own"
+"$NTSD" -n -c "$tmp/lone.conf" >"$tmp/out" 2>&1
+rc=$?
+show "$tmp/out"
+check "key-file-create no, ntsd -n: exit 1, says the fleet's key file must be copied first" \
+	bash -c "[ $rc -eq 1 ] && grep -qF \"$no_create_msg\" '$tmp/out'"
+timeout 10 "$NTSD" -f -c "$tmp/lone.conf" >"$tmp/lone.log" 2>&1 </dev/null
+rc=$?
+show "$tmp/lone.log"
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -qF "$no_create_msg" "$tmp/lone.log" &&
+	[ ! -e "$tmp/lone/keys" ]; then
+	ok "key-file-create no: ntsd refuses to start (exit $rc), makes no key of its own"
+else
+	not_ok "key-file-create no: exit $rc (want a refusal), key file made: $([ -e "$tmp/lone/keys" ] && echo yes || echo no)"
+fi
 
 # --- 1. first start ----------------------------------------------------------
 
@@ -77,11 +128,12 @@ setup() {
 	for a in $NTP_ADDRS; do
 		ntsd_conf "ntp-$a" "# NTP-only host with its own copy of the key file" \
 			"ke-service no" "ntp-listen $a $ntp_port" "key-file $(keys_of "ntp-$a")" \
-			"ke-certificate -" "ke-private-key -" "ke-threads -"
+			"key-file-create no" "ke-certificate -" "ke-private-key -" "ke-threads -"
 	done
 	ntsd_conf ke "# KE-only host: clients are sent to $ntp1 port $ntp_port" \
 		"ntp-service no" "ke-listen $KE_ADDR $ke_port" "ke-ntp-server $ntp1" \
-		"ke-ntp-port $ntp_port" "key-file $(keys_of ke)" "local-stratum -" "threads -"
+		"ke-ntp-port $ntp_port" "key-file $(keys_of ke)" "key-file-create no" \
+		"local-stratum -" "threads -"
 }
 names=()
 for a in $NTP_ADDRS; do names+=("ntp-$a"); done
