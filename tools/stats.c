@@ -456,14 +456,22 @@ static void print_table(const struct stats_sample *s, size_t n, bool all)
 
 /* ---------------------------------------------------------------- command */
 
+/* ADDRESS[:PORT] into a; -1 with the reason printed. */
 static int parse_target(const char *s, struct netaddr *a)
 {
-	char host[NETADDR_STRLEN];
+	char host[NETADDR_STRLEN], err[HOSTPORT_ERR_MAX];
 	uint16_t port;
 
-	if (hostport_parse(s, host, sizeof(host), &port) < 0)
+	if (hostport_parse(s, host, sizeof(host), &port, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ntsctl: stats: %s\n", err);
 		return -1;
-	return netaddr_parse(host, port ? port : STATS_DEFAULT_PORT, a);
+	}
+	if (netaddr_parse(host, port ? port : STATS_DEFAULT_PORT, a) < 0) {
+		fprintf(stderr, "ntsctl: stats: bad address '%s' (ADDRESS[:PORT], e.g. %s or "
+				"[::1]:9123)\n", s, STATS_DEFAULT_TARGET);
+		return -1;
+	}
+	return 0;
 }
 
 static int usage(void)
@@ -570,11 +578,8 @@ int ntsctl_stats(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (parse_target(target, &a) < 0) {
-		fprintf(stderr, "ntsctl: stats: bad address '%s' (ADDRESS[:PORT], e.g. %s or "
-				"[::1]:9123)\n", target, STATS_DEFAULT_TARGET);
+	if (parse_target(target, &a) < 0)
 		return NTSCTL_USAGE;
-	}
 	netaddr_str(&a, where, sizeof(where));
 	rc = NTSCTL_FAIL;
 	if (http_get(&a, "/metrics", &resp, &len, err, sizeof(err)) < 0) {
