@@ -540,6 +540,7 @@ static const struct directive directives[] = {
 	{ "ke-threads", "N", set_unsigned, 1, 1, false, F(ke_threads), 0, CONFIG_MAX_THREADS },
 	{ "ke-timeout", "SECONDS", set_ke_timeout, 1, 1, false, F(ke_timeout_ms), 0, 0 },
 	{ "key-file", "FILE", set_path, 1, 1, false, F(key_file), 0, 0 },
+	{ "key-file-create", "yes|no", set_bool, 1, 1, false, F(key_file_create), 0, 0 },
 	{ "key-propagation", "DURATION", set_key_propagation, 1, 1, false,
 	  F(key_propagation_s), 0, 0 },
 	{ "local-stratum", "N|off", set_local_stratum, 1, 1, false, F(local_stratum), 1, 15 },
@@ -610,6 +611,7 @@ void config_init(struct config *c)
 	c->ke_rate_limit_rate = DEFAULT_KE_RATE;
 	c->ke_rate_limit_burst = DEFAULT_KE_BURST;
 	c->key_file = (char *)default_key_file;
+	c->key_file_create = true;
 	c->key_propagation_s = DEFAULT_KEY_PROPAGATION_S;
 	c->pid_file = (char *)default_pid_file;
 	c->log_level = LOG_LVL_INFO;

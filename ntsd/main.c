@@ -195,6 +195,9 @@ static int check_config(struct ntsd *d)
 		}
 		printf("%s: %zu master keys\n", d->cfg.key_file, keyset_count(ks));
 		keyset_free(ks);
+	} else if (!d->cfg.key_file_create) {
+		fprintf(stderr, "%s: " KEYWATCH_NO_CREATE_MSG "\n", d->cfg.key_file);
+		return -1;
 	} else {
 		printf("%s: does not exist yet; ntsd will create it on first start\n",
 		       d->cfg.key_file);
@@ -371,7 +374,8 @@ static int setup_services(struct ntsd *d)
 {
 	signal(SIGPIPE, SIG_IGN);
 	snapshot_init(&d->keys, keyset_snapshot_free, KEYSET_GRACE_MS);
-	if (keywatch_init(&d->keywatch, d->cfg.key_file, &d->keys, true, d->cfg.user) < 0)
+	if (keywatch_init(&d->keywatch, d->cfg.key_file, &d->keys, d->cfg.key_file_create,
+			  d->cfg.user) < 0)
 		return -1;
 	if (d->cfg.ntp_enabled && !(d->ntp = ntp_service_new(&d->cfg, &d->keys)))
 		return -1;

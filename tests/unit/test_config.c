@@ -72,6 +72,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(c.ke_max_sessions, 4096);
 	CU_ASSERT_EQUAL(c.ke_max_sessions_per_address, 16);
 	CU_ASSERT_STRING_EQUAL(c.key_file, LOCALSTATEDIR "/lib/ntsd/keys");
+	CU_ASSERT_TRUE(c.key_file_create);
 	CU_ASSERT_EQUAL(c.key_propagation_s, 3600);
 	CU_ASSERT_PTR_NULL(c.user);
 	CU_ASSERT_STRING_EQUAL(c.pid_file, RUNSTATEDIR "/ntsd/ntsd.pid");
@@ -260,6 +261,11 @@ static void test_bools(void)
 	bad("ntp-service true\n", "t.conf:1: ntp-service: 'true' is not yes, no, on or off");
 	bad("ke-service YES\n", "t.conf:1: ke-service: 'YES' is not yes, no, on or off");
 	bad("ke-service 1\n", "t.conf:1: ke-service: '1' is not yes, no, on or off");
+	ok(&c, "key-file-create no\n");
+	CU_ASSERT_FALSE(c.key_file_create);
+	config_free(&c);
+	bad("key-file-create maybe\n",
+	    "t.conf:1: key-file-create: 'maybe' is not yes, no, on or off");
 }
 
 static void test_numbers(void)
@@ -910,7 +916,8 @@ static void test_load(void)
 static const char *const all_directives[] = {
 	"ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
-	"ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file", "key-propagation",
+	"ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file", "key-file-create",
+	"key-propagation",
 	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
 	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid",
 	"shutdown-drain", "stratum", "threads", "user",
