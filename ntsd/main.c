@@ -138,15 +138,13 @@ static void on_housekeeping(struct ev_loop *loop, ev_timer *w, int revents)
 	reload(w->data, false);
 }
 
-/* The NTP port NTS-KE advertises when ke-ntp-port is not set: the
- * responder's own port when it is not the default and no ke-ntp-server
- * sends clients elsewhere (clients then use this host's address, so they
- * must learn its port; other hosts' ports are not ours to guess). */
+/* The NTP port NTS-KE may advertise when ke-ntp-port is not set: the
+ * responder's own port when it is not the default (ke_service decides). */
 static uint16_t advertised_ntp_port(const struct ntsd *d)
 {
 	uint16_t port;
 
-	if (!d->ntp || d->cfg.ke_ntp_port >= 0 || d->cfg.n_ke_ntp_servers > 0)
+	if (!d->ntp || d->cfg.ke_ntp_port >= 0)
 		return 0;
 	port = ntp_service_port(d->ntp);
 	return port == CONFIG_DEFAULT_NTP_PORT ? 0 : port;
