@@ -90,12 +90,6 @@ listening() { # PORT: TCP and UDP both bound on 127.0.0.1
 	ss -Hlnt "sport = :$2" 2>/dev/null | grep -q . && ss -Hlnu "sport = :$1" 2>/dev/null | grep -q .
 }
 
-server_cpus=
-gen_cpus=
-if [ $pin = yes ]; then
-	server_cpus=$scpu
-	gen_cpus=$gcpu
-fi
 # PIN=(taskset -c CPULIST) or nothing.  A prefix rather than a function:
 # "${PIN[@]}" CMD & is one simple command, so $! is CMD's own pid (taskset
 # execs it), which is what the generator measures and what we stop.
