@@ -348,7 +348,8 @@ static size_t looped(uint8_t *p, const uint8_t *l2, size_t l2_len, unsigned ipv,
 {
 	size_t off = l2_len, ip_len = ipv == 4 ? 24 : 40;	/* IPv4 with an option */
 
-	memcpy(p, l2, l2_len);
+	if (l2_len > 0)
+		memcpy(p, l2, l2_len);
 	memset(p + off, 0, ip_len + 8 + ntp_len);
 	if (ipv == 4) {
 		p[off] = 0x46;
