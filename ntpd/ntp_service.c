@@ -149,7 +149,7 @@ static int open_socket(const struct netaddr *a, bool *wildcard)
 {
 	int fd, one = 1, rcvbuf = NTP_RCVBUF, family = netaddr_family(a);
 	/* Software receive timestamps on every datagram; transmit timestamps
-	 * are asked for per reply (tx_stamp_cmsg) and reported as software. */
+	 * are asked for per reply (put_cmsgs) and reported as software. */
 	int ts_flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
 	char buf[NETADDR_STRLEN];
 
