@@ -51,6 +51,9 @@
 #define DEFAULT_KE_BURST 500
 #define DEFAULT_KEY_PROPAGATION_S 3600
 #define DEFAULT_RATE_LIMIT_TABLE 65536
+/* interleaved-table: 64 bytes a slot, 4 MiB shared by the workers; an
+ * entry lives one client poll, so this holds 65536 interleaved clients. */
+#define DEFAULT_INTERLEAVED_TABLE 65536
 #define DEFAULT_STRATUM 2
 /* Long enough for a load balancer checking /health every second or two to
  * see two failed checks; short enough not to hold up a restart by hand. */
@@ -250,6 +253,26 @@ static int add_ntp_server(struct parse_ctx *x, char **args, size_t n)
 	if (!c->ke_ntp_servers[c->n_ke_ntp_servers])
 		return fail(x, "%s: out of memory", x->d->name);
 	c->n_ke_ntp_servers++;
+	return 0;
+}
+
+/* hw-timestamp: an interface name as the kernel takes it (IFNAMSIZ), each
+ * once. */
+static int add_hw_iface(struct parse_ctx *x, char **args, size_t n)
+{
+	struct config *c = x->c;
+	const char *s = args[0];
+
+	if (strlen(s) >= CONFIG_IFNAME_LEN || strchr(s, '/') != NULL || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return fail(x, "%s: bad interface name '" SHOWN "'", x->d->name, s);
+	for (size_t i = 0; i < c->n_hw_timestamp; i++)
+		if (strcmp(s, c->hw_timestamp[i]) == 0)
+			return fail(x, "%s: '" SHOWN "' listed twice", x->d->name, s);
+	if (c->n_hw_timestamp >= CONFIG_MAX_HW_IFACES)
+		return fail(x, "%s: too many entries (at most %d)", x->d->name,
+			    CONFIG_MAX_HW_IFACES);
+	strcpy(c->hw_timestamp[c->n_hw_timestamp++], s);
 	return 0;
 }
 
@@ -521,6 +544,9 @@ static int set_metrics_listen(struct parse_ctx *x, char **args, size_t n)
 
 /* Sorted by name (strcmp order): looked up with bsearch. */
 static const struct directive directives[] = {
+	{ "hw-timestamp", "IFACE", add_hw_iface, 1, 1, true, F(hw_timestamp), 0, 0 },
+	{ "interleaved-table", "N", set_unsigned, 1, 1, false, F(interleaved_table), 0,
+	  CONFIG_MAX_INTERLEAVED_TABLE },
 	{ "ke-aead", "NAME|ID ...", set_ke_aead, 1, CONFIG_MAX_AEADS, false, F(ke_aeads), 0, 0 },
 	{ "ke-allow", "CIDR", add_rule, 1, 1, true, F(ke_acl), 1, 0 },
 	{ "ke-certificate", "FILE", set_path, 1, 1, false, F(ke_certificate), 0, 0 },
@@ -599,6 +625,7 @@ void config_init(struct config *c)
 	c->refid = DEFAULT_REFID;
 	c->rate_limit = false;
 	c->rate_limit_table = DEFAULT_RATE_LIMIT_TABLE;
+	c->interleaved_table = DEFAULT_INTERLEAVED_TABLE;
 	c->rate_limit_prefix.v4 = NETADDR_PREFIX_V4_DEFAULT;
 	c->rate_limit_prefix.v6 = NETADDR_PREFIX_V6_DEFAULT;
 	c->ke_ntp_port = -1;

@@ -19,6 +19,9 @@
 #define CONFIG_MAX_NTP_SERVERS 8
 #define CONFIG_MAX_AEADS 4		/* ke-aead: the AEADs this code knows of */
 #define CONFIG_MAX_DIRECTIVES 64	/* room in struct config for each directive's lines */
+#define CONFIG_MAX_HW_IFACES 8		/* hw-timestamp lines */
+#define CONFIG_IFNAME_LEN 16		/* IFNAMSIZ: 15 characters and a NUL */
+#define CONFIG_MAX_INTERLEAVED_TABLE 1048576	/* ntpd/xleave.h: XLEAVE_MAX_ENTRIES */
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/ntsd.conf"
 #define CONFIG_DEFAULT_NTP_PORT NTP_PORT
 #define CONFIG_DEFAULT_KE_PORT KE_DEFAULT_PORT
@@ -45,6 +48,13 @@ struct config {
 	/* rate-limit-prefix V4LEN V6LEN (default 32 64): what one client is for
 	 * rate-limit, ke-rate-limit and the KE per-address cap */
 	struct netaddr_prefix rate_limit_prefix;
+	/* interleaved-table N (default 65536; 0 = off): slots of the table of
+	 * interleaved-mode clients (RFC 9769), shared by the NTP workers */
+	unsigned interleaved_table;
+	/* hw-timestamp IFACE (repeatable): interfaces whose NIC should
+	 * timestamp in hardware; none by default */
+	char hw_timestamp[CONFIG_MAX_HW_IFACES][CONFIG_IFNAME_LEN];
+	size_t n_hw_timestamp;
 	/* NTS-KE */
 	struct config_listen ke_listen[CONFIG_MAX_LISTEN];	/* ke-listen ADDRESS [PORT] */
 	size_t n_ke_listen;		/* 0: defaults 0.0.0.0 and :: port 4460 */

@@ -5,4 +5,6 @@ noinst_LIBRARIES += ntpd/libntpresp.a
 ntpd_libntpresp_a_SOURCES = \
 	ntpd/clock.c ntpd/clock.h \
 	ntpd/ntp_service.c ntpd/ntp_service.h \
-	ntpd/responder.c ntpd/responder.h
+	ntpd/responder.c ntpd/responder.h \
+	ntpd/txstamp.c ntpd/txstamp.h \
+	ntpd/xleave.c ntpd/xleave.h

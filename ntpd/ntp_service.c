@@ -4,21 +4,32 @@
  * spreads clients over them by a hash of the 4-tuple), its responder
  * state, its rate-limit table and its counters: no locks on the hot path.
  * A batch is received with recvmmsg (kernel receive timestamps from
- * SO_TIMESTAMPNS, the destination address from IP_PKTINFO /
+ * SO_TIMESTAMPING, the destination address from IP_PKTINFO /
  * IPV6_RECVPKTINFO), answered packet by packet, and sent with sendmmsg in
  * chunks of NTP_SEND_CHUNK so a transmit timestamp is never taken long
- * before its packet leaves.  Worker 0 refreshes the clock state from the
- * kernel about once a second. */
+ * before its packet leaves.  A reply to a request that may be interleaved
+ * (ntpd/xleave.h) asks the kernel for its transmit timestamp; those come
+ * back on the socket's error queue, read with recvmmsg in batches when
+ * poll says POLLERR, into the table shared by the workers.  Worker 0
+ * refreshes the clock state from the kernel about once a second. */
 #include "build_config.h"
 
 #include <errno.h>
+#include <time.h>
+/* after <time.h>: it uses struct timespec */
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timex.h>
 #include <time.h>
@@ -36,6 +47,8 @@
 #include "ntpd/ntp_service.h"
 #include "common/ratelimit.h"
 #include "ntpd/responder.h"
+#include "ntpd/txstamp.h"
+#include "ntpd/xleave.h"
 
 /* Datagrams received per recvmmsg. */
 #define NTP_BATCH 16
@@ -62,6 +75,8 @@ struct ntp_worker {
 	struct responder resp;
 	struct ratelimit *rl;
 	counter_t cnt[NTP_CNT_COUNT];
+	counter_t ts_cnt[NTP_TS_COUNT];
+	uint64_t tx_est;		/* the last reply's transmit time, by our clock */
 	struct mmsghdr rx[NTP_BATCH], tx[NTP_SEND_CHUNK];
 	struct iovec rx_iov[NTP_BATCH], tx_iov[NTP_SEND_CHUNK];
 	struct sockaddr_storage peer[NTP_BATCH];
@@ -85,15 +100,32 @@ struct ntp_service {
 	double rate;
 	unsigned burst, table;
 	struct netaddr_prefix prefix;	/* rate-limit-prefix */
+	unsigned xleave_entries;	/* interleaved-table; 0: off */
+	struct xleave *xl;		/* shared by the workers; NULL: off */
 	int stop_fd;
 	atomic_bool stopping;
 	bool started;
 };
 
+/* The responder's transmit time, kept for the interleaved-mode entry. */
 static uint64_t tx_clock(void *arg)
 {
-	(void)arg;
-	return ntp_ts_now();
+	uint64_t *est = arg;
+
+	*est = ntp_ts_now();
+	return *est;
+}
+
+static const char *const ts_counter_names[NTP_TS_COUNT] = {
+	[NTP_TS_INTERLEAVED] = "interleaved_replies",
+	[NTP_TS_TX_KERNEL] = "tx_kernel",
+	[NTP_TS_TX_UNMATCHED] = "tx_unmatched",
+	[NTP_TS_TX_UNPARSED] = "tx_unparsed",
+};
+
+const char *ntp_ts_counter_name(enum ntp_ts_counter c)
+{
+	return (unsigned)c < NTP_TS_COUNT ? ts_counter_names[c] : "unknown";
 }
 
 static void refresh_clock(struct ntp_service *ns)
@@ -116,6 +148,9 @@ static void refresh_clock(struct ntp_service *ns)
 static int open_socket(const struct netaddr *a, bool *wildcard)
 {
 	int fd, one = 1, rcvbuf = NTP_RCVBUF, family = netaddr_family(a);
+	/* Software receive timestamps on every datagram; transmit timestamps
+	 * are asked for per reply (put_cmsgs) and reported as software. */
+	int ts_flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
 	char buf[NETADDR_STRLEN];
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -124,7 +159,7 @@ static int open_socket(const struct netaddr *a, bool *wildcard)
 		return -1;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts_flags, sizeof(ts_flags)) < 0)
 		goto out;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -149,12 +184,13 @@ out:
 	return -1;
 }
 
-/* What a datagram's control messages said. */
+/* What a datagram's control messages said, and what its reply needs. */
 struct rx_info {
 	struct timespec rx;		/* kernel receive time */
 	struct in_pktinfo pi4;		/* the local address it came to */
 	struct in6_pktinfo pi6;
 	bool have_rx, have4, have6;
+	bool want_tx;			/* ask for the reply's transmit timestamp */
 };
 
 /* Kernel receive time and the local address the request came to. */
@@ -164,10 +200,11 @@ static void parse_cmsgs(struct msghdr *m, struct rx_info *ri)
 
 	ri->have_rx = ri->have4 = ri->have6 = false;
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(ri->rx))) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
+			/* ts[0]: the software timestamp */
 			memcpy(&ri->rx, CMSG_DATA(c), sizeof(ri->rx));
-			ri->have_rx = true;
+			ri->have_rx = ri->rx.tv_sec != 0 || ri->rx.tv_nsec != 0;
 		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
 			   c->cmsg_len >= CMSG_LEN(sizeof(ri->pi4))) {
 			memcpy(&ri->pi4, CMSG_DATA(c), sizeof(ri->pi4));
@@ -180,18 +217,21 @@ static void parse_cmsgs(struct msghdr *m, struct rx_info *ri)
 	}
 }
 
-/* Source address of a reply: the address the request was sent to. */
-static size_t put_src_cmsg(uint8_t *ctl, const struct rx_info *ri)
+/* Control messages of a reply: its source address, the address the
+ * request was sent to (src: on wildcard sockets), and the request for a
+ * kernel transmit timestamp (ri->want_tx).  Their length, 0 if none. */
+static size_t put_cmsgs(uint8_t *ctl, const struct rx_info *ri, bool src)
 {
 	struct msghdr m;
 	struct cmsghdr *c;
+	size_t len = 0;
 
 	memset(ctl, 0, CTL_LEN);
 	memset(&m, 0, sizeof(m));
 	m.msg_control = ctl;
 	m.msg_controllen = CTL_LEN;
 	c = CMSG_FIRSTHDR(&m);
-	if (ri->have4) {
+	if (src && ri->have4) {
 		struct in_pktinfo out;
 
 		memset(&out, 0, sizeof(out));
@@ -200,16 +240,25 @@ static size_t put_src_cmsg(uint8_t *ctl, const struct rx_info *ri)
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(out));
 		memcpy(CMSG_DATA(c), &out, sizeof(out));
-		return CMSG_SPACE(sizeof(out));
-	}
-	if (ri->have6) {
+		len += CMSG_SPACE(sizeof(out));
+	} else if (src && ri->have6) {
 		c->cmsg_level = IPPROTO_IPV6;
 		c->cmsg_type = IPV6_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(ri->pi6));
 		memcpy(CMSG_DATA(c), &ri->pi6, sizeof(ri->pi6));
-		return CMSG_SPACE(sizeof(ri->pi6));
+		len += CMSG_SPACE(sizeof(ri->pi6));
 	}
-	return 0;
+	if (ri->want_tx) {
+		uint32_t flags = SOF_TIMESTAMPING_TX_SOFTWARE;
+
+		c = (struct cmsghdr *)(ctl + len);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SO_TIMESTAMPING;
+		c->cmsg_len = CMSG_LEN(sizeof(flags));
+		memcpy(CMSG_DATA(c), &flags, sizeof(flags));
+		len += CMSG_SPACE(sizeof(flags));
+	}
+	return len;
 }
 
 /* Send the first n queued replies. */
@@ -244,9 +293,10 @@ struct batch {
 	unsigned n_tx;			/* replies queued in w->tx */
 };
 
-/* Up to NTP_BATCH datagrams from fd, each with its sender and control
- * messages; how many, 0 when the socket is drained. */
-static int receive_batch(struct ntp_worker *w, int fd)
+/* Up to NTP_BATCH datagrams from fd (flags: MSG_ERRQUEUE for its error
+ * queue), each with its sender and control messages; how many, 0 when
+ * the socket is drained. */
+static int receive_batch(struct ntp_worker *w, int fd, int flags)
 {
 	int i, n;
 
@@ -263,7 +313,7 @@ static int receive_batch(struct ntp_worker *w, int fd)
 		m->msg_controllen = CTL_LEN;
 		m->msg_flags = 0;
 	}
-	n = recvmmsg(fd, w->rx, NTP_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(fd, w->rx, NTP_BATCH, MSG_DONTWAIT | flags, NULL);
 	return n > 0 ? n : 0;
 }
 
@@ -283,6 +333,7 @@ static void batch_begin(struct ntp_worker *w, int fd, bool wildcard, struct batc
 	b->acl = ns->acl ? snapshot_get(ns->acl) : NULL;
 	b->rq.now = b->now.tv_sec;
 	b->rq.tx_time = tx_clock;
+	b->rq.tx_arg = &w->tx_est;
 	if (w->rl != NULL) {
 		b->now_mono = monotime_ns();
 		b->rq.rate_poll = ratelimit_kod_poll(w->rl);
@@ -324,13 +375,61 @@ static bool admit_datagram(struct ntp_worker *w, const struct batch *b, int i, b
 	return true;
 }
 
+/* A request that may be interleaved (xleave_request_wants). */
+struct xl_request {
+	bool wants, found;
+	uint64_t origin;		/* our receive timestamp it names */
+	uint8_t client[16];		/* netaddr_host_bytes of its sender */
+};
+
+/* Whether datagram i may be interleaved and whether the table knows the
+ * reply its origin names: then b->rq.xleave_tx is that reply's transmit
+ * time.  No table lookup for rate-limited requests: they get a KoD. */
+static void xleave_begin(struct ntp_worker *w, struct batch *b, int i, struct xl_request *q)
+{
+	const struct msghdr *m = &w->rx[i].msg_hdr;
+	enum xleave_source src;
+	struct netaddr peer;
+
+	b->rq.xleave_tx = 0;
+	q->found = false;
+	q->wants = w->ns->xl != NULL && !b->rq.rate_kod &&
+		   xleave_request_wants(b->rq.pkt, b->rq.len, &q->origin) &&
+		   netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
+					 &peer) == 0;
+	if (!q->wants)
+		return;
+	netaddr_host_bytes(&peer, q->client);
+	q->found = xleave_lookup(w->ns->xl, q->client, q->origin, &b->rq.xleave_tx, &src);
+}
+
+/* After a reply to such a request: a served entry is forgotten, and a
+ * time reply (not a KoD or NAK) gets an entry of its own.  True when its
+ * transmit timestamp is wanted. */
+static bool xleave_end(struct ntp_worker *w, const struct xl_request *q, enum ntp_counter c,
+		       const uint8_t *reply)
+{
+	struct xleave *xl = w->ns->xl;
+
+	if (!q->wants || (c != NTP_CNT_PLAIN_REPLY && c != NTP_CNT_NTS_REPLY))
+		return false;
+	if (q->found) {
+		xleave_forget(xl, q->client, q->origin);
+		counter_inc(&w->ts_cnt[NTP_TS_INTERLEAVED]);
+	}
+	xleave_save(xl, q->client, buf_load_u64(reply + RESPONDER_RX_OFFSET), w->tx_est);
+	return true;
+}
+
 /* Datagram i through admission and the responder, its reply written into
  * the next free tx buffer; true when there is one (*out_len bytes).  ri
- * gets the datagram's control messages. */
+ * gets the datagram's control messages and what its reply needs. */
 static bool judge_datagram(struct ntp_worker *w, struct batch *b, int i, struct rx_info *ri,
 			   size_t *out_len)
 {
+	struct xl_request q;
 	enum ntp_counter c;
+	uint8_t *out = w->tx_buf[b->n_tx];
 
 	if (!admit_datagram(w, b, i, &b->rq.rate_kod))
 		return false;
@@ -340,10 +439,13 @@ static bool judge_datagram(struct ntp_worker *w, struct batch *b, int i, struct 
 	b->rq.pkt = w->rx_buf[i];
 	b->rq.len = w->rx[i].msg_len;
 	b->rq.rx_ts = ntp_ts_from_timespec(&ri->rx);
-	c = responder_handle(&w->resp, &b->rq, w->tx_buf[b->n_tx], sizeof(w->tx_buf[b->n_tx]),
-			     out_len);
+	xleave_begin(w, b, i, &q);
+	c = responder_handle(&w->resp, &b->rq, out, sizeof(w->tx_buf[b->n_tx]), out_len);
 	counter_inc(&w->cnt[c]);
-	return ntp_counter_is_reply(c);
+	if (!ntp_counter_is_reply(c))
+		return false;
+	ri->want_tx = xleave_end(w, &q, c, out);
+	return true;
 }
 
 /* The reply in the next tx slot goes to datagram i's sender, from the
@@ -362,7 +464,7 @@ static void queue_reply(struct ntp_worker *w, struct batch *b, int i, const stru
 	t->msg_namelen = w->rx[i].msg_hdr.msg_namelen;
 	t->msg_iov = &w->tx_iov[k];
 	t->msg_iovlen = 1;
-	cl = b->wildcard ? put_src_cmsg(w->tx_ctl[k], ri) : 0;
+	cl = put_cmsgs(w->tx_ctl[k], ri, b->wildcard);
 	if (cl > 0) {
 		t->msg_control = w->tx_ctl[k];
 		t->msg_controllen = cl;
@@ -382,7 +484,7 @@ static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
 	size_t out_len;
 	int i, n;
 
-	n = receive_batch(w, fd);
+	n = receive_batch(w, fd, 0);
 	if (n == 0)
 		return 0;
 	batch_begin(w, fd, wildcard, &b);
@@ -392,6 +494,61 @@ static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
 	if (b.n_tx > 0)
 		flush_chunk(w, fd, b.n_tx);
 	return n;
+}
+
+/* The kernel transmit time in error-queue message m, from a timestamp
+ * taken as the packet was sent; false if m holds none. */
+static bool tx_stamp_of(struct msghdr *m, struct timespec *ts)
+{
+	const struct sock_extended_err *ee = NULL;
+	bool have_ts = false;
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
+			memcpy(ts, CMSG_DATA(c), sizeof(*ts));
+			have_ts = ts->tv_sec != 0 || ts->tv_nsec != 0;
+		} else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+			    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(*ee))) {
+			ee = (const struct sock_extended_err *)CMSG_DATA(c);
+		}
+	}
+	return have_ts && ee != NULL && ee->ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
+	       ee->ee_info == SCM_TSTAMP_SND;
+}
+
+/* Error-queue message i: a transmit timestamp for the interleaved-mode
+ * entry of the reply it carries. */
+static void take_tx_stamp(struct ntp_worker *w, int i)
+{
+	struct txstamp_reply r;
+	struct timespec ts;
+
+	if (!tx_stamp_of(&w->rx[i].msg_hdr, &ts) ||
+	    txstamp_parse(w->rx_buf[i], w->rx[i].msg_len, &r) != TXSTAMP_OK) {
+		counter_inc(&w->ts_cnt[NTP_TS_TX_UNPARSED]);
+		return;
+	}
+	if (w->ns->xl != NULL &&
+	    xleave_set_tx(w->ns->xl, r.client, r.rx, ntp_ts_from_timespec(&ts), XLEAVE_TX_KERNEL))
+		counter_inc(&w->ts_cnt[NTP_TS_TX_KERNEL]);
+	else
+		counter_inc(&w->ts_cnt[NTP_TS_TX_UNMATCHED]);
+}
+
+/* Everything on fd's error queue (poll said POLLERR), NTP_BATCH messages
+ * per recvmmsg: not a syscall per reply. */
+static void read_tx_stamps(struct ntp_worker *w, int fd)
+{
+	int i, n;
+
+	do {
+		n = receive_batch(w, fd, MSG_ERRQUEUE);
+		for (i = 0; i < n; i++)
+			take_tx_stamp(w, i);
+	} while (n == NTP_BATCH);
 }
 
 static void *worker_main(void *arg)
@@ -419,6 +576,8 @@ static void *worker_main(void *arg)
 		if (pfd[nfd].revents)
 			break;
 		for (i = 0; i < nfd; i++) {
+			if (pfd[i].revents & POLLERR)
+				read_tx_stamps(w, w->fds[i]);
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			for (b = 0; b < NTP_BATCHES_PER_WAKE; b++)
@@ -457,6 +616,7 @@ static void apply_config(struct ntp_service *ns, const struct config *cfg)
 	ns->burst = cfg->rate_limit_burst;
 	ns->table = cfg->rate_limit_table;
 	ns->prefix = cfg->rate_limit_prefix;
+	ns->xleave_entries = cfg->interleaved_table;
 
 	ns->clock_cfg.stratum = cfg->stratum;
 	ns->clock_cfg.refid = cfg->refid;
@@ -465,6 +625,50 @@ static void apply_config(struct ntp_service *ns, const struct config *cfg)
 	memset(&st, 0, sizeof(st));
 	clock_pub_init(&ns->clock, &st);
 	refresh_clock(ns);
+}
+
+/* hw-timestamp IFACE: ask the driver for its hardware timestamping
+ * settings (SIOCGHWTSTAMP: a question, the NIC is not changed).  An
+ * interface without (veth, lo, most virtual NICs: EOPNOTSUPP) keeps
+ * kernel software timestamps, said once in the log.  A NIC that has them
+ * is refused: reading its clock (the PHC) into system time is not
+ * implemented, and serving PHC time as system time would be wrong.
+ * -1 (logged) when the daemon must not start. */
+static int check_hw_timestamp(const char *ifname)
+{
+	struct hwtstamp_config hc;
+	struct ifreq ifr;
+	int fd, r, err;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_errno(LOG_LVL_ERR, "ntp: hw-timestamp %s: socket", ifname);
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	memset(&hc, 0, sizeof(hc));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (char *)&hc;
+	r = ioctl(fd, SIOCGHWTSTAMP, &ifr);
+	err = errno;
+	close(fd);
+	if (r < 0 && err == ENODEV) {
+		log_err("ntp: hw-timestamp %s: no such interface", ifname);
+		return -1;
+	}
+	if (r < 0 && (err == EOPNOTSUPP || err == ENOTTY || err == EINVAL)) {
+		log_warn("ntp: hw-timestamp %s: the interface has no hardware timestamping (%s); "
+			 "it keeps kernel software timestamps", ifname, strerror(err));
+		return 0;
+	}
+	if (r < 0) {
+		errno = err;
+		log_errno(LOG_LVL_ERR, "ntp: hw-timestamp %s: SIOCGHWTSTAMP", ifname);
+		return -1;
+	}
+	log_err("ntp: hw-timestamp %s: the NIC timestamps in hardware, but ntsd cannot read its "
+		"clock (PHC) yet; remove the line to serve kernel software timestamps", ifname);
+	return -1;
 }
 
 /* Worker `index` with its responder and rate-limit table, no socket yet.
@@ -512,6 +716,14 @@ static int make_workers(struct ntp_service *ns, int64_t key_propagation)
 	if (ns->stop_fd < 0 || ns->workers == NULL) {
 		log_errno(LOG_LVL_ERR, "ntp: cannot set up workers");
 		return -1;
+	}
+	if (ns->xleave_entries > 0) {
+		ns->xl = xleave_new(ns->xleave_entries);
+		if (ns->xl == NULL) {
+			log_err("ntp: cannot allocate the interleaved-mode table (%u entries)",
+				ns->xleave_entries);
+			return -1;
+		}
 	}
 	for (j = 0; j < ns->n_workers; j++) {
 		ns->workers[j] = worker_new(ns, j, key_propagation);
@@ -566,6 +778,11 @@ struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *k
 	ns->keys = keys;
 	atomic_init(&ns->stopping, false);
 	apply_config(ns, cfg);
+	for (size_t i = 0; i < cfg->n_hw_timestamp; i++)
+		if (check_hw_timestamp(cfg->hw_timestamp[i]) < 0) {
+			ntp_service_free(ns);
+			return NULL;
+		}
 	if (make_workers(ns, cfg->key_propagation_s) < 0 || open_sockets(ns) < 0) {
 		/* Each step said why; give back all they took. */
 		ntp_service_free(ns);
@@ -628,6 +845,19 @@ void ntp_service_counters(const struct ntp_service *ns, uint64_t *out, size_t n)
 	}
 }
 
+void ntp_service_ts_counters(const struct ntp_service *ns, uint64_t out[NTP_TS_COUNT])
+{
+	unsigned j;
+	size_t c;
+
+	for (c = 0; c < NTP_TS_COUNT; c++) {
+		out[c] = 0;
+		for (j = 0; j < ns->n_workers; j++)
+			if (ns->workers[j] != NULL)
+				out[c] += counter_get(&ns->workers[j]->ts_cnt[c]);
+	}
+}
+
 void ntp_service_stop(struct ntp_service *ns)
 {
 	uint64_t one = 1;
@@ -659,6 +889,7 @@ void ntp_service_free(struct ntp_service *ns)
 	for (j = 0; ns->workers != NULL && j < ns->n_workers; j++)
 		worker_free(ns->workers[j], ns->n_addrs);
 	free(ns->workers);
+	xleave_free(ns->xl);
 	if (ns->stop_fd >= 0)
 		close(ns->stop_fd);
 	free(ns);

@@ -1,7 +1,9 @@
 /* ntp_service: the UDP NTP responder's sockets and worker threads.  Each
  * worker owns one SO_REUSEPORT socket per ntp-listen address, receives in
  * batches (recvmmsg) with kernel timestamps, answers through the pure
- * responder (ntpd/responder.h) and sends in batches (sendmmsg).
+ * responder (ntpd/responder.h) and sends in batches (sendmmsg).  Replies
+ * a client may ask about in interleaved mode get kernel transmit
+ * timestamps (SO_TIMESTAMPING), read back from the error queue in batches.
  *
  *   ntp_service_new()   binds (as root, before privileges are dropped)
  *   ntp_service_start() starts the workers and the clock-state refresh
@@ -37,6 +39,17 @@ const struct netaddr *ntp_service_listen_addr(const struct ntp_service *ns, size
 /* Sum of every worker's counters, indexed by enum ntp_counter
  * (ntpd/responder.h); names from ntp_counter_name(). */
 void ntp_service_counters(const struct ntp_service *ns, uint64_t *out, size_t n);
+/* Transmit timestamps and interleaved mode (RFC 9769, ntpd/xleave.h). */
+enum ntp_ts_counter {
+	NTP_TS_INTERLEAVED = 0,	/* replies sent in interleaved mode */
+	NTP_TS_TX_KERNEL,	/* kernel transmit timestamps matched to their reply */
+	NTP_TS_TX_UNMATCHED,	/* a timestamp whose reply's entry was gone or busy */
+	NTP_TS_TX_UNPARSED,	/* an error-queue message that was not our reply's timestamp */
+	NTP_TS_COUNT
+};
+const char *ntp_ts_counter_name(enum ntp_ts_counter c);
+/* Sum of every worker's, indexed by enum ntp_ts_counter. */
+void ntp_service_ts_counters(const struct ntp_service *ns, uint64_t out[NTP_TS_COUNT]);
 void ntp_service_stop(struct ntp_service *ns);
 void ntp_service_free(struct ntp_service *ns);	/* NULL-safe */
 

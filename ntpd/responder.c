@@ -9,8 +9,6 @@
 #include "common/ntp_packet.h"
 #include "ntpd/responder.h"
 
-/* Offset of the transmit timestamp in the header. */
-#define TX_TS_OFFSET 40
 /* The authenticator's nonce length and ciphertext length, 16 bits each. */
 #define AUTH_LENGTHS_LEN 4
 
@@ -83,6 +81,22 @@ static uint64_t tx_now(const struct responder_request *rq)
 	return rq->tx_time != NULL ? rq->tx_time(rq->tx_arg) : rq->rx_ts;
 }
 
+/* Whether the reply is interleaved: a time reply (no kiss code) to a
+ * request whose origin named a reply of ours the caller knows. */
+static bool interleaved(const struct responder_request *rq, uint32_t kiss)
+{
+	return kiss == 0 && rq->xleave_tx != 0;
+}
+
+/* The transmit timestamp, lowest bit clear: the previous reply's in
+ * interleaved mode, now otherwise. */
+static uint64_t reply_tx(const struct responder_request *rq, uint32_t kiss)
+{
+	uint64_t now = tx_now(rq);
+
+	return (interleaved(rq, kiss) ? rq->xleave_tx : now) & ~RESPONDER_RX_MARK;
+}
+
 /* Reply header; the transmit timestamp is patched in last. */
 static bool put_header(struct buf_writer *w, const struct responder_request *rq,
 		       const struct ntp_header *req, uint32_t kiss, int8_t poll)
@@ -97,8 +111,9 @@ static bool put_header(struct buf_writer *w, const struct responder_request *rq,
 	h.precision = c->precision;
 	h.root_delay = c->root_delay;
 	h.root_dispersion = c->root_dispersion;
-	h.origin_ts = req->tx_ts;
-	h.rx_ts = rq->rx_ts;
+	/* Interleaved: the client's receive time of our previous reply. */
+	h.origin_ts = interleaved(rq, kiss) ? req->rx_ts : req->tx_ts;
+	h.rx_ts = rq->rx_ts | RESPONDER_RX_MARK;
 	if (kiss != 0) {
 		/* Kiss-o'-Death (RFC 5905 7.4): alarm, stratum 0, the code. */
 		h.leap = NTP_LEAP_UNSYNC;
@@ -129,7 +144,7 @@ static enum ntp_counter reply_unauth(const struct responder_request *rq,
 		ntp_ef_put(&w, NTP_EF_UNIQUE_ID, uid->body, uid->body_len);
 	if (w.err)
 		return NTP_CNT_DROP_INTERNAL;
-	buf_store_u64(out + TX_TS_OFFSET, tx_now(rq));
+	buf_store_u64(out + RESPONDER_TX_OFFSET, reply_tx(rq, kiss));
 	*out_len = w.off;
 	return outcome;
 }
@@ -356,7 +371,7 @@ static enum ntp_counter seal_reply(struct responder *r, const struct responder_r
 		return NTP_CNT_DROP_INTERNAL;
 	nonce_gen_next(&r->nonces, nonce);
 	/* As late as possible: only the reply's own seal follows. */
-	buf_store_u64(out + TX_TS_OFFSET, tx_now(rq));
+	buf_store_u64(out + RESPONDER_TX_OFFSET, reply_tx(rq, 0));
 	/* Pad to the request's length inside the authenticator (RFC 8915
 	 * allows additional padding; clients skip it). */
 	if (!nts_auth_put(&w, &r->s2c, nonce, p->nonce_len, r->plain, pt_len, p->padding))

@@ -95,6 +95,12 @@ struct responder_request {
 	 * timestamp (NTP format), which the authenticator covers. */
 	uint64_t (*tx_time)(void *arg);
 	void *tx_arg;
+	/* Interleaved mode (RFC 9769, ntpd/xleave.h): when not 0, the time
+	 * our previous reply to this client left (found by the request's
+	 * origin).  A time reply then carries it as its transmit timestamp
+	 * and the request's receive field as its origin; KoDs and NAKs stay
+	 * basic.  tx_time is called either way. */
+	uint64_t xleave_tx;
 };
 
 /* How many fresh cookies an NTS reply carries and how much Additional
@@ -110,6 +116,14 @@ unsigned responder_reply_size(size_t cap, size_t uid_len, size_t nonce_len,
 /* 0 or -1 (no randomness for the nonce generator). */
 int responder_init(struct responder *r, int64_t key_propagation);
 void responder_wipe(struct responder *r);
+/* In every reply the receive timestamp has its lowest bit set and the
+ * transmit timestamp has it clear, so that an interleaved request (origin
+ * = one of our receive timestamps) is told from a basic one (origin = our
+ * transmit timestamp) by one bit, as chrony does (2^-32 s). */
+#define RESPONDER_RX_MARK UINT64_C(1)
+/* Offsets of a reply's receive and transmit timestamps. */
+#define RESPONDER_RX_OFFSET 32
+#define RESPONDER_TX_OFFSET 40
 /* Handle one request.  On a reply outcome (ntp_counter_is_reply) the reply
  * is in out[0..*out_len) with *out_len <= min(cap, rq->len); otherwise
  * *out_len is 0 and the return value says why. */

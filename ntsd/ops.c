@@ -247,6 +247,18 @@ void ops_health(void *arg, struct health_input *in)
 	pthread_mutex_unlock(&o->lock);
 }
 
+/* Interleaved replies and the kernel transmit timestamps behind them. */
+static void collect_ntp_timestamps(struct ops *o, struct promtext *p)
+{
+	uint64_t t[NTP_TS_COUNT];
+
+	ntp_service_ts_counters(o->ntp, t);
+	for (int i = 0; i < NTP_TS_COUNT; i++)
+		promtext_counter(p, "ntsd_ntp_timestamps_total",
+				 "Interleaved-mode replies and the transmit timestamps read for them.",
+				 "event", ntp_ts_counter_name((enum ntp_ts_counter)i), t[i]);
+}
+
 static void collect_ntp(struct ops *o, struct promtext *p)
 {
 	uint64_t c[NTP_CNT_COUNT];
@@ -278,6 +290,7 @@ static void collect_ntp(struct ops *o, struct promtext *p)
 	promtext_counter(p, "ntsd_ntp_denied_total",
 			 "Requests dropped by ntp-allow / ntp-deny, without a reply.", NULL, NULL,
 			 c[NTP_CNT_DROP_DENIED]);
+	collect_ntp_timestamps(o, p);
 }
 
 static void collect_ke(struct ops *o, struct promtext *p)

@@ -8,7 +8,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_ke_request \
 	tests/fuzz/fuzz_keyset \
 	tests/fuzz/fuzz_ntp_ef \
-	tests/fuzz/fuzz_responder
+	tests/fuzz/fuzz_responder \
+	tests/fuzz/fuzz_txstamp
 FUZZER_LINK_FLAGS = -fsanitize=fuzzer
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
@@ -39,3 +40,6 @@ EXTRA_DIST += tests/fuzz/run-smoke
 tests_fuzz_fuzz_responder_SOURCES = tests/fuzz/fuzz_responder.c
 tests_fuzz_fuzz_responder_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_responder_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)
+tests_fuzz_fuzz_txstamp_SOURCES = tests/fuzz/fuzz_txstamp.c
+tests_fuzz_fuzz_txstamp_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_txstamp_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)

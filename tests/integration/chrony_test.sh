@@ -9,7 +9,13 @@
 #   (c) a CA chrony does not trust: NTS-KE fails, no sample
 #   (d) key file replaced by a new key set: NAK, chrony redoes NTS-KE and
 #       gets authenticated samples again
+#   (f) chrony with xleave over IPv4: ntpdata says Interleaved: Yes and
+#       Authenticated: Yes, |offset| < 1 ms, and ntsd counted interleaved
+#       replies and kernel transmit timestamps
+#   (g) the same over ::1
 #   (e) ntsd then stops cleanly on SIGTERM (exit 0, no sanitizer report)
+# ntsd runs two NTP workers: chrony sends each request from a new port, so
+# its requests reach both and the interleaved-mode table they share.
 # Run by make check (srcdir set, ntsd in the build dir); by hand:
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/chrony_test.sh
 # Exit 0 all passed, 1 a failure, 77 chrony missing outside CI (CI=true:
@@ -39,15 +45,17 @@ fi
 
 ntp_port=
 ke_port=
+metrics_port=
 setup() {
 	local ports v6=()
-	ports=$(pick_ports 2) || return 1
-	read -r ntp_port ke_port <<<"$ports"
+	ports=$(pick_ports 3) || return 1
+	read -r ntp_port ke_port metrics_port <<<"$ports"
 	[ "$have_ipv6" = no ] || v6=("ntp-listen ::1 $ntp_port" "ke-listen ::1 $ke_port")
-	ntsd_conf ntsd "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" "${v6[@]}"
+	ntsd_conf ntsd "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" "${v6[@]}" \
+		"threads 2" "metrics-listen 127.0.0.1 $metrics_port"
 	rm -f "$tmp/keys"
 }
-listening() { ports_listen "$ke_port" "$ntp_port"; }
+listening() { ports_listen "$ke_port" "$ntp_port" "$metrics_port"; }
 
 if ! ntsd_up setup listening ntsd; then
 	not_ok "ntsd starts on 127.0.0.1 (and ::1)"
@@ -145,6 +153,46 @@ if [ -s "$tmp/keys" ]; then
 		--then "$tmp/replace-keys" --expect-nak
 else
 	not_ok "(d) key replacement: ntsd did not create $tmp/keys"
+fi
+
+# metric NAME LABEL: the value of ntsd's counter NAME{LABEL} on /metrics.
+metric() {
+	local body
+	body=$(exec 3<>"/dev/tcp/127.0.0.1/$metrics_port" &&
+		printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && timeout 5 cat <&3)
+	awk -v k="$1{$2}" '$1 == k { print $2; exit }' <<<"$body"
+}
+
+# xleave_case LABEL SERVER: chrony with xleave; chrony-client checks
+# Interleaved: Yes on its NTS-authenticated samples, and ntsd must have
+# served interleaved replies with kernel transmit timestamps since.
+xleave_case() {
+	local label=$1 server=$2 il0 tx0 il1 tx1
+	il0=$(metric ntsd_ntp_timestamps_total 'event="interleaved_replies"')
+	tx0=$(metric ntsd_ntp_timestamps_total 'event="tx_kernel"')
+	run_case "$label" "PASS: .*NTS-authenticated interleaved \(Interleaved: Yes\)" -- \
+		--server "$server" --ca "$tmp/certs/ca.pem" --name "xleave-$server" --xleave \
+		--timeout 30
+	il1=$(metric ntsd_ntp_timestamps_total 'event="interleaved_replies"')
+	tx1=$(metric ntsd_ntp_timestamps_total 'event="tx_kernel"')
+	if [ -z "$il0" ] || [ -z "$il1" ] || [ "$il1" -lt $((il0 + SAMPLES - 2)) ] ||
+		[ -z "$tx1" ] || [ "$tx1" -le "${tx0:-0}" ]; then
+		not_ok "$label: ntsd's counters: interleaved replies ${il0:-?} -> ${il1:-?}, kernel transmit timestamps ${tx0:-?} -> ${tx1:-?}"
+	else
+		ok "$label: ntsd served $((il1 - il0)) interleaved replies, $((tx1 - tx0)) kernel transmit timestamps"
+	fi
+}
+
+# (f) interleaved mode over IPv4, (g) over IPv6.
+echo "chrony_test: (f) chrony with xleave over IPv4"
+xleave_case "(f) xleave IPv4 127.0.0.1" 127.0.0.1
+echo "chrony_test: (g) chrony with xleave over IPv6"
+if [ $have_ipv6 = yes ]; then
+	xleave_case "(g) xleave IPv6 ::1" ::1
+elif [ "${CI:-}" = true ]; then
+	not_ok "(g) xleave IPv6 ::1: no ::1 on the loopback interface"
+else
+	echo "skip - (g) xleave IPv6 ::1: no ::1 on the loopback interface"
 fi
 
 # (e) ntsd stops cleanly after all this (under sanitizers: no report).

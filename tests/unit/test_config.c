@@ -302,6 +302,37 @@ static void test_numbers(void)
 	config_free(&c);
 }
 
+/* Interleaved mode and hardware timestamps (RFC 9769). */
+static void test_timestamping(void)
+{
+	struct config c;
+
+	ok(&c, "");
+	CU_ASSERT_EQUAL(c.interleaved_table, 65536);
+	CU_ASSERT_EQUAL(c.n_hw_timestamp, 0);
+	config_free(&c);
+	ok(&c, "interleaved-table 0\nhw-timestamp eth0\nhw-timestamp enp1s0f1.100\n");
+	CU_ASSERT_EQUAL(c.interleaved_table, 0);
+	CU_ASSERT_EQUAL_FATAL(c.n_hw_timestamp, 2);
+	CU_ASSERT_STRING_EQUAL(c.hw_timestamp[0], "eth0");
+	CU_ASSERT_STRING_EQUAL(c.hw_timestamp[1], "enp1s0f1.100");
+	config_free(&c);
+	ok(&c, "interleaved-table 1048576\nhw-timestamp 0123456789abcde\n");
+	config_free(&c);
+	bad("interleaved-table 1048577\n",
+	    "t.conf:1: interleaved-table: 1048577 out of range (0-1048576)");
+	bad("hw-timestamp 0123456789abcdef\n",
+	    "t.conf:1: hw-timestamp: bad interface name '0123456789abcdef'");
+	bad("hw-timestamp a/b\n", "t.conf:1: hw-timestamp: bad interface name 'a/b'");
+	bad("hw-timestamp ..\n", "t.conf:1: hw-timestamp: bad interface name '..'");
+	bad("hw-timestamp eth0\nhw-timestamp eth0\n",
+	    "t.conf:2: hw-timestamp: 'eth0' listed twice");
+	bad("hw-timestamp a\nhw-timestamp b\nhw-timestamp c\nhw-timestamp d\n"
+	    "hw-timestamp e\nhw-timestamp f\nhw-timestamp g\nhw-timestamp h\nhw-timestamp i\n",
+	    "t.conf:9: hw-timestamp: too many entries (at most 8)");
+	bad("hw-timestamp eth0 eth1\n", "t.conf:1: hw-timestamp: too many arguments (usage: hw-timestamp IFACE)");
+}
+
 static void test_strata(void)
 {
 	struct config c;
@@ -914,7 +945,7 @@ static void test_load(void)
 
 /* Every directive the parser knows, in the order of its table. */
 static const char *const all_directives[] = {
-	"ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
+	"hw-timestamp", "interleaved-table", "ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
 	"ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file", "key-file-create",
 	"key-propagation",
@@ -1076,6 +1107,7 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_line_limits),
 	UNIT_TEST(test_bools),
 	UNIT_TEST(test_numbers),
+	UNIT_TEST(test_timestamping),
 	UNIT_TEST(test_strata),
 	UNIT_TEST(test_listen),
 	UNIT_TEST(test_refid),

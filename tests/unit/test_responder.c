@@ -19,7 +19,8 @@
 
 #define TX_TS 0xe5f1a2b3c4d5e6f7ULL
 #define RX_TS 0xe5f1a2b400000001ULL
-#define SERVER_TX 0xe5f1a2b400000777ULL
+/* even: a reply's transmit timestamp has its lowest bit clear */
+#define SERVER_TX 0xe5f1a2b400000776ULL
 #define NOW 1700000000
 
 static struct keyset *ks, *other_ks;
@@ -30,6 +31,7 @@ static struct aead_ctx c2s, s2c;
 static uint8_t cookie[COOKIE_MAX_LEN], uid[NTS_UID_LEN], nonce[16];
 static size_t cookie_n;
 static unsigned tx_calls;
+static uint64_t xleave_tx;	/* what run() passes as rq.xleave_tx */
 static struct nts_reply rep;
 
 static uint64_t fake_tx(void *arg)
@@ -97,6 +99,7 @@ static enum ntp_counter run(const uint8_t *pkt, size_t len, bool rate_kod, uint8
 	rq.len = len;
 	rq.rx_ts = RX_TS;
 	rq.now = NOW;
+	rq.xleave_tx = xleave_tx;
 	rq.clock = &clk;
 	rq.keys = ks;
 	rq.rate_kod = rate_kod;
@@ -148,7 +151,7 @@ static void check_header(const uint8_t *out, uint8_t version)
 	CU_ASSERT_EQUAL(h.mode, NTP_MODE_SERVER);
 	CU_ASSERT_EQUAL(h.version, version);
 	CU_ASSERT_EQUAL(h.origin_ts, TX_TS);
-	CU_ASSERT_EQUAL(h.rx_ts, RX_TS);
+	CU_ASSERT_EQUAL(h.rx_ts, RX_TS | RESPONDER_RX_MARK);
 	CU_ASSERT_EQUAL(h.tx_ts, SERVER_TX);
 }
 
@@ -306,6 +309,45 @@ static void test_nts_valid(void)
 	/* the reply is not valid under the C2S key */
 	CU_ASSERT_EQUAL(nts_reply_parse(out, out_len, TX_TS, uid, sizeof(uid), &c2s, &rep),
 			NTS_REPLY_ERR_AUTH);
+}
+
+/* Interleaved mode with NTS (RFC 9769): an ordinary NTS reply, sealed
+ * under S2C with a fresh cookie and no longer than the request, whose
+ * origin is the request's receive field and whose transmit timestamp is
+ * the previous reply's. */
+static void test_nts_interleaved(void)
+{
+	uint8_t pkt[NTS_MAX_PACKET], out[NTS_MAX_PACKET], none[1] = { 0 };
+	uint64_t client_rx = 0xe5f1a2b3000000aaULL;
+	size_t len, out_len, auth_off;
+	enum ntp_counter c;
+
+	len = build(0, 0, pkt);
+	/* the client's header: origin = our previous receive timestamp,
+	 * receive = when it got our previous reply; authenticated again */
+	buf_store_u64(pkt + 24, RX_TS);
+	buf_store_u64(pkt + 32, client_rx);
+	auth_off = len - (NTP_EF_HEADER_LEN + 4 + sizeof(nonce) + AEAD_TAG_LEN);
+	CU_ASSERT_EQUAL_FATAL(buf_load_u16(pkt + auth_off), NTP_EF_NTS_AUTH);
+	CU_ASSERT_EQUAL_FATAL(aead_seal(&c2s, nonce, sizeof(nonce), pkt, auth_off, none, 0,
+					pkt + auth_off + NTP_EF_HEADER_LEN + 4 + sizeof(nonce)),
+			      0);
+	xleave_tx = 0xe5f1a2b300012345ULL;
+	c = handle(pkt, len, out, &out_len);
+	xleave_tx = 0;
+	CU_ASSERT_EQUAL_FATAL(c, NTP_CNT_NTS_REPLY);
+	CU_ASSERT_EQUAL(out_len, len);
+	CU_ASSERT_EQUAL_FATAL(nts_reply_parse(out, out_len, client_rx, uid, sizeof(uid), &s2c,
+					      &rep),
+			      NTS_REPLY_OK);
+	CU_ASSERT_EQUAL(rep.hdr.tx_ts, 0xe5f1a2b300012344ULL);
+	CU_ASSERT_EQUAL(rep.hdr.rx_ts, RX_TS | RESPONDER_RX_MARK);
+	check_cookies(1);
+	/* the same request in basic mode: origin = its transmit timestamp */
+	CU_ASSERT_EQUAL_FATAL(handle(pkt, len, out, &out_len), NTP_CNT_NTS_REPLY);
+	CU_ASSERT_EQUAL(nts_reply_parse(out, out_len, TX_TS, uid, sizeof(uid), &s2c, &rep),
+			NTS_REPLY_OK);
+	CU_ASSERT_EQUAL(rep.hdr.tx_ts, SERVER_TX);
 }
 
 static void test_nts_placeholders(void)
@@ -819,7 +861,7 @@ static void test_no_keys_and_clock(void)
 			      NTS_REPLY_OK);
 	CU_ASSERT_EQUAL(rep.hdr.leap, NTP_LEAP_UNSYNC);
 	CU_ASSERT_EQUAL(rep.hdr.stratum, 16);
-	CU_ASSERT_EQUAL(rep.hdr.tx_ts, RX_TS);
+	CU_ASSERT_EQUAL(rep.hdr.tx_ts, RX_TS & ~RESPONDER_RX_MARK);
 }
 
 static void test_counter_names(void)
@@ -1056,6 +1098,7 @@ UNIT_SUITE(responder, setup, teardown,
 	   UNIT_TEST(test_short_and_long),
 	   UNIT_TEST(test_plain_with_extras),
 	   UNIT_TEST(test_nts_valid),
+	   UNIT_TEST(test_nts_interleaved),
 	   UNIT_TEST(test_nts_placeholders),
 	   UNIT_TEST(test_nts_capped_by_size),
 	   UNIT_TEST(test_nts_every_cap),

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# hwts_test.sh: hw-timestamp IFACE on an interface without hardware
+# timestamping, and on one that does not exist.
+#
+# In a network namespace the test creates (its own lo and a veth pair, no
+# traffic leaves it), ntsd runs with "hw-timestamp" naming the veth:
+#   (a) ntsd starts, says once that the veth has no hardware timestamping
+#       and keeps kernel software timestamps, and answers an NTS probe
+#       (ntsctl probe: NTS-KE and NTS-authenticated NTP) on 127.0.0.1
+#   (b) "hw-timestamp" naming an interface that does not exist: ntsd
+#       refuses to start and says why
+#   (c) ntsd from (a) stops cleanly on SIGTERM
+# Needs root (network namespaces) and iproute2; skipped without them,
+# failed under CI=true.  HWTS_TEST_KEEP=1 keeps the temp dir.
+set -u
+
+srcdir=${srcdir:-$(dirname "$0")/../..}
+srcdir=$(cd "$srcdir" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$srcdir/tests/integration/lib.sh"
+
+need_tools --sbin "apt-get install iproute2 openssl" ip openssl
+need_programs NTSD NTSCTL make_certs
+if [ "$(id -u)" -ne 0 ]; then
+	if [ "${CI:-}" = true ]; then
+		not_ok "prerequisites: network namespaces need root"
+		finish
+	fi
+	echo "$test_name: SKIP: network namespaces need root"
+	exit 77
+fi
+tmp_make
+dev_certs certs
+
+ns=ntsd-hwts-$$
+cleanup_hook() { ip netns del "$ns" 2>/dev/null; }
+if ! ip netns add "$ns" || ! ip -n "$ns" link set lo up ||
+	! ip -n "$ns" link add hwts0 type veth peer name hwts1 ||
+	! ip -n "$ns" link set hwts0 up || ! ip -n "$ns" link set hwts1 up; then
+	not_ok "prerequisites: network namespace $ns with a veth pair"
+	finish
+fi
+# ntsd inside the namespace: ip netns exec execs it, so $! is ntsd.
+real_ntsd=$NTSD
+NTSD=$tmp/ntsd-in-ns
+printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$ns" "$real_ntsd" >"$NTSD"
+chmod 755 "$NTSD"
+
+# No other process lives in the namespace: fixed ports are free.
+ntp_port=10123
+ke_port=14460
+ntsd_conf veth "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+	"hw-timestamp hwts0"
+ntsd_conf nosuch "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+	"hw-timestamp hwts0" "hw-timestamp nosuch0" "key-file $tmp/keys-nosuch"
+
+# (a) the veth: kernel timestamps, said once, and service as usual.
+echo "hwts_test: (a) hw-timestamp on a veth"
+if ntsd_start veth :; then
+	n=$(grep -c 'hw-timestamp hwts0: the interface has no hardware timestamping' \
+		"$tmp/veth.log")
+	out=$(ip netns exec "$ns" "$NTSCTL" probe "127.0.0.1:$ke_port" --ca "$tmp/certs/ca.pem" \
+		--count 2 --interval 50 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/  probe: /'
+	if [ "$n" != 1 ]; then
+		not_ok "(a) veth: the log says $n times that hwts0 has no hardware timestamping"
+		show "$tmp/veth.log"
+	elif [ $rc -ne 0 ]; then
+		not_ok "(a) veth: ntsctl probe exit $rc"
+	else
+		ok "(a) veth: $(grep -o 'hw-timestamp hwts0: .*' "$tmp/veth.log"); probe ok"
+	fi
+else
+	not_ok "(a) veth: ntsd did not start"
+	show "$tmp/veth.log"
+fi
+
+# (b) no such interface: refused at start.
+echo "hwts_test: (b) hw-timestamp on an interface that does not exist"
+"$NTSD" -c "$tmp/nosuch.conf" -f >"$tmp/nosuch.log" 2>&1 </dev/null &
+nosuch_pid=$!
+bg_pids+=("$nosuch_pid")
+if wait_for 100 pid_gone "$nosuch_pid"; then
+	wait "$nosuch_pid"
+	rc=$?
+	if [ $rc -ne 0 ] && grep -q 'hw-timestamp nosuch0: no such interface' "$tmp/nosuch.log"; then
+		ok "(b) no such interface: exit $rc, $(grep -o 'hw-timestamp nosuch0: .*' "$tmp/nosuch.log")"
+	else
+		not_ok "(b) no such interface: exit $rc"
+		show "$tmp/nosuch.log"
+	fi
+else
+	not_ok "(b) no such interface: ntsd still runs"
+	show "$tmp/nosuch.log"
+fi
+
+# (c) clean stop.
+if [ -n "${ntsd_pid[veth]:-}" ]; then
+	ntsd_stop veth
+	if [ "${ntsd_status[veth]:-}" = 0 ] && no_sanitizer_report "$tmp/veth.log"; then
+		ok "(c) ntsd exits 0 on SIGTERM, no sanitizer report"
+	else
+		not_ok "(c) ntsd exit status ${ntsd_status[veth]:-?}"
+		show "$tmp/veth.log"
+	fi
+fi
+finish
