@@ -42,7 +42,7 @@ chronyd_bin=$(tool_path chronyd)
 
 # --- ntsd ------------------------------------------------------------------
 
-ntp_port= ke_port= metrics_port= src_port=
+ntp_port='' ke_port='' metrics_port='' src_port=''
 setup() {
 	local ports
 	ports=$(pick_ports 4) || return 1
