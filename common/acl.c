@@ -1,4 +1,6 @@
-/* acl: a binary trie per address family; each node may carry a verdict. */
+/* acl: a binary trie per address family; each node may carry a verdict.
+ * A family's default (for addresses no rule matches) follows from its
+ * allow-rule count and its root's verdict, see acl.h. */
 #include "build_config.h"
 
 #include <arpa/inet.h>
@@ -24,6 +26,7 @@ struct acl {
 	size_t n_nodes, cap;
 	uint32_t root[2];	/* [0] IPv4, [1] IPv6 */
 	size_t n_rules;
+	size_t fam_rules[2], fam_allow[2];	/* per family, as root[] */
 };
 
 static int64_t node_new(struct acl *acl)
@@ -138,10 +141,38 @@ int acl_add(struct acl *acl, const char *cidr, bool allow)
 		}
 		cur = acl->nodes[cur].child[b];
 	}
-	if (acl->nodes[cur].verdict == V_NONE)
+	if (acl->nodes[cur].verdict == V_NONE) {
 		acl->n_rules++;
+		acl->fam_rules[fam]++;
+	} else if (acl->nodes[cur].verdict == V_ALLOW) {
+		acl->fam_allow[fam]--;	/* replaced below */
+	}
+	if (allow)
+		acl->fam_allow[fam]++;
 	acl->nodes[cur].verdict = allow ? V_ALLOW : V_DENY;
 	return 0;
+}
+
+/* chrony's rule: allow rules without one for the whole space deny the rest. */
+static bool family_default_allows(const struct acl *acl, int fam)
+{
+	return acl->fam_allow[fam] == 0 || acl->nodes[acl->root[fam]].verdict != V_NONE;
+}
+
+void acl_family_info(const struct acl *acl, int family, struct acl_family_info *out)
+{
+	int fam = family == AF_INET6 ? 1 : 0;
+
+	memset(out, 0, sizeof(*out));
+	out->default_allows = true;
+	if (!acl)
+		return;
+	out->n_rules = acl->fam_rules[fam];
+	out->n_allow = acl->fam_allow[fam];
+	out->whole_space = acl->nodes[acl->root[fam]].verdict != V_NONE;
+	/* With a rule for the whole space, that rule is what the rest gets. */
+	out->default_allows = out->whole_space ? acl->nodes[acl->root[fam]].verdict == V_ALLOW
+					       : family_default_allows(acl, fam);
 }
 
 bool acl_allows(const struct acl *acl, const struct netaddr *a)
@@ -176,5 +207,7 @@ bool acl_allows(const struct acl *acl, const struct netaddr *a)
 		if (!cur)
 			break;
 	}
-	return verdict != V_DENY;
+	if (verdict == V_NONE)
+		return family_default_allows(acl, fam);
+	return verdict == V_ALLOW;
 }

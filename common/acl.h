@@ -1,5 +1,9 @@
 /* acl: client access rules (ntp-allow / ntp-deny / ke-allow / ke-deny).
- * Most specific prefix wins; with no matching rule a client is allowed.
+ * Most specific prefix wins.  An address no rule matches gets its
+ * family's default (chrony's rule): denied when the family (IPv4, IPv6)
+ * has at least one allow rule and no rule for its whole space
+ * (0.0.0.0/0, ::/0), allowed otherwise.  This file is the one place that
+ * says so; anything mirroring the rules elsewhere asks acl_family_info.
  * Built once, then immutable: lookups from many threads need no lock.
  * Lookups walk a binary trie, at most 32 (IPv4) or 128 (IPv6) steps,
  * however many rules there are.  Pure. */
@@ -20,8 +24,19 @@ void acl_free(struct acl *acl);		/* NULL-safe */
  * 0, or -1 for a malformed prefix. */
 int acl_add(struct acl *acl, const char *cidr, bool allow);
 size_t acl_count(const struct acl *acl);
-/* True unless the most specific matching rule denies.  NULL acl allows.
- * IPv4-mapped IPv6 addresses are matched as IPv4. */
+/* The verdict of the most specific matching rule, else the family's
+ * default.  NULL acl allows.  IPv4-mapped IPv6 addresses are matched as
+ * IPv4 (rules and default). */
 bool acl_allows(const struct acl *acl, const struct netaddr *a);
+
+/* One family's rules, as `ntsd -n` reports them. */
+struct acl_family_info {
+	size_t n_rules, n_allow;	/* rules of this family, allow rules among them */
+	bool whole_space;		/* a rule for 0.0.0.0/0 (or ::/0) */
+	bool default_allows;		/* what an address no narrower rule matches gets */
+};
+
+/* family: AF_INET or AF_INET6.  NULL acl: no rules, default allows. */
+void acl_family_info(const struct acl *acl, int family, struct acl_family_info *out);
 
 #endif

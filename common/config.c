@@ -39,6 +39,7 @@
 #define CONFIG_MIN_KE_TIMEOUT_MS 100
 #define CONFIG_MAX_KE_TIMEOUT_MS 300000
 #define CONFIG_MAX_PROPAGATION_S (365 * 86400)
+#define CONFIG_MAX_DRAIN_S 3600
 #define SHOWN "%.64s"			/* how much of a bad value a message quotes */
 
 #define DEFAULT_REFID 0x4e545344u	/* "NTSD" */
@@ -51,10 +52,13 @@
 #define DEFAULT_KEY_PROPAGATION_S 3600
 #define DEFAULT_RATE_LIMIT_TABLE 65536
 #define DEFAULT_STRATUM 2
+/* Long enough for a load balancer checking /health every second or two to
+ * see two failed checks; short enough not to hold up a restart by hand. */
+#define DEFAULT_SHUTDOWN_DRAIN_S 5
 
 /* Defaults that are strings live here; config_free must not free them. */
 static const char default_key_file[] = LOCALSTATEDIR "/lib/ntsd/keys";
-static const char default_pid_file[] = RUNSTATEDIR "/ntsd.pid";
+static const char default_pid_file[] = RUNSTATEDIR "/ntsd/ntsd.pid";
 
 struct directive;
 
@@ -64,7 +68,7 @@ struct parse_ctx {
 	size_t line;
 	struct config_error *err;
 	const struct directive *d;
-	size_t seen[48];		/* line each directive was first set on */
+	size_t seen[CONFIG_MAX_DIRECTIVES];	/* line each directive was first set on */
 };
 
 typedef int (*handler_fn)(struct parse_ctx *x, char **args, size_t n);
@@ -394,17 +398,30 @@ static int set_ke_aead(struct parse_ctx *x, char **args, size_t n)
 	return 0;
 }
 
-static int set_key_propagation(struct parse_ctx *x, char **args, size_t n)
+/* A DURATION argument into the int64_t field, 0 to max seconds (max_shown
+ * in messages, with examples of the form). */
+static int set_duration_max(struct parse_ctx *x, const char *arg, int64_t max,
+			    const char *max_shown, const char *examples)
 {
-	int64_t s = config_parse_duration(args[0]);
+	int64_t s = config_parse_duration(arg);
 
 	if (s < 0)
-		return fail(x, "%s: bad duration '" SHOWN "' (e.g. 30s, 15m, 12h, 7d, 2w)",
-			    x->d->name, args[0]);
-	if (s > CONFIG_MAX_PROPAGATION_S)
-		return fail(x, "%s: %s out of range (at most 365d)", x->d->name, args[0]);
-	x->c->key_propagation_s = s;
+		return fail(x, "%s: bad duration '" SHOWN "' (e.g. %s)", x->d->name, arg, examples);
+	if (s > max)
+		return fail(x, "%s: %s out of range (at most %s)", x->d->name, arg, max_shown);
+	*(int64_t *)field(x) = s;
 	return 0;
+}
+
+static int set_key_propagation(struct parse_ctx *x, char **args, size_t n)
+{
+	return set_duration_max(x, args[0], CONFIG_MAX_PROPAGATION_S, "365d",
+				"30s, 15m, 12h, 7d, 2w");
+}
+
+static int set_shutdown_drain(struct parse_ctx *x, char **args, size_t n)
+{
+	return set_duration_max(x, args[0], CONFIG_MAX_DRAIN_S, "1h", "0, 5s, 30s, 2m");
 }
 
 static int set_log_level(struct parse_ctx *x, char **args, size_t n)
@@ -555,6 +572,7 @@ static const struct directive directives[] = {
 	{ "ke-threads", "N", set_unsigned, 1, 1, false, F(ke_threads), 0, CONFIG_MAX_THREADS },
 	{ "ke-timeout", "SECONDS", set_ke_timeout, 1, 1, false, F(ke_timeout_ms), 0, 0 },
 	{ "key-file", "FILE", set_path, 1, 1, false, F(key_file), 0, 0 },
+	{ "key-file-create", "yes|no", set_bool, 1, 1, false, F(key_file_create), 0, 0 },
 	{ "key-propagation", "DURATION", set_key_propagation, 1, 1, false,
 	  F(key_propagation_s), 0, 0 },
 	{ "local-stratum", "N|off", set_local_stratum, 1, 1, false, F(local_stratum), 1, 15 },
@@ -573,6 +591,8 @@ static const struct directive directives[] = {
 	{ "rate-limit-table", "N", set_unsigned, 1, 1, false, F(rate_limit_table),
 	  CONFIG_MIN_TABLE, CONFIG_MAX_TABLE },
 	{ "refid", "ID", set_refid, 1, 1, false, F(refid), 0, 0 },
+	{ "shutdown-drain", "DURATION", set_shutdown_drain, 1, 1, false, F(shutdown_drain_s),
+	  0, 0 },
 	{ "stratum", "N", set_int, 1, 1, false, F(stratum), 1, 15 },
 	{ "threads", "N", set_unsigned, 1, 1, false, F(threads), 0, CONFIG_MAX_THREADS },
 	{ "user", "NAME", set_user, 1, 1, false, F(user), 0, 0 },
@@ -580,8 +600,8 @@ static const struct directive directives[] = {
 
 #define N_DIRECTIVES (sizeof(directives) / sizeof(directives[0]))
 
-_Static_assert(N_DIRECTIVES <= sizeof(((struct parse_ctx *)0)->seen) / sizeof(size_t),
-	       "parse_ctx.seen too small");
+/* parse_ctx.seen and struct config.given have one slot per directive. */
+_Static_assert(N_DIRECTIVES <= CONFIG_MAX_DIRECTIVES, "raise CONFIG_MAX_DIRECTIVES");
 
 static int directive_cmp(const void *key, const void *elem)
 {
@@ -624,9 +644,11 @@ void config_init(struct config *c)
 	c->ke_rate_limit_rate = DEFAULT_KE_RATE;
 	c->ke_rate_limit_burst = DEFAULT_KE_BURST;
 	c->key_file = (char *)default_key_file;
+	c->key_file_create = true;
 	c->key_propagation_s = DEFAULT_KEY_PROPAGATION_S;
 	c->pid_file = (char *)default_pid_file;
 	c->log_level = LOG_LVL_INFO;
+	c->shutdown_drain_s = DEFAULT_SHUTDOWN_DRAIN_S;
 }
 
 void config_free(struct config *c)
@@ -645,6 +667,55 @@ void config_free(struct config *c)
 	acl_free(c->ke_acl);
 	c->ntp_acl = NULL;
 	c->ke_acl = NULL;
+	for (size_t i = 0; i < CONFIG_MAX_DIRECTIVES; i++) {
+		free(c->given[i]);
+		c->given[i] = NULL;
+	}
+}
+
+/* Append a line's arguments to what directive idx was given.  Bounded by
+ * the file size cap. */
+static int note_given(struct parse_ctx *x, size_t idx, char **args, size_t n)
+{
+	char **slot = &x->c->given[idx];
+	size_t len = *slot ? strlen(*slot) + 1 : 0, add = 0;
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		add += strlen(args[i]) + 1;
+	s = realloc(*slot, len + add + 1);
+	if (!s)
+		return fail(x, "%s: out of memory", x->d->name);
+	if (len)
+		s[len - 1] = '\n';
+	for (size_t i = 0; i < n; i++) {
+		size_t w = strlen(args[i]);
+
+		memcpy(s + len, args[i], w);
+		len += w;
+		s[len++] = i + 1 < n ? ' ' : '\0';
+	}
+	if (n == 0)
+		s[len] = '\0';
+	*slot = s;
+	return 0;
+}
+
+size_t config_changed(const struct config *a, const struct config *b, const char **names,
+		      size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_DIRECTIVES; i++) {
+		const char *x = a->given[i], *y = b->given[i];
+
+		if (x == y || (x && y && strcmp(x, y) == 0))
+			continue;
+		if (n < max)
+			names[n] = directives[i].name;
+		n++;
+	}
+	return n;
 }
 
 /* Split line (modified in place) into words; a word starting with '#'
@@ -698,7 +769,7 @@ static int parse_line(struct parse_ctx *x, char *line)
 	if (!d->repeatable && x->seen[idx])
 		return fail(x, "%s: duplicate directive (first set on line %zu)", d->name,
 			    x->seen[idx]);
-	if (d->fn(x, words + 1, n_args) < 0)
+	if (d->fn(x, words + 1, n_args) < 0 || note_given(x, idx, words + 1, n_args) < 0)
 		return -1;
 	if (!x->seen[idx])
 		x->seen[idx] = x->line;

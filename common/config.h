@@ -18,6 +18,7 @@
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_NTP_SERVERS 8
 #define CONFIG_MAX_AEADS 4		/* ke-aead: the AEADs this code knows of */
+#define CONFIG_MAX_DIRECTIVES 64	/* room in struct config for each directive's lines */
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/ntsd.conf"
 #define CONFIG_DEFAULT_NTP_PORT NTP_PORT
 #define CONFIG_DEFAULT_KE_PORT KE_DEFAULT_PORT
@@ -84,11 +85,17 @@ struct config {
 	struct netaddr metrics_listen;
 	/* keys */
 	char *key_file;			/* key-file FILE, default LOCALSTATEDIR/lib/ntsd/keys */
+	bool key_file_create;		/* key-file-create yes|no: make a missing one (default yes) */
 	int64_t key_propagation_s;	/* key-propagation DURATION, default 1h */
 	/* process */
 	char *user;			/* user NAME, NULL: stay as started */
 	char *pid_file;			/* pid-file FILE, default RUNSTATEDIR/ntsd.pid; "none" -> NULL */
 	int log_level;			/* log-level LEVEL (enum log_level), default info */
+	int64_t shutdown_drain_s;	/* shutdown-drain DURATION, default 5s; 0: off */
+	/* Each directive's arguments as written (words joined by one space,
+	 * lines by '\n'; NULL: not in the file), by table index: what
+	 * config_changed compares.  Owned, freed by config_free. */
+	char *given[CONFIG_MAX_DIRECTIVES];
 };
 
 struct config_error {
@@ -106,6 +113,14 @@ int config_load(struct config *c, const char *path, struct config_error *err);
 /* Cross-directive checks (certificate set when KE runs, ...). */
 int config_validate(const struct config *c, const char *name, struct config_error *err);
 void config_free(struct config *c);
+
+/* The directives written differently in a and b (their arguments word
+ * for word; spacing, comments and the order of different directives do
+ * not count), in table order: the first max names go into names.
+ * Returns how many differ.  A value written out that equals the default
+ * counts as a change. */
+size_t config_changed(const struct config *a, const struct config *b, const char **names,
+		      size_t max);
 
 /* "30", "30s", "15m", "12h", "7d", "2w" -> seconds; -1 if malformed. */
 int64_t config_parse_duration(const char *s);

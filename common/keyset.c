@@ -30,7 +30,10 @@
 
 struct keyset {
 	size_t n;
-	struct master_key keys[KEYSET_MAX_KEYS];	/* by (created, id) */
+	/* By creation time; keys of the same second in the order they were
+	 * added (the file's order), so the key a rotation adds is the newest
+	 * even in the second a file was created. */
+	struct master_key keys[KEYSET_MAX_KEYS];
 };
 
 __attribute__((format(printf, 4, 5)))
@@ -60,11 +63,6 @@ static const struct aead_alg *keyset_alg(uint16_t id)
 	if (!alg || alg->nonce_min > NONCE_GEN_LEN || alg->nonce_max < NONCE_GEN_LEN)
 		return NULL;
 	return alg;
-}
-
-static bool key_before(const struct master_key *k, int64_t created, uint32_t id)
-{
-	return k->created < created || (k->created == created && k->id < id);
 }
 
 struct keyset *keyset_new(void)
@@ -99,7 +97,7 @@ int keyset_add(struct keyset *ks, uint32_t id, int64_t created, uint16_t alg_id,
 	if (!alg || secret_len != alg->key_len || ks->n >= KEYSET_MAX_KEYS ||
 	    created < 0 || created > KEYSET_TIME_MAX || keyset_find(ks, id))
 		return -1;
-	for (at = ks->n; at > 0 && !key_before(&ks->keys[at - 1], created, id); at--)
+	for (at = ks->n; at > 0 && ks->keys[at - 1].created > created; at--)
 		;
 	memmove(&ks->keys[at + 1], &ks->keys[at], (ks->n - at) * sizeof(ks->keys[0]));
 	k = &ks->keys[at];
@@ -192,7 +190,9 @@ const struct master_key *keyset_sealing_key(const struct keyset *ks, int64_t now
 	for (size_t i = ks->n; i > 0; i--)
 		if (ks->keys[i - 1].created <= limit)
 			return &ks->keys[i - 1];
-	return &ks->keys[ks->n - 1];
+	/* None has been there that long (a new file rotated at once): the
+	 * oldest, the one other hosts have had longest. */
+	return &ks->keys[0];
 }
 
 /* ---- parsing ---- */

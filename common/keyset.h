@@ -63,7 +63,8 @@ int keyset_save_owned(const struct keyset *ks, const char *path,
 struct keyset *keyset_new(void);
 /* Copy of ks (for rotation: copy, add, prune, save). */
 struct keyset *keyset_dup(const struct keyset *ks);
-/* Add a key; -1 if the id exists, the set is full, or alg/len is wrong. */
+/* Add a key, after every key created in the same second or before; -1 if
+ * the id exists, the set is full, or alg/len is wrong. */
 int keyset_add(struct keyset *ks, uint32_t id, int64_t created, uint16_t alg,
 	       const uint8_t *secret, size_t secret_len);
 /* Add a fresh random key of KEYSET_DEFAULT_ALG with a random unused id;
@@ -76,11 +77,13 @@ void keyset_free(struct keyset *ks);	/* NULL-safe; wipes secrets */
 void keyset_snapshot_free(void *ks);
 
 size_t keyset_count(const struct keyset *ks);
-/* Keys sorted by creation time, oldest first. */
+/* Keys sorted by creation time, oldest first; keys of the same second in
+ * the order they were added (for a parsed file: the file's order). */
 const struct master_key *keyset_key_at(const struct keyset *ks, size_t i);
 const struct master_key *keyset_find(const struct keyset *ks, uint32_t id);
 /* The key that seals new cookies: the newest key created at least
- * `propagation` seconds before now, else the newest key.  NULL if empty. */
+ * `propagation` seconds before now, else (no key is that old) the oldest
+ * key, never one other hosts may not have yet.  NULL if empty. */
 const struct master_key *keyset_sealing_key(const struct keyset *ks, int64_t now,
 					    int64_t propagation);
 

@@ -3,6 +3,7 @@
 #include "build_config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -68,4 +69,30 @@ int listener_bound_port(int fd, struct netaddr *a)
 	}
 	netaddr_set_port(a, netaddr_port(&bound));
 	return 0;
+}
+
+int listener_check_free(const struct netaddr *a, int socktype, const char *directive)
+{
+	int fd, one = 1, rc = 0, family = netaddr_family(a);
+	char buf[NETADDR_STRLEN];
+
+	if (netaddr_port(a) == 0)
+		return 0;
+	fd = socket(family, socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	/* The same address space as the real sockets: IPv6 only on IPv6, and
+	 * for TCP connections left in TIME_WAIT by an earlier run do not count. */
+	if (family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (socktype == SOCK_STREAM)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, &a->u.sa, a->len) < 0 && errno == EADDRINUSE) {
+		log_err("%s %s: address already in use by another process (a second ntsd?); "
+			"refusing to start beside it, as SO_REUSEPORT would split the traffic",
+			directive, netaddr_str(a, buf, sizeof(buf)));
+		rc = -1;
+	}
+	close(fd);
+	return rc;
 }

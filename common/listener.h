@@ -29,6 +29,14 @@ size_t listener_default_addrs(struct netaddr out[2], uint16_t port, int socktype
 size_t listener_addrs(const struct config_listen *listen, size_t n_listen,
 		      struct netaddr *out, size_t max, uint16_t port, int socktype,
 		      const char *service);
+/* Before the first SO_REUSEPORT bind of a's port: 0 when no other socket
+ * holds it, -1 (logged, naming `directive` and the address) when one
+ * does.  SO_REUSEPORT lets a second process owning the port join its
+ * group and take a share of the traffic, so a second ntsd would start
+ * silently; a bind without SO_REUSEPORT is refused where any socket is
+ * bound (TCP: listening), which tells.  Port 0 and other bind errors
+ * give 0: the real bind picks the port or reports the error. */
+int listener_check_free(const struct netaddr *a, int socktype, const char *directive);
 /* Store in a the port fd is bound to (after binding a's port 0).  0, or
  * -1 with errno set. */
 int listener_bound_port(int fd, struct netaddr *a);

@@ -535,6 +535,8 @@ static int make_workers(struct ntp_service *ns, int64_t key_propagation)
  * picks the port, and the address keeps it for the others. */
 static int bind_worker(struct ntp_service *ns, struct ntp_worker *w, size_t i)
 {
+	if (w->index == 0 && listener_check_free(&ns->addrs[i], SOCK_DGRAM, "ntp-listen") < 0)
+		return -1;
 	w->fds[i] = open_socket(&ns->addrs[i], &w->wildcard[i]);
 	if (w->fds[i] < 0)
 		return -1;

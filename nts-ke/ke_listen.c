@@ -335,6 +335,8 @@ int ke_listen_bind(struct ke_listen *kl, struct netaddr *addrs, size_t n)
 
 		/* The first socket picks the port when the configured one is 0;
 		 * the others share it. */
+		if (listener_check_free(a, SOCK_STREAM, "ke-listen") < 0)
+			return -1;
 		for (unsigned k = 0; k < kl->n_threads; k++) {
 			int fd = listen_socket(a);
 

@@ -86,11 +86,16 @@ static int apply_config(struct ke_service *svc, const struct config *cfg, uint16
 {
 	svc->env.timeout_s = cfg->ke_timeout_ms / (double)MS_PER_S;
 	svc->env.propagation_s = cfg->key_propagation_s;
-	/* ke-ntp-port, else the port the daemon asks for (0: none). */
+	/* ke-ntp-port; else this host's own NTP port (0: none) when no
+	 * ke-ntp-server sends clients elsewhere: clients then use this host
+	 * and must learn its port, while other hosts' ports are not ours to
+	 * guess. */
 	if (cfg->ke_ntp_port >= 0)
 		svc->env.ntp_port = cfg->ke_ntp_port;
+	else if (ntp_port && cfg->n_ke_ntp_servers == 0)
+		svc->env.ntp_port = ntp_port;
 	else
-		svc->env.ntp_port = ntp_port ? ntp_port : KE_SESSION_NO_PORT;
+		svc->env.ntp_port = KE_SESSION_NO_PORT;
 	if (!cfg->ke_certificate || !cfg->ke_private_key) {
 		log_err("NTS-KE needs ke-certificate and ke-private-key");
 		return -1;

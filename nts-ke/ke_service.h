@@ -46,8 +46,9 @@ enum ke_counter {
 const char *ke_counter_name(enum ke_counter c);
 
 /* `keys` publishes the current struct keyset (the daemon owns it).
- * `ntp_port` is the port to advertise with a Port Negotiation record when
- * ke-ntp-port is not set (0: none).  NULL on error, logged with the file,
+ * `ntp_port` is this host's own NTP port, advertised with a Port
+ * Negotiation record when neither ke-ntp-port nor ke-ntp-server is set
+ * (0: none).  NULL on error, logged with the file,
  * address or limit involved. */
 struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *keys,
 				  uint16_t ntp_port);

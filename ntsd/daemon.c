@@ -1,4 +1,4 @@
-/* daemon: detach, pid file, privilege drop, signal masks. */
+/* daemon: detach, pid file (and its lock), privilege drop, signal masks. */
 #include "build_config.h"
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,42 +59,106 @@ int daemon_detach(void)
 	return 0;
 }
 
-int daemon_pidfile_write(const char *path)
+/* The pid file's own directory (RUNSTATEDIR/ntsd by default): created
+ * when missing, where no service manager made it.  Its parent must exist. */
+static int pidfile_dir(const char *path)
 {
-	char tmp[4096], line[32];
-	int fd, n, rc = -1;
+	char dir[4096];
+	char *slash;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
 		log_err("%s: pid file path too long", path);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		log_errno(LOG_LVL_ERR, "%s: cannot create pid file", tmp);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0)
+		log_info("%s: created the pid file's directory", dir);
+	else if (errno != EEXIST) {
+		log_errno(LOG_LVL_ERR, "%s: cannot create the pid file's directory", dir);
 		return -1;
 	}
-	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
-	if (write(fd, line, (size_t)n) != n) {
-		log_errno(LOG_LVL_ERR, "%s: cannot write pid file", tmp);
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		log_errno(LOG_LVL_ERR, "%s: cannot install pid file", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
+	return 0;
 }
 
-void daemon_pidfile_remove(const char *path)
+/* The pid a held pid file names, for the message; 0 when unreadable. */
+static long pidfile_holder(int fd)
 {
-	/* After dropping privileges this may fail; the next start replaces it. */
+	char line[32];
+	ssize_t n = pread(fd, line, sizeof(line) - 1, 0);
+	char *end;
+	long pid;
+
+	if (n <= 0)
+		return 0;
+	line[n] = '\0';
+	errno = 0;
+	pid = strtol(line, &end, 10);
+	return errno == 0 && end != line && pid > 0 ? pid : 0;
+}
+
+int daemon_pidfile_lock(const char *path)
+{
+	long holder;
+	int fd;
+
+	if (pidfile_dir(path) < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		log_errno(LOG_LVL_ERR, "%s: cannot open pid file", path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		if (ftruncate(fd, 0) == 0)	/* a stale pid is no one's */
+			return fd;
+		log_errno(LOG_LVL_ERR, "%s: cannot truncate pid file", path);
+	} else if (errno == EWOULDBLOCK) {
+		holder = pidfile_holder(fd);
+		if (holder)
+			log_err("%s: locked by a running ntsd (pid %ld): refusing to start a "
+				"second one", path, holder);
+		else
+			log_err("%s: locked by a running ntsd: refusing to start a second one",
+				path);
+	} else {
+		log_errno(LOG_LVL_ERR, "%s: cannot lock pid file", path);
+	}
+	close(fd);
+	return -1;
+}
+
+int daemon_pidfile_write(int fd, const char *path)
+{
+	char line[32];
+	int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)n, 0) != n) {
+		log_errno(LOG_LVL_ERR, "%s: cannot write pid file", path);
+		return -1;
+	}
+	return 0;
+}
+
+void daemon_pidfile_remove(int fd, const char *path)
+{
+	/* After dropping privileges this may fail; the lock goes with the
+	 * process, and the next start takes the file over. */
 	if (unlink(path) < 0 && errno != ENOENT)
 		log_debug("%s: cannot remove pid file: %s", path, strerror(errno));
+	close(fd);
+}
+
+bool daemon_is_user(const struct passwd *pw)
+{
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	return pw->pw_uid != 0 && getresuid(&r, &e, &s) == 0 && getresgid(&rg, &eg, &sg) == 0 &&
+	       r == pw->pw_uid && e == pw->pw_uid && s == pw->pw_uid && rg == pw->pw_gid &&
+	       eg == pw->pw_gid && sg == pw->pw_gid;
 }
 
 int daemon_drop_privileges(const char *user)
@@ -108,6 +173,12 @@ int daemon_drop_privileges(const char *user)
 		else
 			log_err("user %s: no such user", user);
 		return -1;
+	}
+	if (daemon_is_user(pw)) {
+		/* Started as that user (ntsd.service's User=): nothing to drop. */
+		log_info("running as user %s (uid %u, gid %u) already", user,
+			 (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+		return 0;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0) {
 		log_errno(LOG_LVL_ERR, "user %s: initgroups", user);

@@ -26,6 +26,8 @@ bool health_check(const struct health_input *in, char *reason, size_t len)
 	source_note(in, note, sizeof(note));
 	if (!in->running)
 		why = "services not running";
+	else if (in->draining)
+		why = "shutting down: draining (shutdown-drain)";
 	else if (in->ntp_enabled && !clock_ok)
 		why = "system clock not synchronised (and local-stratum is off)";
 	else if (in->n_keys == 0)

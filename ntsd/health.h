@@ -1,6 +1,7 @@
 /* health: is this host fit to take traffic?  The answer /health gives a
  * load balancer, as a pure function of the daemon's state so every rule
- * is unit-tested.  Healthy means: the services run; when the NTP
+ * is unit-tested.  Healthy means: the services run and no shutdown
+ * drain has begun; when the NTP
  * responder runs, the clock it serves is synchronised or local-stratum
  * vouches for it (or, with clock-source ntp, the discipline daemon's
  * synchronised state is what replies carry); a key set with at least one key is loaded and the key
@@ -17,6 +18,7 @@ struct health_input {
 	bool ntp_enabled;		/* ntp-service yes */
 	bool ke_enabled;		/* ke-service yes */
 	bool running;			/* the services were started and not stopped */
+	bool draining;			/* SIGTERM: still serving until shutdown-drain ends */
 	bool clock_synchronised;	/* the kernel's view of the system clock */
 	bool local_stratum;		/* local-stratum set: serve it unsynchronised */
 	/* clock-source ntp: its address ("" for clock-source kernel), its

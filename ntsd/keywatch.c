@@ -80,8 +80,12 @@ int keywatch_init(struct keywatch *kw, const char *path, struct snapshot *keys, 
 	kw->keys = keys;
 	file_watch_init(&kw->watch, path);
 	if (file_watch_poll(&kw->watch, true) != FILE_WATCH_CHANGED) {
-		if (errno != ENOENT || !create) {
+		if (errno != ENOENT) {
 			log_errno(LOG_LVL_ERR, "%s", path);
+			return -1;
+		}
+		if (!create) {
+			log_err("%s: " KEYWATCH_NO_CREATE_MSG, path);
 			return -1;
 		}
 		if (create_key_file(path, owner) < 0)

@@ -20,8 +20,16 @@ struct keywatch {
 	uint64_t reloads, reload_failures;
 };
 
+/* Why a host with key-file-create no does not start without its key file
+ * (follows "FILE: "; also printed by ntsd -n). */
+#define KEYWATCH_NO_CREATE_MSG                                                    \
+	"no key file, and key-file-create is no: this host shares the fleet's key " \
+	"file and does not make its own; copy it here first (made once with "      \
+	"'ntsctl keys init FILE', see doc/deployment.md)"
+
 /* First load.  Creates the file (mode 0600, one fresh key, owned by user
- * `owner` when not NULL) when it does not exist and `create` is set.
+ * `owner` when not NULL) when it does not exist and `create` is set;
+ * without `create` a missing file is an error (KEYWATCH_NO_CREATE_MSG).
  * 0 or -1 (logged). */
 int keywatch_init(struct keywatch *kw, const char *path, struct snapshot *keys, bool create,
 		  const char *owner);

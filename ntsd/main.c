@@ -17,8 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
 #include <ev.h>
 
+#include "common/acl.h"
 #include "common/config.h"
 #include "common/keyset.h"
 #include "common/log.h"
@@ -31,6 +34,7 @@
 #include "ntsd/keywatch.h"
 #include "ntpd/ntp_service.h"
 #include "ntsd/ops.h"
+#include "ntsd/precheck.h"
 #include "ntpd/responder.h"
 
 /* Retired key sets live this long before they are freed; readers hold
@@ -52,6 +56,9 @@ struct ntsd {
 	ev_signal sighup, sigterm, sigint;
 	ev_stat keyfile_watch;		/* inotify where available, else a stat poll */
 	ev_timer housekeeping;
+	ev_timer drain;			/* shutdown-drain after SIGTERM */
+	bool draining;
+	int pid_fd;			/* the locked pid file; -1: none */
 };
 
 static void usage(FILE *out)
@@ -68,7 +75,8 @@ static void usage(FILE *out)
 		"  -h, --help          print this help and exit\n"
 		"\n"
 		"Signals: SIGHUP reloads the certificate, private key, key file and access rules;\n"
-		"SIGTERM and SIGINT shut down.  See ntsd(8) and ntsd.conf(5).\n",
+		"SIGTERM shuts down after shutdown-drain (/health 503 meanwhile), SIGINT or a\n"
+		"second SIGTERM at once.  See ntsd(8) and ntsd.conf(5).\n",
 		CONFIG_DEFAULT_KE_PORT, CONFIG_DEFAULT_NTP_PORT, CONFIG_DEFAULT_PATH);
 }
 
@@ -93,9 +101,30 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 	reload(d, true);
 }
 
+/* SIGTERM with shutdown-drain and a /health to turn: keep serving while
+ * a load balancer sees the 503 and stops sending.  SIGINT, a second
+ * SIGTERM or the drain's end: stop. */
 static void on_sigterm(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	struct ntsd *d = w->data;
+	int64_t drain = d->cfg.shutdown_drain_s;
+
+	if (w->signum == SIGTERM && !d->draining && drain > 0 && d->ops.metrics) {
+		d->draining = true;
+		ops_drain(&d->ops);
+		log_notice("SIGTERM: /health answers 503, serving %llds more (shutdown-drain); "
+			   "SIGTERM or SIGINT again stops at once", (long long)drain);
+		ev_timer_set(&d->drain, (double)drain, 0.0);
+		ev_timer_start(loop, &d->drain);
+		return;
+	}
 	log_notice("signal %d: shutting down", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_drained(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	log_notice("shutdown drain over: shutting down");
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -113,18 +142,44 @@ static void on_housekeeping(struct ev_loop *loop, ev_timer *w, int revents)
 	reload(w->data, false);
 }
 
-/* The NTP port NTS-KE advertises when ke-ntp-port is not set: the
- * responder's own port when it is not the default and no ke-ntp-server
- * sends clients elsewhere (clients then use this host's address, so they
- * must learn its port; other hosts' ports are not ours to guess). */
+/* The NTP port NTS-KE may advertise when ke-ntp-port is not set: the
+ * responder's own port when it is not the default (ke_service decides). */
 static uint16_t advertised_ntp_port(const struct ntsd *d)
 {
 	uint16_t port;
 
-	if (!d->ntp || d->cfg.ke_ntp_port >= 0 || d->cfg.n_ke_ntp_servers > 0)
+	if (!d->ntp || d->cfg.ke_ntp_port >= 0)
 		return 0;
 	port = ntp_service_port(d->ntp);
 	return port == CONFIG_DEFAULT_NTP_PORT ? 0 : port;
+}
+
+/* `ntsd -n`: for one service's rules, what each family's unmatched
+ * addresses get and why (acl.h has the rule). */
+static void print_access(const char *service, const char *directives, const struct acl *acl)
+{
+	static const struct {
+		int family;
+		const char *name, *space;
+	} fams[] = { { AF_INET, "IPv4", "0.0.0.0/0" }, { AF_INET6, "IPv6", "::/0" } };
+
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		struct acl_family_info fi;
+		char why[64];
+
+		acl_family_info(acl, fams[i].family, &fi);
+		if (fi.n_rules == 0)
+			snprintf(why, sizeof(why), "no rules");
+		else if (fi.whole_space)
+			snprintf(why, sizeof(why), "the rule for %s decides", fams[i].space);
+		else if (fi.n_allow > 0)
+			snprintf(why, sizeof(why), "allow rules, none for %s", fams[i].space);
+		else
+			snprintf(why, sizeof(why), "deny rules only");
+		printf("%s access (%s), %s: %zu rule%s; unmatched addresses are %s (%s)\n",
+		       service, directives, fams[i].name, fi.n_rules, fi.n_rules == 1 ? "" : "s",
+		       fi.default_allows ? "allowed" : "denied", why);
+	}
 }
 
 static int check_config(struct ntsd *d)
@@ -132,6 +187,8 @@ static int check_config(struct ntsd *d)
 	struct keyset_error kerr;
 	struct keyset *ks;
 
+	if (precheck_run(&d->cfg, stdout, stderr) < 0)
+		return -1;
 	if (access(d->cfg.key_file, F_OK) == 0) {
 		ks = keyset_load(d->cfg.key_file, &kerr);
 		if (!ks) {
@@ -140,6 +197,9 @@ static int check_config(struct ntsd *d)
 		}
 		printf("%s: %zu master keys\n", d->cfg.key_file, keyset_count(ks));
 		keyset_free(ks);
+	} else if (!d->cfg.key_file_create) {
+		fprintf(stderr, "%s: " KEYWATCH_NO_CREATE_MSG "\n", d->cfg.key_file);
+		return -1;
 	} else {
 		printf("%s: does not exist yet; ntsd will create it on first start\n",
 		       d->cfg.key_file);
@@ -158,6 +218,10 @@ static int check_config(struct ntsd *d)
 		       (long long)(tls_ctx_not_after(ctx) - (int64_t)time(NULL)) / 86400);
 		SSL_CTX_free(ctx);
 	}
+	if (d->cfg.ntp_enabled)
+		print_access("NTP", "ntp-allow/ntp-deny", d->cfg.ntp_acl);
+	if (d->cfg.ke_enabled)
+		print_access("NTS-KE", "ke-allow/ke-deny", d->cfg.ke_acl);
 	printf("%s: configuration OK\n", d->config_path);
 	return 0;
 }
@@ -230,7 +294,9 @@ static void run_loop(struct ntsd *d)
 		      HOUSEKEEPING_INTERVAL_S);
 	ev_stat_init(&d->keyfile_watch, on_keyfile_changed, d->cfg.key_file,
 		     HOUSEKEEPING_INTERVAL_S);
+	ev_timer_init(&d->drain, on_drained, 0.0, 0.0);
 	d->sighup.data = d->housekeeping.data = d->keyfile_watch.data = d;
+	d->sigterm.data = d->sigint.data = d;
 	ev_stat_start(d->loop, &d->keyfile_watch);
 	ev_signal_start(d->loop, &d->sighup);
 	ev_signal_start(d->loop, &d->sigterm);
@@ -312,7 +378,8 @@ static int setup_services(struct ntsd *d)
 {
 	signal(SIGPIPE, SIG_IGN);
 	snapshot_init(&d->keys, keyset_snapshot_free, KEYSET_GRACE_MS);
-	if (keywatch_init(&d->keywatch, d->cfg.key_file, &d->keys, true, d->cfg.user) < 0)
+	if (keywatch_init(&d->keywatch, d->cfg.key_file, &d->keys, d->cfg.key_file_create,
+			  d->cfg.user) < 0)
 		return -1;
 	if (d->cfg.ntp_enabled && !(d->ntp = ntp_service_new(&d->cfg, &d->keys)))
 		return -1;
@@ -332,17 +399,16 @@ static int setup_services(struct ntsd *d)
 	return 0;
 }
 
-/* Detach, pid file (*pid_written says so), privilege drop. */
-static int become_daemon(struct ntsd *d, const struct options *o, bool *pid_written)
+/* Detach, our pid into the locked pid file, privilege drop. */
+static int become_daemon(struct ntsd *d, const struct options *o)
 {
 	if (!o->foreground) {
 		if (daemon_detach() < 0)
 			return -1;
 		log_init("ntsd", LOG_TO_SYSLOG, o->debug ? LOG_LVL_DEBUG : d->cfg.log_level);
 	}
-	if (d->cfg.pid_file && daemon_pidfile_write(d->cfg.pid_file) < 0)
+	if (d->pid_fd >= 0 && daemon_pidfile_write(d->pid_fd, d->cfg.pid_file) < 0)
 		return -1;
-	*pid_written = d->cfg.pid_file != NULL;
 	if (d->cfg.user) {
 		if (daemon_drop_privileges(d->cfg.user) < 0)
 			return -1;
@@ -352,10 +418,10 @@ static int become_daemon(struct ntsd *d, const struct options *o, bool *pid_writ
 }
 
 /* In reverse order of setup; safe on a half-built daemon. */
-static void teardown(struct ntsd *d, bool pid_written)
+static void teardown(struct ntsd *d)
 {
-	if (pid_written)
-		daemon_pidfile_remove(d->cfg.pid_file);
+	if (d->pid_fd >= 0)
+		daemon_pidfile_remove(d->pid_fd, d->cfg.pid_file);
 	clockwatch_stop(&d->clockwatch);
 	ops_stop(&d->ops);
 	if (d->ke)
@@ -374,10 +440,10 @@ int main(int argc, char **argv)
 {
 	struct options o = { false, false, false };
 	struct ntsd d;
-	bool pid_written = false;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
+	d.pid_fd = -1;
 	d.config_path = CONFIG_DEFAULT_PATH;
 	rc = parse_options(argc, argv, &d, &o);
 	if (rc >= 0)
@@ -392,7 +458,12 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	rc = 1;
-	if (setup_services(&d) == 0 && become_daemon(&d, &o, &pid_written) == 0 &&
+	/* The pid file's lock first: a second ntsd stops before it binds. */
+	if (d.cfg.pid_file && (d.pid_fd = daemon_pidfile_lock(d.cfg.pid_file)) < 0) {
+		config_free(&d.cfg);
+		return 1;
+	}
+	if (setup_services(&d) == 0 && become_daemon(&d, &o) == 0 &&
 	    start_services(&d) == 0) {
 		log_listeners(&d);
 		log_notice("ntsd %s started:%s%s", PACKAGE_VERSION, d.ntp ? " NTP" : "",
@@ -401,7 +472,7 @@ int main(int argc, char **argv)
 		log_totals(&d);
 		rc = 0;
 	}
-	teardown(&d, pid_written);
+	teardown(&d);
 	if (rc == 0)
 		log_notice("ntsd stopped");
 	return rc;

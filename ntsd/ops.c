@@ -2,6 +2,7 @@
 #include "build_config.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/timex.h>
@@ -95,8 +96,43 @@ void ops_reload_begin(struct ops *o)
 	o->kw_failures = o->kw->reload_failures;
 }
 
+/* The directives SIGHUP applies from the configuration file. */
+static bool reloadable(const char *directive)
+{
+	static const char *const rules[] = { "ke-allow", "ke-deny", "ntp-allow", "ntp-deny" };
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (strcmp(directive, rules[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Name, in one line, every directive changed in the file since the start
+ * that only a restart applies. */
+static void log_start_only(const struct ops *o, const struct config *file)
+{
+	const char *changed[CONFIG_MAX_DIRECTIVES];
+	size_t n = config_changed(o->cfg, file, changed, CONFIG_MAX_DIRECTIVES), k = 0;
+	char list[CONFIG_MAX_DIRECTIVES * 32];
+	int len = 0;
+
+	for (size_t i = 0; i < n && i < CONFIG_MAX_DIRECTIVES; i++) {
+		if (reloadable(changed[i]))
+			continue;
+		len += snprintf(list + len, sizeof(list) - (size_t)len, "%s%s", k ? ", " : "",
+				changed[i]);
+		k++;
+		if ((size_t)len >= sizeof(list))
+			break;
+	}
+	if (k)
+		log_warn("%s: %s changed since the start but %s read at start only: restart ntsd "
+			 "to apply (SIGHUP applies the access rules, key file and certificate)",
+			 o->config_path, list, k == 1 ? "is" : "are");
+}
+
 /* SIGHUP: the access rules from the file as it is now; any error keeps
- * the rules in force.  Other directives need a restart. */
+ * the rules in force.  Other directives need a restart: say which. */
 static void reload_rules(struct ops *o)
 {
 	struct config c;
@@ -108,6 +144,7 @@ static void reload_rules(struct ops *o)
 		o->acl_reload_failures++;
 		goto out;
 	}
+	log_start_only(o, &c);
 	publish_rules(o, &c);
 	o->acl_reloads++;
 	log_notice("access rules reloaded: %zu for NTP, %zu for NTS-KE", o->n_ntp_rules,
@@ -129,6 +166,13 @@ void ops_reload_end(struct ops *o, bool sighup)
 		reload_rules(o);
 	snapshot_reap(&o->ntp_acl, t);
 	snapshot_reap(&o->ke_acl, t);
+	pthread_mutex_unlock(&o->lock);
+}
+
+void ops_drain(struct ops *o)
+{
+	pthread_mutex_lock(&o->lock);
+	o->draining = true;
 	pthread_mutex_unlock(&o->lock);
 }
 
@@ -198,6 +242,7 @@ static void health_locked(struct ops *o, struct health_input *in)
 	in->ntp_enabled = o->ntp != NULL;
 	in->ke_enabled = o->ke != NULL;
 	in->running = o->running;
+	in->draining = o->draining;
 	in->clock_synchronised = cv.synchronised;
 	in->local_stratum = o->cfg->local_stratum > 0;
 	if (o->clk) {
@@ -382,7 +427,8 @@ void ops_collect(void *arg, struct promtext *p)
 	if (o->ke)
 		collect_ke(o, p);
 	collect_keys(o, p, now);
-	collect_clock(o, p);
+	if (o->ntp)	/* a KE-only host serves no clock */
+		collect_clock(o, p);
 	promtext_gauge(p, "ntsd_access_rules", "Access rules in force, by service.", "service",
 		       "ntp", (double)o->n_ntp_rules);
 	promtext_gauge(p, "ntsd_access_rules", "Access rules in force, by service.", "service",

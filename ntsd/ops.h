@@ -46,6 +46,7 @@ struct ops {
 	pthread_mutex_t lock;
 	/* Under lock. */
 	bool running;
+	bool draining;			/* ops_drain() was called */
 	bool key_file_ok;
 	uint64_t kw_reloads, kw_failures;	/* keywatch's counts at reload begin */
 	int64_t start_time;
@@ -65,6 +66,9 @@ int ops_start(struct ops *o);
 void ops_reload_begin(struct ops *o);
 /* `sighup`: also read the access rules from the configuration file again. */
 void ops_reload_end(struct ops *o, bool sighup);
+/* A shutdown drain begins: /health answers 503 from now on, while the
+ * services keep serving. */
+void ops_drain(struct ops *o);
 /* Stop the metrics thread: call before stopping the services. */
 void ops_stop(struct ops *o);
 /* Free the rules (the services must have stopped). */

@@ -28,7 +28,8 @@ static void usage(FILE *out)
 		"                        ntsd's counters and health (default 127.0.0.1:9123)\n"
 		"\n"
 		"Durations: 30s, 15m, 12h, 7d, 2w (a bare number is seconds).\n"
-		"Exit status: 0 success, 1 failure, 2 usage error, 3 key file locked.\n"
+		"Exit status: 0 success, 1 failure, 2 usage error, 3 key file locked,\n"
+		"             4 stats: /health not 200 (unhealthy).\n"
 		"See ntsctl(8).\n");
 }
 

@@ -88,9 +88,15 @@ static uint32_t cookie_key_id(const uint8_t *c, size_t len)
 	return (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3];
 }
 
-static int parse_target(const char *s, struct probe_target *o)
+/* HOST[:PORT] into o; -1 with the reason printed (`what` names the argument). */
+static int parse_target(const char *s, struct probe_target *o, const char *what)
 {
-	return hostport_parse(s, o->host, sizeof(o->host), &o->port);
+	char err[HOSTPORT_ERR_MAX];
+
+	if (hostport_parse(s, o->host, sizeof(o->host), &o->port, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "ntsctl: probe: %s%s\n", what, err);
+	return -1;
 }
 
 static int parse_args(int argc, char **argv, struct probe_opts *o)
@@ -122,11 +128,8 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 			o->name = optarg;
 			break;
 		case 's':
-			if (parse_target(optarg, &o->ntp) < 0) {
-				fprintf(stderr, "ntsctl: probe: --ntp-server: bad HOST[:PORT] '%s'\n",
-					optarg);
+			if (parse_target(optarg, &o->ntp, "--ntp-server: ") < 0)
 				return -1;
-			}
 			o->have_ntp = true;
 			break;
 		case 'N':
@@ -152,8 +155,8 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 			goto usage;
 		}
 	}
-	if (optind == argc - 1 && parse_target(argv[optind], &o->ke) == 0)
-		return 0;
+	if (optind == argc - 1)
+		return parse_target(argv[optind], &o->ke, "");
 usage:
 	fprintf(stderr, "Usage: ntsctl probe HOST[:PORT] [--ca FILE] [--name NAME] "
 			"[--count N] [--interval MS] [--aead ID] [--ntp-server HOST[:PORT]]\n");

@@ -456,14 +456,22 @@ static void print_table(const struct stats_sample *s, size_t n, bool all)
 
 /* ---------------------------------------------------------------- command */
 
+/* ADDRESS[:PORT] into a; -1 with the reason printed. */
 static int parse_target(const char *s, struct netaddr *a)
 {
-	char host[NETADDR_STRLEN];
+	char host[NETADDR_STRLEN], err[HOSTPORT_ERR_MAX];
 	uint16_t port;
 
-	if (hostport_parse(s, host, sizeof(host), &port) < 0)
+	if (hostport_parse(s, host, sizeof(host), &port, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ntsctl: stats: %s\n", err);
 		return -1;
-	return netaddr_parse(host, port ? port : STATS_DEFAULT_PORT, a);
+	}
+	if (netaddr_parse(host, port ? port : STATS_DEFAULT_PORT, a) < 0) {
+		fprintf(stderr, "ntsctl: stats: bad address '%s' (ADDRESS[:PORT], e.g. %s or "
+				"[::1]:9123)\n", s, STATS_DEFAULT_TARGET);
+		return -1;
+	}
+	return 0;
 }
 
 static int usage(void)
@@ -487,25 +495,68 @@ static void print_identity(const struct stats_sample *samples, size_t n, const c
 	printf("ntsd %s at %s%s%s\n", version, where, up[0] ? ", up " : "", up);
 }
 
-/* One line from /health: its status and the first line of its body. */
-static void print_health(const struct netaddr *a)
+#define HEALTH_REASON_MAX 201
+
+/* /health's HTTP status, and in reason the first line of its body (made
+ * printable); 0 when there was no HTTP answer, reason saying why. */
+static int health_get(const struct netaddr *a, char reason[HEALTH_REASON_MAX])
 {
-	char *resp = NULL, err[512], reason[201];
+	char *resp = NULL;
 	const char *body;
 	size_t len, body_len;
-	int status;
+	int status = 0;
 
-	if (http_get(a, "/health", &resp, &len, err, sizeof(err)) < 0 ||
-	    stats_http_split(resp, len, &status, &body, &body_len) < 0) {
-		printf("health: unknown (%s)\n\n", resp ? "not an HTTP response" : err);
-		free(resp);
-		return;
+	/* A failed http_get leaves its reason in reason. */
+	if (http_get(a, "/health", &resp, &len, reason, HEALTH_REASON_MAX) == 0) {
+		if (stats_http_split(resp, len, &status, &body, &body_len) == 0) {
+			snprintf(reason, HEALTH_REASON_MAX, "%.*s", (int)strcspn(body, "\r\n"),
+				 body);
+		} else {
+			status = 0;
+			snprintf(reason, HEALTH_REASON_MAX, "not an HTTP response");
+		}
 	}
-	snprintf(reason, sizeof(reason), "%.*s", (int)strcspn(body, "\r\n"), body);
 	printable(reason);
-	printf("health: %s (HTTP %d: %s)\n\n", status == 200 ? "healthy" : "UNHEALTHY", status,
-	       reason);
 	free(resp);
+	return status;
+}
+
+/* The exit status a /health answer gives (ntsctl(8)): 200 healthy, any
+ * other status unhealthy, no answer a failure. */
+static int health_exit(int status)
+{
+	if (status == 200)
+		return NTSCTL_OK;
+	return status ? NTSCTL_UNHEALTHY : NTSCTL_FAIL;
+}
+
+/* One line from /health: its status and the first line of its body.
+ * Returns the exit status it gives. */
+static int print_health(const struct netaddr *a)
+{
+	char reason[HEALTH_REASON_MAX];
+	int status = health_get(a, reason);
+
+	if (status == 0)
+		printf("health: unknown (%s)\n\n", reason);
+	else
+		printf("health: %s (HTTP %d: %s)\n\n", status == 200 ? "healthy" : "UNHEALTHY",
+		       status, reason);
+	return health_exit(status);
+}
+
+/* --raw: the exit status /health gives, and a line on stderr unless healthy. */
+static int check_health(const struct netaddr *a, const char *where)
+{
+	char reason[HEALTH_REASON_MAX];
+	int status = health_get(a, reason);
+
+	if (status == 0)
+		fprintf(stderr, "ntsctl: stats: %s: /health: %s\n", where, reason);
+	else if (status != 200)
+		fprintf(stderr, "ntsctl: stats: %s: UNHEALTHY (HTTP %d: %s)\n", where, status,
+			reason);
+	return health_exit(status);
 }
 
 /* Parse the /metrics body and print the summary. */
@@ -525,9 +576,8 @@ static int print_summary(const char *body, size_t body_len, const struct netaddr
 		goto out;
 	}
 	print_identity(samples, n, where);
-	print_health(a);
+	rc = print_health(a);
 	print_table(samples, n, all);
-	rc = NTSCTL_OK;
 out:
 	free(samples);
 	return rc;
@@ -570,11 +620,8 @@ int ntsctl_stats(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (parse_target(target, &a) < 0) {
-		fprintf(stderr, "ntsctl: stats: bad address '%s' (ADDRESS[:PORT], e.g. %s or "
-				"[::1]:9123)\n", target, STATS_DEFAULT_TARGET);
+	if (parse_target(target, &a) < 0)
 		return NTSCTL_USAGE;
-	}
 	netaddr_str(&a, where, sizeof(where));
 	rc = NTSCTL_FAIL;
 	if (http_get(&a, "/metrics", &resp, &len, err, sizeof(err)) < 0) {
@@ -588,7 +635,7 @@ int ntsctl_stats(int argc, char **argv)
 	}
 	if (raw) {
 		fwrite(body, 1, body_len, stdout);
-		rc = NTSCTL_OK;
+		rc = check_health(&a, where);
 	} else {
 		rc = print_summary(body, body_len, &a, where, all);
 	}

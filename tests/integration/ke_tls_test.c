@@ -73,6 +73,7 @@ struct svc_opts {
 	const char *const *ntp_servers;	/* ke-ntp-server names */
 	size_t n_ntp_servers;
 	int ntp_port;
+	uint16_t own_ntp_port;		/* the daemon's responder port */
 	bool no_start;			/* ke_service_new only */
 	const uint16_t *aeads;		/* ke-aead; NULL: the default */
 	size_t n_aeads;
@@ -122,7 +123,7 @@ static int svc_start(struct svc *s, const struct svc_opts *o)
 		netaddr_parse("::1", 0, &cfg.ke_listen[1].addr);
 		cfg.n_ke_listen = 2;
 	}
-	s->ks = ke_service_new(&cfg, &keys, 0);
+	s->ks = ke_service_new(&cfg, &keys, o->own_ntp_port);
 	if (!s->ks)
 		return -1;
 	if (ke_service_listen_addr(s->ks, 0, &a) < 0 ||
@@ -469,6 +470,39 @@ static void case_server_port_records(void)
 	rc = ke_client_exchange(&o, &r);
 	itest_report("Server record: a server not ours is not named", rc == 0 &&
 	       strcmp(r.reply.server, "192.0.2.10") == 0, "rc=%d server=%s", rc, r.reply.server);
+	svc_stop(&s);
+}
+
+/* ke-ntp-port unset: this host's own NTP port goes out only when no
+ * ke-ntp-server sends clients elsewhere. */
+static void case_own_port(void)
+{
+	static const char *const names[] = { "ntp.example.org" };
+	struct svc_opts so = { .own_ntp_port = 11123 };
+	struct ke_client_opts o;
+	struct ke_client_result r;
+	struct svc s;
+	int rc;
+
+	if (svc_start(&s, &so) < 0) {
+		itest_report("own NTP port advertised", false, "service did not start");
+		return;
+	}
+	client_opts(&o, s.port);
+	rc = ke_client_exchange(&o, &r);
+	itest_report("own NTP port advertised", rc == 0 && !r.reply.has_server &&
+	       r.reply.has_port && r.reply.port == 11123, "rc=%d port=%u", rc, r.reply.port);
+	svc_stop(&s);
+	so.ntp_servers = names;
+	so.n_ntp_servers = 1;
+	if (svc_start(&s, &so) < 0) {
+		itest_report("no own port with ke-ntp-server", false, "service did not start");
+		return;
+	}
+	client_opts(&o, s.port);
+	rc = ke_client_exchange(&o, &r);
+	itest_report("no own port with ke-ntp-server", rc == 0 && r.reply.has_server &&
+	       !r.reply.has_port, "rc=%d has_port=%d", rc, r.reply.has_port);
 	svc_stop(&s);
 }
 
@@ -1182,6 +1216,7 @@ int main(void)
 	svc_stop(&main_svc);
 	case_ipv6();
 	case_server_port_records();
+	case_own_port();
 	case_key_types();
 	case_reload();
 	case_caps();

@@ -14,6 +14,7 @@
 #   dev_certs                  development CA and server certificate
 #   pick_port, pick_ports      free loopback ports
 #   ntsd_conf, ntsd_up         configs and daemons in $ntsd_dir
+#   ntsd_reload                SIGHUP, and wait for the access rules' reload
 # NAME is the script's name without .sh (chrony_test, ...).
 # Variables set here are read by the scripts that source this file.
 # shellcheck disable=SC2034
@@ -235,7 +236,7 @@ ports_listen() {
 # of these settings that no LINE sets ("DIRECTIVE -" leaves it out): the
 # certificate and key from dev_certs certs, key file $tmp/keys, pid file
 # $ntsd_dir/NAME.pid, local stratum 10, one NTP and one NTS-KE thread,
-# log level info.
+# log level info, no shutdown drain (SIGTERM stops at once).
 ntsd_conf() {
 	local n=$1 line given=" "
 	shift
@@ -248,6 +249,7 @@ ntsd_conf() {
 		"threads 1"
 		"ke-threads 1"
 		"log-level info"
+		"shutdown-drain 0"
 	)
 	{
 		echo "# written by $test_name.sh"
@@ -279,6 +281,17 @@ ntsd_start() {
 	done
 	ntsd_stop "$n"
 	return 1
+}
+
+# ntsd_reload NAME: SIGHUP to ntsd NAME; 0 once NAME.log has one more
+# "access rules reloaded" line than before, within 5 s.
+ntsd_reloads() { grep -c 'access rules reloaded' "$ntsd_dir/$1.log"; }
+ntsd_reloaded_since() { [ "$(ntsd_reloads "$1")" -gt "$2" ]; }
+ntsd_reload() {
+	local before
+	before=$(ntsd_reloads "$1")
+	kill -HUP "${ntsd_pid[$1]}"
+	wait_for 50 ntsd_reloaded_since "$1" "$before"
 }
 
 # ntsd_up SETUP READY NAME...: up to three attempts: the command SETUP

@@ -12,8 +12,8 @@
 #   (e) 4 clients x 50 exchanges while /metrics is scraped in a loop: no
 #       reply lost, counters exact
 #   (f) key file gone: /health 503 naming it; back: 200
-#   (g) certificate replaced by an expired one: /health 503, expiry < 0;
-#       the valid one back: 200
+#   (g) certificate replaced by an expired one: /health 503, expiry < 0,
+#       ntsctl stats (and --raw) exit 4; the valid one back: 200
 #   (h) restarted with ke-rate-limit 0.001 2: two probes served, the
 #       third closed at accept and counted as refused_rate_limit, before TLS
 # HTTP is spoken with bash's /dev/tcp so the endpoint is checked by a
@@ -156,14 +156,9 @@ answers() { http_get /health; }
 
 # sighup [RULE...]: rewrite the config with these access rules, SIGHUP,
 # wait until ntsd says it reloaded.
-reloads() { grep -c 'access rules reloaded' "$tmp/ntsd.log"; }
-reloaded_since() { [ "$(reloads)" -gt "$1" ]; }
 sighup() {
-	local before
-	before=$(reloads)
 	write_config "$@"
-	kill -HUP "${ntsd_pid[ntsd]}"
-	wait_for 50 reloaded_since "$before" && return 0
+	ntsd_reload ntsd && return 0
 	echo "  ntsd did not reload its access rules"
 	return 1
 }
@@ -347,7 +342,15 @@ scrape
 expiry=$(value "$last_scrape" ntsd_ke_certificate_expiry_seconds)
 check "(g) expired certificate: expiry seconds negative ($expiry)" test "${expiry:0:1}" = -
 "$NTSCTL" stats "127.0.0.1:$metrics_port" >"$tmp/stats.out" 2>&1
+rc=$?
 check "(g) ntsctl stats reports it" grep -q '^health: UNHEALTHY (HTTP 503: certificate expired' "$tmp/stats.out"
+# stats_exit_unhealthy: it used to exit 0 whatever /health said.
+check "(g) ntsctl stats exits 4 (unhealthy): exit $rc" test "$rc" = 4
+"$NTSCTL" stats "127.0.0.1:$metrics_port" --raw >"$tmp/raw.out" 2>"$tmp/raw.err"
+rc=$?
+check "(g) ntsctl stats --raw: the exposition, exit 4, UNHEALTHY on stderr (exit $rc)" \
+	bash -c "[ $rc -eq 4 ] && grep -q '^# TYPE ntsd_ke_events_total counter\$' '$tmp/raw.out' &&
+		grep -q '^ntsctl: stats: 127.0.0.1:$metrics_port: UNHEALTHY (HTTP 503: certificate expired' '$tmp/raw.err'"
 cp "$tmp/valid.pem" "$tmp/certs/server.pem.new" && mv "$tmp/certs/server.pem.new" "$tmp/certs/server.pem"
 check "(g) valid certificate back: /health 200" wait_health 200 '^ok$'
 

@@ -338,6 +338,7 @@ setup() {
 	ports=$(pick_ports 2) || return 1
 	read -r ntp_port ke_port <<<"$ports"
 	ntsd_conf ntsd "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
+		"ntp-listen ::1 $ntp_port" "ke-listen ::1 $ke_port" \
 		"key-file $dk" "key-propagation 1h" ${run_user:+"user $run_user"}
 }
 listening() { ports_listen "$ke_port" "$ntp_port"; }
@@ -366,6 +367,36 @@ rc=$?
 show "$tmp/out"
 check "probe --aead 17: exit 0, AEAD_AES_SIV_CMAC_512, 168-byte cookies" \
 	bash -c "[ $rc -eq 0 ] && grep -q 'AEAD AEAD_AES_SIV_CMAC_512, 8 cookies of 168 bytes' '$tmp/out'"
+
+# probe_v6_port: an IPv6 address with a port goes in brackets; without
+# them "::1:PORT" is refused as ambiguous (it is also the address
+# ::1:PORT), saying how to write either.  It used to probe port 4460 of
+# the address ::1:PORT.
+# probe_case LABEL RC TEXT ARG...: ntsctl probe ARG... exits RC and says TEXT.
+probe_case() {
+	local label=$1 want=$2 text=$3 rc
+	shift 3
+	run "$tmp/out" "$NTSCTL" probe "$@"
+	rc=$?
+	show "$tmp/out"
+	if [ $rc -eq "$want" ] && grep -qF -- "$text" "$tmp/out"; then
+		ok "$label"
+	else
+		not_ok "$label (exit $rc)"
+	fi
+}
+probe_case "probe [::1]:PORT: exit 0, NTS-KE with ::1 port $ke_port" 0 \
+	"probe: OK: NTS-KE with ::1 port $ke_port and 2/2 " \
+	"[::1]:$ke_port" --ca "$tmp/certs/ca.pem" --count 2 --interval 50
+probe_case "probe ::1:PORT: exit 2, ambiguous, both bracket forms named" 2 \
+	"ntsctl: probe: '::1:$ke_port' is ambiguous: write [::1]:$ke_port for port $ke_port, or [::1:$ke_port] for the IPv6 address" \
+	"::1:$ke_port" --ca "$tmp/certs/ca.pem" --count 1
+probe_case "probe --ntp-server ::1:PORT: exit 2, ambiguous" 2 \
+	"ntsctl: probe: --ntp-server: '::1:$ntp_port' is ambiguous" \
+	"127.0.0.1:$ke_port" --ca "$tmp/certs/ca.pem" --ntp-server "::1:$ntp_port"
+probe_case "probe --ntp-server [::1]:PORT: exit 0, exchanges with ::1 port $ntp_port" 0 \
+	"authenticated exchanges with ::1 port $ntp_port" \
+	"127.0.0.1:$ke_port" --ca "$tmp/certs/ca.pem" --ntp-server "[::1]:$ntp_port" --count 2 --interval 50
 
 closed=$(pick_port "$ntp_port" "$ke_port")
 run "$tmp/out" "$NTSCTL" probe "127.0.0.1:$closed" --ca "$tmp/certs/ca.pem"

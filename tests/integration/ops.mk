@@ -6,3 +6,15 @@ EXTRA_DIST += tests/integration/metrics_test.sh
 # an unreadable certificate loaded (needs root; skipped otherwise).
 TESTS += tests/integration/cert_reload_test.sh
 EXTRA_DIST += tests/integration/cert_reload_test.sh
+# The daemon itself (issue 11 item 8, issue 17 part 4): allow-only access
+# rules, no clock metrics on NTS-KE-only hosts, a second instance refused,
+# start-only directives named on SIGHUP, shutdown-drain.
+TESTS += tests/integration/daemon_test.sh
+EXTRA_DIST += tests/integration/daemon_test.sh
+
+# The shipped systemd units under a booted systemd (run-tests runs
+# tests/integration/systemd_unit_test.sh; it needs root): clock_probe reads
+# the kernel clock state and checks the unit's sandbox cannot set the clock.
+check_PROGRAMS += tests/integration/clock_probe
+tests_integration_clock_probe_SOURCES = tests/integration/clock_probe.c
+EXTRA_DIST += tests/integration/systemd_unit_test.sh

@@ -1,6 +1,8 @@
-/* Unit tests for acl: prefix rules, most specific wins. */
+/* Unit tests for acl: prefix rules, most specific wins, and each family's
+ * default for addresses no rule matches (chrony's rule). */
 #include "build_config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 
 #include "common/acl.h"
@@ -104,10 +106,119 @@ static void test_many_rules(void)
 	acl_free(acl);
 }
 
+/* Issue 11 item 8: `ntp-allow 10.0.0.0/8` alone served everyone. */
+static void test_allow_only_denies_the_rest(void)
+{
+	struct acl *acl = acl_new();
+
+	CU_ASSERT_EQUAL(acl_add(acl, "10.0.0.0/8", true), 0);
+	CU_ASSERT_TRUE(allows(acl, "10.200.0.1"));
+	CU_ASSERT_FALSE(allows(acl, "127.0.0.1"));
+	CU_ASSERT_FALSE(allows(acl, "192.0.2.1"));
+	/* IPv4-mapped sources are IPv4: the IPv4 default applies. */
+	CU_ASSERT_TRUE(allows(acl, "::ffff:10.1.2.3"));
+	CU_ASSERT_FALSE(allows(acl, "::ffff:192.0.2.1"));
+	/* IPv6 has no rule at all: allowed. */
+	CU_ASSERT_TRUE(allows(acl, "2001:db8::1"));
+	CU_ASSERT_TRUE(allows(acl, "::1"));
+	acl_free(acl);
+
+	acl = acl_new();
+	CU_ASSERT_EQUAL(acl_add(acl, "fd00:10::/48", true), 0);
+	CU_ASSERT_TRUE(allows(acl, "fd00:10::5"));
+	CU_ASSERT_FALSE(allows(acl, "fd00:11::5"));
+	CU_ASSERT_FALSE(allows(acl, "::1"));
+	CU_ASSERT_TRUE(allows(acl, "192.0.2.1"));
+	CU_ASSERT_TRUE(allows(acl, "::ffff:192.0.2.1"));
+	acl_free(acl);
+}
+
+static void test_whole_space_rule_sets_default(void)
+{
+	struct acl *acl = acl_new();
+
+	/* An explicit rule for the whole space decides, whatever the others. */
+	CU_ASSERT_EQUAL(acl_add(acl, "10.0.0.0/8", true), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "0.0.0.0/0", true), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "192.0.2.0/24", false), 0);
+	CU_ASSERT_TRUE(allows(acl, "198.51.100.1"));
+	CU_ASSERT_FALSE(allows(acl, "192.0.2.1"));
+	acl_free(acl);
+
+	acl = acl_new();
+	CU_ASSERT_EQUAL(acl_add(acl, "2001:db8::/32", true), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "::/0", true), 0);
+	CU_ASSERT_TRUE(allows(acl, "2001:db9::1"));
+	acl_free(acl);
+}
+
+static void test_deny_only_allows_the_rest(void)
+{
+	struct acl *acl = acl_new();
+
+	CU_ASSERT_EQUAL(acl_add(acl, "192.0.2.0/24", false), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "2001:db8::/32", false), 0);
+	CU_ASSERT_FALSE(allows(acl, "192.0.2.1"));
+	CU_ASSERT_TRUE(allows(acl, "198.51.100.1"));
+	CU_ASSERT_FALSE(allows(acl, "2001:db8::1"));
+	CU_ASSERT_TRUE(allows(acl, "2001:db9::1"));
+	acl_free(acl);
+}
+
+/* A replaced rule changes the family's allow count: allow replaced by
+ * deny leaves a deny-only family, and the other way round. */
+static void test_replaced_rule_moves_default(void)
+{
+	struct acl *acl = acl_new();
+
+	CU_ASSERT_EQUAL(acl_add(acl, "10.0.0.0/8", true), 0);
+	CU_ASSERT_FALSE(allows(acl, "192.0.2.1"));
+	CU_ASSERT_EQUAL(acl_add(acl, "10.0.0.0/8", false), 0);
+	CU_ASSERT_TRUE(allows(acl, "192.0.2.1"));
+	CU_ASSERT_FALSE(allows(acl, "10.0.0.1"));
+	CU_ASSERT_EQUAL(acl_add(acl, "10.0.0.0/8", true), 0);
+	CU_ASSERT_FALSE(allows(acl, "192.0.2.1"));
+	CU_ASSERT_EQUAL(acl_count(acl), 1);
+	acl_free(acl);
+}
+
+static void test_family_info(void)
+{
+	struct acl *acl = acl_new();
+	struct acl_family_info fi;
+
+	acl_family_info(NULL, AF_INET, &fi);
+	CU_ASSERT_TRUE(fi.default_allows);
+	CU_ASSERT_EQUAL(fi.n_rules, 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "10.0.0.0/8", true), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "10.1.0.0/16", false), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "2001:db8::/32", false), 0);
+	acl_family_info(acl, AF_INET, &fi);
+	CU_ASSERT_EQUAL(fi.n_rules, 2);
+	CU_ASSERT_EQUAL(fi.n_allow, 1);
+	CU_ASSERT_FALSE(fi.whole_space);
+	CU_ASSERT_FALSE(fi.default_allows);
+	acl_family_info(acl, AF_INET6, &fi);
+	CU_ASSERT_EQUAL(fi.n_rules, 1);
+	CU_ASSERT_EQUAL(fi.n_allow, 0);
+	CU_ASSERT_TRUE(fi.default_allows);
+	CU_ASSERT_EQUAL(acl_add(acl, "0.0.0.0/0", false), 0);
+	acl_family_info(acl, AF_INET, &fi);
+	CU_ASSERT_TRUE(fi.whole_space);
+	CU_ASSERT_FALSE(fi.default_allows);	/* the /0 rule denies */
+	CU_ASSERT_FALSE(allows(acl, "192.0.2.1"));
+	acl_free(acl);
+}
+
 UNIT_SUITE(acl, NULL, NULL,
 	   UNIT_TEST(test_empty_allows_all),
 	   UNIT_TEST(test_most_specific_wins),
 	   UNIT_TEST(test_ipv6_and_mapped),
 	   UNIT_TEST(test_later_rule_replaces),
 	   UNIT_TEST(test_malformed),
-	   UNIT_TEST(test_many_rules))
+	   UNIT_TEST(test_many_rules),
+	   UNIT_TEST(test_allow_only_denies_the_rest),
+	   UNIT_TEST(test_whole_space_rule_sets_default),
+	   UNIT_TEST(test_deny_only_allows_the_rest),
+	   UNIT_TEST(test_replaced_rule_moves_default),
+	   UNIT_TEST(test_family_info))

@@ -72,10 +72,12 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(c.ke_max_sessions, 4096);
 	CU_ASSERT_EQUAL(c.ke_max_sessions_per_address, 16);
 	CU_ASSERT_STRING_EQUAL(c.key_file, LOCALSTATEDIR "/lib/ntsd/keys");
+	CU_ASSERT_TRUE(c.key_file_create);
 	CU_ASSERT_EQUAL(c.key_propagation_s, 3600);
 	CU_ASSERT_PTR_NULL(c.user);
-	CU_ASSERT_STRING_EQUAL(c.pid_file, RUNSTATEDIR "/ntsd.pid");
+	CU_ASSERT_STRING_EQUAL(c.pid_file, RUNSTATEDIR "/ntsd/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_INFO);
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 5);
 	CU_ASSERT_PTR_NULL(c.ntp_acl);
 	CU_ASSERT_PTR_NULL(c.ke_acl);
 	CU_ASSERT_EQUAL(c.metrics_listen.len, 0);
@@ -116,6 +118,7 @@ static void test_every_directive(void)
 		"user ntsd\n"
 		"pid-file /run/ntsd/ntsd.pid\n"
 		"log-level debug\n"
+		"shutdown-drain 30s\n"
 		"ntp-allow 192.0.2.0/24\n"
 		"ntp-deny 192.0.2.128/25\n"
 		"ke-allow 2001:db8::/32\n"
@@ -156,6 +159,7 @@ static void test_every_directive(void)
 	CU_ASSERT_STRING_EQUAL(c.user, "ntsd");
 	CU_ASSERT_STRING_EQUAL(c.pid_file, "/run/ntsd/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_DEBUG);
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 30);
 	CU_ASSERT_EQUAL(acl_count(c.ntp_acl), 2);
 	CU_ASSERT_EQUAL(acl_count(c.ke_acl), 2);
 	CU_ASSERT_EQUAL_FATAL(netaddr_parse("192.0.2.1", 123, &a), 0);
@@ -257,6 +261,11 @@ static void test_bools(void)
 	bad("ntp-service true\n", "t.conf:1: ntp-service: 'true' is not yes, no, on or off");
 	bad("ke-service YES\n", "t.conf:1: ke-service: 'YES' is not yes, no, on or off");
 	bad("ke-service 1\n", "t.conf:1: ke-service: '1' is not yes, no, on or off");
+	ok(&c, "key-file-create no\n");
+	CU_ASSERT_FALSE(c.key_file_create);
+	config_free(&c);
+	bad("key-file-create maybe\n",
+	    "t.conf:1: key-file-create: 'maybe' is not yes, no, on or off");
 }
 
 static void test_numbers(void)
@@ -574,6 +583,16 @@ static void test_durations(void)
 	bad("key-propagation 366d\n", "t.conf:1: key-propagation: 366d out of range (at most 365d)");
 	bad("key-propagation 1y\n",
 	    "t.conf:1: key-propagation: bad duration '1y' (e.g. 30s, 15m, 12h, 7d, 2w)");
+
+	ok(&c, "shutdown-drain 0\n");
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 0);
+	config_free(&c);
+	ok(&c, "shutdown-drain 1h\n");
+	CU_ASSERT_EQUAL(c.shutdown_drain_s, 3600);
+	config_free(&c);
+	bad("shutdown-drain 3601\n", "t.conf:1: shutdown-drain: 3601 out of range (at most 1h)");
+	bad("shutdown-drain -1\n",
+	    "t.conf:1: shutdown-drain: bad duration '-1' (e.g. 0, 5s, 30s, 2m)");
 }
 
 static void test_strings(void)
@@ -720,11 +739,13 @@ static void test_access_rules(void)
 	config_free(&c);
 	CU_ASSERT_PTR_NULL(c.ntp_acl);
 
-	/* Most specific wins whatever the order of the lines. */
+	/* Most specific wins whatever the order of the lines; an IPv4 allow
+	 * rule without one for 0.0.0.0/0 denies the rest of IPv4. */
 	ok(&c, "ke-allow 192.0.2.7\nke-deny 192.0.2.0/24\n");
 	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "192.0.2.7"));
 	CU_ASSERT_FALSE(client_allowed(c.ke_acl, "192.0.2.8"));
-	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "192.0.3.1"));
+	CU_ASSERT_FALSE(client_allowed(c.ke_acl, "192.0.3.1"));
+	CU_ASSERT_TRUE(client_allowed(c.ke_acl, "2001:db8::1"));	/* no IPv6 rule */
 	CU_ASSERT_PTR_NULL(c.ntp_acl);
 	config_free(&c);
 
@@ -984,10 +1005,11 @@ static const char *const all_directives[] = {
 	"clock-source", "clock-source-poll",
 	"ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
-	"ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file", "key-propagation",
+	"ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file", "key-file-create",
+	"key-propagation",
 	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
-	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid", "stratum",
-	"threads", "user",
+	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid",
+	"shutdown-drain", "stratum", "threads", "user",
 };
 
 static char *read_man_page(void)
@@ -1097,6 +1119,44 @@ static void test_man_page_matches(void)
 	free(man);
 }
 
+/* What SIGHUP names as needing a restart (issue 17 part 4). */
+static void test_changed(void)
+{
+	struct config a, b;
+	const char *names[8];
+
+	ok(&a, "threads 2\nntp-listen 127.0.0.1 123\nntp-listen ::1\nntp-allow 10.0.0.0/8\n"
+	       "log-level info\n");
+	/* Spacing, comments and the order of different directives: no change. */
+	ok(&b, "ntp-allow 10.0.0.0/8   # ours\nthreads\t2\nntp-listen 127.0.0.1 123\n"
+	       "log-level info\nntp-listen ::1\n");
+	CU_ASSERT_EQUAL(config_changed(&a, &b, names, 8), 0);
+	config_free(&b);
+
+	/* A changed value, one added, one removed, a repeated line changed. */
+	ok(&b, "threads 4\nntp-listen 127.0.0.1 123\nntp-listen ::1 1123\nntp-allow 10.0.0.0/8\n"
+	       "ke-timeout 2\n");
+	CU_ASSERT_EQUAL_FATAL(config_changed(&a, &b, names, 8), 4);
+	CU_ASSERT_STRING_EQUAL(names[0], "ke-timeout");
+	CU_ASSERT_STRING_EQUAL(names[1], "log-level");
+	CU_ASSERT_STRING_EQUAL(names[2], "ntp-listen");
+	CU_ASSERT_STRING_EQUAL(names[3], "threads");
+	/* At most max names, but the count of them all. */
+	CU_ASSERT_EQUAL(config_changed(&a, &b, names, 1), 4);
+	CU_ASSERT_STRING_EQUAL(names[0], "ke-timeout");
+	config_free(&b);
+
+	/* Repeated lines in another order are another list. */
+	ok(&b, "threads 2\nntp-listen ::1\nntp-listen 127.0.0.1 123\nntp-allow 10.0.0.0/8\n"
+	       "log-level info\n");
+	CU_ASSERT_EQUAL_FATAL(config_changed(&a, &b, names, 8), 1);
+	CU_ASSERT_STRING_EQUAL(names[0], "ntp-listen");
+	config_free(&b);
+	config_free(&a);
+	for (size_t i = 0; i < CONFIG_MAX_DIRECTIVES; i++)
+		CU_ASSERT_PTR_NULL(a.given[i]);
+}
+
 UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_defaults),
 	UNIT_TEST(test_every_directive),
@@ -1125,4 +1185,5 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_clock_source_not_self),
 	UNIT_TEST(test_validate),
 	UNIT_TEST(test_load),
-	UNIT_TEST(test_man_page_matches))
+	UNIT_TEST(test_man_page_matches),
+	UNIT_TEST(test_changed))

@@ -55,6 +55,19 @@ static void test_not_running(void)
 	expect(&in, false, "services not running");
 }
 
+/* SIGTERM with shutdown-drain: unfit however well the rest is. */
+static void test_draining(void)
+{
+	struct health_input in = fit();
+
+	in.draining = true;
+	expect(&in, false, "shutting down: draining (shutdown-drain)");
+	in.n_keys = 0;
+	expect(&in, false, "shutting down: draining (shutdown-drain)");
+	in.running = false;
+	expect(&in, false, "services not running");
+}
+
 static void test_clock(void)
 {
 	struct health_input in = fit();
@@ -159,6 +172,7 @@ static void test_small_buffer(void)
 UNIT_SUITE(health, NULL, NULL,
 	UNIT_TEST(test_healthy),
 	UNIT_TEST(test_not_running),
+	UNIT_TEST(test_draining),
 	UNIT_TEST(test_clock),
 	UNIT_TEST(test_clock_source),
 	UNIT_TEST(test_keys),

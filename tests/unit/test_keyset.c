@@ -76,10 +76,10 @@ static void test_parse_valid(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ks);
 	CU_ASSERT_EQUAL(keyset_count(ks), 3);
-	/* Sorted by creation time, ties by id. */
+	/* Sorted by creation time, ties in the file's order. */
 	CU_ASSERT_EQUAL(keyset_key_at(ks, 0)->id, 0xa1);
-	CU_ASSERT_EQUAL(keyset_key_at(ks, 1)->id, 0xa0);
-	CU_ASSERT_EQUAL(keyset_key_at(ks, 2)->id, 0xb2);
+	CU_ASSERT_EQUAL(keyset_key_at(ks, 1)->id, 0xb2);
+	CU_ASSERT_EQUAL(keyset_key_at(ks, 2)->id, 0xa0);
 	CU_ASSERT_PTR_NULL(keyset_key_at(ks, 3));
 	k = keyset_find(ks, 0xa1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(k);
@@ -338,14 +338,19 @@ static void test_sealing_key(void)
 	/* ...until it has been there for the whole delay (inclusive). */
 	CU_ASSERT_EQUAL(keyset_sealing_key(ks, 3500, 500)->id, 0xc);
 	CU_ASSERT_EQUAL(keyset_sealing_key(ks, 2500, 1000)->id, 0xa);
-	/* None old enough: the newest anyway. */
-	CU_ASSERT_EQUAL(keyset_sealing_key(ks, 1000, 500)->id, 0xc);
-	CU_ASSERT_EQUAL(keyset_sealing_key(ks, INT64_MIN, INT64_MAX)->id, 0xc);
+	/* None old enough: the oldest, the one every host has had longest
+	 * (bug: rotation_seals_unpropagated_key sealed with the newest). */
+	CU_ASSERT_EQUAL(keyset_sealing_key(ks, 1000, 500)->id, 0xa);
+	CU_ASSERT_EQUAL(keyset_sealing_key(ks, INT64_MIN, INT64_MAX)->id, 0xa);
+	/* An overflowing limit the other way: every key is old enough. */
 	CU_ASSERT_EQUAL(keyset_sealing_key(ks, INT64_MAX, INT64_MIN)->id, 0xc);
-	/* Same creation time: the higher id is newer. */
+	/* Every key dated in the future (clock skew), no delay: the oldest. */
+	CU_ASSERT_EQUAL(keyset_sealing_key(ks, 500, 0)->id, 0xa);
+	/* Same creation time: the key added later is newer, whatever its id. */
 	CU_ASSERT_EQUAL(keyset_add(ks, 0x9, 3000, 15, s, 32), 0);
-	CU_ASSERT_EQUAL(keyset_sealing_key(ks, 9000, 0)->id, 0xc);
-	CU_ASSERT_EQUAL(keyset_key_at(ks, 2)->id, 0x9);
+	CU_ASSERT_EQUAL(keyset_sealing_key(ks, 9000, 0)->id, 0x9);
+	CU_ASSERT_EQUAL(keyset_key_at(ks, 2)->id, 0xc);
+	CU_ASSERT_EQUAL(keyset_key_at(ks, 3)->id, 0x9);
 	keyset_free(ks);
 }
 

@@ -1,0 +1,201 @@
+# bench/lib.sh: what bench/compare and bench/accuracy share: the tools and
+# the build, free ports, pinning, starting ntsd and chronyd as NTS servers on
+# 127.0.0.1 with the same certificate, stopping what was started by its PID.
+#
+# Sourced, not run.  The caller sets: prog (for messages), top (the source
+# tree), work (its work directory, with certs/ from certs/make-dev-certs),
+# and may set NTSD_EXTRA / CHRONYD_EXTRA (configuration lines added to each
+# server's file).  It gets: NTSD BENCH MICRO CHRONYD, server_pid,
+# server_name, ntp_port, ke_port.
+# shellcheck shell=bash
+
+say() { printf '%s: %s\n' "$prog" "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# need_tools TOOL...: root, and every tool (apt packages named on failure).
+need_tools() {
+	local tool missing=
+	[ "$(id -u)" -eq 0 ] || die "run as root (chronyd needs it to start; it never gets CAP_SYS_TIME)"
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing="$missing $tool"
+	done
+	[ -z "$missing" ] || die "missing:$missing (apt-get install chrony util-linux iproute2 openssl coreutils)"
+	CHRONYD=$(command -v chronyd || echo /usr/sbin/chronyd)
+	CHRONYC=$(command -v chronyc || echo /usr/bin/chronyc)
+}
+
+# build_tools [DIR]: make bench in DIR (default build/gcc if built, else
+# build/bench, configured here); sets NTSD BENCH MICRO.
+build_tools() {
+	local build=${1:-} f
+	if [ -z "$build" ]; then
+		if [ -x "$top/build/gcc/ntsd/ntsd" ]; then
+			build=$top/build/gcc
+		else
+			build=$top/build/bench
+		fi
+	fi
+	mkdir -p "$build"
+	build=$(cd "$build" && pwd)
+	if [ ! -f "$build/Makefile" ]; then
+		say "configuring in $build"
+		if [ ! -x "$top/configure" ]; then
+			(cd "$top" && autoreconf -fi >/dev/null 2>&1) || die "autoreconf failed (run scripts/install-deps)"
+		fi
+		(cd "$build" && "$top/configure" -q) || die "configure failed (run scripts/install-deps)"
+	fi
+	say "building in $build"
+	make -C "$build" -j"$(nproc)" bench >"$build/bench-build.log" 2>&1 ||
+		{ tail -n 30 "$build/bench-build.log"; die "make bench failed"; }
+	NTSD=$build/ntsd/ntsd
+	BENCH=$build/bench/ntsbench
+	MICRO=$build/bench/micro
+	for f in "$NTSD" "$BENCH" "$MICRO"; do
+		[ -x "$f" ] || die "$f was not built"
+	done
+}
+
+server_pid= server_name= ntp_port= ke_port=
+stop_pid() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+}
+stop_server() {
+	stop_pid "$server_pid"
+	server_pid=
+}
+used_ports() { ss -Htuan 2>/dev/null | awk '{ n = split($5, a, ":"); print a[n] }' | sort -u; }
+# A port nothing uses on TCP or UDP, below the ephemeral range.
+pick_port() {
+	local lo=20000 hi=32000 eph p i
+	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
+	[ "$eph" -gt $((lo + 1000)) ] && [ "$eph" -le 65535 ] && hi=$((eph - 1))
+	for i in $(seq 1 100); do
+		p=$((lo + RANDOM % (hi - lo)))
+		case " $* " in *" $p "*) continue ;; esac
+		used_ports | grep -qx "$p" || { echo "$p"; return 0; }
+	done
+	return 1
+}
+listening() { # PORT: TCP and UDP both bound on 127.0.0.1
+	ss -Hlnt "sport = :$2" 2>/dev/null | grep -q . && ss -Hlnu "sport = :$1" 2>/dev/null | grep -q .
+}
+
+server_cpus=
+gen_cpus=
+if [ $pin = yes ]; then
+	server_cpus=$scpu
+	gen_cpus=$gcpu
+fi
+# PIN=(taskset -c CPULIST) or nothing.  A prefix rather than a function:
+# "${PIN[@]}" CMD & is one simple command, so $! is CMD's own pid (taskset
+# execs it), which is what the generator measures and what we stop.
+set_pin() {
+	PIN=()
+	[ -z "$1" ] || PIN=(taskset -c "$1")
+}
+
+# start_ntsd WORKERS KE_THREADS CPULIST
+start_ntsd() {
+	local workers=$1 ke_threads=$2 cpus=$3 attempt i
+	for attempt in 1 2 3; do
+		ntp_port=$(pick_port) && ke_port=$(pick_port "$ntp_port") || return 1
+		cat >"$work/ntsd.conf" <<EOF
+# written by $prog
+ntp-listen 127.0.0.1 $ntp_port
+ke-listen 127.0.0.1 $ke_port
+ke-certificate $work/certs/server.pem
+ke-private-key $work/certs/server.key
+key-file $work/ntsd-keys
+pid-file $work/ntsd.pid
+local-stratum 10
+threads $workers
+ke-threads $ke_threads
+log-level notice
+${NTSD_EXTRA:-}
+EOF
+		set_pin "$cpus"
+		"${PIN[@]}" "$NTSD" -c "$work/ntsd.conf" -f >>"$work/ntsd.log" 2>&1 </dev/null &
+		server_pid=$! server_name=ntsd
+		for i in $(seq 1 100); do
+			kill -0 "$server_pid" 2>/dev/null || break
+			listening "$ntp_port" "$ke_port" && return 0
+			sleep 0.1
+		done
+		stop_server
+	done
+	tail -n 20 "$work/ntsd.log" >&2
+	return 1
+}
+
+# start_chronyd CPULIST: chronyd as an NTS server, configured as chrony.conf(5)
+# describes: ntsserverkey/ntsservercert, ntsport, port, allow, ntsdumpdir;
+# "local stratum" so it serves with no reference, "manual" so nothing
+# steers it; no ratelimit or ntsratelimit directive (both off, as in ntsd).
+# -x: never touch the clock; setpriv drops CAP_SYS_TIME from its bounding
+# set so it could not even if asked.  NTS-KE runs in ntsprocesses helper
+# processes (default 1), children of chronyd: their CPU time is counted.
+start_chronyd() {
+	local cpus=$1 attempt i user=root
+	if id _chrony >/dev/null 2>&1; then
+		user=_chrony
+	fi
+	for attempt in 1 2 3; do
+		ntp_port=$(pick_port) && ke_port=$(pick_port "$ntp_port") || return 1
+		rm -rf "$work/chrony" && mkdir -p "$work/chrony/nts" && chmod 700 "$work/chrony"
+		cp "$work/certs/server.pem" "$work/certs/server.key" "$work/chrony/"
+		cat >"$work/chrony/chrony.conf" <<EOF
+# written by $prog: chronyd as an NTS server on loopback
+port $ntp_port
+bindaddress 127.0.0.1
+allow 127.0.0.1
+ntsport $ke_port
+ntsservercert $work/chrony/server.pem
+ntsserverkey $work/chrony/server.key
+ntsdumpdir $work/chrony/nts
+ntsprocesses 1
+local stratum 10
+manual
+pidfile $work/chrony/chronyd.pid
+bindcmdaddress $work/chrony/chronyd.sock
+cmdport 0
+driftfile $work/chrony/drift
+${CHRONYD_EXTRA:-}
+EOF
+		[ $user = root ] || chown -R _chrony: "$work/chrony"
+		set_pin "$cpus"
+		"${PIN[@]}" setpriv --bounding-set=-sys_time "$CHRONYD" -x -d -u "$user" \
+			-f "$work/chrony/chrony.conf" >>"$work/chronyd.log" 2>&1 </dev/null &
+		server_pid=$! server_name=chronyd
+		for i in $(seq 1 100); do
+			kill -0 "$server_pid" 2>/dev/null || break
+			listening "$ntp_port" "$ke_port" && return 0
+			sleep 0.1
+		done
+		stop_server
+	done
+	tail -n 20 "$work/chronyd.log" >&2
+	return 1
+}
+
+start_server() { # NAME CPULIST [WORKERS KE_THREADS]
+	case $1 in
+	ntsd) start_ntsd "${3:-1}" "${4:-1}" "$2" ;;
+	chronyd) start_chronyd "$2" ;;
+	esac
+}
+
+# median VALUE...: the median of numbers ("-" for none)
+median() { # values...
+	printf '%s\n' "$@" | grep -v '^$' | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}

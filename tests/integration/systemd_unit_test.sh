@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# systemd_unit_test.sh: the documented one-host setup under a real systemd.
+# A minimal Debian 12 root (debootstrap, cached) gets this build by
+# `make install DESTDIR=root NTSD_CREATE_USER=yes` (as make install on the
+# host would, it creates the ntsd user), a certificate with the
+# permissions certs/README.md gives, and the installed example config;
+# booted with systemd-nspawn --boot (its own network namespace, loopback
+# only), `systemctl enable --now ntsd` must then work with nothing else:
+#   first_start        ntsd.service starts; ntsd -n passed as the run user
+#   runs_as_user       its main process runs as user ntsd, in no way root
+#   key_file_created   it created the key file, owned by ntsd, mode 0600
+#                      (the shipped unit had no CAP_CHOWN and a root-owned
+#                      state directory: the start failed, or every re-read
+#                      failed after the privilege drop)
+#   pid_file           the default pid file holds the main pid (the shipped
+#                      unit's ProtectSystem=strict made it read-only)
+#   health             /metrics says the key file is OK and /health gives
+#                      the clock as its only possible complaint
+#   clock_read         ntsd reads the kernel's clock state under its unit:
+#                      ntsd_clock_synchronised is exported and equals what
+#                      adjtimex() says outside the unit (ProtectClock=yes
+#                      denied the read: no ntsd_clock_* at all, leap 3)
+#   clock_not_settable the same sandbox (a copy of the installed unit with
+#                      only the commands replaced) cannot set the clock
+#   rotation_live      ntsctl-rotate.service (as shipped) rotates the key
+#                      file and the running ntsd loads the new key set
+#   reload             systemctl reload ntsd keeps it running
+#   precheck_missing_dir  with the key-file directory gone and its setup
+#                      skipped, ntsd -n (ExecStartPre) refuses the start
+#                      and says which directory
+# Usage (as root): systemd_unit_test.sh BUILDDIR   (run by ./run-tests)
+# The root is cached in $NTSD_SYSTEMD_ROOT_CACHE (default
+# /var/cache/ntsd-test/bookworm-systemd); its mirror is the host's apt
+# mirror unless NTSD_DEBOOTSTRAP_MIRROR is set.  Exit 0 all passed, 1 a
+# failure, 77 skipped (not root or a tool missing; CI=true: fails).
+# SYSTEMD_UNIT_TEST_KEEP=1 keeps the temp dir.
+set -u
+
+builddir=$(cd "${1:?usage: $0 BUILDDIR}" && pwd)
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$srcdir/tests/integration/lib.sh"
+
+need_tools --sbin "apt-get install debootstrap systemd-container util-linux" \
+	debootstrap systemd-nspawn nsenter
+if [ "$(id -u)" -ne 0 ]; then
+	if [ "${CI:-}" = true ]; then
+		not_ok "prerequisites: needs root (debootstrap, systemd-nspawn)"
+		finish
+	fi
+	echo "$test_name: SKIP: needs root (debootstrap, systemd-nspawn)"
+	exit 77
+fi
+NTSD=$builddir/ntsd/ntsd
+probe=$builddir/tests/integration/clock_probe
+need_programs NTSD probe make_certs
+
+cache=${NTSD_SYSTEMD_ROOT_CACHE:-/var/cache/ntsd-test/bookworm-systemd}
+# What the root needs: systemd as init, procps (kill, for ExecReload, as on
+# any Debian host), and the run-time libraries of ntsd and ntsctl (this
+# build's, which also ran on this Debian 12 host).
+packages=systemd,systemd-sysv,dbus,procps,libev4,libssl3,libnettle8,libmicrohttpd12
+
+# The host's own Debian mirror (the first of its apt sources).
+host_mirror() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] && awk '$1 == "URIs:" { print $2; exit }' "$f"
+	done | head -n 1 | grep . && return 0
+	awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n 1
+}
+
+# make_root: the cached root, made once (about a minute) and reused.
+make_root() {
+	[ -f "$cache/.ntsd-test-root" ] && [ "$(cat "$cache/.ntsd-test-root")" = "$packages" ] &&
+		return 0
+	local mirror=${NTSD_DEBOOTSTRAP_MIRROR:-$(host_mirror)}
+	if [ -z "$mirror" ]; then
+		not_ok "prerequisites: no Debian mirror in the apt sources (set NTSD_DEBOOTSTRAP_MIRROR)"
+		finish
+	fi
+	echo "$test_name: making the cached root $cache (debootstrap bookworm)"
+	rm -rf "$cache.new" && mkdir -p "$(dirname "$cache")"
+	if ! debootstrap --variant=minbase --include="$packages" bookworm "$cache.new" \
+		"$mirror" >"$tmp/debootstrap.log" 2>&1; then
+		tail -n 20 "$tmp/debootstrap.log" | show
+		rm -rf "$cache.new"
+		not_ok "prerequisites: debootstrap failed"
+		finish
+	fi
+	echo "$packages" >"$cache.new/.ntsd-test-root"
+	rm -rf "$cache" && mv "$cache.new" "$cache"
+}
+
+tmp_make
+make_root
+root=$tmp/root
+machine=ntsd-unit-test-$$
+nspawn_pid=
+leader=
+
+# in_root CMD...: run CMD inside the booted container (all its namespaces).
+in_root() { nsenter -t "$leader" -a -- "$@"; }
+
+cleanup_hook() {
+	[ -n "$nspawn_pid" ] || return 0
+	if [ -n "$leader" ] && ! pid_gone "$nspawn_pid"; then
+		in_root systemctl poweroff >/dev/null 2>&1
+		wait_for 300 pid_gone "$nspawn_pid"
+	fi
+	pid_stop "$nspawn_pid"
+}
+
+cp -a "$cache" "$root"
+if ! make -C "$builddir" install DESTDIR="$root" NTSD_CREATE_USER=yes >"$tmp/install.log" 2>&1; then
+	tail -n 20 "$tmp/install.log" | show
+	not_ok "prerequisites: make install into the root"
+	finish
+fi
+# Where this build put things (configure's paths, as the units name them).
+unit_dir=$(sed -n 's/^systemdsystemunitdir = //p' "$builddir/Makefile")
+prefix=$(sed -n 's/^prefix = //p' "$builddir/Makefile")
+unit_dir=${unit_dir//\$\{prefix\}/$prefix}
+unit=$root$unit_dir/ntsd.service
+exec_line=$(grep '^ExecStart=' "$unit")
+sbindir=$(dirname "${exec_line#ExecStart=}" | awk '{ print $1 }')
+sbindir=${exec_line#ExecStart=}
+sbindir=$(dirname "${sbindir%% *}")
+conf=$(sed -n 's/.* -c \([^ ]*\)$/\1/p' <<<"$exec_line")
+key_file=$(sed -n 's/^key-file //p' "$root$(dirname "$sbindir")/share/doc/ntsd/ntsd.conf.example")
+pid_file=$(sed -n 's/^d \(.*\) 0755 .*/\1/p' "$root$(dirname "$unit_dir")/../tmpfiles.d/ntsd.conf")/ntsd.pid
+cp "$probe" "$root/usr/local/sbin/ntsd-clock-probe"
+# One set of paths: the example config's key file is ntsd's built-in
+# default, the one the rotation unit rotates and the man pages name.
+printf 'ke-service no\npid-file none\n' >"$tmp/default.conf"
+builtin_key_file=$("$NTSD" -n -c "$tmp/default.conf" 2>&1 | grep -o '/[^ :]*/keys' | head -n 1)
+check "paths: the example's key-file $key_file is ntsd's default ($builtin_key_file)" \
+	test "$key_file" = "$builtin_key_file"
+check "paths: ntsctl-rotate.service rotates $key_file" \
+	grep -q "keys rotate $key_file " "$root$unit_dir/ntsctl-rotate.service"
+for page in man8/ntsd.8 man5/ntsd.conf.5 man8/ntsctl.8; do
+	check "paths: the installed $page names $key_file" \
+		grep -qF "$key_file" "$root$(dirname "$sbindir")/share/man/$page"
+done
+echo "$test_name: unit $unit_dir/ntsd.service, config $conf, key file $key_file"
+
+# The operator's steps: a certificate readable by ntsd (certs/README.md),
+# the example configuration with its paths and metrics on.
+dev_certs certs
+tls=$root$(dirname "$conf")/ntsd/tls
+mkdir -p "$tls"
+cp "$tmp/certs/server.pem" "$tls/fullchain.pem"
+cp "$tmp/certs/server.key" "$tls/privkey.pem"
+if ! grep -q '^ntsd:' "$root/etc/passwd"; then
+	not_ok "make install created the user ntsd"
+	finish
+fi
+ok "make install created the user ntsd"
+ntsd_gid=$(awk -F: '$1 == "ntsd" { print $3 }' "$root/etc/group")
+chown "0:$ntsd_gid" "$tls/privkey.pem" && chmod 640 "$tls/privkey.pem"
+sed -e "s|^ke-certificate .*|ke-certificate ${tls#"$root"}/fullchain.pem|" \
+	-e "s|^ke-private-key .*|ke-private-key ${tls#"$root"}/privkey.pem|" \
+	-e 's|^#metrics-listen 127.0.0.1 9123|metrics-listen 127.0.0.1 9123|' \
+	"$root$(dirname "$sbindir")/share/doc/ntsd/ntsd.conf.example" >"$root$conf"
+
+# Boot.  --keep-unit --register=no: no host systemd or machined needed.
+# nspawn's own seccomp filter denies the clock calls to a container without
+# CAP_SYS_TIME, reads included; --system-call-filter lets them through (as
+# on a host), so that only the unit's filter can refuse them, and the
+# container still has no CAP_SYS_TIME: nothing in it can change the clock.
+systemd-nspawn -D "$root" --boot --register=no --keep-unit --private-network \
+	--system-call-filter='adjtimex clock_adjtime clock_settime settimeofday' \
+	--console=read-only -M "$machine" >"$tmp/boot.log" 2>&1 &
+nspawn_pid=$!
+booted() {
+	leader=$(pgrep -P "$nspawn_pid" | head -n 1)
+	[ -n "$leader" ] || return 1
+	case $(in_root systemctl is-system-running 2>/dev/null) in
+	running | degraded) return 0 ;;
+	esac
+	return 1
+}
+if ! wait_for 600 booted; then
+	tail -n 30 "$tmp/boot.log" | show
+	not_ok "prerequisites: the root did not boot with systemd-nspawn --boot within 60 s"
+	finish
+fi
+echo "$test_name: booted $machine under systemd $(in_root systemctl --version | head -n 1)"
+
+journal() { in_root journalctl --no-pager -o cat -u "$1" | tail -n 30 | show; }
+# http PATH: the body of GET PATH from the metrics endpoint, inside.
+http() {
+	in_root bash -c 'exec 3<>/dev/tcp/127.0.0.1/9123 || exit 1
+		printf "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$1" >&3
+		sed "1,/^\r$/d" <&3' http "$1"
+}
+metric() { http /metrics | awk -v m="$1" '$1 == m { print $2 }'; }
+
+if in_root systemctl enable --now ntsd.service >"$tmp/enable.log" 2>&1 &&
+	wait_for 50 in_root systemctl is-active -q ntsd.service; then
+	ok "first_start: systemctl enable --now ntsd"
+else
+	show "$tmp/enable.log"
+	journal ntsd.service
+	not_ok "first_start: systemctl enable --now ntsd"
+	finish
+fi
+
+# Type=simple is "active" from the fork on: wait until ntsd serves.
+serving() { test -n "$(metric ntsd_keyset_file_ok 2>/dev/null)"; }
+if ! wait_for 100 serving; then
+	journal ntsd.service
+	not_ok "first_start: ntsd serves /metrics within 10 s"
+	finish
+fi
+main_pid=$(in_root systemctl show -p MainPID --value ntsd.service)
+ntsd_uid=$(awk -F: '$1 == "ntsd" { print $3 }' "$root/etc/passwd")
+uids=$(in_root awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$main_pid/status")
+check "runs_as_user: uids of pid $main_pid are ntsd's ($uids)" \
+	test "$uids" = "$ntsd_uid $ntsd_uid $ntsd_uid $ntsd_uid"
+owner=$(stat -c '%u %a' "$root$key_file" 2>/dev/null)
+check "key_file_created: $key_file (uid, mode: $owner)" test "$owner" = "$ntsd_uid 600"
+check "pid_file: $pid_file holds $main_pid" test "$(cat "$root$pid_file" 2>/dev/null)" = "$main_pid"
+check "health: ntsd_keyset_file_ok 1" test "$(metric ntsd_keyset_file_ok)" = 1
+
+# The kernel's state as adjtimex() reads it outside the unit (in a
+# container it is the host's kernel).
+kernel_sync=$(in_root /usr/local/sbin/ntsd-clock-probe read | awk '{ print $2 }')
+served_sync=$(metric ntsd_clock_synchronised)
+check "clock_read: ntsd_clock_synchronised '$served_sync' = kernel's '$kernel_sync'" \
+	test -n "$served_sync" -a "$served_sync" = "$kernel_sync"
+health=$(http /health)
+if [ "$kernel_sync" = 1 ]; then
+	check "health: /health ok on a synchronised host ($health)" grep -q '^ok' <<<"$health"
+	check "clock_read: leap is not 3 on a synchronised host" test "$(metric ntsd_clock_leap)" != 3
+else
+	echo "$test_name: the kernel clock is not synchronised here: /health says so, as it must"
+	check "health: /health complains of the clock only ($health)" \
+		grep -q 'clock not synchronised' <<<"$health"
+fi
+
+# The sandbox without ntsd: the installed unit, its commands replaced.
+sed -e '/^ExecStartPre=/d' -e '/^ExecReload=/d' -e '/^Restart=/d' \
+	-e 's|^Type=simple|Type=oneshot|' \
+	-e 's|^ExecStart=.*|ExecStart=/usr/local/sbin/ntsd-clock-probe sandbox|' \
+	"$unit" >"$root/etc/systemd/system/ntsd-sandbox-probe.service"
+in_root systemctl daemon-reload
+if in_root systemctl start ntsd-sandbox-probe.service 2>/dev/null; then
+	ok "clock_not_settable: under the unit's sandbox the clock reads and cannot be set"
+	journal ntsd-sandbox-probe.service | grep -E 'refused|synchronised'
+else
+	journal ntsd-sandbox-probe.service
+	not_ok "clock_not_settable: under the unit's sandbox the clock reads and cannot be set"
+fi
+caps=$(in_root systemctl show -p CapabilityBoundingSet --value ntsd.service)
+check "clock_not_settable: no CAP_SYS_TIME in the unit's bounding set ($caps)" \
+	test "$caps" = cap_net_bind_service
+
+# Rotation: a key file as a fleet would distribute it, its key 2 days old
+# (so --if-older-than 20h rotates), then the shipped rotation unit.
+reloads=$(metric ntsd_keyset_reloads_total)
+old=$(($(date +%s) - 2 * 86400))
+"$builddir/ntsctl" keys init "$tmp/keys" >/dev/null &&
+	sed -i "s/^key \([0-9a-f]*\) [0-9]* /key \1 $old /" "$tmp/keys" &&
+	install -o "$ntsd_uid" -g "$ntsd_gid" -m 600 "$tmp/keys" "$root$key_file.new" &&
+	mv "$root$key_file.new" "$root$key_file"
+reloaded() { test "$(metric ntsd_keyset_reloads_total)" -gt "${reloads:-0}"; }
+check "rotation_live: ntsd loaded a key file replaced under it" wait_for 50 reloaded
+if in_root systemctl start ntsctl-rotate.service 2>/dev/null; then
+	keys_ok() { test "$(metric ntsd_keyset_keys)" = 2; }
+	check "rotation_live: ntsctl-rotate.service added a key and ntsd loaded it" wait_for 50 keys_ok
+	owner=$(stat -c '%u %a' "$root$key_file")
+	check "rotation_live: the rotated file is still ntsd's, mode 600 ($owner)" \
+		test "$owner" = "$ntsd_uid 600"
+else
+	journal ntsctl-rotate.service
+	not_ok "rotation_live: ntsctl-rotate.service"
+fi
+in_root systemctl reload ntsd.service
+sleep 1
+check "reload: ntsd still running after systemctl reload" in_root systemctl is-active -q ntsd.service
+
+# ntsd -n (ExecStartPre, as the run user) refuses a start that would fail:
+# precheck_refuses CASE SED GREP: the config edited by SED, the start must
+# fail and the journal say GREP.
+cp "$root$conf" "$tmp/ntsd.conf.good"
+precheck_refuses() {
+	sed -e "$2" "$tmp/ntsd.conf.good" >"$root$conf"
+	in_root systemctl reset-failed ntsd.service 2>/dev/null
+	in_root systemctl start ntsd.service 2>/dev/null
+	check "precheck_$1: ntsd -n refused the start" not_active
+	log=$(in_root journalctl --no-pager -o cat -u ntsd.service | grep -F "$3" | tail -n 1)
+	check "precheck_$1: and said why (${log:-nothing logged})" test -n "$log"
+}
+not_active() { ! in_root systemctl is-active -q ntsd.service; }
+in_root systemctl stop ntsd.service
+precheck_refuses missing_dir "s|^key-file .*|key-file /var/lib/ntsd-missing/keys|" \
+	"key-file /var/lib/ntsd-missing/keys: directory /var/lib/ntsd-missing: No such file"
+precheck_refuses missing_user "s|^user .*|user ntsd-missing|" "user ntsd-missing: no such user"
+cp "$tmp/ntsd.conf.good" "$root$conf"
+finish
