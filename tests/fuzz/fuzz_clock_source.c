@@ -37,6 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 24)
 		return 0;
+	memset(&s, 0, sizeof(s));	/* padding too: the two are compared whole */
+	memset(&s2, 0, sizeof(s2));
 	poll.xmt = load_u64(data);
 	poll.t1 = load_u64(data + 8);
 	poll.own_refid = OWN_REFID;
