@@ -540,10 +540,42 @@ static int set_metrics_listen(struct parse_ctx *x, char **args, size_t n)
 	return 0;
 }
 
+/* clock-source kernel | ntp ADDRESS [PORT] (an address literal: the
+ * daemon resolves no names). */
+static int set_clock_source(struct parse_ctx *x, char **args, size_t n)
+{
+	long port = NTP_PORT;
+
+	if (strcmp(args[0], "kernel") == 0) {
+		if (n != 1)
+			return fail(x, "%s: kernel takes no argument (usage: %s %s)", x->d->name,
+				    x->d->name, x->d->usage);
+		memset(&x->c->clock_source, 0, sizeof(x->c->clock_source));
+		return 0;
+	}
+	if (strcmp(args[0], "ntp") != 0)
+		return fail(x, "%s: '" SHOWN "' is neither kernel nor ntp (usage: %s %s)",
+			    x->d->name, args[0], x->d->name, x->d->usage);
+	if (n < 2)
+		return fail(x, "%s: ntp needs an ADDRESS (usage: %s %s)", x->d->name,
+			    x->d->name, x->d->usage);
+	if (n > 2 && number_in_range(x, args[2], 1, 65535, &port) < 0)
+		return -1;
+	if (netaddr_parse(args[1], (uint16_t)port, &x->c->clock_source) < 0)
+		return fail(x, "%s: bad address '" SHOWN "' (an IPv4 or IPv6 literal)",
+			    x->d->name, args[1]);
+	x->c->clock_source_line = x->line;
+	return 0;
+}
+
 #define F(member) offsetof(struct config, member)
 
 /* Sorted by name (strcmp order): looked up with bsearch. */
 static const struct directive directives[] = {
+	{ "clock-source", "kernel|ntp ADDRESS [PORT]", set_clock_source, 1, 3, false,
+	  F(clock_source), 0, 0 },
+	{ "clock-source-poll", "SECONDS", set_unsigned, 1, 1, false, F(clock_source_poll_s),
+	  CONFIG_MIN_CLOCK_POLL_S, CONFIG_MAX_CLOCK_POLL_S },
 	{ "hw-timestamp", "IFACE", add_hw_iface, 1, 1, true, F(hw_timestamp), 0, 0 },
 	{ "interleaved-table", "N", set_unsigned, 1, 1, false, F(interleaved_table), 0,
 	  CONFIG_MAX_INTERLEAVED_TABLE },
@@ -623,6 +655,7 @@ void config_init(struct config *c)
 	c->local_stratum = -1;
 	c->stratum = DEFAULT_STRATUM;
 	c->refid = DEFAULT_REFID;
+	c->clock_source_poll_s = CONFIG_DEFAULT_CLOCK_POLL_S;
 	c->rate_limit = false;
 	c->rate_limit_table = DEFAULT_RATE_LIMIT_TABLE;
 	c->interleaved_table = DEFAULT_INTERLEAVED_TABLE;
@@ -848,6 +881,62 @@ static int invalid(const char *name, struct config_error *err, const char *fmt, 
 	return -1;
 }
 
+/* Would a listener on l receive what is sent to a?  Same host and port,
+ * or a wildcard of a's family on a's port when a is a loopback address. */
+static bool listens_on(const struct netaddr *l, const struct netaddr *a)
+{
+	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t any6[16];
+	uint8_t lb[16], ab[16];
+	bool v4 = netaddr_host_family(a) == AF_INET;
+
+	if (netaddr_port(l) != netaddr_port(a) || netaddr_host_family(l) != netaddr_host_family(a))
+		return false;
+	if (netaddr_same_host(l, a))
+		return true;
+	netaddr_host_bytes(l, lb);
+	netaddr_host_bytes(a, ab);
+	if (memcmp(lb, v4 ? any4 : any6, 16) != 0)
+		return false;
+	if (v4)
+		return ab[12] == 127;
+	return memcmp(ab, any6, 15) == 0 && ab[15] == 1;
+}
+
+/* clock-source must not name our own NTP listener: ntsd would serve its
+ * own answers back to itself (a timing loop of one). */
+static int check_clock_source(const struct config *c, const char *name,
+			      struct config_error *err)
+{
+	struct netaddr defaults[2];
+	const struct netaddr *l[CONFIG_MAX_LISTEN];
+	size_t n = c->n_ntp_listen;
+	char buf[NETADDR_STRLEN];
+
+	if (!c->clock_source.len || !c->ntp_enabled)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		l[i] = &c->ntp_listen[i].addr;
+	if (n == 0) {
+		netaddr_parse("0.0.0.0", CONFIG_DEFAULT_NTP_PORT, &defaults[0]);
+		netaddr_parse("::", CONFIG_DEFAULT_NTP_PORT, &defaults[1]);
+		l[n++] = &defaults[0];
+		l[n++] = &defaults[1];
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!listens_on(l[i], &c->clock_source))
+			continue;
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "%s:%zu: clock-source: %s is ntsd's "
+				 "own ntp-listen address; point it at the discipline daemon (e.g. "
+				 "chronyd with port 11123)", name ? name : "(config)",
+				 c->clock_source_line,
+				 netaddr_str(&c->clock_source, buf, sizeof(buf)));
+		return -1;
+	}
+	return 0;
+}
+
 int config_validate(const struct config *c, const char *name, struct config_error *err)
 {
 	if (!c->ntp_enabled && !c->ke_enabled)
@@ -864,7 +953,7 @@ int config_validate(const struct config *c, const char *name, struct config_erro
 	if (c->n_ntp_listen > CONFIG_MAX_LISTEN || c->n_ke_listen > CONFIG_MAX_LISTEN)
 		return invalid(name, err, "too many listen entries (at most %d)",
 			       CONFIG_MAX_LISTEN);
-	return 0;
+	return check_clock_source(c, name, err);
 }
 
 int64_t config_parse_duration(const char *s)

@@ -25,6 +25,10 @@
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/ntsd.conf"
 #define CONFIG_DEFAULT_NTP_PORT NTP_PORT
 #define CONFIG_DEFAULT_KE_PORT KE_DEFAULT_PORT
+/* clock-source-poll: doc/ntsd.conf.5 says why. */
+#define CONFIG_DEFAULT_CLOCK_POLL_S 4
+#define CONFIG_MIN_CLOCK_POLL_S 1
+#define CONFIG_MAX_CLOCK_POLL_S 64
 
 struct config_listen {
 	struct netaddr addr;		/* port set */
@@ -41,6 +45,12 @@ struct config {
 	int local_stratum;		/* local-stratum N (1-15); -1 = off */
 	int stratum;			/* stratum N (1-15), default 2 */
 	uint32_t refid;			/* refid ABCD or an IPv4 address, default "NTSD" */
+	/* clock-source kernel | ntp ADDRESS [PORT]: where the served clock
+	 * state comes from; len 0 = kernel (the default), else the local
+	 * discipline daemon polled over NTP (ntpd/clock_source.h) */
+	struct netaddr clock_source;
+	size_t clock_source_line;	/* where it was set, for config_validate */
+	unsigned clock_source_poll_s;	/* clock-source-poll SECONDS, default 4 */
 	bool rate_limit;		/* rate-limit RATE BURST | off (default off) */
 	double rate_limit_rate;		/* requests per second per address */
 	unsigned rate_limit_burst;

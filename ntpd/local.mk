@@ -4,6 +4,7 @@
 noinst_LIBRARIES += ntpd/libntpresp.a
 ntpd_libntpresp_a_SOURCES = \
 	ntpd/clock.c ntpd/clock.h \
+	ntpd/clock_source.c ntpd/clock_source.h \
 	ntpd/ntp_service.c ntpd/ntp_service.h \
 	ntpd/responder.c ntpd/responder.h \
 	ntpd/txstamp.c ntpd/txstamp.h \

@@ -44,6 +44,7 @@
 #include "common/netaddr.h"
 #include "common/ntp_packet.h"
 #include "ntpd/clock.h"
+#include "ntpd/clock_source.h"
 #include "ntpd/ntp_service.h"
 #include "common/ratelimit.h"
 #include "ntpd/responder.h"
@@ -95,6 +96,7 @@ struct ntp_service {
 	struct ntp_worker **workers;
 	struct clock_pub clock;
 	struct clock_config clock_cfg;
+	struct snapshot *clock_source;	/* struct clock_sample; NULL: kernel only */
 	int64_t clock_refreshed_ns;	/* worker 0 only */
 	bool rate_limit;
 	double rate;
@@ -130,10 +132,18 @@ const char *ntp_ts_counter_name(enum ntp_ts_counter c)
 
 static void refresh_clock(struct ntp_service *ns)
 {
+	const struct clock_sample *src = ns->clock_source ? snapshot_get(ns->clock_source) : NULL;
 	struct clock_kernel k;
 	struct clock_state st;
 	struct timespec now;
 
+	if (src) {
+		/* The discipline daemon's state (ntpd/clock_source.h). */
+		clock_source_serve(src, monotime_ns(), ns->clock_cfg.precision, &st);
+		clock_pub_store(&ns->clock, &st);
+		ns->clock_refreshed_ns = monotime_ns();
+		return;
+	}
 	if (clock_read_kernel(&k) < 0) {
 		/* Cannot tell: say unsynchronised unless local-stratum. */
 		memset(&k, 0, sizeof(k));
@@ -808,6 +818,17 @@ int ntp_service_start(struct ntp_service *ns)
 	}
 	ns->started = true;
 	return 0;
+}
+
+void ntp_service_set_clock_source(struct ntp_service *ns, struct snapshot *samples)
+{
+	ns->clock_source = samples;
+	refresh_clock(ns);
+}
+
+void ntp_service_clock(const struct ntp_service *ns, struct clock_state *out)
+{
+	clock_pub_load(&ns->clock, out);
 }
 
 void ntp_service_set_acl(struct ntp_service *ns, struct snapshot *acl)

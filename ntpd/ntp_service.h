@@ -18,6 +18,7 @@
 #include "common/config.h"
 #include "common/netaddr.h"
 #include "common/snapshot.h"
+#include "ntpd/clock.h"
 
 struct ntp_service;
 
@@ -30,6 +31,13 @@ int ntp_service_start(struct ntp_service *ns);
  * before anything else: denied ones are dropped and counted
  * (NTP_CNT_DROP_DENIED).  Call before ntp_service_start(). */
 void ntp_service_set_acl(struct ntp_service *ns, struct snapshot *acl);
+/* clock-source ntp: samples publishes the struct clock_sample to serve
+ * (ntpd/clock_source.h), NULL meaning the kernel's state; worker 0 reads
+ * it with the kernel's state about once a second.  Call before
+ * ntp_service_start(). */
+void ntp_service_set_clock_source(struct ntp_service *ns, struct snapshot *samples);
+/* Any thread: the clock state replies carry now. */
+void ntp_service_clock(const struct ntp_service *ns, struct clock_state *out);
 /* The UDP port of the first listener (what NTS-KE advertises). */
 uint16_t ntp_service_port(const struct ntp_service *ns);
 /* The addresses listened on, ports resolved (a configured port 0 becomes

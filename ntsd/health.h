@@ -3,7 +3,8 @@
  * is unit-tested.  Healthy means: the services run and no shutdown
  * drain has begun; when the NTP
  * responder runs, the clock it serves is synchronised or local-stratum
- * vouches for it; a key set with at least one key is loaded and the key
+ * vouches for it (or, with clock-source ntp, the discipline daemon's
+ * synchronised state is what replies carry); a key set with at least one key is loaded and the key
  * file's last load worked; when NTS-KE runs, its certificate has not
  * expired. */
 #ifndef NTSD_HEALTH_H
@@ -20,6 +21,12 @@ struct health_input {
 	bool draining;			/* SIGTERM: still serving until shutdown-drain ends */
 	bool clock_synchronised;	/* the kernel's view of the system clock */
 	bool local_stratum;		/* local-stratum set: serve it unsynchronised */
+	/* clock-source ntp: its address ("" for clock-source kernel), its
+	 * state's name (clock_source_state_name) and whether replies carry
+	 * its state (else the kernel's) */
+	char clock_source[64];
+	const char *clock_source_state;
+	bool clock_source_serving;
 	size_t n_keys;			/* master keys in the loaded set (0: none) */
 	bool key_file_ok;		/* the key file was there and its last load worked */
 	int64_t cert_expiry_s;		/* NTS-KE certificate: seconds until notAfter */

@@ -28,6 +28,8 @@
 #include "common/snapshot.h"
 #include "nts-ke/ke_service.h"
 #include "nts-ke/tls_ctx.h"
+#include "ntpd/clock_source.h"
+#include "ntsd/clockwatch.h"
 #include "ntsd/daemon.h"
 #include "ntsd/keywatch.h"
 #include "ntpd/ntp_service.h"
@@ -47,6 +49,8 @@ struct ntsd {
 	struct keywatch keywatch;
 	struct ke_service *ke;
 	struct ntp_service *ntp;
+	struct clock_source *clk;	/* clock-source ntp; NULL: kernel */
+	struct clockwatch clockwatch;
 	struct ops ops;			/* access rules, /metrics, /health */
 	struct ev_loop *loop;
 	ev_signal sighup, sigterm, sigint;
@@ -298,6 +302,8 @@ static void run_loop(struct ntsd *d)
 	ev_signal_start(d->loop, &d->sigterm);
 	ev_signal_start(d->loop, &d->sigint);
 	ev_timer_start(d->loop, &d->housekeeping);
+	if (d->clk)
+		clockwatch_start(&d->clockwatch, d->loop, d->clk);
 	ev_run(d->loop, 0);
 }
 
@@ -377,10 +383,20 @@ static int setup_services(struct ntsd *d)
 		return -1;
 	if (d->cfg.ntp_enabled && !(d->ntp = ntp_service_new(&d->cfg, &d->keys)))
 		return -1;
+	if (d->ntp && d->cfg.clock_source.len) {
+		d->clk = clock_source_new(&d->cfg.clock_source, d->cfg.clock_source_poll_s,
+					  d->cfg.refid);
+		if (!d->clk)
+			return -1;
+		ntp_service_set_clock_source(d->ntp, clock_source_published(d->clk));
+	}
 	if (d->cfg.ke_enabled &&
 	    !(d->ke = ke_service_new(&d->cfg, &d->keys, advertised_ntp_port(d))))
 		return -1;
-	return ops_init(&d->ops, d->config_path, &d->cfg, &d->keywatch, &d->keys, d->ke, d->ntp);
+	if (ops_init(&d->ops, d->config_path, &d->cfg, &d->keywatch, &d->keys, d->ke, d->ntp) < 0)
+		return -1;
+	ops_set_clock_source(&d->ops, d->clk);
+	return 0;
 }
 
 /* Detach, our pid into the locked pid file, privilege drop. */
@@ -406,6 +422,7 @@ static void teardown(struct ntsd *d)
 {
 	if (d->pid_fd >= 0)
 		daemon_pidfile_remove(d->pid_fd, d->cfg.pid_file);
+	clockwatch_stop(&d->clockwatch);
 	ops_stop(&d->ops);
 	if (d->ke)
 		ke_service_stop(d->ke);
@@ -413,6 +430,7 @@ static void teardown(struct ntsd *d)
 		ntp_service_stop(d->ntp);
 	ke_service_free(d->ke);
 	ntp_service_free(d->ntp);
+	clock_source_free(d->clk);	/* after the responder that read it */
 	ops_destroy(&d->ops);
 	snapshot_destroy(&d->keys);
 	config_free(&d->cfg);

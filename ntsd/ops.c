@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "nts-ke/ke_service.h"
 #include "ntpd/clock.h"
+#include "ntpd/clock_source.h"
 #include "ntsd/keywatch.h"
 #include "ntpd/ntp_service.h"
 #include "ntsd/ops.h"
@@ -73,6 +74,11 @@ int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct 
 	if (cfg->metrics_listen.len && !(o->metrics = metrics_new(&cfg->metrics_listen, &src)))
 		return -1;
 	return 0;
+}
+
+void ops_set_clock_source(struct ops *o, struct clock_source *clk)
+{
+	o->clk = clk;
 }
 
 int ops_start(struct ops *o)
@@ -204,8 +210,12 @@ struct clock_view {
 	struct clock_state st;		/* what replies say */
 };
 
-static void clock_view(const struct config *cfg, struct clock_view *v)
+/* The kernel's view, and what replies carry: the responder's published
+ * state when it runs (it may come from the clock source), else what the
+ * kernel's state would give. */
+static void clock_view(const struct ops *o, struct clock_view *v)
 {
+	const struct config *cfg = o->cfg;
 	struct clock_config cc = { cfg->stratum, cfg->refid, cfg->local_stratum, 0 };
 	struct clock_kernel k;
 	struct timespec now;
@@ -217,6 +227,8 @@ static void clock_view(const struct config *cfg, struct clock_view *v)
 	v->ok = true;
 	v->synchronised = k.state != TIME_ERROR && !(k.status & STA_UNSYNC);
 	clock_state_from_kernel(&k, &cc, &now, &v->st);
+	if (o->ntp)
+		ntp_service_clock(o->ntp, &v->st);
 }
 
 /* Under o->lock. */
@@ -226,13 +238,20 @@ static void health_locked(struct ops *o, struct health_input *in)
 	struct clock_view cv;
 
 	memset(in, 0, sizeof(*in));
-	clock_view(o->cfg, &cv);
+	clock_view(o, &cv);
 	in->ntp_enabled = o->ntp != NULL;
 	in->ke_enabled = o->ke != NULL;
 	in->running = o->running;
 	in->draining = o->draining;
 	in->clock_synchronised = cv.synchronised;
 	in->local_stratum = o->cfg->local_stratum > 0;
+	if (o->clk) {
+		enum clock_source_state st = clock_source_state(o->clk);
+
+		netaddr_str(clock_source_addr(o->clk), in->clock_source, sizeof(in->clock_source));
+		in->clock_source_state = clock_source_state_name(st);
+		in->clock_source_serving = st == CLOCK_SOURCE_SYNCHRONISED;
+	}
 	in->n_keys = ks ? keyset_count(ks) : 0;
 	in->key_file_ok = o->key_file_ok;
 	in->cert_expiry_s = o->ke ? ke_service_cert_expiry(o->ke) : 0;
@@ -342,11 +361,47 @@ static void collect_keys(struct ops *o, struct promtext *p, int64_t now)
 			 NULL, NULL, o->kw->reload_failures);
 }
 
+/* clock-source: its state (one gauge per state, 1 for the current one)
+ * and what its polls and answers were. */
+static void collect_clock_source(struct ops *o, struct promtext *p)
+{
+	enum clock_source_state now = o->clk ? clock_source_state(o->clk) : CLOCK_SOURCE_KERNEL;
+	struct clock_source_counts c;
+
+	for (int i = 0; i < CLOCK_SOURCE_STATE_COUNT; i++)
+		promtext_gauge(p, "ntsd_clock_source_state",
+			       "Where the served clock state comes from: 1 for the current state "
+			       "(kernel: clock-source kernel; synchronised: the discipline daemon's).",
+			       "state", clock_source_state_name((enum clock_source_state)i),
+			       i == (int)now ? 1 : 0);
+	if (!o->clk)
+		return;
+	clock_source_counts(o->clk, &c);
+	promtext_counter(p, "ntsd_clock_source_polls_total",
+			 "Requests sent to the clock source.", NULL, NULL, c.polls);
+	promtext_counter(p, "ntsd_clock_source_missed_polls_total",
+			 "Polls of the clock source that got no usable answer.", NULL, NULL, c.missed);
+	promtext_counter(p, "ntsd_clock_source_refused_total",
+			 "Requests the kernel refused: nothing listens at the clock source's port.",
+			 NULL, NULL, c.refused);
+	promtext_counter(p, "ntsd_clock_source_socket_errors_total",
+			 "Other send or receive failures on the clock source's socket.", NULL, NULL,
+			 c.socket_errors);
+	promtext_counter(p, "ntsd_clock_source_state_changes_total",
+			 "Changes of ntsd_clock_source_state.", NULL, NULL, c.state_changes);
+	for (int i = 0; i < CLOCK_ANS_COUNT; i++)
+		promtext_counter(p, "ntsd_clock_source_answers_total",
+				 "Answers from the clock source: synchronised, unsynchronised, or the "
+				 "reason they were rejected.", "result",
+				 clock_answer_name((enum clock_answer)i), c.answers[i]);
+}
+
 static void collect_clock(struct ops *o, struct promtext *p)
 {
 	struct clock_view cv;
 
-	clock_view(o->cfg, &cv);
+	collect_clock_source(o, p);
+	clock_view(o, &cv);
 	if (!cv.ok)
 		return;
 	promtext_gauge(p, "ntsd_clock_synchronised",
@@ -357,6 +412,10 @@ static void collect_clock(struct ops *o, struct promtext *p)
 		       NULL, NULL, cv.st.leap);
 	promtext_gauge(p, "ntsd_clock_stratum", "Stratum in replies.", NULL, NULL,
 		       cv.st.stratum);
+	promtext_gauge(p, "ntsd_clock_refid", "Reference ID in replies, as a 32-bit number.",
+		       NULL, NULL, cv.st.refid);
+	promtext_gauge(p, "ntsd_clock_root_delay_seconds", "Root delay in replies.", NULL, NULL,
+		       (double)cv.st.root_delay / 65536.0);
 	promtext_gauge(p, "ntsd_clock_root_dispersion_seconds", "Root dispersion in replies.",
 		       NULL, NULL, (double)cv.st.root_dispersion / 65536.0);
 }

@@ -25,6 +25,7 @@
 #include "common/snapshot.h"
 #include "ntsd/metrics.h"
 
+struct clock_source;
 struct keywatch;
 struct ke_service;
 struct ntp_service;
@@ -36,6 +37,7 @@ struct ops {
 	struct snapshot *keys;
 	struct ke_service *ke;		/* NULL: not running here */
 	struct ntp_service *ntp;	/* NULL: not running here */
+	struct clock_source *clk;	/* clock-source ntp; NULL: kernel */
 	/* The rules in force: each publishes a struct acl (NULL: no rules). */
 	struct snapshot ntp_acl, ke_acl;
 	size_t n_ntp_rules, n_ke_rules;
@@ -55,6 +57,9 @@ struct ops {
  * after -1 call ops_destroy(). */
 int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct keywatch *kw,
 	     struct snapshot *keys, struct ke_service *ke, struct ntp_service *ntp);
+/* clock-source ntp: its state and counts go to /metrics and /health
+ * (NULL: clock-source kernel).  Call after ops_init(), before ops_start(). */
+void ops_set_clock_source(struct ops *o, struct clock_source *clk);
 /* The services run: start the metrics thread (with signals blocked). */
 int ops_start(struct ops *o);
 /* Around keywatch_check() and the certificate check in the main loop. */

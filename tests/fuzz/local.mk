@@ -1,6 +1,7 @@
 # libFuzzer targets: ./configure CC=clang --enable-fuzzing && make fuzz
 # Each target is one file defining LLVMFuzzerTestOneInput.
 FUZZ_TARGETS = \
+	tests/fuzz/fuzz_clock_source \
 	tests/fuzz/fuzz_config \
 	tests/fuzz/fuzz_cookie \
 	tests/fuzz/fuzz_ke_handler \
@@ -15,6 +16,9 @@ if ENABLE_FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif
 EXTRA_PROGRAMS += $(FUZZ_TARGETS)
+tests_fuzz_fuzz_clock_source_SOURCES = tests/fuzz/fuzz_clock_source.c
+tests_fuzz_fuzz_clock_source_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_clock_source_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c
 tests_fuzz_fuzz_config_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_config_LDADD = $(COMMON_LIBS)

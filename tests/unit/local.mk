@@ -13,6 +13,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_acl.c \
 	tests/unit/test_aead.c \
 	tests/unit/test_buf.c \
+	tests/unit/test_clock_source.c \
 	tests/unit/test_config.c \
 	tests/unit/test_cookie.c \
 	tests/unit/test_decimal.c \

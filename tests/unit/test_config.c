@@ -833,6 +833,94 @@ static void test_metrics_listen(void)
 	    "t.conf:2: metrics-listen: duplicate directive (first set on line 1)");
 }
 
+static void test_clock_source(void)
+{
+	struct config c;
+	char s[NETADDR_STRLEN];
+
+	config_init(&c);
+	CU_ASSERT_EQUAL(c.clock_source.len, 0);	/* kernel */
+	CU_ASSERT_EQUAL(c.clock_source_poll_s, 4);
+	ok(&c, "clock-source ntp 127.0.0.1 11123\nclock-source-poll 1\n");
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.clock_source, s, sizeof(s)), "127.0.0.1:11123");
+	CU_ASSERT_EQUAL(c.clock_source_line, 1);
+	CU_ASSERT_EQUAL(c.clock_source_poll_s, 1);
+	config_free(&c);
+	ok(&c, "clock-source ntp ::1\n");
+	CU_ASSERT_STRING_EQUAL(netaddr_str(&c.clock_source, s, sizeof(s)), "[::1]:123");
+	config_free(&c);
+	ok(&c, "clock-source kernel\n");
+	CU_ASSERT_EQUAL(c.clock_source.len, 0);
+	config_free(&c);
+	bad("clock-source\n", "t.conf:1: clock-source: missing argument (usage: clock-source "
+	    "kernel|ntp ADDRESS [PORT])");
+	bad("clock-source ntp\n", "t.conf:1: clock-source: ntp needs an ADDRESS (usage: "
+	    "clock-source kernel|ntp ADDRESS [PORT])");
+	bad("clock-source kernel 1\n", "t.conf:1: clock-source: kernel takes no argument (usage: "
+	    "clock-source kernel|ntp ADDRESS [PORT])");
+	bad("clock-source chrony\n", "t.conf:1: clock-source: 'chrony' is neither kernel nor ntp "
+	    "(usage: clock-source kernel|ntp ADDRESS [PORT])");
+	bad("clock-source ntp localhost\n",
+	    "t.conf:1: clock-source: bad address 'localhost' (an IPv4 or IPv6 literal)");
+	bad("clock-source ntp 127.0.0.1 0\n", "t.conf:1: clock-source: 0 out of range (1-65535)");
+	bad("clock-source ntp 127.0.0.1 1 2\n", "t.conf:1: clock-source: too many arguments "
+	    "(usage: clock-source kernel|ntp ADDRESS [PORT])");
+	bad("clock-source kernel\nclock-source kernel\n",
+	    "t.conf:2: clock-source: duplicate directive (first set on line 1)");
+	bad("clock-source-poll 0\n", "t.conf:1: clock-source-poll: 0 out of range (1-64)");
+	bad("clock-source-poll 65\n", "t.conf:1: clock-source-poll: 65 out of range (1-64)");
+}
+
+/* clock-source naming ntsd's own NTP listener is refused: it would serve
+ * its own answers back to itself. */
+static void test_clock_source_not_self(void)
+{
+	static const struct {
+		const char *text;
+		const char *msg;	/* NULL: valid */
+	} cases[] = {
+		{ "ke-service no\nclock-source ntp 127.0.0.1\n",
+		  "v.conf:2: clock-source: 127.0.0.1:123 is ntsd's own ntp-listen address; point "
+		  "it at the discipline daemon (e.g. chronyd with port 11123)" },
+		{ "ke-service no\nclock-source ntp ::1\n",
+		  "v.conf:2: clock-source: [::1]:123 is ntsd's own ntp-listen address; point it at "
+		  "the discipline daemon (e.g. chronyd with port 11123)" },
+		{ "ke-service no\nclock-source ntp 127.0.0.1 11123\n", NULL },
+		{ "ke-service no\nntp-listen 127.0.0.1 11123\nclock-source ntp 127.0.0.1 11123\n",
+		  "v.conf:3: clock-source: 127.0.0.1:11123 is ntsd's own ntp-listen address; point "
+		  "it at the discipline daemon (e.g. chronyd with port 11123)" },
+		{ "ke-service no\nntp-listen 127.0.0.2 11123\nclock-source ntp 127.0.0.1 11123\n",
+		  NULL },
+		{ "ke-service no\nntp-listen 0.0.0.0 123\nclock-source ntp 127.0.0.5 123\n",
+		  "v.conf:3: clock-source: 127.0.0.5:123 is ntsd's own ntp-listen address; point "
+		  "it at the discipline daemon (e.g. chronyd with port 11123)" },
+		/* A wildcard listener does not take another host's packets. */
+		{ "ke-service no\nntp-listen 0.0.0.0 123\nclock-source ntp 192.0.2.1\n", NULL },
+		{ "ke-service no\nntp-listen :: 123\nclock-source ntp 127.0.0.1\n", NULL },
+		{ "ke-service no\nntp-listen :: 123\nclock-source ntp ::1\n",
+		  "v.conf:3: clock-source: [::1]:123 is ntsd's own ntp-listen address; point it at "
+		  "the discipline daemon (e.g. chronyd with port 11123)" },
+		/* Nothing served, nothing looped. */
+		{ "ke-certificate /c\nke-private-key /k\nntp-service no\n"
+		  "clock-source ntp 127.0.0.1\n", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config c;
+		struct config_error err = { "" };
+		int rc;
+
+		ok(&c, cases[i].text);
+		rc = config_validate(&c, "v.conf", &err);
+		CU_ASSERT_EQUAL(rc, cases[i].msg ? -1 : 0);
+		if (cases[i].msg && strcmp(err.msg, cases[i].msg) != 0)
+			fprintf(stderr, "\n  case %zu: got %s\n", i, err.msg);
+		if (cases[i].msg)
+			CU_ASSERT_STRING_EQUAL(err.msg, cases[i].msg);
+		config_free(&c);
+	}
+}
+
 static void test_validate(void)
 {
 	struct config c;
@@ -945,7 +1033,8 @@ static void test_load(void)
 
 /* Every directive the parser knows, in the order of its table. */
 static const char *const all_directives[] = {
-	"hw-timestamp", "interleaved-table", "ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
+	"clock-source", "clock-source-poll", "hw-timestamp", "interleaved-table",
+	"ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
 	"ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file", "key-file-create",
 	"key-propagation",
@@ -1124,6 +1213,8 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_partial_parse_freed),
 	UNIT_TEST(test_access_rules),
 	UNIT_TEST(test_metrics_listen),
+	UNIT_TEST(test_clock_source),
+	UNIT_TEST(test_clock_source_not_self),
 	UNIT_TEST(test_validate),
 	UNIT_TEST(test_load),
 	UNIT_TEST(test_man_page_matches),

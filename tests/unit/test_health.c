@@ -2,6 +2,7 @@
  * the order the rules apply in, and NTP-only / NTS-KE-only hosts. */
 #include "build_config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ntsd/health.h"
@@ -26,7 +27,7 @@ static struct health_input fit(void)
 
 static void expect(const struct health_input *in, bool healthy, const char *reason)
 {
-	char buf[128];
+	char buf[256];
 
 	memset(buf, 'x', sizeof(buf));
 	CU_ASSERT_EQUAL(health_check(in, buf, sizeof(buf)), healthy);
@@ -78,6 +79,35 @@ static void test_clock(void)
 	expect(&in, true, "ok");
 	/* An NTS-KE-only host serves no time: the clock does not matter. */
 	in.local_stratum = false;
+	in.ntp_enabled = false;
+	expect(&in, true, "ok");
+}
+
+/* clock-source ntp: a synchronised source is what replies carry, whatever
+ * the kernel says; in a fallback the kernel's rules decide; /health names
+ * the source's state either way. */
+static void test_clock_source(void)
+{
+	struct health_input in = fit();
+
+	snprintf(in.clock_source, sizeof(in.clock_source), "127.0.0.1:11123");
+	in.clock_source_state = "synchronised";
+	in.clock_source_serving = true;
+	in.clock_synchronised = false;
+	expect(&in, true, "ok; clock-source 127.0.0.1:11123 synchronised");
+	in.clock_source_state = "unreachable";
+	in.clock_source_serving = false;
+	expect(&in, false, "system clock not synchronised (and local-stratum is off); "
+	       "clock-source 127.0.0.1:11123 unreachable, serving the kernel's state");
+	in.local_stratum = true;
+	expect(&in, true, "ok; clock-source 127.0.0.1:11123 unreachable, serving the kernel's "
+	       "state");
+	in.local_stratum = false;
+	in.clock_synchronised = true;
+	in.clock_source_state = "unsynchronised";
+	expect(&in, true, "ok; clock-source 127.0.0.1:11123 unsynchronised, serving the kernel's "
+	       "state");
+	/* An NTS-KE-only host polls nothing. */
 	in.ntp_enabled = false;
 	expect(&in, true, "ok");
 }
@@ -144,6 +174,7 @@ UNIT_SUITE(health, NULL, NULL,
 	UNIT_TEST(test_not_running),
 	UNIT_TEST(test_draining),
 	UNIT_TEST(test_clock),
+	UNIT_TEST(test_clock_source),
 	UNIT_TEST(test_keys),
 	UNIT_TEST(test_certificate),
 	UNIT_TEST(test_first_reason_wins),
