@@ -17,6 +17,7 @@
 #include "build_config.h"
 
 #include <errno.h>
+#include <linux/net_tstamp.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -406,7 +407,9 @@ static void side_prepare(struct socket_side *s, unsigned batch, size_t len, bool
 
 static int udp_socket(struct sockaddr_in *addr, bool timestamps)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* Software receive timestamps as ntsd's NTP sockets take them. */
+	int ts_flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
 	socklen_t len = sizeof(*addr);
 
 	if (fd < 0)
@@ -414,7 +417,8 @@ static int udp_socket(struct sockaddr_in *addr, bool timestamps)
 	memset(addr, 0, sizeof(*addr));
 	addr->sin_family = AF_INET;
 	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((timestamps && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0) ||
+	if ((timestamps &&
+	     setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts_flags, sizeof(ts_flags)) < 0) ||
 	    bind(fd, (struct sockaddr *)addr, sizeof(*addr)) < 0 ||
 	    getsockname(fd, (struct sockaddr *)addr, &len) < 0) {
 		close(fd);
@@ -551,8 +555,9 @@ static void *wake_server_main(void *arg)
 			struct msghdr *m = &rx.msg[i].msg_hdr;
 
 			for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
-				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
 				    ws->n_lat < WAKE_MAX_SAMPLES) {
+					/* the first of three: the software one */
 					memcpy(&ts, CMSG_DATA(c), sizeof(ts));
 					ws->lat[ws->n_lat++] =
 						(int64_t)(now.tv_sec - ts.tv_sec) * 1000000000 +
@@ -1017,8 +1022,8 @@ int main(int argc, char **argv)
 	}
 	if (o.socket) {
 		if (!o.quiet)
-			printf("UDP loopback per packet, %zu-byte datagrams, SO_TIMESTAMPNS on the "
-			       "server socket\n", f.req_len);
+			printf("UDP loopback per packet, %zu-byte datagrams, SO_TIMESTAMPING (software "
+			       "receive) on the server socket\n", f.req_len);
 		for (i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
 			char name[64];
 
