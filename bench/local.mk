@@ -11,3 +11,7 @@ EXTRA_DIST += bench/compare bench/accuracy bench/lib.sh doc/BENCHMARKS.md
 
 .PHONY: bench
 bench: bench/ntsbench$(EXEEXT) bench/micro$(EXEEXT) ntsd/ntsd$(EXEEXT)
+
+# bench/compare's plots (gnuplot) from a made-up kept run: no benchmark runs.
+TESTS += tests/integration/bench_plot_test.sh
+EXTRA_DIST += tests/integration/bench_plot_test.sh
