@@ -25,6 +25,15 @@ static char *written(void (*fill)(struct json_out *j))
 	return buf;
 }
 
+/* fill writes exactly want. */
+static void expect(void (*fill)(struct json_out *j), const char *want)
+{
+	char *s = written(fill);
+
+	CU_ASSERT_STRING_EQUAL(s, want);
+	free(s);
+}
+
 static void fill_nested(struct json_out *j)
 {
 	json_object(j, "a");
@@ -43,22 +52,19 @@ static void fill_nested(struct json_out *j)
 
 static void test_json_nested(void)
 {
-	char *s = written(fill_nested);
-
-	CU_ASSERT_STRING_EQUAL(s, "{\n"
-				  "  \"a\": {\n"
-				  "    \"n\": 18446744073709551615,\n"
-				  "    \"t\": true\n"
-				  "  },\n"
-				  "  \"list\": [\n"
-				  "    {\n"
-				  "      \"x\": 0.5\n"
-				  "    },\n"
-				  "    null\n"
-				  "  ],\n"
-				  "  \"empty\": []\n"
-				  "}\n");
-	free(s);
+	expect(fill_nested, "{\n"
+	       "  \"a\": {\n"
+	       "    \"n\": 18446744073709551615,\n"
+	       "    \"t\": true\n"
+	       "  },\n"
+	       "  \"list\": [\n"
+	       "    {\n"
+	       "      \"x\": 0.5\n"
+	       "    },\n"
+	       "    null\n"
+	       "  ],\n"
+	       "  \"empty\": []\n"
+	       "}\n");
 }
 
 static void fill_escapes(struct json_out *j)
@@ -71,13 +77,10 @@ static void fill_escapes(struct json_out *j)
  * (maybe not UTF-8: they come from the server) become '?'. */
 static void test_json_escapes(void)
 {
-	char *s = written(fill_escapes);
-
-	CU_ASSERT_STRING_EQUAL(s, "{\n"
-				  "  \"q\\\"k\": \"a\\\"b\\\\c\\nd\\te\\u0001f???\",\n"
-				  "  \"null\": \"\"\n"
-				  "}\n");
-	free(s);
+	expect(fill_escapes, "{\n"
+	       "  \"q\\\"k\": \"a\\\"b\\\\c\\nd\\te\\u0001f???\",\n"
+	       "  \"null\": \"\"\n"
+	       "}\n");
 }
 
 static void fill_numbers(struct json_out *j)
@@ -92,16 +95,13 @@ static void fill_numbers(struct json_out *j)
 /* Not finite is null (JSON has no NaN); finite numbers round-trip. */
 static void test_json_numbers(void)
 {
-	char *s = written(fill_numbers);
-
-	CU_ASSERT_STRING_EQUAL(s, "{\n"
-				  "  \"nan\": null,\n"
-				  "  \"inf\": null,\n"
-				  "  \"big\": 1.0000000000000001e+300,\n"
-				  "  \"third\": 0.33333333333333331,\n"
-				  "  \"int\": 42\n"
-				  "}\n");
-	free(s);
+	expect(fill_numbers, "{\n"
+	       "  \"nan\": null,\n"
+	       "  \"inf\": null,\n"
+	       "  \"big\": 1.0000000000000001e+300,\n"
+	       "  \"third\": 0.33333333333333331,\n"
+	       "  \"int\": 42\n"
+	       "}\n");
 }
 
 static void fill_unclosed(struct json_out *j)
@@ -114,16 +114,13 @@ static void fill_unclosed(struct json_out *j)
 /* json_finish closes what is still open. */
 static void test_json_finish_closes(void)
 {
-	char *s = written(fill_unclosed);
-
-	CU_ASSERT_STRING_EQUAL(s, "{\n"
-				  "  \"a\": [\n"
-				  "    {\n"
-				  "      \"n\": 1\n"
-				  "    }\n"
-				  "  ]\n"
-				  "}\n");
-	free(s);
+	expect(fill_unclosed, "{\n"
+	       "  \"a\": [\n"
+	       "    {\n"
+	       "      \"n\": 1\n"
+	       "    }\n"
+	       "  ]\n"
+	       "}\n");
 }
 
 UNIT_SUITE(json, NULL, NULL,
