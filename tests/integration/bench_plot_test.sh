@@ -13,6 +13,8 @@
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/bench_plot_test.sh
 # Exit 0 all passed, 1 a failure, 77 gnuplot missing outside CI (CI=true:
 # it fails).  BENCH_PLOT_TEST_KEEP=1 keeps the temp dir.
+# The helpers run through check.
+# shellcheck disable=SC2317
 set -u
 
 srcdir=${srcdir:-$(dirname "$0")/../..}
