@@ -193,3 +193,21 @@ median() { # values...
 	printf '%s\n' "$@" | grep -v '^$' | sort -g |
 		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# plot_draw DIR NAME: DIR/NAME.png and DIR/NAME.svg from the gnuplot
+# commands on standard input (kept as DIR/NAME.gp; run in DIR, so data files
+# are named relative to it).  PLOT_SIZE (default 1000,420) is the size in
+# pixels.  Needs gnuplot (Debian: gnuplot-nox); its messages go to
+# DIR/NAME.log and are shown when it fails.
+plot_draw() {
+	local dir=$1 name=$2 size=${PLOT_SIZE:-1000,420}
+	cat >"$dir/$name.gp" || return 1
+	if ! (cd "$dir" &&
+		gnuplot -e "set terminal pngcairo size $size font 'sans,10'; set output '$name.png'" "$name.gp" &&
+		gnuplot -e "set terminal svg size $size font 'sans,10'; set output '$name.svg'" "$name.gp") \
+		>"$dir/$name.log" 2>&1; then
+		sed 's/^/  | /' "$dir/$name.log" >&2
+		say "gnuplot failed on $dir/$name.gp"
+		return 1
+	fi
+}

@@ -11,3 +11,8 @@ EXTRA_DIST += bench/compare bench/accuracy bench/lib.sh doc/BENCHMARKS.md
 
 .PHONY: bench
 bench: bench/ntsbench$(EXEEXT) bench/micro$(EXEEXT) ntsd/ntsd$(EXEEXT)
+
+# bench/compare's plots (gnuplot) from a made-up kept run: no benchmark runs.
+TESTS += tests/integration/bench_plot_test.sh
+EXTRA_DIST += tests/integration/bench_plot_test.sh doc/plots/compare-rate.png \
+	doc/plots/compare-cpu.png doc/plots/compare-latency.png doc/plots/compare-soak-rss.png

@@ -98,6 +98,7 @@ struct bench_opts {
 	pid_t pids[BENCH_MAX_PIDS];
 	size_t n_pids;
 	const char *label;
+	const char *hist_file;		/* --hist: the latency histograms, as text */
 	bool quiet;
 };
 
@@ -285,6 +286,43 @@ static double hist_pct_us(const struct hist *h, double p)
 			return (double)hist_value(i) / 1000.0;
 	}
 	return (double)hist_value(HIST_BUCKETS - 1) / 1000.0;
+}
+
+/* One line per non-empty bucket: "NAME US COUNT" (the bucket's middle). */
+static void hist_write(FILE *f, const char *name, const struct hist *h)
+{
+	unsigned i;
+
+	for (i = 0; i < HIST_BUCKETS; i++)
+		if (h->b[i])
+			fprintf(f, "%s %.3f %" PRIu64 "\n", name, (double)hist_value(i) / 1000.0,
+				h->b[i]);
+}
+
+/* --hist FILE: the measured window's histograms, for bench/compare's plots. */
+static int hist_write_file(const char *path, bool ke, const struct gen_stats *st)
+{
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "ntsbench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "# ntsbench latency histogram: series microseconds count\n");
+	if (ke) {
+		hist_write(f, "ke", &st->rtt);
+	} else {
+		hist_write(f, "rtt", &st->rtt);
+		hist_write(f, "srv", &st->srv);
+	}
+	if (ferror(f))
+		ret = -1;
+	if (fclose(f) != 0)
+		ret = -1;
+	if (ret < 0)
+		fprintf(stderr, "ntsbench: %s: write failed\n", path);
+	return ret;
 }
 
 /* --- the server's processes ------------------------------------------------ */
@@ -999,6 +1037,8 @@ static void usage(FILE *out)
 		"      --warmup S         seconds before measuring (default 1)\n"
 		"      --timeout MS       a request unanswered this long is lost (default 1000)\n"
 		"  -b, --batch N          datagrams per sendmmsg/recvmmsg (default 32)\n"
+		"      --hist FILE        write the measured window's latency histograms to FILE\n"
+		"                         (lines: rtt|srv|ke MICROSECONDS COUNT)\n"
 		"      --server-pid PID   the server's process (repeatable): report its CPU time\n"
 		"                         (with all descendant processes) per reply and peak RSS\n"
 		"  -l, --label TEXT       label echoed in the RESULT line\n"
@@ -1041,6 +1081,7 @@ enum {
 	OPT_WARMUP,
 	OPT_TIMEOUT,
 	OPT_SERVER_PID,
+	OPT_HIST,
 };
 
 static int parse_args(int argc, char **argv, struct bench_opts *o)
@@ -1062,6 +1103,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "server-pid", required_argument, NULL, OPT_SERVER_PID },
+		{ "hist", required_argument, NULL, OPT_HIST },
 		{ "label", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1158,6 +1200,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			if (parse_uint(optarg, 1, 0x7fffffff, &v) < 0 || o->n_pids == BENCH_MAX_PIDS)
 				goto out;
 			o->pids[o->n_pids++] = (pid_t)v;
+			break;
+		case OPT_HIST:
+			o->hist_file = optarg;
 			break;
 		case 'l':
 			o->label = optarg;
@@ -1479,6 +1524,8 @@ int main(int argc, char **argv)
 	window_s = (double)(t_end_real - t_start_real) / 1e9;
 	print_results(b, total, b->o.duration, cpu1 - cpu0, n_procs, hwm,
 		      (double)(gen1 - gen0) / 1e9 * b->o.duration / window_s);
+	if (b->o.hist_file && hist_write_file(b->o.hist_file, b->o.mode == MODE_KE, total) < 0)
+		goto out;
 	ret = 0;
 	if (b->o.mode == MODE_KE ? total->ke_ok == 0 : total->valid == 0)
 		ret = 1;

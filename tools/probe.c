@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "common/nts_request.h"
 #include "common/rng.h"
 #include "tools/hostport.h"
+#include "tools/json.h"
 #include "tools/ntsctl.h"
 
 #define PROBE_COOKIES 8
@@ -44,6 +46,7 @@ struct probe_opts {
 	unsigned count;
 	unsigned interval_ms;
 	uint16_t aead;
+	bool json;		/* --json: one JSON object instead of the text */
 };
 
 /* The cookies we hold, oldest first. */
@@ -108,6 +111,7 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "aead", required_argument, NULL, 'a' },
 		{ "ntp-server", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -126,6 +130,9 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 			break;
 		case 'n':
 			o->name = optarg;
+			break;
+		case 'j':
+			o->json = true;
 			break;
 		case 's':
 			if (parse_target(optarg, &o->ntp, "--ntp-server: ") < 0)
@@ -159,7 +166,8 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 		return parse_target(argv[optind], &o->ke, "");
 usage:
 	fprintf(stderr, "Usage: ntsctl probe HOST[:PORT] [--ca FILE] [--name NAME] "
-			"[--count N] [--interval MS] [--aead ID] [--ntp-server HOST[:PORT]]\n");
+			"[--count N] [--interval MS] [--aead ID] [--ntp-server HOST[:PORT]] "
+			"[--json]\n");
 	return -1;
 }
 
@@ -300,10 +308,30 @@ static int judge_reply(enum nts_reply_status st, const struct nts_reply *reply, 
 	return 0;
 }
 
-/* One exchange: 0 ok (figures printed, header in *hdr), -1 failed (reason
- * in err). */
+/* The closing line, "probe: OK: ..." or "probe: FAILED: ...", or with j
+ * the "verdict" and "reason" members. */
+static void __attribute__((format(printf, 3, 4)))
+verdict(struct json_out *j, bool ok, const char *fmt, ...)
+{
+	char reason[1400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (!j) {
+		printf("probe: %s: %s\n", ok ? "OK" : "FAILED", reason);
+		return;
+	}
+	json_string(j, "verdict", ok ? "OK" : "FAILED");
+	json_string(j, "reason", reason);
+}
+
+/* One exchange: 0 ok (figures printed, or with j one element of the
+ * "exchanges" array, header in *hdr), -1 failed (reason in err). */
 static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct aead_ctx *c2s,
-		    const struct aead_ctx *s2c, struct ntp_header *hdr, char *err, size_t errlen)
+		    const struct aead_ctx *s2c, struct ntp_header *hdr, struct json_out *j,
+		    char *err, size_t errlen)
 {
 	struct probe_request pr;
 	struct nts_reply reply;
@@ -321,6 +349,27 @@ static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct a
 	*hdr = reply.hdr;
 	offset = (ntp_ts_diff(reply.hdr.rx_ts, pr.t1) + ntp_ts_diff(reply.hdr.tx_ts, t4)) / 2;
 	delay = ntp_ts_diff(t4, pr.t1) - ntp_ts_diff(reply.hdr.tx_ts, reply.hdr.rx_ts);
+	if (j) {
+		char key[9];
+
+		json_object(j, NULL);
+		json_uint(j, "exchange", i);
+		json_bool(j, "ok", true);
+		json_number(j, "offset_s", offset);
+		json_number(j, "delay_s", delay);
+		json_uint(j, "stratum", reply.hdr.stratum);
+		json_uint(j, "leap", reply.hdr.leap);
+		json_uint(j, "cookies", reply.n_cookies);
+		snprintf(key, sizeof(key), "%08x", pr.key);
+		json_string(j, "key_sent", key);
+		snprintf(key, sizeof(key), "%08x",
+			 cookie_key_id(reply.cookie[0], reply.cookie_len[0]));
+		json_string(j, "key_returned", key);
+		json_uint(j, "reply_bytes", (unsigned long long)n);
+		json_uint(j, "request_bytes", pr.len);
+		json_close(j);
+		return 0;
+	}
 	printf("ntp %u: offset %+.6f s  delay %.6f s  stratum %u  leap %u  cookies %zu  "
 	       "key %08x->%08x  reply %zd/%zu bytes\n",
 	       i, offset, delay, reply.hdr.stratum, reply.hdr.leap, reply.n_cookies, pr.key,
@@ -328,8 +377,41 @@ static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct a
 	return 0;
 }
 
-/* NTS-KE with o->ke, the outcome printed.  0 or -1. */
-static int probe_ke(const struct probe_opts *o, struct ke_client_result *kr)
+/* The NTS-KE outcome as the "nts_ke" object. */
+static void ke_json(struct json_out *j, const struct probe_opts *o,
+		    const struct ke_client_result *kr, bool ok)
+{
+	const struct ke_reply *r = &kr->reply;
+	const struct aead_alg *alg = aead_by_id(r->aead);
+	char key[9];
+
+	json_object(j, "nts_ke");
+	json_string(j, "host", o->ke.host);
+	json_uint(j, "port", o->ke.port);
+	json_bool(j, "ok", ok);
+	if (!ok) {
+		json_string(j, "error", kr->error);
+		json_close(j);
+		return;
+	}
+	json_string(j, "tls", "1.3");
+	json_string(j, "alpn", kr->alpn);
+	json_uint(j, "aead_id", r->aead);
+	json_string(j, "aead", alg ? alg->name : "?");
+	json_uint(j, "cookies", r->n_cookies);
+	json_uint(j, "cookie_bytes", r->cookie_lens[0]);
+	snprintf(key, sizeof(key), "%08x", cookie_key_id(r->cookies[0], r->cookie_lens[0]));
+	json_string(j, "master_key", key);
+	json_string(j, "ntp_server", r->has_server ? r->server : o->ke.host);
+	json_bool(j, "server_negotiation", r->has_server);
+	json_uint(j, "ntp_port", r->has_port ? r->port : NTP_PORT);
+	json_bool(j, "port_negotiation", r->has_port);
+	json_close(j);
+}
+
+/* NTS-KE with o->ke, the outcome printed (with j: as JSON, the verdict
+ * too if it failed).  0 or -1. */
+static int probe_ke(const struct probe_opts *o, struct ke_client_result *kr, struct json_out *j)
 {
 	const struct ke_reply *r = &kr->reply;
 	struct ke_client_opts ko;
@@ -343,32 +425,40 @@ static int probe_ke(const struct probe_opts *o, struct ke_client_result *kr)
 	ko.aeads = &o->aead;
 	ko.n_aeads = 1;
 	if (ke_client_exchange(&ko, kr) < 0) {
+		if (j)
+			ke_json(j, o, kr, false);
 		/* Connection errors name the host already. */
 		if (!strncmp(kr->error, o->ke.host, strlen(o->ke.host)))
-			printf("probe: FAILED: NTS-KE: %s\n", kr->error);
+			verdict(j, false, "NTS-KE: %s", kr->error);
 		else
-			printf("probe: FAILED: NTS-KE with %s port %u: %s\n", o->ke.host,
-			       o->ke.port, kr->error);
+			verdict(j, false, "NTS-KE with %s port %u: %s", o->ke.host, o->ke.port,
+				kr->error);
 		return -1;
 	}
 	alg = aead_by_id(r->aead);
-	printf("nts-ke: %s port %u: TLS 1.3, ALPN %s, AEAD %s, %zu cookies of %zu bytes "
-	       "(master key %08x)\n",
-	       o->ke.host, o->ke.port, kr->alpn, alg ? alg->name : "?", r->n_cookies,
-	       r->cookie_lens[0], cookie_key_id(r->cookies[0], r->cookie_lens[0]));
-	printf("nts-ke: NTP server %s%s port %u%s\n", r->has_server ? r->server : o->ke.host,
-	       r->has_server ? " (Server Negotiation)" : "", r->has_port ? r->port : NTP_PORT,
-	       r->has_port ? " (Port Negotiation)" : "");
+	if (j) {
+		ke_json(j, o, kr, true);
+	} else {
+		printf("nts-ke: %s port %u: TLS 1.3, ALPN %s, AEAD %s, %zu cookies of %zu bytes "
+		       "(master key %08x)\n",
+		       o->ke.host, o->ke.port, kr->alpn, alg ? alg->name : "?", r->n_cookies,
+		       r->cookie_lens[0], cookie_key_id(r->cookies[0], r->cookie_lens[0]));
+		printf("nts-ke: NTP server %s%s port %u%s\n",
+		       r->has_server ? r->server : o->ke.host,
+		       r->has_server ? " (Server Negotiation)" : "",
+		       r->has_port ? r->port : NTP_PORT, r->has_port ? " (Port Negotiation)" : "");
+	}
 	if (!alg) {
-		printf("probe: FAILED: unsupported AEAD %u\n", r->aead);
+		verdict(j, false, "unsupported AEAD %u", r->aead);
 		return -1;
 	}
 	return 0;
 }
 
-/* Where NTP goes: what NTS-KE named, unless --ntp-server says otherwise. */
+/* Where NTP goes: what NTS-KE named, unless --ntp-server says otherwise.
+ * With j the "ntp" object is opened here (the caller closes it). */
 static void ntp_target(const struct probe_opts *o, const struct ke_reply *r,
-		       const char **host, uint16_t *port)
+		       const char **host, uint16_t *port, struct json_out *j)
 {
 	*host = r->has_server ? r->server : o->ke.host;
 	*port = r->has_port ? r->port : NTP_PORT;
@@ -376,14 +466,21 @@ static void ntp_target(const struct probe_opts *o, const struct ke_reply *r,
 		*host = o->ntp.host;
 		if (o->ntp.port)
 			*port = o->ntp.port;
-		printf("ntp: sending to %s port %u instead (--ntp-server)\n", *host, *port);
+		if (!j)
+			printf("ntp: sending to %s port %u instead (--ntp-server)\n", *host, *port);
+	}
+	if (j) {
+		json_object(j, "ntp");
+		json_string(j, "host", *host);
+		json_uint(j, "port", *port);
+		json_bool(j, "ntp_server_option", o->have_ntp);
 	}
 }
 
 /* o->count exchanges on fd; how many succeeded (the last failure in err,
  * the last good header in *hdr). */
 static unsigned probe_ntp(int fd, const struct probe_opts *o, const struct ke_client_result *kr,
-			  struct ntp_header *hdr, char *err, size_t errlen)
+			  struct ntp_header *hdr, struct json_out *j, char *err, size_t errlen)
 {
 	struct cookie_pool pool = { .n = 0 };
 	struct aead_ctx c2s, s2c;
@@ -393,15 +490,27 @@ static unsigned probe_ntp(int fd, const struct probe_opts *o, const struct ke_cl
 	aead_set_key(&s2c, kr->reply.aead, kr->s2c);
 	for (size_t i = 0; i < kr->reply.n_cookies; i++)
 		pool_put(&pool, kr->reply.cookies[i], kr->reply.cookie_lens[i]);
+	if (j)
+		json_array(j, "exchanges");
 	for (unsigned i = 1; i <= o->count; i++) {
-		if (exchange(fd, i, &pool, &c2s, &s2c, hdr, err, errlen) < 0) {
-			printf("ntp %u: FAILED: %s\n", i, err);
+		if (exchange(fd, i, &pool, &c2s, &s2c, hdr, j, err, errlen) < 0) {
+			if (j) {
+				json_object(j, NULL);
+				json_uint(j, "exchange", i);
+				json_bool(j, "ok", false);
+				json_string(j, "error", err);
+				json_close(j);
+			} else {
+				printf("ntp %u: FAILED: %s\n", i, err);
+			}
 			break;
 		}
 		ok++;
 		if (i < o->count && o->interval_ms)
 			usleep(o->interval_ms * 1000);
 	}
+	if (j)
+		json_close(j);
 	aead_ctx_wipe(&c2s);
 	aead_ctx_wipe(&s2c);
 	return ok;
@@ -412,6 +521,7 @@ int ntsctl_probe(int argc, char **argv)
 	struct probe_opts o;
 	struct ke_client_result kr;
 	struct ntp_header hdr;
+	struct json_out json, *j = NULL;
 	const char *ntp_host;
 	uint16_t ntp_port;
 	char err[1024] = "";
@@ -425,30 +535,45 @@ int ntsctl_probe(int argc, char **argv)
 	memset(&hdr, 0, sizeof(hdr));
 	if (!o.ke.port)
 		o.ke.port = KE_DEFAULT_PORT;
-	if (probe_ke(&o, &kr) < 0)
+	if (o.json) {
+		j = &json;
+		json_begin(j, stdout);
+	}
+	if (probe_ke(&o, &kr, j) < 0)
 		goto out;
-	ntp_target(&o, &kr.reply, &ntp_host, &ntp_port);
+	ntp_target(&o, &kr.reply, &ntp_host, &ntp_port, j);
 	fd = udp_connect(ntp_host, ntp_port, err, sizeof(err));
 	if (fd < 0) {
-		printf("probe: FAILED: %s\n", err);
+		if (j)
+			json_close(j);
+		verdict(j, false, "%s", err);
 		goto out;
 	}
-	ok = probe_ntp(fd, &o, &kr, &hdr, err, sizeof(err));
+	ok = probe_ntp(fd, &o, &kr, &hdr, j, err, sizeof(err));
 	close(fd);
+	if (j) {
+		json_close(j);
+		json_uint(j, "exchanges_ok", ok);
+		json_uint(j, "count", o.count);
+	}
 	if (ok < o.count) {
-		printf("probe: FAILED: %u/%u authenticated exchanges with %s port %u: %s\n", ok,
-		       o.count, ntp_host, ntp_port, err);
+		verdict(j, false, "%u/%u authenticated exchanges with %s port %u: %s", ok, o.count,
+			ntp_host, ntp_port, err);
 	} else if (o.count && (hdr.leap == 3 || hdr.stratum == 0 || hdr.stratum >= 16)) {
 		/* Clients discard such replies: the service does not work. */
-		printf("probe: FAILED: %u/%u authenticated exchanges with %s port %u, but the "
-		       "server is not synchronised (leap %u, stratum %u)\n",
-		       ok, o.count, ntp_host, ntp_port, hdr.leap, hdr.stratum);
+		verdict(j, false, "%u/%u authenticated exchanges with %s port %u, but the "
+			"server is not synchronised (leap %u, stratum %u)",
+			ok, o.count, ntp_host, ntp_port, hdr.leap, hdr.stratum);
 	} else {
-		printf("probe: OK: NTS-KE with %s port %u and %u/%u authenticated exchanges with "
-		       "%s port %u\n", o.ke.host, o.ke.port, ok, o.count, ntp_host, ntp_port);
+		verdict(j, true, "NTS-KE with %s port %u and %u/%u authenticated exchanges with "
+			"%s port %u", o.ke.host, o.ke.port, ok, o.count, ntp_host, ntp_port);
 		rc = NTSCTL_OK;
 	}
 out:
+	if (j) {
+		json_uint(j, "exit_status", (unsigned)rc);
+		json_finish(j);
+	}
 	ke_client_result_wipe(&kr);
 	return rc;
 }

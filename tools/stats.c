@@ -16,6 +16,7 @@
 #include "common/monotime.h"
 #include "common/netaddr.h"
 #include "tools/hostport.h"
+#include "tools/json.h"
 #include "tools/ntsctl.h"
 #include "tools/stats.h"
 
@@ -476,7 +477,7 @@ static int parse_target(const char *s, struct netaddr *a)
 
 static int usage(void)
 {
-	fprintf(stderr, "Usage: ntsctl stats [ADDRESS[:PORT]] [--all] [--raw]\n");
+	fprintf(stderr, "Usage: ntsctl stats [ADDRESS[:PORT]] [--all] [--raw | --json]\n");
 	return NTSCTL_USAGE;
 }
 
@@ -559,36 +560,100 @@ static int check_health(const struct netaddr *a, const char *where)
 	return health_exit(status);
 }
 
+/* The /metrics body parsed (*n samples; free() them), or NULL with the
+ * reason on stderr. */
+static struct stats_sample *load_samples(const char *body, size_t body_len, const char *where,
+					 size_t *n)
+{
+	struct stats_sample *samples = calloc(STATS_MAX_SAMPLES, sizeof(*samples));
+	size_t bad;
+
+	if (!samples) {
+		fprintf(stderr, "ntsctl: stats: out of memory\n");
+		return NULL;
+	}
+	if (stats_parse(body, body_len, samples, STATS_MAX_SAMPLES, n, &bad) < 0) {
+		fprintf(stderr, "ntsctl: stats: %s: /metrics line %zu is malformed\n", where, bad);
+		free(samples);
+		return NULL;
+	}
+	return samples;
+}
+
 /* Parse the /metrics body and print the summary. */
 static int print_summary(const char *body, size_t body_len, const struct netaddr *a,
 			 const char *where, bool all)
 {
-	struct stats_sample *samples = calloc(STATS_MAX_SAMPLES, sizeof(*samples));
-	size_t n, bad;
-	int rc = NTSCTL_FAIL;
+	size_t n;
+	struct stats_sample *samples = load_samples(body, body_len, where, &n);
+	int rc;
 
-	if (!samples) {
-		fprintf(stderr, "ntsctl: stats: out of memory\n");
+	if (!samples)
 		return NTSCTL_FAIL;
-	}
-	if (stats_parse(body, body_len, samples, STATS_MAX_SAMPLES, &n, &bad) < 0) {
-		fprintf(stderr, "ntsctl: stats: %s: /metrics line %zu is malformed\n", where, bad);
-		goto out;
-	}
 	print_identity(samples, n, where);
 	rc = print_health(a);
 	print_table(samples, n, all);
-out:
 	free(samples);
 	return rc;
 }
 
+/* --json: what the summary shows, every sample included (as with --all). */
+static int print_json(const char *body, size_t body_len, const struct netaddr *a,
+		      const char *where)
+{
+	size_t n;
+	struct stats_sample *samples = load_samples(body, body_len, where, &n);
+	const struct stats_sample *st;
+	const char *v;
+	char reason[HEALTH_REASON_MAX];
+	struct json_out j;
+	int status;
+
+	if (!samples)
+		return NTSCTL_FAIL;
+	status = health_get(a, reason);
+	v = find_label(samples, n, "ntsd_build_info", "version=");
+	st = find(samples, n, "ntsd_start_time_seconds");
+	json_begin(&j, stdout);
+	json_object(&j, "ntsd");
+	json_string(&j, "version", v ? v : "?");
+	json_string(&j, "address", where);
+	if (st) {
+		json_number(&j, "start_time_seconds", st->value);
+		json_number(&j, "uptime_seconds", (double)time(NULL) - st->value);
+	}
+	json_close(&j);
+	json_object(&j, "health");
+	json_string(&j, "status", status == 200 ? "healthy" : status ? "unhealthy" : "unknown");
+	if (status)
+		json_uint(&j, "http_status", (unsigned)status);
+	else
+		json_null(&j, "http_status");
+	json_string(&j, "reason", reason);
+	json_close(&j);
+	json_array(&j, "metrics");
+	for (size_t i = 0; i < n; i++) {
+		json_object(&j, NULL);
+		json_string(&j, "name", samples[i].name);
+		json_string(&j, "labels", samples[i].labels);
+		json_number(&j, "value", samples[i].value);
+		json_bool(&j, "counter", samples[i].counter);
+		json_close(&j);
+	}
+	json_close(&j);
+	json_finish(&j);
+	free(samples);
+	return health_exit(status);
+}
+
 /* -1: go on; otherwise the exit status of a usage error. */
-static int stats_args(int argc, char **argv, const char **target, bool *all, bool *raw)
+static int stats_args(int argc, char **argv, const char **target, bool *all, bool *raw,
+		      bool *json)
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "raw", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -599,10 +664,12 @@ static int stats_args(int argc, char **argv, const char **target, bool *all, boo
 			*all = true;
 		else if (opt == 'r')
 			*raw = true;
+		else if (opt == 'j')
+			*json = true;
 		else
 			return usage();
 	}
-	if (optind < argc - 1)
+	if (optind < argc - 1 || (*raw && *json))
 		return usage();
 	if (optind == argc - 1)
 		*target = argv[optind];
@@ -614,9 +681,9 @@ int ntsctl_stats(int argc, char **argv)
 	const char *target = STATS_DEFAULT_TARGET, *body;
 	char *resp = NULL, err[512], where[NETADDR_STRLEN];
 	size_t len, body_len;
-	bool all = false, raw = false;
+	bool all = false, raw = false, json = false;
 	struct netaddr a;
-	int status, rc = stats_args(argc, argv, &target, &all, &raw);
+	int status, rc = stats_args(argc, argv, &target, &all, &raw, &json);
 
 	if (rc >= 0)
 		return rc;
@@ -636,6 +703,8 @@ int ntsctl_stats(int argc, char **argv)
 	if (raw) {
 		fwrite(body, 1, body_len, stdout);
 		rc = check_health(&a, where);
+	} else if (json) {
+		rc = print_json(body, body_len, &a, where);
 	} else {
 		rc = print_summary(body, body_len, &a, where, all);
 	}

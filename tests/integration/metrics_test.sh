@@ -233,6 +233,28 @@ else
 fi
 "$NTSCTL" stats "127.0.0.1:$metrics_port" --raw >"$tmp/raw.out" 2>&1
 check "(c) ntsctl stats --raw: the exposition" grep -q '^# TYPE ntsd_ke_events_total counter$' "$tmp/raw.out"
+# --json: the table's fields as one JSON object, every sample, same exit codes.
+"$NTSCTL" stats "127.0.0.1:$metrics_port" --json >"$tmp/stats.json" 2>&1
+rc=$?
+check "(c) ntsctl stats --json: exit 0, valid JSON (python3 -m json.tool)" \
+	bash -c "[ $rc -eq 0 ] && python3 -m json.tool '$tmp/stats.json' >/dev/null"
+check "(c) ntsctl stats --json: identity, health and the samples" \
+	python3 - "$tmp/stats.json" "$metrics_port" "$nts" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+port, nts = sys.argv[2], float(sys.argv[3])
+assert d["ntsd"]["address"] == "127.0.0.1:" + port and d["ntsd"]["version"] not in ("", "?"), d["ntsd"]
+assert d["ntsd"]["uptime_seconds"] >= 0 and d["ntsd"]["start_time_seconds"] > 0, d["ntsd"]
+assert d["health"] == {"status": "healthy", "http_status": 200, "reason": "ok"}, d["health"]
+m = {(s["name"], s["labels"]): s for s in d["metrics"]}
+r = m[("ntsd_ntp_replies_total", "protocol=nts")]
+assert r["value"] == nts and r["counter"] is True, r
+assert m[("ntsd_keyset_keys", "")]["value"] == 1 and m[("ntsd_keyset_keys", "")]["counter"] is False
+# every sample, the zero counters the table hides too
+assert any(s["counter"] and s["labels"] and s["value"] == 0 for s in d["metrics"])
+PY
+"$NTSCTL" stats "127.0.0.1:$metrics_port" --json --raw >/dev/null 2>&1
+check "(c) ntsctl stats --json --raw: a usage error (exit 2)" test $? -eq 2
 
 # --- (d) access rules --------------------------------------------------------
 
@@ -346,6 +368,16 @@ rc=$?
 check "(g) ntsctl stats reports it" grep -q '^health: UNHEALTHY (HTTP 503: certificate expired' "$tmp/stats.out"
 # stats_exit_unhealthy: it used to exit 0 whatever /health said.
 check "(g) ntsctl stats exits 4 (unhealthy): exit $rc" test "$rc" = 4
+"$NTSCTL" stats "127.0.0.1:$metrics_port" --json >"$tmp/stats.json" 2>&1
+rc=$?
+check "(g) ntsctl stats --json: exit 4, health unhealthy with the reason (exit $rc)" \
+	python3 - "$tmp/stats.json" "$rc" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+h = d["health"]
+assert int(sys.argv[2]) == 4 and h["status"] == "unhealthy" and h["http_status"] == 503, h
+assert h["reason"].startswith("certificate expired"), h
+PY
 "$NTSCTL" stats "127.0.0.1:$metrics_port" --raw >"$tmp/raw.out" 2>"$tmp/raw.err"
 rc=$?
 check "(g) ntsctl stats --raw: the exposition, exit 4, UNHEALTHY on stderr (exit $rc)" \

@@ -308,6 +308,7 @@ expect_rc 2 keys rotate "$k" --retain 7x
 expect_rc 2 keys check "$k" --retain 7d
 expect_rc 2 probe
 expect_rc 2 probe localhost --count many
+expect_rc 2 probe localhost --json=yes
 expect_rc 2 probe localhost --ntp-server '[::1'
 expect_rc 1 keys list "$tmp/missing"
 expect_rc 1 keys rotate "$tmp/missing"
@@ -361,6 +362,58 @@ check "probe: prints AEAD, NTP server and port, cookies, offset, delay, stratum,
 		[ \"\$(grep -c '^ntp [1-4]: offset [-+][0-9.]* s  delay [0-9.]* s  stratum 10  leap 0  cookies 1 ' '$tmp/probe')\" = 4 ]"
 kid=$(awk '$1 == "key" { print $2 }' "$dk")
 check "probe: cookies sealed under the file's key ($kid)" grep -q "(master key $kid)" "$tmp/probe"
+
+# probe --json: the same fields as the text, one JSON object, same exit codes.
+run "$tmp/probe.json" "$NTSCTL" probe "127.0.0.1:$ke_port" --ca "$tmp/certs/ca.pem" --count 3 --interval 20 --json
+rc=$?
+show "$tmp/probe.json"
+check "probe --json: exit 0, valid JSON (python3 -m json.tool)" \
+	bash -c "[ $rc -eq 0 ] && python3 -m json.tool '$tmp/probe.json' >/dev/null"
+check "probe --json: the text output's fields" python3 - "$tmp/probe.json" "$ke_port" "$ntp_port" "$kid" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ke_port, ntp_port, kid = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+k, n = d["nts_ke"], d["ntp"]
+assert k["ok"] is True and k["host"] == "127.0.0.1" and k["port"] == ke_port, k
+assert k["alpn"] == "ntske/1" and k["aead"] == "AEAD_AES_SIV_CMAC_256" and k["aead_id"] == 15, k
+assert k["cookies"] == 8 and k["cookie_bytes"] == 104 and k["master_key"] == kid, k
+assert k["ntp_server"] == "127.0.0.1" and k["server_negotiation"] is False, k
+assert k["ntp_port"] == ntp_port and k["port_negotiation"] is True, k
+assert n["host"] == "127.0.0.1" and n["port"] == ntp_port and n["ntp_server_option"] is False, n
+ex = n["exchanges"]
+assert [e["exchange"] for e in ex] == [1, 2, 3], ex
+for e in ex:
+    assert e["ok"] is True and e["stratum"] == 10 and e["leap"] == 0 and e["cookies"] == 1, e
+    assert isinstance(e["offset_s"], float) and e["delay_s"] >= 0, e
+    assert e["key_sent"] == kid and e["key_returned"] == kid, e
+    assert 0 < e["reply_bytes"] <= e["request_bytes"], e
+assert d["exchanges_ok"] == 3 and d["count"] == 3, d
+assert d["verdict"] == "OK" and d["exit_status"] == 0, d
+assert d["reason"] == "NTS-KE with 127.0.0.1 port %d and 3/3 authenticated exchanges with 127.0.0.1 port %d" % (ke_port, ntp_port), d
+PY
+# A failed probe in JSON: exit 1 as in text, the reason in the object.
+run "$tmp/bad.json" "$NTSCTL" probe "127.0.0.1:$ke_port" --ca "$tmp/certs/ca.pem" --count 2 \
+	--ntp-server "127.0.0.1:$(pick_port)" --json
+rc=$?
+show "$tmp/bad.json"
+check "probe --json, NTP port closed: exit 1, FAILED, the failed exchange named" python3 - "$tmp/bad.json" "$rc" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert int(sys.argv[2]) == 1 and d["exit_status"] == 1, d
+assert d["verdict"] == "FAILED" and "0/2 authenticated exchanges" in d["reason"], d
+assert d["ntp"]["ntp_server_option"] is True, d
+e = d["ntp"]["exchanges"]
+assert len(e) == 1 and e[0]["ok"] is False and e[0]["error"], e
+PY
+run "$tmp/bad.json" "$NTSCTL" probe "127.0.0.1:$(pick_port)" --json
+rc=$?
+check "probe --json, NTS-KE port closed: exit 1, nts_ke.ok false with the error" python3 - "$tmp/bad.json" "$rc" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert int(sys.argv[2]) == 1 and d["nts_ke"]["ok"] is False and d["nts_ke"]["error"], d
+assert d["verdict"] == "FAILED" and d["reason"].startswith("NTS-KE"), d
+assert "ntp" not in d, d
+PY
 
 run "$tmp/out" "$NTSCTL" probe "127.0.0.1:$ke_port" --ca "$tmp/certs/ca.pem" --count 2 --aead 17
 rc=$?

@@ -40,7 +40,8 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_snapshot.c \
 	tests/unit/test_xleave.c \
 	tests/unit/test_hostport.c tools/hostport.c tools/hostport.h \
-	tests/unit/test_stats.c tools/stats.c tools/stats.h
+	tests/unit/test_stats.c tools/stats.c tools/stats.h \
+	tests/unit/test_json.c tools/json.c tools/json.h
 tests_unit_unit_tests_LDADD = nts-ke/libntske.a ntpd/libntpresp.a ntsd/libntsops.a \
 	client/libntsclient.a $(COMMON_LIBS) $(LIBEV_LIBS) $(MHD_LIBS) $(CUNIT_LIBS)
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
