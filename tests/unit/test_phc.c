@@ -346,14 +346,10 @@ static void test_pub(void)
 	a.phc_hi = INT64_MAX;
 	a.spread_ns = 17.5;
 	phc_pub_store(&p, &a);
+	/* Both zeroed first: their padding compares equal. */
+	memset(&b, 0, sizeof(b));
 	phc_pub_load(&p, &b);
-	CU_ASSERT_TRUE(b.valid);
-	CU_ASSERT_EQUAL(b.phc0, a.phc0);
-	CU_ASSERT_EQUAL(b.offset, a.offset);
-	CU_ASSERT_EQUAL(b.freq, a.freq);
-	CU_ASSERT_EQUAL(b.phc_lo, a.phc_lo);
-	CU_ASSERT_EQUAL(b.phc_hi, a.phc_hi);
-	CU_ASSERT_EQUAL(b.spread_ns, a.spread_ns);
+	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
 	a.valid = false;
 	phc_pub_store(&p, &a);
 	phc_pub_load(&p, &b);
