@@ -79,6 +79,7 @@ struct ntp_worker {
 	counter_t cnt[NTP_CNT_COUNT];
 	counter_t ts_cnt[NTP_TS_COUNT];
 	uint64_t tx_est;		/* the last reply's transmit time, by our clock */
+	struct phc_fit hw_fit[CONFIG_MAX_HW_IFACES];	/* of ns->hw[], loaded per batch */
 	struct mmsghdr rx[NTP_BATCH], tx[NTP_SEND_CHUNK];
 	struct iovec rx_iov[NTP_BATCH], tx_iov[NTP_SEND_CHUNK];
 	struct sockaddr_storage peer[NTP_BATCH];
@@ -330,7 +331,6 @@ struct batch {
 	const struct acl *acl;		/* NULL: no access rules */
 	int64_t now_mono;		/* for the rate limiter */
 	unsigned n_tx;			/* replies queued in w->tx */
-	struct phc_fit hw_fit[CONFIG_MAX_HW_IFACES];	/* of ns->hw[], as published now */
 };
 
 /* Up to NTP_BATCH datagrams from fd (flags: MSG_ERRQUEUE for its error
@@ -357,8 +357,15 @@ static int receive_batch(struct ntp_worker *w, int fd, int flags)
 	return n > 0 ? n : 0;
 }
 
-/* The wall clock, clock state, keys and access rules as they are now:
- * read once per batch. */
+/* The PHC fits of the hw-timestamp NICs as published now (none without). */
+static void load_hw_fits(struct ntp_worker *w)
+{
+	for (size_t k = 0; k < w->ns->n_hw; k++)
+		phc_pub_load(phc_dev_pub(w->ns->hw[k]), &w->hw_fit[k]);
+}
+
+/* The wall clock, clock state, keys, access rules and PHC fits as they
+ * are now: read once per batch. */
 static void batch_begin(struct ntp_worker *w, int fd, bool wildcard, struct batch *b)
 {
 	struct ntp_service *ns = w->ns;
@@ -378,8 +385,7 @@ static void batch_begin(struct ntp_worker *w, int fd, bool wildcard, struct batc
 		b->now_mono = monotime_ns();
 		b->rq.rate_poll = ratelimit_kod_poll(w->rl);
 	}
-	for (size_t k = 0; k < ns->n_hw; k++)
-		phc_pub_load(phc_dev_pub(ns->hw[k]), &b->hw_fit[k]);
+	load_hw_fits(w);
 }
 
 /* Which of ns->hw[] has interface index ifindex; -1 if none. */
@@ -400,7 +406,7 @@ static int64_t timespec_ns(const struct timespec *t)
  * transmit timestamp too, and a request that came in on such a NIC gets
  * its hardware receive time in system time, or else keeps the kernel's.
  * Each case is counted; no system call. */
-static void rx_hardware(struct ntp_worker *w, const struct batch *b, struct rx_info *ri)
+static void rx_hardware(struct ntp_worker *w, struct rx_info *ri)
 {
 	int ifindex = ri->have4 ? ri->pi4.ipi_ifindex : ri->have6 ? (int)ri->pi6.ipi6_ifindex : 0;
 	int k = hw_index(w->ns, ifindex);
@@ -413,7 +419,7 @@ static void rx_hardware(struct ntp_worker *w, const struct batch *b, struct rx_i
 		counter_inc(&w->ts_cnt[NTP_TS_RX_HW_MISSING]);
 		return;
 	}
-	if (!phc_fit_convert(&b->hw_fit[k], timespec_ns(&ri->hw), &sys)) {
+	if (!phc_fit_convert(&w->hw_fit[k], timespec_ns(&ri->hw), &sys)) {
 		counter_inc(&w->ts_cnt[NTP_TS_RX_HW_UNCONVERTED]);
 		return;
 	}
@@ -520,7 +526,7 @@ static bool judge_datagram(struct ntp_worker *w, struct batch *b, int i, struct 
 		ri->rx = b->now;
 	ri->tx_hw = false;
 	if (w->ns->n_hw > 0)
-		rx_hardware(w, b, ri);
+		rx_hardware(w, ri);
 	b->rq.pkt = w->rx_buf[i];
 	b->rq.len = w->rx[i].msg_len;
 	b->rq.rx_ts = ntp_ts_from_timespec(&ri->rx);
@@ -643,16 +649,13 @@ static bool tx_time(struct ntp_worker *w, const struct tx_stamp *t, uint64_t *tx
 		    enum xleave_source *src)
 {
 	struct timespec ts = t->sw;
-	struct phc_fit f;
 	int64_t sys;
 	int k;
 
 	*src = XLEAVE_TX_KERNEL;
 	if (timespec_ns(&t->hw) != 0) {
 		k = hw_index(w->ns, t->ifindex);
-		if (k >= 0)
-			phc_pub_load(phc_dev_pub(w->ns->hw[k]), &f);
-		if (k < 0 || !phc_fit_convert(&f, timespec_ns(&t->hw), &sys)) {
+		if (k < 0 || !phc_fit_convert(&w->hw_fit[k], timespec_ns(&t->hw), &sys)) {
 			counter_inc(&w->ts_cnt[NTP_TS_TX_HW_UNCONVERTED]);
 			return false;
 		}
@@ -693,6 +696,7 @@ static void read_tx_stamps(struct ntp_worker *w, int fd)
 {
 	int i, n;
 
+	load_hw_fits(w);
 	do {
 		n = receive_batch(w, fd, MSG_ERRQUEUE);
 		for (i = 0; i < n; i++)
