@@ -11,7 +11,10 @@
  * (ntpd/xleave.h) asks the kernel for its transmit timestamp; those come
  * back on the socket's error queue, read with recvmmsg in batches when
  * poll says POLLERR, into the table shared by the workers.  Worker 0
- * refreshes the clock state from the kernel about once a second. */
+ * refreshes the clock state from the kernel about once a second.  On
+ * hw-timestamp NICs with a PTP hardware clock (ntpd/phc_dev.h) the NIC's
+ * receive and transmit timestamps are converted to system time with the
+ * fit the main loop publishes, or else the kernel's are used. */
 #include "build_config.h"
 
 #include <errno.h>
@@ -19,17 +22,13 @@
 /* after <time.h>: it uses struct timespec */
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
-#include <linux/sockios.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timex.h>
 #include <time.h>

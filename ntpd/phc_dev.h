@@ -43,7 +43,8 @@ int phc_dev_ifindex(const struct phc_dev *d);
 bool phc_dev_rx_on(const struct phc_dev *d);	/* receive filter enabled */
 const struct phc_pub *phc_dev_pub(const struct phc_dev *d);
 
-/* What became of the samples: PHC_ADD_* and reads that failed. */
+/* What became of the samples: PHC_ADD_*, and reads that failed or had
+ * no reading tight enough (PHC_MAX_DELAY_NS). */
 struct phc_dev_counts {
 	uint64_t added[PHC_ADD_COUNT];
 	uint64_t read_errors;
