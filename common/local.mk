@@ -23,6 +23,7 @@ common_libntscommon_a_SOURCES = \
 	common/ntp_packet.c common/ntp_packet.h \
 	common/ratelimit.c common/ratelimit.h \
 	common/rng.c common/rng.h \
+	common/seqlock.h \
 	common/snapshot.c common/snapshot.h
 
 COMMON_LIBS = common/libntscommon.a $(NETTLE_LIBS) $(OPENSSL_LIBS) $(PTHREAD_LIBS)

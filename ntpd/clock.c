@@ -5,6 +5,7 @@
 #include <sys/timex.h>
 
 #include "common/ntp_packet.h"
+#include "common/seqlock.h"
 #include "ntpd/clock.h"
 
 int clock_read_kernel(struct clock_kernel *out)
@@ -109,33 +110,18 @@ static void pack(const struct clock_state *st, uint64_t w[3])
 
 void clock_pub_store(struct clock_pub *p, const struct clock_state *st)
 {
-	uint32_t seq = atomic_load_explicit(&p->seq, memory_order_relaxed);
 	uint64_t w[3];
-	int i;
 
 	pack(st, w);
-	/* Odd while writing; readers retry. */
-	atomic_store_explicit(&p->seq, seq + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
-	for (i = 0; i < 3; i++)
-		atomic_store_explicit(&p->w[i], w[i], memory_order_relaxed);
-	atomic_store_explicit(&p->seq, seq + 2, memory_order_release);
+	seqlock_store(&p->seq, p->w, w, 3);
 }
 
 void clock_pub_load(const struct clock_pub *p, struct clock_state *out)
 {
 	struct clock_pub *q = (struct clock_pub *)p;
-	uint32_t s1, s2;
 	uint64_t w[3];
-	int i;
 
-	do {
-		s1 = atomic_load_explicit(&q->seq, memory_order_acquire);
-		for (i = 0; i < 3; i++)
-			w[i] = atomic_load_explicit(&q->w[i], memory_order_relaxed);
-		atomic_thread_fence(memory_order_acquire);
-		s2 = atomic_load_explicit(&q->seq, memory_order_relaxed);
-	} while ((s1 & 1) || s1 != s2);
+	seqlock_load(&q->seq, q->w, w, 3);
 	out->leap = (uint8_t)(w[0] >> 56);
 	out->stratum = (uint8_t)(w[0] >> 48);
 	out->precision = (int8_t)(uint8_t)(w[0] >> 40);

@@ -6,6 +6,8 @@ ntpd_libntpresp_a_SOURCES = \
 	ntpd/clock.c ntpd/clock.h \
 	ntpd/clock_source.c ntpd/clock_source.h \
 	ntpd/ntp_service.c ntpd/ntp_service.h \
+	ntpd/phc.c ntpd/phc.h \
+	ntpd/phc_dev.c ntpd/phc_dev.h \
 	ntpd/responder.c ntpd/responder.h \
 	ntpd/txstamp.c ntpd/txstamp.h \
 	ntpd/xleave.c ntpd/xleave.h

@@ -11,7 +11,10 @@
  * (ntpd/xleave.h) asks the kernel for its transmit timestamp; those come
  * back on the socket's error queue, read with recvmmsg in batches when
  * poll says POLLERR, into the table shared by the workers.  Worker 0
- * refreshes the clock state from the kernel about once a second. */
+ * refreshes the clock state from the kernel about once a second.  On
+ * hw-timestamp NICs with a PTP hardware clock (ntpd/phc_dev.h) the NIC's
+ * receive and transmit timestamps are converted to system time with the
+ * fit the main loop publishes, or else the kernel's are used. */
 #include "build_config.h"
 
 #include <errno.h>
@@ -19,17 +22,13 @@
 /* after <time.h>: it uses struct timespec */
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
-#include <linux/sockios.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timex.h>
 #include <time.h>
@@ -46,6 +45,7 @@
 #include "ntpd/clock.h"
 #include "ntpd/clock_source.h"
 #include "ntpd/ntp_service.h"
+#include "ntpd/phc_dev.h"
 #include "common/ratelimit.h"
 #include "ntpd/responder.h"
 #include "ntpd/txstamp.h"
@@ -78,6 +78,7 @@ struct ntp_worker {
 	counter_t cnt[NTP_CNT_COUNT];
 	counter_t ts_cnt[NTP_TS_COUNT];
 	uint64_t tx_est;		/* the last reply's transmit time, by our clock */
+	struct phc_fit hw_fit[CONFIG_MAX_HW_IFACES];	/* of ns->hw[], loaded per batch */
 	struct mmsghdr rx[NTP_BATCH], tx[NTP_SEND_CHUNK];
 	struct iovec rx_iov[NTP_BATCH], tx_iov[NTP_SEND_CHUNK];
 	struct sockaddr_storage peer[NTP_BATCH];
@@ -104,6 +105,8 @@ struct ntp_service {
 	struct netaddr_prefix prefix;	/* rate-limit-prefix */
 	unsigned xleave_entries;	/* interleaved-table; 0: off */
 	struct xleave *xl;		/* shared by the workers; NULL: off */
+	struct phc_dev *hw[CONFIG_MAX_HW_IFACES];	/* hw-timestamp NICs with a PHC */
+	size_t n_hw;
 	int stop_fd;
 	atomic_bool stopping;
 	bool started;
@@ -123,6 +126,11 @@ static const char *const ts_counter_names[NTP_TS_COUNT] = {
 	[NTP_TS_TX_KERNEL] = "tx_kernel",
 	[NTP_TS_TX_UNMATCHED] = "tx_unmatched",
 	[NTP_TS_TX_UNPARSED] = "tx_unparsed",
+	[NTP_TS_RX_HARDWARE] = "rx_hardware",
+	[NTP_TS_RX_HW_MISSING] = "rx_hw_missing",
+	[NTP_TS_RX_HW_UNCONVERTED] = "rx_hw_unconverted",
+	[NTP_TS_TX_HARDWARE] = "tx_hardware",
+	[NTP_TS_TX_HW_UNCONVERTED] = "tx_hw_unconverted",
 };
 
 const char *ntp_ts_counter_name(enum ntp_ts_counter c)
@@ -155,12 +163,25 @@ static void refresh_clock(struct ntp_service *ns)
 	ns->clock_refreshed_ns = monotime_ns();
 }
 
-static int open_socket(const struct netaddr *a, bool *wildcard)
+/* Software receive timestamps on every datagram; transmit timestamps
+ * are asked for per reply (put_cmsgs) and reported as software.  With
+ * hardware timestamping on some NIC (hw), the raw hardware ones too, the
+ * interface of each error-queue message (OPT_CMSG: IP_PKTINFO) and both
+ * transmit timestamps of a reply (OPT_TX_SWHW), the software one being
+ * the fallback.  -1 (errno) when the kernel refuses them. */
+static int set_timestamping(int fd, bool hw)
+{
+	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	if (hw)
+		flags |= SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE |
+			 SOF_TIMESTAMPING_OPT_CMSG | SOF_TIMESTAMPING_OPT_TX_SWHW;
+	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags));
+}
+
+static int open_socket(const struct netaddr *a, bool hw, bool *wildcard)
 {
 	int fd, one = 1, rcvbuf = NTP_RCVBUF, family = netaddr_family(a);
-	/* Software receive timestamps on every datagram; transmit timestamps
-	 * are asked for per reply (put_cmsgs) and reported as software. */
-	int ts_flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
 	char buf[NETADDR_STRLEN];
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -169,7 +190,7 @@ static int open_socket(const struct netaddr *a, bool *wildcard)
 		return -1;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts_flags, sizeof(ts_flags)) < 0)
+	    set_timestamping(fd, hw) < 0)
 		goto out;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -197,10 +218,12 @@ out:
 /* What a datagram's control messages said, and what its reply needs. */
 struct rx_info {
 	struct timespec rx;		/* kernel receive time */
+	struct timespec hw;		/* raw hardware receive time (the NIC's PHC) */
 	struct in_pktinfo pi4;		/* the local address it came to */
 	struct in6_pktinfo pi6;
-	bool have_rx, have4, have6;
+	bool have_rx, have_hw, have4, have6;
 	bool want_tx;			/* ask for the reply's transmit timestamp */
+	bool tx_hw;			/* ... from the NIC too */
 };
 
 /* Kernel receive time and the local address the request came to. */
@@ -208,13 +231,18 @@ static void parse_cmsgs(struct msghdr *m, struct rx_info *ri)
 {
 	struct cmsghdr *c;
 
-	ri->have_rx = ri->have4 = ri->have6 = false;
+	ri->have_rx = ri->have_hw = ri->have4 = ri->have6 = false;
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
-			/* ts[0]: the software timestamp */
-			memcpy(&ri->rx, CMSG_DATA(c), sizeof(ri->rx));
+			struct scm_timestamping t;
+
+			/* ts[0]: the software timestamp, ts[2]: raw hardware */
+			memcpy(&t, CMSG_DATA(c), sizeof(t));
+			ri->rx = t.ts[0];
+			ri->hw = t.ts[2];
 			ri->have_rx = ri->rx.tv_sec != 0 || ri->rx.tv_nsec != 0;
+			ri->have_hw = ri->hw.tv_sec != 0 || ri->hw.tv_nsec != 0;
 		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
 			   c->cmsg_len >= CMSG_LEN(sizeof(ri->pi4))) {
 			memcpy(&ri->pi4, CMSG_DATA(c), sizeof(ri->pi4));
@@ -259,7 +287,8 @@ static size_t put_cmsgs(uint8_t *ctl, const struct rx_info *ri, bool src)
 		len += CMSG_SPACE(sizeof(ri->pi6));
 	}
 	if (ri->want_tx) {
-		uint32_t flags = SOF_TIMESTAMPING_TX_SOFTWARE;
+		uint32_t flags = SOF_TIMESTAMPING_TX_SOFTWARE |
+				 (ri->tx_hw ? SOF_TIMESTAMPING_TX_HARDWARE : 0);
 
 		c = (struct cmsghdr *)(ctl + len);
 		c->cmsg_level = SOL_SOCKET;
@@ -327,8 +356,15 @@ static int receive_batch(struct ntp_worker *w, int fd, int flags)
 	return n > 0 ? n : 0;
 }
 
-/* The wall clock, clock state, keys and access rules as they are now:
- * read once per batch. */
+/* The PHC fits of the hw-timestamp NICs as published now (none without). */
+static void load_hw_fits(struct ntp_worker *w)
+{
+	for (size_t k = 0; k < w->ns->n_hw; k++)
+		phc_pub_load(phc_dev_pub(w->ns->hw[k]), &w->hw_fit[k]);
+}
+
+/* The wall clock, clock state, keys, access rules and PHC fits as they
+ * are now: read once per batch. */
 static void batch_begin(struct ntp_worker *w, int fd, bool wildcard, struct batch *b)
 {
 	struct ntp_service *ns = w->ns;
@@ -348,6 +384,47 @@ static void batch_begin(struct ntp_worker *w, int fd, bool wildcard, struct batc
 		b->now_mono = monotime_ns();
 		b->rq.rate_poll = ratelimit_kod_poll(w->rl);
 	}
+	load_hw_fits(w);
+}
+
+/* Which of ns->hw[] has interface index ifindex; -1 if none. */
+static int hw_index(const struct ntp_service *ns, int ifindex)
+{
+	for (size_t k = 0; k < ns->n_hw; k++)
+		if (phc_dev_ifindex(ns->hw[k]) == ifindex)
+			return (int)k;
+	return -1;
+}
+
+static int64_t timespec_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * NS_PER_S + t->tv_nsec;
+}
+
+/* With hardware timestamping on some NIC: the reply asks for the NIC's
+ * transmit timestamp too, and a request that came in on such a NIC gets
+ * its hardware receive time in system time, or else keeps the kernel's.
+ * Each case is counted; no system call. */
+static void rx_hardware(struct ntp_worker *w, struct rx_info *ri)
+{
+	int ifindex = ri->have4 ? ri->pi4.ipi_ifindex : ri->have6 ? (int)ri->pi6.ipi6_ifindex : 0;
+	int k = hw_index(w->ns, ifindex);
+	int64_t sys;
+
+	ri->tx_hw = true;
+	if (k < 0 || !phc_dev_rx_on(w->ns->hw[k]))
+		return;
+	if (!ri->have_hw) {
+		counter_inc(&w->ts_cnt[NTP_TS_RX_HW_MISSING]);
+		return;
+	}
+	if (!phc_fit_convert(&w->hw_fit[k], timespec_ns(&ri->hw), &sys)) {
+		counter_inc(&w->ts_cnt[NTP_TS_RX_HW_UNCONVERTED]);
+		return;
+	}
+	ri->rx.tv_sec = (time_t)(sys / NS_PER_S);
+	ri->rx.tv_nsec = (long)(sys % NS_PER_S);
+	counter_inc(&w->ts_cnt[NTP_TS_RX_HARDWARE]);
 }
 
 /* Whether datagram i is answered at all (*kod: with a RATE KoD only):
@@ -446,6 +523,9 @@ static bool judge_datagram(struct ntp_worker *w, struct batch *b, int i, struct 
 	parse_cmsgs(&w->rx[i].msg_hdr, ri);
 	if (!ri->have_rx)
 		ri->rx = b->now;
+	ri->tx_hw = false;
+	if (w->ns->n_hw > 0)
+		rx_hardware(w, ri);
 	b->rq.pkt = w->rx_buf[i];
 	b->rq.len = w->rx[i].msg_len;
 	b->rq.rx_ts = ntp_ts_from_timespec(&ri->rx);
@@ -506,27 +586,84 @@ static int serve_batch(struct ntp_worker *w, int fd, bool wildcard)
 	return n;
 }
 
-/* The kernel transmit time in error-queue message m, from a timestamp
- * taken as the packet was sent; false if m holds none. */
-static bool tx_stamp_of(struct msghdr *m, struct timespec *ts)
+/* What an error-queue message says about a reply's departure. */
+struct tx_stamp {
+	struct timespec sw, hw;		/* software or raw hardware (the NIC's PHC) */
+	int ifindex;			/* the interface it left by (IP_PKTINFO) */
+};
+
+/* The interface index in an IP_PKTINFO / IPV6_PKTINFO message. */
+static void pktinfo_ifindex(const struct cmsghdr *c, int *ifindex)
+{
+	if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+	    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+		struct in_pktinfo pi;
+
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		*ifindex = pi.ipi_ifindex;
+	} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+		struct in6_pktinfo pi;
+
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		*ifindex = (int)pi.ipi6_ifindex;
+	}
+}
+
+/* The transmit timestamps in error-queue message m, taken as the packet
+ * was sent (by the kernel, or by the NIC: each comes in its own
+ * message); false if m holds neither. */
+static bool tx_stamp_of(struct msghdr *m, struct tx_stamp *t)
 {
 	const struct sock_extended_err *ee = NULL;
+	struct scm_timestamping sts;
 	bool have_ts = false;
 	struct cmsghdr *c;
 
+	memset(t, 0, sizeof(*t));
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
-			memcpy(ts, CMSG_DATA(c), sizeof(*ts));
-			have_ts = ts->tv_sec != 0 || ts->tv_nsec != 0;
+		    c->cmsg_len >= CMSG_LEN(sizeof(sts))) {
+			memcpy(&sts, CMSG_DATA(c), sizeof(sts));
+			t->sw = sts.ts[0];
+			t->hw = sts.ts[2];
+			have_ts = timespec_ns(&t->sw) != 0 || timespec_ns(&t->hw) != 0;
 		} else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
 			    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
 			   c->cmsg_len >= CMSG_LEN(sizeof(*ee))) {
 			ee = (const struct sock_extended_err *)CMSG_DATA(c);
+		} else {
+			pktinfo_ifindex(c, &t->ifindex);
 		}
 	}
 	return have_ts && ee != NULL && ee->ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
 	       ee->ee_info == SCM_TSTAMP_SND;
+}
+
+/* The NTP transmit time in t and where it came from: the NIC's in system
+ * time when there is one, else the kernel's.  False (counted) for a
+ * hardware timestamp that cannot be converted: the kernel's for the same
+ * reply comes in a message of its own. */
+static bool tx_time(struct ntp_worker *w, const struct tx_stamp *t, uint64_t *tx,
+		    enum xleave_source *src)
+{
+	struct timespec ts = t->sw;
+	int64_t sys;
+	int k;
+
+	*src = XLEAVE_TX_KERNEL;
+	if (timespec_ns(&t->hw) != 0) {
+		k = hw_index(w->ns, t->ifindex);
+		if (k < 0 || !phc_fit_convert(&w->hw_fit[k], timespec_ns(&t->hw), &sys)) {
+			counter_inc(&w->ts_cnt[NTP_TS_TX_HW_UNCONVERTED]);
+			return false;
+		}
+		ts.tv_sec = (time_t)(sys / NS_PER_S);
+		ts.tv_nsec = (long)(sys % NS_PER_S);
+		*src = XLEAVE_TX_HARDWARE;
+	}
+	*tx = ntp_ts_from_timespec(&ts);
+	return true;
 }
 
 /* Error-queue message i: a transmit timestamp for the interleaved-mode
@@ -534,16 +671,20 @@ static bool tx_stamp_of(struct msghdr *m, struct timespec *ts)
 static void take_tx_stamp(struct ntp_worker *w, int i)
 {
 	struct txstamp_reply r;
-	struct timespec ts;
+	enum xleave_source src;
+	struct tx_stamp t;
+	uint64_t tx;
 
-	if (!tx_stamp_of(&w->rx[i].msg_hdr, &ts) ||
+	if (!tx_stamp_of(&w->rx[i].msg_hdr, &t) ||
 	    txstamp_parse(w->rx_buf[i], w->rx[i].msg_len, &r) != TXSTAMP_OK) {
 		counter_inc(&w->ts_cnt[NTP_TS_TX_UNPARSED]);
 		return;
 	}
-	if (w->ns->xl != NULL &&
-	    xleave_set_tx(w->ns->xl, r.client, r.rx, ntp_ts_from_timespec(&ts), XLEAVE_TX_KERNEL))
-		counter_inc(&w->ts_cnt[NTP_TS_TX_KERNEL]);
+	if (!tx_time(w, &t, &tx, &src))
+		return;
+	if (w->ns->xl != NULL && xleave_set_tx(w->ns->xl, r.client, r.rx, tx, src))
+		counter_inc(&w->ts_cnt[src == XLEAVE_TX_HARDWARE ? NTP_TS_TX_HARDWARE
+								  : NTP_TS_TX_KERNEL]);
 	else
 		counter_inc(&w->ts_cnt[NTP_TS_TX_UNMATCHED]);
 }
@@ -554,6 +695,7 @@ static void read_tx_stamps(struct ntp_worker *w, int fd)
 {
 	int i, n;
 
+	load_hw_fits(w);
 	do {
 		n = receive_batch(w, fd, MSG_ERRQUEUE);
 		for (i = 0; i < n; i++)
@@ -637,48 +779,23 @@ static void apply_config(struct ntp_service *ns, const struct config *cfg)
 	refresh_clock(ns);
 }
 
-/* hw-timestamp IFACE: ask the driver for its hardware timestamping
- * settings (SIOCGHWTSTAMP: a question, the NIC is not changed).  An
- * interface without (veth, lo, most virtual NICs: EOPNOTSUPP) keeps
- * kernel software timestamps, said once in the log.  A NIC that has them
- * is refused: reading its clock (the PHC) into system time is not
- * implemented, and serving PHC time as system time would be wrong.
- * -1 (logged) when the daemon must not start. */
-static int check_hw_timestamp(const char *ifname)
+/* hw-timestamp IFACE: each NIC with a PHC gets hardware timestamps
+ * (ntpd/phc_dev.h); an interface without keeps kernel timestamps, said
+ * once in the log.  -1 (logged) when the daemon must not start: an
+ * interface that does not exist, or a PHC that cannot be used. */
+static int open_hw(struct ntp_service *ns, const struct config *cfg)
 {
-	struct hwtstamp_config hc;
-	struct ifreq ifr;
-	int fd, r, err;
+	struct phc_dev *d;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		log_errno(LOG_LVL_ERR, "ntp: hw-timestamp %s: socket", ifname);
-		return -1;
+	for (size_t i = 0; i < cfg->n_hw_timestamp; i++) {
+		enum phc_dev_status st = phc_dev_open(cfg->hw_timestamp[i], &d);
+
+		if (st == PHC_DEV_ERROR)
+			return -1;
+		if (st == PHC_DEV_READY)
+			ns->hw[ns->n_hw++] = d;
 	}
-	memset(&ifr, 0, sizeof(ifr));
-	memset(&hc, 0, sizeof(hc));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (char *)&hc;
-	r = ioctl(fd, SIOCGHWTSTAMP, &ifr);
-	err = errno;
-	close(fd);
-	if (r < 0 && err == ENODEV) {
-		log_err("ntp: hw-timestamp %s: no such interface", ifname);
-		return -1;
-	}
-	if (r < 0 && (err == EOPNOTSUPP || err == ENOTTY || err == EINVAL)) {
-		log_warn("ntp: hw-timestamp %s: the interface has no hardware timestamping (%s); "
-			 "it keeps kernel software timestamps", ifname, strerror(err));
-		return 0;
-	}
-	if (r < 0) {
-		errno = err;
-		log_errno(LOG_LVL_ERR, "ntp: hw-timestamp %s: SIOCGHWTSTAMP", ifname);
-		return -1;
-	}
-	log_err("ntp: hw-timestamp %s: the NIC timestamps in hardware, but ntsd cannot read its "
-		"clock (PHC) yet; remove the line to serve kernel software timestamps", ifname);
-	return -1;
+	return 0;
 }
 
 /* Worker `index` with its responder and rate-limit table, no socket yet.
@@ -749,7 +866,7 @@ static int bind_worker(struct ntp_service *ns, struct ntp_worker *w, size_t i)
 {
 	if (w->index == 0 && listener_check_free(&ns->addrs[i], SOCK_DGRAM, "ntp-listen") < 0)
 		return -1;
-	w->fds[i] = open_socket(&ns->addrs[i], &w->wildcard[i]);
+	w->fds[i] = open_socket(&ns->addrs[i], ns->n_hw > 0, &w->wildcard[i]);
 	if (w->fds[i] < 0)
 		return -1;
 	if (w->index > 0 || netaddr_port(&ns->addrs[i]) != 0)
@@ -788,12 +905,8 @@ struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *k
 	ns->keys = keys;
 	atomic_init(&ns->stopping, false);
 	apply_config(ns, cfg);
-	for (size_t i = 0; i < cfg->n_hw_timestamp; i++)
-		if (check_hw_timestamp(cfg->hw_timestamp[i]) < 0) {
-			ntp_service_free(ns);
-			return NULL;
-		}
-	if (make_workers(ns, cfg->key_propagation_s) < 0 || open_sockets(ns) < 0) {
+	if (open_hw(ns, cfg) < 0 || make_workers(ns, cfg->key_propagation_s) < 0 ||
+	    open_sockets(ns) < 0) {
 		/* Each step said why; give back all they took. */
 		ntp_service_free(ns);
 		return NULL;
@@ -879,6 +992,22 @@ void ntp_service_ts_counters(const struct ntp_service *ns, uint64_t out[NTP_TS_C
 	}
 }
 
+void ntp_service_hw_poll(struct ntp_service *ns)
+{
+	for (size_t i = 0; i < ns->n_hw; i++)
+		phc_dev_poll(ns->hw[i]);
+}
+
+size_t ntp_service_n_hw(const struct ntp_service *ns)
+{
+	return ns->n_hw;
+}
+
+const struct phc_dev *ntp_service_hw(const struct ntp_service *ns, size_t i)
+{
+	return i < ns->n_hw ? ns->hw[i] : NULL;
+}
+
 void ntp_service_stop(struct ntp_service *ns)
 {
 	uint64_t one = 1;
@@ -911,6 +1040,8 @@ void ntp_service_free(struct ntp_service *ns)
 		worker_free(ns->workers[j], ns->n_addrs);
 	free(ns->workers);
 	xleave_free(ns->xl);
+	for (size_t i = 0; i < ns->n_hw; i++)
+		phc_dev_free(ns->hw[i]);
 	if (ns->stop_fd >= 0)
 		close(ns->stop_fd);
 	free(ns);

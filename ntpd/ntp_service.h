@@ -21,6 +21,7 @@
 #include "ntpd/clock.h"
 
 struct ntp_service;
+struct phc_dev;
 
 /* `keys` publishes the current struct keyset (the daemon owns it).
  * NULL on error (logged with the address involved). */
@@ -53,11 +54,23 @@ enum ntp_ts_counter {
 	NTP_TS_TX_KERNEL,	/* kernel transmit timestamps matched to their reply */
 	NTP_TS_TX_UNMATCHED,	/* a timestamp whose reply's entry was gone or busy */
 	NTP_TS_TX_UNPARSED,	/* an error-queue message that was not our reply's timestamp */
+	/* hw-timestamp interfaces with a PHC (ntpd/phc_dev.h) */
+	NTP_TS_RX_HARDWARE,	/* requests served with the NIC's receive time */
+	NTP_TS_RX_HW_MISSING,	/* ... that came without one: the kernel's used */
+	NTP_TS_RX_HW_UNCONVERTED, /* ... whose hardware time had no valid conversion: the kernel's */
+	NTP_TS_TX_HARDWARE,	/* the NIC's transmit timestamps matched to their reply */
+	NTP_TS_TX_HW_UNCONVERTED, /* ... not convertible: the kernel's stays */
 	NTP_TS_COUNT
 };
 const char *ntp_ts_counter_name(enum ntp_ts_counter c);
 /* Sum of every worker's, indexed by enum ntp_ts_counter. */
 void ntp_service_ts_counters(const struct ntp_service *ns, uint64_t out[NTP_TS_COUNT]);
+/* hw-timestamp: the daemon's main loop calls this about once a second
+ * to sample each NIC's PHC against the system clock (ntpd/phc_dev.h). */
+void ntp_service_hw_poll(struct ntp_service *ns);
+/* The hw-timestamp interfaces with hardware timestamps on. */
+size_t ntp_service_n_hw(const struct ntp_service *ns);
+const struct phc_dev *ntp_service_hw(const struct ntp_service *ns, size_t i);
 void ntp_service_stop(struct ntp_service *ns);
 void ntp_service_free(struct ntp_service *ns);	/* NULL-safe */
 

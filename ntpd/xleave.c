@@ -241,8 +241,11 @@ bool xleave_set_tx(struct xleave *x, const uint8_t client[16], uint64_t rx, uint
 		return false;
 	delay = tx - e.daemon_tx;
 	if (e.tx != 0 && delay < XLEAVE_MAX_TX_DELAY) {
-		atomic_store_explicit(&s->tx, tx, memory_order_relaxed);
-		atomic_store_explicit(&s->src, src, memory_order_relaxed);
+		/* The NIC's time is never replaced by the kernel's. */
+		if (e.src != XLEAVE_TX_HARDWARE || src == XLEAVE_TX_HARDWARE) {
+			atomic_store_explicit(&s->tx, tx, memory_order_relaxed);
+			atomic_store_explicit(&s->src, src, memory_order_relaxed);
+		}
 		kept = true;
 	}
 	slot_unlock(s, q);

@@ -60,7 +60,9 @@ bool xleave_request_wants(const uint8_t *pkt, size_t len, uint64_t *origin);
 void xleave_save(struct xleave *x, const uint8_t client[16], uint64_t rx, uint64_t tx);
 /* The kernel or NIC says that reply left at tx: kept when the entry is
  * still there and tx is within XLEAVE_MAX_TX_DELAY after the daemon's
- * time.  True when it was kept. */
+ * time, except that a kernel time never replaces the NIC's (both come,
+ * in either order, when the NIC timestamps).  True when the entry took
+ * it or already had the NIC's. */
 bool xleave_set_tx(struct xleave *x, const uint8_t client[16], uint64_t rx, uint64_t tx,
 		   enum xleave_source src);
 /* The transmit time of our reply to client that carried rx: true and *tx,

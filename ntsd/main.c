@@ -139,7 +139,12 @@ static void on_keyfile_changed(struct ev_loop *loop, ev_stat *w, int revents)
 
 static void on_housekeeping(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	reload(w->data, false);
+	struct ntsd *d = w->data;
+
+	/* hw-timestamp: one sample of each NIC's PHC a second (ntpd/phc_dev.h). */
+	if (d->ntp)
+		ntp_service_hw_poll(d->ntp);
+	reload(d, false);
 }
 
 /* The NTP port NTS-KE may advertise when ke-ntp-port is not set: the

@@ -15,6 +15,7 @@
 #include "nts-ke/ke_service.h"
 #include "ntpd/clock.h"
 #include "ntpd/clock_source.h"
+#include "ntpd/phc_dev.h"
 #include "ntsd/keywatch.h"
 #include "ntpd/ntp_service.h"
 #include "ntsd/ops.h"
@@ -278,6 +279,39 @@ static void collect_ntp_timestamps(struct ops *o, struct promtext *p)
 				 "event", ntp_ts_counter_name((enum ntp_ts_counter)i), t[i]);
 }
 
+/* hw-timestamp NICs: whether each one's PHC conversion is valid, and
+ * what became of its samples. */
+static void collect_phc(struct ops *o, struct promtext *p)
+{
+	size_t i, n = ntp_service_n_hw(o->ntp);
+	struct phc_dev_counts c;
+	struct promtext_sample s;
+
+	for (i = 0; i < n; i++) {
+		phc_dev_counts(ntp_service_hw(o->ntp, i), &c);
+		promtext_gauge(p, "ntsd_phc_valid",
+			       "1 when the NIC's hardware timestamps are converted to system time.",
+			       "interface", phc_dev_ifname(ntp_service_hw(o->ntp, i)),
+			       c.valid ? 1 : 0);
+	}
+	for (i = 0; i < n; i++) {
+		phc_dev_counts(ntp_service_hw(o->ntp, i), &c);
+		for (int r = 0; r <= PHC_ADD_COUNT; r++) {
+			memset(&s, 0, sizeof(s));
+			s.name = "ntsd_phc_samples_total";
+			s.help = "Samples of each NIC's PHC against the system clock, by outcome.";
+			s.type = PROMTEXT_COUNTER;
+			s.label[0].name = "interface";
+			s.label[0].value = phc_dev_ifname(ntp_service_hw(o->ntp, i));
+			s.label[1].name = "result";
+			s.label[1].value = r < PHC_ADD_COUNT ?
+					   phc_add_result_name((enum phc_add_result)r) : "read_error";
+			s.value = (double)(r < PHC_ADD_COUNT ? c.added[r] : c.read_errors);
+			promtext_add(p, &s);
+		}
+	}
+}
+
 static void collect_ntp(struct ops *o, struct promtext *p)
 {
 	uint64_t c[NTP_CNT_COUNT];
@@ -310,6 +344,7 @@ static void collect_ntp(struct ops *o, struct promtext *p)
 			 "Requests dropped by ntp-allow / ntp-deny, without a reply.", NULL, NULL,
 			 c[NTP_CNT_DROP_DENIED]);
 	collect_ntp_timestamps(o, p);
+	collect_phc(o, p);
 }
 
 static void collect_ke(struct ops *o, struct promtext *p)

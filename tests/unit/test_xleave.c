@@ -121,6 +121,35 @@ static void test_table_entry_life(void)
 	xleave_free(x);
 }
 
+/* A NIC that timestamps sends two transmit timestamps per reply, the
+ * kernel's and its own (converted to system time), in either order: the
+ * NIC's is kept, never replaced by the kernel's. */
+static void test_table_hardware_kept(void)
+{
+	struct xleave *x = xleave_new(64);
+	enum xleave_source src;
+	uint64_t rx = T0 | 1, tx = 0;
+	uint8_t a[16];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+	client_of("192.0.2.1", a);
+	/* kernel first, then the NIC */
+	xleave_save(x, a, rx, T0 + 10 * NTP_USEC);
+	CU_ASSERT_TRUE(xleave_set_tx(x, a, rx, T0 + 20 * NTP_USEC, XLEAVE_TX_KERNEL));
+	CU_ASSERT_TRUE(xleave_set_tx(x, a, rx, T0 + 22 * NTP_USEC, XLEAVE_TX_HARDWARE));
+	CU_ASSERT_TRUE(xleave_lookup(x, a, rx, &tx, &src));
+	CU_ASSERT_EQUAL(tx, T0 + 22 * NTP_USEC);
+	CU_ASSERT_EQUAL(src, XLEAVE_TX_HARDWARE);
+	/* the NIC first, then the kernel: still the NIC's */
+	xleave_save(x, a, rx + 2, T0 + 30 * NTP_USEC);
+	CU_ASSERT_TRUE(xleave_set_tx(x, a, rx + 2, T0 + 42 * NTP_USEC, XLEAVE_TX_HARDWARE));
+	CU_ASSERT_TRUE(xleave_set_tx(x, a, rx + 2, T0 + 40 * NTP_USEC, XLEAVE_TX_KERNEL));
+	CU_ASSERT_TRUE(xleave_lookup(x, a, rx + 2, &tx, &src));
+	CU_ASSERT_EQUAL(tx, T0 + 42 * NTP_USEC);
+	CU_ASSERT_EQUAL(src, XLEAVE_TX_HARDWARE);
+	xleave_free(x);
+}
+
 /* IPv4 and its IPv4-mapped IPv6 form are one client; IPv6 hosts of one
  * /64 are not (the key is the full address, not the rate-limit prefix). */
 static void test_table_full_address(void)
@@ -417,6 +446,7 @@ UNIT_SUITE(xleave, NULL, NULL,
 	   UNIT_TEST(test_request_wants),
 	   UNIT_TEST(test_table_params),
 	   UNIT_TEST(test_table_entry_life),
+	   UNIT_TEST(test_table_hardware_kept),
 	   UNIT_TEST(test_table_full_address),
 	   UNIT_TEST(test_table_eviction),
 	   UNIT_TEST(test_table_bounded),
