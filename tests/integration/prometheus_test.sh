@@ -53,7 +53,7 @@ check "(a) every alert has a unit test${untested:+ (not: $untested)}" test -z "$
 
 # --- ntsd --------------------------------------------------------------------
 
-ntp_port= ke_port= metrics_port= prom_port= source_port=
+ntp_port='' ke_port='' metrics_port='' prom_port='' source_port=''
 setup() {
 	local ports
 	ports=$(pick_ports 5) || return 1
@@ -153,8 +153,8 @@ else
 	not_ok "(c) loads seen by prometheus: $nts = $(value "$nts")"
 fi
 expect "$nts" 20
-expect "min_over_time($nts[5m])" 0
-expect "max_over_time($nts[5m])" 20
+expect "min_over_time(${nts}[5m])" 0
+expect "max_over_time(${nts}[5m])" 20
 expect 'ntsd_ntp_requests_total{outcome="nts_replies"}' 20
 expect 'ntsd_ntp_replies_total{protocol="ntp"}' 0
 expect 'ntsd_ntp_naks_total' 0
