@@ -9,7 +9,8 @@
 #       the alert rules loaded) scrapes ntsd before and between two NTS
 #       loads (ntsctl probe: NTS-KE + 10 exchanges each); its HTTP API has
 #       the NTP, NTS-KE, key and certificate series with the values the
-#       load implies, and their history (0 before, 20 after)
+#       load implies, and their history (0 before, 20 after); one plain
+#       NTP request and one short datagram add a plain reply and a reject
 #   (d) the rules evaluate without error in it, and the only alert pending
 #       is NtsdClockSourceLost (ntsd's clock-source is a port where nothing
 #       listens: unreachable)
@@ -152,13 +153,31 @@ if probe 10 && wait_for 100 value_is "$nts" 10 && probe 10 && wait_for 100 value
 else
 	not_ok "(c) loads seen by prometheus: $nts = $(value "$nts")"
 fi
+# One plain NTP client request (answered) and one 10-byte datagram
+# (dropped as short), so that a plain reply and a named reject are there.
+plain_ntp() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(b"\x0a" + bytes(9), ("127.0.0.1", int(sys.argv[1])))
+s.sendto(b"\x23" + bytes(47), ("127.0.0.1", int(sys.argv[1])))
+reply = s.recv(100)
+sys.exit(0 if len(reply) == 48 and reply[0] & 7 == 4 else 1)' "$ntp_port"
+}
+if plain_ntp && wait_for 100 value_is 'ntsd_ntp_replies_total{protocol="ntp"}' 1; then
+	ok "(c) a plain NTP request answered and seen by a scrape"
+else
+	not_ok "(c) plain NTP request: replies{protocol=ntp} = $(value 'ntsd_ntp_replies_total{protocol="ntp"}')"
+fi
 expect "$nts" 20
 expect "min_over_time(${nts}[5m])" 0
 expect "max_over_time(${nts}[5m])" 20
 expect 'ntsd_ntp_requests_total{outcome="nts_replies"}' 20
-expect 'ntsd_ntp_replies_total{protocol="ntp"}' 0
+expect 'ntsd_ntp_requests_total{outcome="plain_replies"}' 1
+expect 'ntsd_ntp_requests_total{outcome="drop_short"}' 1
 expect 'ntsd_ntp_naks_total' 0
-expect 'sum(ntsd_ntp_requests_total)' 20
+expect 'sum(ntsd_ntp_requests_total)' 22
 expect 'ntsd_ke_events_total{event="accepted"}' 2
 expect 'ntsd_ke_events_total{event="handshake_ok"}' 2
 expect 'ntsd_ke_events_total{event="responses"}' 2
