@@ -2,13 +2,13 @@
 # systemd_unit_test.sh: the documented one-host setup under a real systemd.
 # A minimal Debian 12 root (debootstrap, cached) gets this build by
 # `make install DESTDIR=root NTSD_CREATE_USER=yes` (as make install on the
-# host would, it creates the ntsd user), a certificate with the
+# host would, it creates the _ntsd user), a certificate with the
 # permissions certs/README.md gives, and the installed example config;
 # booted with systemd-nspawn --boot (its own network namespace, loopback
 # only), `systemctl enable --now ntsd` must then work with nothing else:
 #   first_start        ntsd.service starts; ntsd -n passed as the run user
-#   runs_as_user       its main process runs as user ntsd, in no way root
-#   key_file_created   it created the key file, owned by ntsd, mode 0600
+#   runs_as_user       its main process runs as user _ntsd, in no way root
+#   key_file_created   it created the key file, owned by _ntsd, mode 0600
 #                      (the shipped unit had no CAP_CHOWN and a root-owned
 #                      state directory: the start failed, or every re-read
 #                      failed after the privilege drop)
@@ -152,12 +152,12 @@ tls=$root$(dirname "$conf")/ntsd/tls
 mkdir -p "$tls"
 cp "$tmp/certs/server.pem" "$tls/fullchain.pem"
 cp "$tmp/certs/server.key" "$tls/privkey.pem"
-if ! grep -q '^ntsd:' "$root/etc/passwd"; then
-	not_ok "make install created the user ntsd"
+if ! grep -q '^_ntsd:' "$root/etc/passwd"; then
+	not_ok "make install created the user _ntsd"
 	finish
 fi
-ok "make install created the user ntsd"
-ntsd_gid=$(awk -F: '$1 == "ntsd" { print $3 }' "$root/etc/group")
+ok "make install created the user _ntsd"
+ntsd_gid=$(awk -F: '$1 == "_ntsd" { print $3 }' "$root/etc/group")
 chown "0:$ntsd_gid" "$tls/privkey.pem" && chmod 640 "$tls/privkey.pem"
 sed -e "s|^ke-certificate .*|ke-certificate ${tls#"$root"}/fullchain.pem|" \
 	-e "s|^ke-private-key .*|ke-private-key ${tls#"$root"}/privkey.pem|" \
@@ -215,9 +215,9 @@ if ! wait_for 100 serving; then
 	finish
 fi
 main_pid=$(in_root systemctl show -p MainPID --value ntsd.service)
-ntsd_uid=$(awk -F: '$1 == "ntsd" { print $3 }' "$root/etc/passwd")
+ntsd_uid=$(awk -F: '$1 == "_ntsd" { print $3 }' "$root/etc/passwd")
 uids=$(in_root awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$main_pid/status")
-check "runs_as_user: uids of pid $main_pid are ntsd's ($uids)" \
+check "runs_as_user: uids of pid $main_pid are _ntsd's ($uids)" \
 	test "$uids" = "$ntsd_uid $ntsd_uid $ntsd_uid $ntsd_uid"
 owner=$(stat -c '%u %a' "$root$key_file" 2>/dev/null)
 check "key_file_created: $key_file (uid, mode: $owner)" test "$owner" = "$ntsd_uid 600"
@@ -271,7 +271,7 @@ if in_root systemctl start ntsctl-rotate.service 2>/dev/null; then
 	keys_ok() { test "$(metric ntsd_keyset_keys)" = 2; }
 	check "rotation_live: ntsctl-rotate.service added a key and ntsd loaded it" wait_for 50 keys_ok
 	owner=$(stat -c '%u %a' "$root$key_file")
-	check "rotation_live: the rotated file is still ntsd's, mode 600 ($owner)" \
+	check "rotation_live: the rotated file is still _ntsd's, mode 600 ($owner)" \
 		test "$owner" = "$ntsd_uid 600"
 else
 	journal ntsctl-rotate.service
