@@ -29,10 +29,8 @@
 #                      skipped, ntsd -n (ExecStartPre) refuses the start
 #                      and says which directory
 # Usage (as root): systemd_unit_test.sh BUILDDIR   (run by ./run-tests)
-# The root is cached in $NTSD_SYSTEMD_ROOT_CACHE (default
-# /var/cache/ntsd-test/bookworm-systemd); its mirror is the host's apt
-# mirror unless NTSD_DEBOOTSTRAP_MIRROR is set.  Exit 0 all passed, 1 a
-# failure, 77 skipped (not root or a tool missing; CI=true: fails).
+# The root: see nspawn.sh (cached, booted with systemd-nspawn).
+# Exit 0 all passed, 1 a failure, 77 skipped (not root or a tool missing; CI=true: fails).
 # SYSTEMD_UNIT_TEST_KEEP=1 keeps the temp dir.
 set -u
 
@@ -40,79 +38,21 @@ builddir=$(cd "${1:?usage: $0 BUILDDIR}" && pwd)
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$srcdir/tests/integration/lib.sh"
-
-need_tools --sbin "apt-get install debootstrap systemd-container util-linux" \
-	debootstrap systemd-nspawn nsenter
-if [ "$(id -u)" -ne 0 ]; then
-	if [ "${CI:-}" = true ]; then
-		not_ok "prerequisites: needs root (debootstrap, systemd-nspawn)"
-		finish
-	fi
-	echo "$test_name: SKIP: needs root (debootstrap, systemd-nspawn)"
-	exit 77
-fi
+# shellcheck source-path=SCRIPTDIR source=nspawn.sh
+. "$srcdir/tests/integration/nspawn.sh"
+nspawn_need_root
 NTSD=$builddir/ntsd/ntsd
 probe=$builddir/tests/integration/clock_probe
 need_programs NTSD probe make_certs
 
-cache=${NTSD_SYSTEMD_ROOT_CACHE:-/var/cache/ntsd-test/bookworm-systemd}
 # What the root needs: systemd as init, procps (kill, for ExecReload, as on
 # any Debian host), and the run-time libraries of ntsd and ntsctl (this
 # build's, which also ran on this Debian 12 host).
 packages=systemd,systemd-sysv,dbus,procps,libev4,libssl3,libnettle8,libmicrohttpd12
 
-# The host's own Debian mirror (the first of its apt sources).
-host_mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] && awk '$1 == "URIs:" { print $2; exit }' "$f"
-	done | head -n 1 | grep . && return 0
-	awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' \
-		/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n 1
-}
-
-# make_root: the cached root, made once (about a minute) and reused.
-make_root() {
-	[ -f "$cache/.ntsd-test-root" ] && [ "$(cat "$cache/.ntsd-test-root")" = "$packages" ] &&
-		return 0
-	local mirror=${NTSD_DEBOOTSTRAP_MIRROR:-$(host_mirror)}
-	if [ -z "$mirror" ]; then
-		not_ok "prerequisites: no Debian mirror in the apt sources (set NTSD_DEBOOTSTRAP_MIRROR)"
-		finish
-	fi
-	echo "$test_name: making the cached root $cache (debootstrap bookworm)"
-	rm -rf "$cache.new" && mkdir -p "$(dirname "$cache")"
-	if ! debootstrap --variant=minbase --include="$packages" bookworm "$cache.new" \
-		"$mirror" >"$tmp/debootstrap.log" 2>&1; then
-		tail -n 20 "$tmp/debootstrap.log" | show
-		rm -rf "$cache.new"
-		not_ok "prerequisites: debootstrap failed"
-		finish
-	fi
-	echo "$packages" >"$cache.new/.ntsd-test-root"
-	rm -rf "$cache" && mv "$cache.new" "$cache"
-}
-
 tmp_make
-make_root
-root=$tmp/root
-machine=ntsd-unit-test-$$
-nspawn_pid=
-leader=
-
-# in_root CMD...: run CMD inside the booted container (all its namespaces).
-in_root() { nsenter -t "$leader" -a -- "$@"; }
-
-cleanup_hook() {
-	[ -n "$nspawn_pid" ] || return 0
-	if [ -n "$leader" ] && ! pid_gone "$nspawn_pid"; then
-		in_root systemctl poweroff >/dev/null 2>&1
-		wait_for 300 pid_gone "$nspawn_pid"
-	fi
-	pid_stop "$nspawn_pid"
-}
-
-cp -a "$cache" "$root"
+nspawn_make_root
+nspawn_copy_root
 if ! make -C "$builddir" install DESTDIR="$root" NTSD_CREATE_USER=yes >"$tmp/install.log" 2>&1; then
 	tail -n 20 "$tmp/install.log" | show
 	not_ok "prerequisites: make install into the root"
@@ -164,31 +104,8 @@ sed -e "s|^ke-certificate .*|ke-certificate ${tls#"$root"}/fullchain.pem|" \
 	-e 's|^#metrics-listen 127.0.0.1 9123|metrics-listen 127.0.0.1 9123|' \
 	"$root$(dirname "$sbindir")/share/doc/ntsd/ntsd.conf.example" >"$root$conf"
 
-# Boot.  --keep-unit --register=no: no host systemd or machined needed.
-# nspawn's own seccomp filter denies the clock calls to a container without
-# CAP_SYS_TIME, reads included; --system-call-filter lets them through (as
-# on a host), so that only the unit's filter can refuse them, and the
-# container still has no CAP_SYS_TIME: nothing in it can change the clock.
-systemd-nspawn -D "$root" --boot --register=no --keep-unit --private-network \
-	--system-call-filter='adjtimex clock_adjtime clock_settime settimeofday' \
-	--console=read-only -M "$machine" >"$tmp/boot.log" 2>&1 &
-nspawn_pid=$!
-booted() {
-	leader=$(pgrep -P "$nspawn_pid" | head -n 1)
-	[ -n "$leader" ] || return 1
-	case $(in_root systemctl is-system-running 2>/dev/null) in
-	running | degraded) return 0 ;;
-	esac
-	return 1
-}
-if ! wait_for 600 booted; then
-	tail -n 30 "$tmp/boot.log" | show
-	not_ok "prerequisites: the root did not boot with systemd-nspawn --boot within 60 s"
-	finish
-fi
-echo "$test_name: booted $machine under systemd $(in_root systemctl --version | head -n 1)"
+nspawn_boot
 
-journal() { in_root journalctl --no-pager -o cat -u "$1" | tail -n 30 | show; }
 # http PATH: the body of GET PATH from the metrics endpoint, inside.
 http() {
 	in_root bash -c 'exec 3<>/dev/tcp/127.0.0.1/9123 || exit 1
