@@ -25,6 +25,8 @@
 #   rotation_live      ntsctl-rotate.service (as shipped) rotates the key
 #                      file and the running ntsd loads the new key set
 #   reload             systemctl reload ntsd keeps it running
+#   security_score     systemd-analyze security --offline=true scores the
+#                      installed ntsd.service 1.9 or lower
 #   precheck_missing_dir  with the key-file directory gone and its setup
 #                      skipped, ntsd -n (ExecStartPre) refuses the start
 #                      and says which directory
@@ -84,6 +86,13 @@ for page in man8/ntsd.8 man5/ntsd.conf.5 man8/ntsctl.8; do
 		grep -qF "$key_file" "$root$(dirname "$sbindir")/share/man/$page"
 done
 echo "$test_name: unit $unit_dir/ntsd.service, config $conf, key file $key_file"
+# systemd's own measure of the sandbox: 1.9 or lower ("SAFE" or "OK"
+# near it; the unit before RemoveIPC, PrivateMounts, ProtectProc,
+# ProcSubset, UMask and ~@resources scored 2.3).
+score=$(systemd-analyze security --offline=true --no-pager "$unit" 2>&1 | sed -n 's/.*exposure level for .*: \([0-9.]*\) .*/\1/p')
+score_ok() { systemd-analyze security --offline=true --no-pager --threshold=19 "$unit" >/dev/null 2>&1; }
+check "security_score: systemd-analyze security --offline=true scores ntsd.service ${score:-nothing} <= 1.9" \
+	score_ok
 
 # The operator's steps: a certificate readable by ntsd (certs/README.md),
 # the example configuration with its paths and metrics on.
