@@ -27,22 +27,16 @@
 # file of the test (only the cached root).
 # Usage (as root): debian_package_test.sh BUILDDIR   (run by ./run-tests)
 # Exit 0 all passed, 1 a failure, 77 skipped (not root or a tool missing;
-# CI=true: fails). SYSTEMD_UNIT_TEST_KEEP=1 keeps the temp dir.
+# CI=true: fails). DEBIAN_PACKAGE_TEST_KEEP=1 keeps the temp dir.
 set -u
 
 builddir=$(cd "${1:?usage: $0 BUILDDIR}" && pwd)
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$srcdir/tests/integration/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=nspawn.sh
 . "$srcdir/tests/integration/nspawn.sh"
-nspawn_need_root
 need_tools "apt-get install dpkg-dev debhelper fakeroot lintian" \
 	dpkg-buildpackage dh lintian dpkg-deb
 need_programs make_certs
-# The same root as systemd_unit_test.sh (one cache): systemd, and the
-# run-time libraries the package depends on.
-packages=systemd,systemd-sysv,dbus,procps,libev4,libssl3,libnettle8,libmicrohttpd12
 
 tmp_make
 

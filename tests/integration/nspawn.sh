@@ -1,17 +1,24 @@
 # nspawn.sh: a throw-away Debian 12 root booted under systemd-nspawn, for
 # the tests that need a real systemd (systemd_unit_test.sh,
-# debian_package_test.sh). Sourced after lib.sh. The caller sets
-#   packages  the root's packages (debootstrap --include); the cache is
-#             made again when the list changes
-# and then calls nspawn_need_root, tmp_make, nspawn_make_root, copies the
-# cache to $root (nspawn_copy_root), puts its files in, and nspawn_boot.
+# debian_package_test.sh). Sourcing it sources lib.sh and checks for root
+# and the tools (nspawn_need_root). The caller then calls tmp_make,
+# nspawn_make_root, copies the cache to $root
+# (nspawn_copy_root), puts its files in, and nspawn_boot.
 # The root is cached in $NTSD_SYSTEMD_ROOT_CACHE (default
 # /var/cache/ntsd-test/bookworm-systemd); its mirror is the host's apt
 # mirror unless NTSD_DEBOOTSTRAP_MIRROR is set. Everything else lives in
 # $tmp, which lib.sh removes, after cleanup_hook has powered the container
 # off: the host is left as it was (apart from the cache).
 
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 cache=${NTSD_SYSTEMD_ROOT_CACHE:-/var/cache/ntsd-test/bookworm-systemd}
+# What the root has: systemd as init, procps (kill, for ExecReload, as on
+# any Debian host), and the run-time libraries of ntsd and ntsctl (a make
+# install of this build, or the package's dependencies). One list for every
+# test, so they share one cache; it is made again when the list changes.
+packages=systemd,systemd-sysv,dbus,procps,libev4,libssl3,libnettle8,libmicrohttpd12
 nspawn_pid=
 leader=
 
@@ -110,3 +117,5 @@ nspawn_boot() {
 	fi
 	echo "$test_name: booted under systemd $(in_root systemctl --version | head -n 1)"
 }
+
+nspawn_need_root

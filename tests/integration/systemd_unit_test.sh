@@ -38,19 +38,11 @@ set -u
 
 builddir=$(cd "${1:?usage: $0 BUILDDIR}" && pwd)
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$srcdir/tests/integration/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=nspawn.sh
 . "$srcdir/tests/integration/nspawn.sh"
-nspawn_need_root
 NTSD=$builddir/ntsd/ntsd
 probe=$builddir/tests/integration/clock_probe
 need_programs NTSD probe make_certs
-
-# What the root needs: systemd as init, procps (kill, for ExecReload, as on
-# any Debian host), and the run-time libraries of ntsd and ntsctl (this
-# build's, which also ran on this Debian 12 host).
-packages=systemd,systemd-sysv,dbus,procps,libev4,libssl3,libnettle8,libmicrohttpd12
 
 tmp_make
 nspawn_make_root
