@@ -318,7 +318,7 @@ check "exit codes: 0 success, 1 failure, 2 usage (3 locked: above)" [ $codes_ok 
 
 dev_certs certs other
 
-# As root, ntsd runs as nobody, as in production (user ntsd): the key
+# As root, ntsd runs as nobody, as in production (user _ntsd): the key
 # file and the way to it must then be readable by that user.
 run_user=
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then

@@ -17,4 +17,5 @@ EXTRA_DIST += tests/integration/daemon_test.sh
 # the kernel clock state and checks the unit's sandbox cannot set the clock.
 check_PROGRAMS += tests/integration/clock_probe
 tests_integration_clock_probe_SOURCES = tests/integration/clock_probe.c
-EXTRA_DIST += tests/integration/systemd_unit_test.sh
+EXTRA_DIST += tests/integration/systemd_unit_test.sh tests/integration/nspawn.sh \
+	tests/integration/debian_package_test.sh

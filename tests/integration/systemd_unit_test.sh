@@ -2,13 +2,13 @@
 # systemd_unit_test.sh: the documented one-host setup under a real systemd.
 # A minimal Debian 12 root (debootstrap, cached) gets this build by
 # `make install DESTDIR=root NTSD_CREATE_USER=yes` (as make install on the
-# host would, it creates the ntsd user), a certificate with the
+# host would, it creates the _ntsd user), a certificate with the
 # permissions certs/README.md gives, and the installed example config;
 # booted with systemd-nspawn --boot (its own network namespace, loopback
 # only), `systemctl enable --now ntsd` must then work with nothing else:
 #   first_start        ntsd.service starts; ntsd -n passed as the run user
-#   runs_as_user       its main process runs as user ntsd, in no way root
-#   key_file_created   it created the key file, owned by ntsd, mode 0600
+#   runs_as_user       its main process runs as user _ntsd, in no way root
+#   key_file_created   it created the key file, owned by _ntsd, mode 0600
 #                      (the shipped unit had no CAP_CHOWN and a root-owned
 #                      state directory: the start failed, or every re-read
 #                      failed after the privilege drop)
@@ -25,94 +25,28 @@
 #   rotation_live      ntsctl-rotate.service (as shipped) rotates the key
 #                      file and the running ntsd loads the new key set
 #   reload             systemctl reload ntsd keeps it running
+#   security_score     systemd-analyze security --offline=true scores the
+#                      installed ntsd.service 1.9 or lower
 #   precheck_missing_dir  with the key-file directory gone and its setup
 #                      skipped, ntsd -n (ExecStartPre) refuses the start
 #                      and says which directory
 # Usage (as root): systemd_unit_test.sh BUILDDIR   (run by ./run-tests)
-# The root is cached in $NTSD_SYSTEMD_ROOT_CACHE (default
-# /var/cache/ntsd-test/bookworm-systemd); its mirror is the host's apt
-# mirror unless NTSD_DEBOOTSTRAP_MIRROR is set.  Exit 0 all passed, 1 a
-# failure, 77 skipped (not root or a tool missing; CI=true: fails).
+# The root: see nspawn.sh (cached, booted with systemd-nspawn).
+# Exit 0 all passed, 1 a failure, 77 skipped (not root or a tool missing; CI=true: fails).
 # SYSTEMD_UNIT_TEST_KEEP=1 keeps the temp dir.
 set -u
 
 builddir=$(cd "${1:?usage: $0 BUILDDIR}" && pwd)
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$srcdir/tests/integration/lib.sh"
-
-need_tools --sbin "apt-get install debootstrap systemd-container util-linux" \
-	debootstrap systemd-nspawn nsenter
-if [ "$(id -u)" -ne 0 ]; then
-	if [ "${CI:-}" = true ]; then
-		not_ok "prerequisites: needs root (debootstrap, systemd-nspawn)"
-		finish
-	fi
-	echo "$test_name: SKIP: needs root (debootstrap, systemd-nspawn)"
-	exit 77
-fi
+# shellcheck source-path=SCRIPTDIR source=nspawn.sh
+. "$srcdir/tests/integration/nspawn.sh"
 NTSD=$builddir/ntsd/ntsd
 probe=$builddir/tests/integration/clock_probe
 need_programs NTSD probe make_certs
 
-cache=${NTSD_SYSTEMD_ROOT_CACHE:-/var/cache/ntsd-test/bookworm-systemd}
-# What the root needs: systemd as init, procps (kill, for ExecReload, as on
-# any Debian host), and the run-time libraries of ntsd and ntsctl (this
-# build's, which also ran on this Debian 12 host).
-packages=systemd,systemd-sysv,dbus,procps,libev4,libssl3,libnettle8,libmicrohttpd12
-
-# The host's own Debian mirror (the first of its apt sources).
-host_mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] && awk '$1 == "URIs:" { print $2; exit }' "$f"
-	done | head -n 1 | grep . && return 0
-	awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' \
-		/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n 1
-}
-
-# make_root: the cached root, made once (about a minute) and reused.
-make_root() {
-	[ -f "$cache/.ntsd-test-root" ] && [ "$(cat "$cache/.ntsd-test-root")" = "$packages" ] &&
-		return 0
-	local mirror=${NTSD_DEBOOTSTRAP_MIRROR:-$(host_mirror)}
-	if [ -z "$mirror" ]; then
-		not_ok "prerequisites: no Debian mirror in the apt sources (set NTSD_DEBOOTSTRAP_MIRROR)"
-		finish
-	fi
-	echo "$test_name: making the cached root $cache (debootstrap bookworm)"
-	rm -rf "$cache.new" && mkdir -p "$(dirname "$cache")"
-	if ! debootstrap --variant=minbase --include="$packages" bookworm "$cache.new" \
-		"$mirror" >"$tmp/debootstrap.log" 2>&1; then
-		tail -n 20 "$tmp/debootstrap.log" | show
-		rm -rf "$cache.new"
-		not_ok "prerequisites: debootstrap failed"
-		finish
-	fi
-	echo "$packages" >"$cache.new/.ntsd-test-root"
-	rm -rf "$cache" && mv "$cache.new" "$cache"
-}
-
 tmp_make
-make_root
-root=$tmp/root
-machine=ntsd-unit-test-$$
-nspawn_pid=
-leader=
-
-# in_root CMD...: run CMD inside the booted container (all its namespaces).
-in_root() { nsenter -t "$leader" -a -- "$@"; }
-
-cleanup_hook() {
-	[ -n "$nspawn_pid" ] || return 0
-	if [ -n "$leader" ] && ! pid_gone "$nspawn_pid"; then
-		in_root systemctl poweroff >/dev/null 2>&1
-		wait_for 300 pid_gone "$nspawn_pid"
-	fi
-	pid_stop "$nspawn_pid"
-}
-
-cp -a "$cache" "$root"
+nspawn_make_root
+nspawn_copy_root
 if ! make -C "$builddir" install DESTDIR="$root" NTSD_CREATE_USER=yes >"$tmp/install.log" 2>&1; then
 	tail -n 20 "$tmp/install.log" | show
 	not_ok "prerequisites: make install into the root"
@@ -144,6 +78,13 @@ for page in man8/ntsd.8 man5/ntsd.conf.5 man8/ntsctl.8; do
 		grep -qF "$key_file" "$root$(dirname "$sbindir")/share/man/$page"
 done
 echo "$test_name: unit $unit_dir/ntsd.service, config $conf, key file $key_file"
+# systemd's own measure of the sandbox: 1.9 or lower ("SAFE" or "OK"
+# near it; the unit before RemoveIPC, PrivateMounts, ProtectProc,
+# ProcSubset, UMask and ~@resources scored 2.3).
+score=$(systemd-analyze security --offline=true --no-pager "$unit" 2>&1 | sed -n 's/.*exposure level for .*: \([0-9.]*\) .*/\1/p')
+score_ok() { systemd-analyze security --offline=true --no-pager --threshold=19 "$unit" >/dev/null 2>&1; }
+check "security_score: systemd-analyze security --offline=true scores ntsd.service ${score:-nothing} <= 1.9" \
+	score_ok
 
 # The operator's steps: a certificate readable by ntsd (certs/README.md),
 # the example configuration with its paths and metrics on.
@@ -152,43 +93,20 @@ tls=$root$(dirname "$conf")/ntsd/tls
 mkdir -p "$tls"
 cp "$tmp/certs/server.pem" "$tls/fullchain.pem"
 cp "$tmp/certs/server.key" "$tls/privkey.pem"
-if ! grep -q '^ntsd:' "$root/etc/passwd"; then
-	not_ok "make install created the user ntsd"
+if ! grep -q '^_ntsd:' "$root/etc/passwd"; then
+	not_ok "make install created the user _ntsd"
 	finish
 fi
-ok "make install created the user ntsd"
-ntsd_gid=$(awk -F: '$1 == "ntsd" { print $3 }' "$root/etc/group")
+ok "make install created the user _ntsd"
+ntsd_gid=$(awk -F: '$1 == "_ntsd" { print $3 }' "$root/etc/group")
 chown "0:$ntsd_gid" "$tls/privkey.pem" && chmod 640 "$tls/privkey.pem"
 sed -e "s|^ke-certificate .*|ke-certificate ${tls#"$root"}/fullchain.pem|" \
 	-e "s|^ke-private-key .*|ke-private-key ${tls#"$root"}/privkey.pem|" \
 	-e 's|^#metrics-listen 127.0.0.1 9123|metrics-listen 127.0.0.1 9123|' \
 	"$root$(dirname "$sbindir")/share/doc/ntsd/ntsd.conf.example" >"$root$conf"
 
-# Boot.  --keep-unit --register=no: no host systemd or machined needed.
-# nspawn's own seccomp filter denies the clock calls to a container without
-# CAP_SYS_TIME, reads included; --system-call-filter lets them through (as
-# on a host), so that only the unit's filter can refuse them, and the
-# container still has no CAP_SYS_TIME: nothing in it can change the clock.
-systemd-nspawn -D "$root" --boot --register=no --keep-unit --private-network \
-	--system-call-filter='adjtimex clock_adjtime clock_settime settimeofday' \
-	--console=read-only -M "$machine" >"$tmp/boot.log" 2>&1 &
-nspawn_pid=$!
-booted() {
-	leader=$(pgrep -P "$nspawn_pid" | head -n 1)
-	[ -n "$leader" ] || return 1
-	case $(in_root systemctl is-system-running 2>/dev/null) in
-	running | degraded) return 0 ;;
-	esac
-	return 1
-}
-if ! wait_for 600 booted; then
-	tail -n 30 "$tmp/boot.log" | show
-	not_ok "prerequisites: the root did not boot with systemd-nspawn --boot within 60 s"
-	finish
-fi
-echo "$test_name: booted $machine under systemd $(in_root systemctl --version | head -n 1)"
+nspawn_boot
 
-journal() { in_root journalctl --no-pager -o cat -u "$1" | tail -n 30 | show; }
 # http PATH: the body of GET PATH from the metrics endpoint, inside.
 http() {
 	in_root bash -c 'exec 3<>/dev/tcp/127.0.0.1/9123 || exit 1
@@ -215,9 +133,9 @@ if ! wait_for 100 serving; then
 	finish
 fi
 main_pid=$(in_root systemctl show -p MainPID --value ntsd.service)
-ntsd_uid=$(awk -F: '$1 == "ntsd" { print $3 }' "$root/etc/passwd")
+ntsd_uid=$(awk -F: '$1 == "_ntsd" { print $3 }' "$root/etc/passwd")
 uids=$(in_root awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$main_pid/status")
-check "runs_as_user: uids of pid $main_pid are ntsd's ($uids)" \
+check "runs_as_user: uids of pid $main_pid are _ntsd's ($uids)" \
 	test "$uids" = "$ntsd_uid $ntsd_uid $ntsd_uid $ntsd_uid"
 owner=$(stat -c '%u %a' "$root$key_file" 2>/dev/null)
 check "key_file_created: $key_file (uid, mode: $owner)" test "$owner" = "$ntsd_uid 600"
@@ -271,7 +189,7 @@ if in_root systemctl start ntsctl-rotate.service 2>/dev/null; then
 	keys_ok() { test "$(metric ntsd_keyset_keys)" = 2; }
 	check "rotation_live: ntsctl-rotate.service added a key and ntsd loaded it" wait_for 50 keys_ok
 	owner=$(stat -c '%u %a' "$root$key_file")
-	check "rotation_live: the rotated file is still ntsd's, mode 600 ($owner)" \
+	check "rotation_live: the rotated file is still _ntsd's, mode 600 ($owner)" \
 		test "$owner" = "$ntsd_uid 600"
 else
 	journal ntsctl-rotate.service

@@ -115,7 +115,7 @@ static void test_every_directive(void)
 		"ke-max-sessions-per-address 4\n"
 		"key-file /var/lib/ntsd/keys\n"
 		"key-propagation 2h\n"
-		"user ntsd\n"
+		"user _ntsd\n"
 		"pid-file /run/ntsd/ntsd.pid\n"
 		"log-level debug\n"
 		"shutdown-drain 30s\n"
@@ -156,7 +156,7 @@ static void test_every_directive(void)
 	CU_ASSERT_EQUAL(c.ke_max_sessions_per_address, 4);
 	CU_ASSERT_STRING_EQUAL(c.key_file, "/var/lib/ntsd/keys");
 	CU_ASSERT_EQUAL(c.key_propagation_s, 7200);
-	CU_ASSERT_STRING_EQUAL(c.user, "ntsd");
+	CU_ASSERT_STRING_EQUAL(c.user, "_ntsd");
 	CU_ASSERT_STRING_EQUAL(c.pid_file, "/run/ntsd/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_DEBUG);
 	CU_ASSERT_EQUAL(c.shutdown_drain_s, 30);
