@@ -98,9 +98,22 @@ set_pin() {
 	[ -z "$1" ] || PIN=(taskset -c "$1")
 }
 
+# server_up: the server just started listens on both ports within 10 s;
+# else it is stopped and 1 (the caller retries on other ports).
+server_up() {
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$server_pid" 2>/dev/null || break
+		listening "$ntp_port" "$ke_port" && return 0
+		sleep 0.1
+	done
+	stop_server
+	return 1
+}
+
 # start_ntsd WORKERS KE_THREADS CPULIST
 start_ntsd() {
-	local workers=$1 ke_threads=$2 cpus=$3 attempt i
+	local workers=$1 ke_threads=$2 cpus=$3 attempt
 	for attempt in 1 2 3; do
 		ntp_port=$(pick_port) && ke_port=$(pick_port "$ntp_port") || return 1
 		cat >"$work/ntsd.conf" <<EOF
@@ -120,12 +133,7 @@ EOF
 		set_pin "$cpus"
 		"${PIN[@]}" "$NTSD" -c "$work/ntsd.conf" -f >>"$work/ntsd.log" 2>&1 </dev/null &
 		server_pid=$! server_name=ntsd
-		for i in $(seq 1 100); do
-			kill -0 "$server_pid" 2>/dev/null || break
-			listening "$ntp_port" "$ke_port" && return 0
-			sleep 0.1
-		done
-		stop_server
+		server_up && return 0
 	done
 	tail -n 20 "$work/ntsd.log" >&2
 	return 1
@@ -139,7 +147,7 @@ EOF
 # set so it could not even if asked.  NTS-KE runs in ntsprocesses helper
 # processes (default 1), children of chronyd: their CPU time is counted.
 start_chronyd() {
-	local cpus=$1 attempt i user=root
+	local cpus=$1 attempt user=root
 	if id _chrony >/dev/null 2>&1; then
 		user=_chrony
 	fi
@@ -170,12 +178,7 @@ EOF
 		"${PIN[@]}" setpriv --bounding-set=-sys_time "$CHRONYD" -x -d -u "$user" \
 			-f "$work/chrony/chrony.conf" >>"$work/chronyd.log" 2>&1 </dev/null &
 		server_pid=$! server_name=chronyd
-		for i in $(seq 1 100); do
-			kill -0 "$server_pid" 2>/dev/null || break
-			listening "$ntp_port" "$ke_port" && return 0
-			sleep 0.1
-		done
-		stop_server
+		server_up && return 0
 	done
 	tail -n 20 "$work/chronyd.log" >&2
 	return 1

@@ -26,14 +26,7 @@ srcdir=$(cd "$srcdir" && pwd)
 
 need_tools --sbin "apt-get install iproute2 openssl" ip openssl
 need_programs NTSD NTSCTL make_certs
-if [ "$(id -u)" -ne 0 ]; then
-	if [ "${CI:-}" = true ]; then
-		not_ok "prerequisites: network namespaces need root"
-		finish
-	fi
-	echo "$test_name: SKIP: network namespaces need root"
-	exit 77
-fi
+need_root "network namespaces"
 tmp_make
 dev_certs certs
 

@@ -94,12 +94,23 @@ need_tools() {
 		missing="$missing $tool"
 	done
 	[ -n "$missing" ] || return 0
+	cannot_run "missing$missing ($hint)"
+}
+
+# cannot_run WHY: this environment cannot run the test: a failed case and
+# finish under CI=true (CI must run it), a skip (exit 77) otherwise.
+cannot_run() {
 	if [ "${CI:-}" = true ]; then
-		not_ok "prerequisites: missing$missing ($hint)"
+		not_ok "prerequisites: $1"
 		finish
 	fi
-	echo "$test_name: SKIP: missing$missing ($hint)"
+	echo "$test_name: SKIP: $1"
 	exit 77
+}
+
+# need_root WHAT: root, else cannot_run saying what needs it.
+need_root() {
+	[ "$(id -u)" -eq 0 ] || cannot_run "$1 need root"
 }
 
 # need_programs VAR...: the file each VAR names is executable (else a

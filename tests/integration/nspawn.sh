@@ -26,14 +26,7 @@ leader=
 nspawn_need_root() {
 	need_tools --sbin "apt-get install debootstrap systemd-container util-linux" \
 		debootstrap systemd-nspawn nsenter
-	if [ "$(id -u)" -ne 0 ]; then
-		if [ "${CI:-}" = true ]; then
-			not_ok "prerequisites: needs root (debootstrap, systemd-nspawn)"
-			finish
-		fi
-		echo "$test_name: SKIP: needs root (debootstrap, systemd-nspawn)"
-		exit 77
-	fi
+	need_root "debootstrap and systemd-nspawn"
 }
 
 # The host's own Debian mirror (the first of its apt sources).
