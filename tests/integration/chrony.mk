@@ -2,7 +2,8 @@
 TESTS += tests/integration/chrony_test.sh
 # lib.sh: the helpers every shell test here (and chrony-client) sources.
 EXTRA_DIST += tests/integration/chrony_test.sh tests/integration/chrony-client \
-	tests/integration/lib.sh
+	tests/integration/lib.sh \
+	tests/integration/netns.sh
 # clock-source ntp: chronyd -x as the source, then the test-only NTP source
 # (tests/integration/ntp-source, python3) for leap seconds and unsynchronised
 # or broken answers.

@@ -175,6 +175,10 @@ tmp_cleanup() {
 	for n in "${!ntsd_pid[@]}"; do
 		ntsd_stop "$n"
 	done
+	# tests/integration/netns.sh: the namespaces go after their processes.
+	if declare -F netns_cleanup >/dev/null; then
+		netns_cleanup
+	fi
 	if [ "${!keep:-}" = 1 ]; then
 		echo "$test_name: kept $tmp"
 	else
