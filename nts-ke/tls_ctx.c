@@ -9,10 +9,14 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "common/file.h"
 #include "common/ke_record.h"
 #include "common/log.h"
+#include "common/pem.h"
 #include "nts-ke/tls_ctx.h"
 
+/* A certificate chain or private key larger than this is not one. */
+#define TLS_PEM_FILE_MAX (1024 * 1024)
 
 /* A readable file, so a missing one gets a plain errno message. */
 static int check_readable(const char *path, char *err, size_t err_len)
@@ -25,6 +29,31 @@ static int check_readable(const char *path, char *err, size_t err_len)
 	}
 	fclose(f);
 	return 0;
+}
+
+/* A PEM file whose structure holds: a cut-short or garbled file is
+ * reported as FILE:LINE, which OpenSSL's "PEM lib" does not tell. */
+static int check_pem(const char *path, char *err, size_t err_len)
+{
+	char msg[FILE_ERR_MAX], why[PEM_WHY_MAX];
+	unsigned line;
+	char *text;
+	size_t len;
+	int rc;
+
+	if (file_read(path, TLS_PEM_FILE_MAX, 0, &text, &len, msg) < 0) {
+		snprintf(err, err_len, "%s", msg);
+		return -1;
+	}
+	rc = pem_check(text, len, &line, why);
+	file_text_free(text, len);	/* wiped: it may be the private key */
+	if (rc == 0)
+		return 0;
+	if (line)
+		snprintf(err, err_len, "%s:%u: %s", path, line, why);
+	else
+		snprintf(err, err_len, "%s: %s", path, why);
+	return -1;
 }
 
 /* Section 4: a client that does not offer KE_ALPN gets no service. */
@@ -78,7 +107,8 @@ SSL_CTX *tls_ctx_new(const char *cert_file, const char *key_file, char *err,
 		return NULL;
 	}
 	if (check_readable(cert_file, err, err_len) < 0 ||
-	    check_readable(key_file, err, err_len) < 0)
+	    check_readable(key_file, err, err_len) < 0 || check_pem(cert_file, err, err_len) < 0 ||
+	    check_pem(key_file, err, err_len) < 0)
 		return NULL;
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
