@@ -152,7 +152,7 @@ case_disk_full() {
 		awk '{ print $1 " KiB tmpfs, " $2 " KiB free" }')"
 	out=$("$NTSCTL" keys rotate "$keys" 2>&1)
 	rc=$?
-	echo "$out" | sed 's/^/  | /'
+	show <<<"$out"
 	check "disk_full: ntsctl keys rotate exits 1 (exit $rc)" [ "$rc" -eq 1 ]
 	check "disk_full: it says why (No space left on device)" \
 		grep -q 'No space left on device' <<<"$out"
@@ -192,8 +192,11 @@ case_kill_rotate() {
 	local dir=$tmp/kill keys old_ids s n calls runs=0 killed=0 same=0 new=0 bad=0 ids temps
 	mkdir "$dir"
 	keys=$dir/keys
-	"$NTSCTL" keys init "$keys" >/dev/null && "$NTSCTL" keys rotate "$keys" >/dev/null &&
-		cp -p "$keys" "$tmp/kill.old" || { not_ok "kill_rotate: a key file"; return; }
+	if ! { "$NTSCTL" keys init "$keys" && "$NTSCTL" keys rotate "$keys" &&
+		cp -p "$keys" "$tmp/kill.old"; } >/dev/null; then
+		not_ok "kill_rotate: a key file"
+		return
+	fi
 	old_ids=$(key_ids "$keys")
 	# How often a clean rotation (of the same file) calls each.
 	strace -f -qq -o "$tmp/kill.trace" "$NTSCTL" keys rotate "$keys" >/dev/null
@@ -257,7 +260,8 @@ secret_update() {
 	d=..$(date -u +%Y_%m_%d_%H_%M_%S).$gen
 	mkdir "$vol/$d" && cp "$1" "$vol/$d/tls.crt" && cp "$2" "$vol/$d/tls.key" &&
 		cp "$3" "$vol/$d/keys" && chmod 600 "$vol/$d/keys" "$vol/$d/tls.key" || return 1
-	old=$(readlink "$vol/..data")
+	# The first update makes the volume: no ..data yet.
+	old=$(readlink "$vol/..data" 2>/dev/null)
 	ln -s "$d" "$vol/..data_tmp" && mv -T "$vol/..data_tmp" "$vol/..data" || return 1
 	for f in tls.crt tls.key keys; do
 		[ -L "$vol/$f" ] || ln -s "..data/$f" "$vol/$f"
@@ -268,12 +272,14 @@ cert_loads() { count_lines "$tmp/k8s.log" "certificate $vol/tls.crt loaded"; }
 key_loads() { count_lines "$tmp/k8s.log" "$vol/keys: loaded"; }
 
 case_secret_swap() {
-	local c0 k0 t0 t1 keys2 id2
+	local c0 k0 t0 t1 keys2
 	mkdir -p "$vol"
-	"$NTSCTL" keys init "$tmp/keys1" >/dev/null && "$NTSCTL" keys init "$tmp/keys2" >/dev/null &&
-		ln -s ..init "$vol/..data" && mkdir "$vol/..init" &&
-		secret_update "$tmp/certs/server.pem" "$tmp/certs/server.key" "$tmp/keys1" ||
-		{ not_ok "secret_swap: a Secret volume"; return 1; }
+	if ! { "$NTSCTL" keys init "$tmp/keys1" && "$NTSCTL" keys init "$tmp/keys2" &&
+		secret_update "$tmp/certs/server.pem" "$tmp/certs/server.key" "$tmp/keys1"; } \
+		>/dev/null; then
+		not_ok "secret_swap: a Secret volume"
+		return 1
+	fi
 	setup_k8s() { setup_ntsd k8s "$vol/keys" "$vol/tls.crt" "$vol/tls.key"; }
 	up k8s setup_k8s || return 1
 	probe k8s "$ca"
@@ -333,7 +339,7 @@ case_bad_files() {
 	bad_update mismatch "certificate of one pair, private key of another" \
 		"$good_crt" "$tmp/certs/server.key" "$tmp/keys2" "$vol/tls.key: .*(mismatch|does not match)"
 	bad_update truncated_pem "the certificate cut in half" \
-		"$tmp/truncated.pem" "$good_key" "$tmp/keys2" "$vol/tls.crt(:[0-9]+)?: "
+		"$tmp/truncated.pem" "$good_key" "$tmp/keys2" "$vol/tls.crt:[0-9]+: .*cut short"
 	bad_update future_key "a key file with one key dated a year ahead" \
 		"$good_crt" "$good_key" "$tmp/keys.future" "$vol/keys:[0-9]+: .*future"
 	c0=$(cert_loads)
@@ -395,15 +401,16 @@ case_emfile() {
 	nfd=$(find "/proc/$pid/fd" -mindepth 1 | wc -l)
 	echo "$test_name: emfile: storm of $(cat "$tmp/storm.n") connections; ntsd holds $nfd" \
 		"descriptors; $ticks CPU ticks in $(((end - start) / 1000000)) ms"
-	check "emfile: the storm fills ntsd's descriptor table ($nfd of $limit)" \
+	check "emfile: the storm fills ntsd's descriptor table ($nfd open, limit $limit)" \
 		[ "$nfd" -ge $((limit - 2)) ]
 	cpu_ms=$((ticks * 1000 / $(getconf CLK_TCK)))
 	check "emfile: no busy loop: ntsd used $cpu_ms ms of CPU in 3 s" [ "$cpu_ms" -lt 300 ]
-	shed=no
+	# Not asserted: queued behind the storm, a new client waits or is shed.
 	timeout 3 "$NTSCTL" probe "127.0.0.1:${port[emfile_ke]}" --ca "$ca" --count 1 \
-		>"$tmp/during.out" 2>&1 || shed=yes
-	echo "$test_name: emfile: NTS-KE during the storm: $(tail -n 1 "$tmp/during.out")" \
-		"(refused: $shed)"
+		>"$tmp/during.out" 2>&1
+	shed=$?
+	echo "$test_name: emfile: NTS-KE during the storm: exit $shed (124: no answer in 3 s)" \
+		"$(tail -n 1 "$tmp/during.out")"
 	wait "$ntp_pid"
 	check "emfile: NTP answered through the storm ($(grep -c '^ntp ' "$tmp/ntp.out") of 40 exchanges, $(tail -n 1 "$tmp/ntp.out"))" \
 		grep -q 'probe: OK' "$tmp/ntp.out"
