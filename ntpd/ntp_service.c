@@ -714,6 +714,21 @@ static void read_tx_stamps(struct ntp_worker *w, int fd)
 	} while (n == NTP_BATCH);
 }
 
+/* poll() with the worker offline for the snapshots (common/snapshot.h):
+ * what batch_begin and refresh_clock took is dropped by then, and an idle
+ * worker never delays the freeing of a replaced key set or rule set. */
+static int poll_offline(struct pollfd *pfd, nfds_t n, int timeout)
+{
+	int rc, err;
+
+	snapshot_offline();
+	rc = poll(pfd, n, timeout);
+	err = errno;
+	snapshot_online();
+	errno = err;
+	return rc;
+}
+
 static void *worker_main(void *arg)
 {
 	struct ntp_worker *w = arg;
@@ -728,8 +743,9 @@ static void *worker_main(void *arg)
 	}
 	pfd[nfd].fd = ns->stop_fd;
 	pfd[nfd].events = POLLIN;
+	snapshot_thread_join();
 	while (!atomic_load_explicit(&ns->stopping, memory_order_relaxed)) {
-		if (poll(pfd, nfd + 1, timeout) < 0 && errno != EINTR) {
+		if (poll_offline(pfd, nfd + 1, timeout) < 0 && errno != EINTR) {
 			log_errno(LOG_LVL_ERR, "ntp: poll");
 			break;
 		}
@@ -748,6 +764,7 @@ static void *worker_main(void *arg)
 					break;
 		}
 	}
+	snapshot_thread_leave();
 	return NULL;
 }
 

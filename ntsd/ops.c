@@ -8,7 +8,6 @@
 #include <sys/timex.h>
 #include <time.h>
 
-#include "common/monotime.h"
 #include "common/acl.h"
 #include "common/keyset.h"
 #include "common/log.h"
@@ -21,10 +20,6 @@
 #include "ntsd/ops.h"
 #include "ntpd/responder.h"
 
-/* Replaced rule sets live this long before they are freed; a packet
- * holds one for microseconds. */
-#define ACL_GRACE_MS 10000
-
 static void acl_free_void(void *p)
 {
 	acl_free(p);
@@ -33,12 +28,12 @@ static void acl_free_void(void *p)
 /* Publish the rules of c, taking them out of it. */
 static void publish_rules(struct ops *o, struct config *c)
 {
-	int64_t t = monotime_ms();
-
 	o->n_ntp_rules = acl_count(c->ntp_acl);
 	o->n_ke_rules = acl_count(c->ke_acl);
-	snapshot_publish(&o->ntp_acl, c->ntp_acl, t);
-	snapshot_publish(&o->ke_acl, c->ke_acl, t);
+	/* Out of memory: the rules in force stay (logged); the counts are
+	 * what was asked for. */
+	snapshot_publish(&o->ntp_acl, c->ntp_acl);
+	snapshot_publish(&o->ke_acl, c->ke_acl);
 	c->ntp_acl = NULL;
 	c->ke_acl = NULL;
 }
@@ -57,8 +52,8 @@ int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct 
 	o->key_file_ok = true;	/* keywatch_init loaded it */
 	o->start_time = (int64_t)time(NULL);
 	pthread_mutex_init(&o->lock, NULL);
-	snapshot_init(&o->ntp_acl, acl_free_void, ACL_GRACE_MS);
-	snapshot_init(&o->ke_acl, acl_free_void, ACL_GRACE_MS);
+	snapshot_init(&o->ntp_acl, acl_free_void);
+	snapshot_init(&o->ke_acl, acl_free_void);
 	publish_rules(o, cfg);
 	if (ntp)
 		ntp_service_set_acl(ntp, &o->ntp_acl);
@@ -156,8 +151,6 @@ out:
 
 void ops_reload_end(struct ops *o, bool sighup)
 {
-	int64_t t = monotime_ms();
-
 	/* One keywatch_check() moves one of the two counts at most. */
 	if (o->kw->reloads != o->kw_reloads)
 		o->key_file_ok = true;
@@ -165,8 +158,6 @@ void ops_reload_end(struct ops *o, bool sighup)
 		o->key_file_ok = false;
 	if (sighup)
 		reload_rules(o);
-	snapshot_reap(&o->ntp_acl, t);
-	snapshot_reap(&o->ke_acl, t);
 	pthread_mutex_unlock(&o->lock);
 }
 
