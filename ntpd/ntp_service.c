@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -736,7 +737,11 @@ static void *worker_main(void *arg)
 	struct pollfd pfd[NTP_MAX_SOCKETS + 1];
 	size_t i, nfd = ns->n_addrs;
 	int b, timeout = w->index == 0 ? NTP_CLOCK_REFRESH_NS / NS_PER_MS : -1;
+	char name[16];
 
+	/* ps -L, top -H, /proc/PID/task/TID/comm: which thread is which. */
+	snprintf(name, sizeof(name), "ntsd-ntp/%u", w->index);
+	pthread_setname_np(pthread_self(), name);
 	for (i = 0; i < nfd; i++) {
 		pfd[i].fd = w->fds[i];
 		pfd[i].events = POLLIN;

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -220,7 +221,10 @@ static int thread_init(struct ke_listen *kl, struct ke_thread *t)
 static void *thread_main(void *arg)
 {
 	struct ke_thread *t = arg;
+	char name[16];
 
+	snprintf(name, sizeof(name), "ntsd-ke/%u", (unsigned)(t - t->kl->threads));
+	pthread_setname_np(pthread_self(), name);
 	snapshot_thread_join();
 	ev_run(t->loop, 0);
 	snapshot_thread_leave();

@@ -387,6 +387,24 @@ static void collect_keys(struct ops *o, struct promtext *p, int64_t now)
 			 NULL, NULL, o->kw->reload_failures);
 }
 
+/* What reloads replaced and what is freed of it (common/snapshot.h): the
+ * difference waits for a reader thread's quiescent point. */
+static void collect_reclaim(struct promtext *p)
+{
+	struct snapshot_counts c;
+
+	snapshot_counts(&c);
+	promtext_counter(p, "ntsd_reclaim_retired_total",
+			 "Objects replaced (key sets, access rules, TLS contexts, clock samples), "
+			 "to be freed once no thread can hold them.", NULL, NULL, c.retired);
+	promtext_counter(p, "ntsd_reclaim_freed_total",
+			 "Replaced objects freed, after every reader thread passed a quiescent point.",
+			 NULL, NULL, c.freed);
+	promtext_gauge(p, "ntsd_reclaim_pending",
+		       "Replaced objects not freed yet: they wait for a reader thread to run.", NULL,
+		       NULL, (double)(c.retired - c.freed));
+}
+
 /* clock-source: its state (one gauge per state, 1 for the current one)
  * and what its polls and answers were. */
 static void collect_clock_source(struct ops *o, struct promtext *p)
@@ -466,6 +484,7 @@ void ops_collect(void *arg, struct promtext *p)
 	if (o->ke)
 		collect_ke(o, p);
 	collect_keys(o, p, now);
+	collect_reclaim(p);
 	if (o->ntp)	/* a KE-only host serves no clock */
 		collect_clock(o, p);
 	promtext_gauge(p, "ntsd_access_rules", "Access rules in force, by service.", "service",
