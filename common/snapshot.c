@@ -100,7 +100,10 @@ void snapshot_destroy(struct snapshot *s)
 
 	rcu_set_pointer(&s->cur, NULL);
 	s->node = NULL;
-	rcu_barrier();		/* the replaced ones first, as they were queued */
+	/* The replaced ones first, as they were queued (none waiting: no
+	 * need to wait for the call_rcu thread's next round). */
+	if (atomic_load(&n_freed) != atomic_load(&n_retired))
+		rcu_barrier();
 	if (n) {
 		n->free_fn(n->obj);
 		free(n);
