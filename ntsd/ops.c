@@ -223,7 +223,11 @@ static void clock_view(const struct ops *o, struct clock_view *v)
 		ntp_service_clock(o->ntp, &v->st);
 }
 
-/* Under o->lock. */
+/* Under o->lock.  The metrics thread (libmicrohttpd's) is no snapshot
+ * reader (common/snapshot.h): it reads the key set only under o->lock,
+ * which every replacement of it is made under too (ops_reload_begin and
+ * _end around keywatch_check), so the set it holds cannot be retired
+ * meanwhile.  Access rules are not read here, only their counts. */
 static void health_locked(struct ops *o, struct health_input *in)
 {
 	const struct keyset *ks = snapshot_get(o->keys);
@@ -355,6 +359,7 @@ static void collect_ke(struct ops *o, struct promtext *p)
 		       NULL, NULL, (double)ke_service_cert_expiry(o->ke));
 }
 
+/* Under o->lock: see health_locked. */
 static void collect_keys(struct ops *o, struct promtext *p, int64_t now)
 {
 	const struct keyset *ks = snapshot_get(o->keys);
