@@ -26,4 +26,4 @@ common_libntscommon_a_SOURCES = \
 	common/seqlock.h \
 	common/snapshot.c common/snapshot.h
 
-COMMON_LIBS = common/libntscommon.a $(NETTLE_LIBS) $(OPENSSL_LIBS) $(PTHREAD_LIBS)
+COMMON_LIBS = common/libntscommon.a $(NETTLE_LIBS) $(OPENSSL_LIBS) $(URCU_LIBS) $(PTHREAD_LIBS)

@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -714,6 +715,21 @@ static void read_tx_stamps(struct ntp_worker *w, int fd)
 	} while (n == NTP_BATCH);
 }
 
+/* poll() with the worker offline for the snapshots (common/snapshot.h):
+ * what batch_begin and refresh_clock took is dropped by then, and an idle
+ * worker never delays the freeing of a replaced key set or rule set. */
+static int poll_offline(struct pollfd *pfd, nfds_t n, int timeout)
+{
+	int rc, err;
+
+	snapshot_offline();
+	rc = poll(pfd, n, timeout);
+	err = errno;
+	snapshot_online();
+	errno = err;
+	return rc;
+}
+
 static void *worker_main(void *arg)
 {
 	struct ntp_worker *w = arg;
@@ -721,15 +737,20 @@ static void *worker_main(void *arg)
 	struct pollfd pfd[NTP_MAX_SOCKETS + 1];
 	size_t i, nfd = ns->n_addrs;
 	int b, timeout = w->index == 0 ? NTP_CLOCK_REFRESH_NS / NS_PER_MS : -1;
+	char name[16];
 
+	/* ps -L, top -H, /proc/PID/task/TID/comm: which thread is which. */
+	snprintf(name, sizeof(name), "ntsd-ntp/%u", w->index);
+	pthread_setname_np(pthread_self(), name);
 	for (i = 0; i < nfd; i++) {
 		pfd[i].fd = w->fds[i];
 		pfd[i].events = POLLIN;
 	}
 	pfd[nfd].fd = ns->stop_fd;
 	pfd[nfd].events = POLLIN;
+	snapshot_thread_join();
 	while (!atomic_load_explicit(&ns->stopping, memory_order_relaxed)) {
-		if (poll(pfd, nfd + 1, timeout) < 0 && errno != EINTR) {
+		if (poll_offline(pfd, nfd + 1, timeout) < 0 && errno != EINTR) {
 			log_errno(LOG_LVL_ERR, "ntp: poll");
 			break;
 		}
@@ -748,6 +769,7 @@ static void *worker_main(void *arg)
 					break;
 		}
 	}
+	snapshot_thread_leave();
 	return NULL;
 }
 

@@ -37,9 +37,6 @@
 #include "ntsd/precheck.h"
 #include "ntpd/responder.h"
 
-/* Retired key sets live this long before they are freed; readers hold
- * one for microseconds. */
-#define KEYSET_GRACE_MS 10000
 #define HOUSEKEEPING_INTERVAL_S 1.0
 
 struct ntsd {
@@ -279,6 +276,9 @@ static int start_services(struct ntsd *d)
 	int rc = 0;
 
 	daemon_signals_block(&saved);
+	/* liburcu's call_rcu thread frees what reloads replace: started here,
+	 * after the fork, with signals blocked like ours. */
+	snapshot_reclaim_start();
 	if (d->ntp && ntp_service_start(d->ntp) < 0)
 		rc = -1;
 	if (rc == 0 && d->ke && ke_service_start(d->ke) < 0)
@@ -382,7 +382,7 @@ static int load_config(struct ntsd *d, const struct options *o)
 static int setup_services(struct ntsd *d)
 {
 	signal(SIGPIPE, SIG_IGN);
-	snapshot_init(&d->keys, keyset_snapshot_free, KEYSET_GRACE_MS);
+	snapshot_init(&d->keys, keyset_snapshot_free);
 	if (keywatch_init(&d->keywatch, d->cfg.key_file, &d->keys, d->cfg.key_file_create,
 			  d->cfg.user) < 0)
 		return -1;
