@@ -96,6 +96,7 @@ struct config {
 	/* keys */
 	char *key_file;			/* key-file FILE, default LOCALSTATEDIR/lib/ntsd/keys */
 	bool key_file_create;		/* key-file-create yes|no: make a missing one (default yes) */
+	bool sandbox;			/* sandbox yes|no: seccomp on every thread (default yes) */
 	int64_t key_propagation_s;	/* key-propagation DURATION, default 1h */
 	/* process */
 	char *user;			/* user NAME, NULL: stay as started */

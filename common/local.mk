@@ -24,6 +24,7 @@ common_libntscommon_a_SOURCES = \
 	common/ratelimit.c common/ratelimit.h \
 	common/rng.c common/rng.h \
 	common/seqlock.h \
-	common/snapshot.c common/snapshot.h
+	common/snapshot.c common/snapshot.h \
+	common/thread_start.h
 
 COMMON_LIBS = common/libntscommon.a $(NETTLE_LIBS) $(OPENSSL_LIBS) $(URCU_LIBS) $(PTHREAD_LIBS)

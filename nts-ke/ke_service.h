@@ -18,6 +18,7 @@
 #include "common/config.h"
 #include "common/netaddr.h"
 #include "common/snapshot.h"
+#include "common/thread_start.h"
 
 struct ke_service;
 
@@ -59,6 +60,8 @@ int ke_service_start(struct ke_service *ks);
  * closed right after accept, before TLS, and counted
  * (KE_CNT_REFUSED_DENIED).  Call before ke_service_start(). */
 void ke_service_set_acl(struct ke_service *ks, struct snapshot *acl);
+/* Called by each NTS-KE thread before its loop (set before start). */
+void ke_service_set_thread_start(struct ke_service *ks, const struct thread_start *ts);
 /* Load certificate and key again; on any error keep serving the old pair
  * and return -1 (logged).  Open sessions are not dropped. */
 int ke_service_reload_tls(struct ke_service *ks);
