@@ -503,13 +503,12 @@ static int set_listen(struct parse_ctx *x, char **args, size_t n)
 	return add_listen(x, args[0], (uint16_t)port, args[0]);
 }
 
-/* ntp-allow, ntp-deny, ke-allow, ke-deny: the field is a struct acl *,
- * lo is 1 for allow.  A prefix given twice (even with the other verdict)
- * is refused: the file would say two things about the same clients. */
-static int add_rule(struct parse_ctx *x, char **args, size_t n)
+/* One prefix into the struct acl * field; lo is 1 for allow.  A prefix
+ * given twice (even with the other verdict) is refused: the file would
+ * say two things about the same clients. */
+static int add_prefix(struct parse_ctx *x, const char *cidr)
 {
 	struct acl **acl = field(x);
-	const char *cidr = args[0];
 	size_t before;
 
 	/* Lookups match IPv4-mapped addresses as IPv4: a mapped prefix in
@@ -524,7 +523,24 @@ static int add_rule(struct parse_ctx *x, char **args, size_t n)
 		return fail(x, "%s: bad prefix '" SHOWN "' (an IPv4 or IPv6 address, optionally "
 			    "/LENGTH, with no bits set past LENGTH)", x->d->name, cidr);
 	if (acl_count(*acl) == before)
-		return fail(x, "%s: prefix '" SHOWN "' already has a rule", x->d->name, cidr);
+		return fail(x, "%s: prefix '" SHOWN "' already %s", x->d->name, cidr,
+			    x->d->off == offsetof(struct config, ke_proxy) ? "listed" : "has a rule");
+	return 0;
+}
+
+/* ntp-allow, ntp-deny, ke-allow, ke-deny CIDR. */
+static int add_rule(struct parse_ctx *x, char **args, size_t n)
+{
+	return add_prefix(x, args[0]);
+}
+
+/* ke-proxy-protocol CIDR...: the load balancers that send a PROXY v2
+ * header (matched with acl_matches: no family default). */
+static int add_proxy(struct parse_ctx *x, char **args, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (add_prefix(x, args[i]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -592,6 +608,8 @@ static const struct directive directives[] = {
 	{ "ke-ntp-port", "PORT", set_int, 1, 1, false, F(ke_ntp_port), 1, 65535 },
 	{ "ke-ntp-server", "HOST", add_ntp_server, 1, 1, true, F(ke_ntp_servers), 0, 0 },
 	{ "ke-private-key", "FILE", set_path, 1, 1, false, F(ke_private_key), 0, 0 },
+	{ "ke-proxy-protocol", "CIDR...", add_proxy, 1, CONFIG_MAX_WORDS - 1, true,
+	  F(ke_proxy), 1, 0 },
 	{ "ke-rate-limit", "RATE BURST|off", set_rate_limit, 1, 2, false, F(ke_rate_limit),
 	  0, 0 },
 	{ "ke-service", "yes|no", set_bool, 1, 1, false, F(ke_enabled), 0, 0 },
@@ -692,8 +710,10 @@ void config_free(struct config *c)
 	replace_string(&c->pid_file, NULL);
 	acl_free(c->ntp_acl);
 	acl_free(c->ke_acl);
+	acl_free(c->ke_proxy);
 	c->ntp_acl = NULL;
 	c->ke_acl = NULL;
+	c->ke_proxy = NULL;
 	for (size_t i = 0; i < CONFIG_MAX_DIRECTIVES; i++) {
 		free(c->given[i]);
 		c->given[i] = NULL;

@@ -91,6 +91,10 @@ struct config {
 	 * client allowed.  The daemon may take them (set the field to NULL). */
 	struct acl *ntp_acl;
 	struct acl *ke_acl;
+	/* ke-proxy-protocol CIDR... (repeatable): the load balancers whose
+	 * connections start with a PROXY v2 header (allow rules, matched
+	 * with acl_matches).  Owned like the access rules; NULL: none. */
+	struct acl *ke_proxy;
 	/* metrics-listen ADDRESS PORT: HTTP /metrics and /health; len 0 = off */
 	struct netaddr metrics_listen;
 	/* keys */

@@ -9,6 +9,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_ke_request \
 	tests/fuzz/fuzz_keyset \
 	tests/fuzz/fuzz_ntp_ef \
+	tests/fuzz/fuzz_proxy_v2 \
 	tests/fuzz/fuzz_responder \
 	tests/fuzz/fuzz_txstamp
 FUZZER_LINK_FLAGS = -fsanitize=fuzzer
@@ -40,6 +41,9 @@ tests_fuzz_fuzz_keyset_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_ntp_ef_SOURCES = tests/fuzz/fuzz_ntp_ef.c
 tests_fuzz_fuzz_ntp_ef_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_ntp_ef_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_proxy_v2_SOURCES = tests/fuzz/fuzz_proxy_v2.c
+tests_fuzz_fuzz_proxy_v2_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_proxy_v2_LDADD = $(COMMON_LIBS)
 EXTRA_DIST += tests/fuzz/run-smoke
 tests_fuzz_fuzz_responder_SOURCES = tests/fuzz/fuzz_responder.c
 tests_fuzz_fuzz_responder_LDFLAGS = $(FUZZER_LINK_FLAGS)
