@@ -442,6 +442,17 @@ static int set_key_propagation(struct parse_ctx *x, char **args, size_t n)
 				"30s, 15m, 12h, 7d, 2w");
 }
 
+/* key-max-age: "off" (0) or a duration up to 365d. */
+static int set_key_max_age(struct parse_ctx *x, char **args, size_t n)
+{
+	if (strcmp(args[0], "off") == 0) {
+		x->c->key_max_age_s = 0;
+		return 0;
+	}
+	return set_duration_max(x, args[0], CONFIG_MAX_PROPAGATION_S, "365d",
+				"off, 26h, 2d");
+}
+
 static int set_shutdown_drain(struct parse_ctx *x, char **args, size_t n)
 {
 	return set_duration_max(x, args[0], CONFIG_MAX_DRAIN_S, "1h", "0, 5s, 30s, 2m");
@@ -617,6 +628,7 @@ static const struct directive directives[] = {
 	{ "ke-timeout", "SECONDS", set_ke_timeout, 1, 1, false, F(ke_timeout_ms), 0, 0 },
 	{ "key-file", "FILE", set_path, 1, 1, false, F(key_file), 0, 0 },
 	{ "key-file-create", "yes|no", set_bool, 1, 1, false, F(key_file_create), 0, 0 },
+	{ "key-max-age", "DURATION|off", set_key_max_age, 1, 1, false, F(key_max_age_s), 0, 0 },
 	{ "key-propagation", "DURATION", set_key_propagation, 1, 1, false,
 	  F(key_propagation_s), 0, 0 },
 	{ "local-stratum", "N|off", set_local_stratum, 1, 1, false, F(local_stratum), 1, 15 },

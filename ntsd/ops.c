@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/acl.h"
+#include "common/keypolicy.h"
 #include "common/keyset.h"
 #include "common/log.h"
 #include "nts-ke/ke_service.h"
@@ -261,6 +262,8 @@ static void health_locked(struct ops *o, struct health_input *in)
 	}
 	in->n_keys = ks ? keyset_count(ks) : 0;
 	in->key_file_ok = o->key_file_ok;
+	in->newest_key_age_s = ks ? keypolicy_newest_age(ks, (int64_t)time(NULL)) : -1;
+	in->key_max_age_s = o->cfg->key_max_age_s;
 	in->cert_expiry_s = o->ke ? ke_service_cert_expiry(o->ke) : 0;
 }
 

@@ -74,6 +74,7 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c.key_file, LOCALSTATEDIR "/lib/ntsd/keys");
 	CU_ASSERT_TRUE(c.key_file_create);
 	CU_ASSERT_EQUAL(c.key_propagation_s, 3600);
+	CU_ASSERT_EQUAL(c.key_max_age_s, 0);
 	CU_ASSERT_PTR_NULL(c.user);
 	CU_ASSERT_STRING_EQUAL(c.pid_file, RUNSTATEDIR "/ntsd/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_INFO);
@@ -615,6 +616,16 @@ static void test_durations(void)
 	bad("key-propagation 1y\n",
 	    "t.conf:1: key-propagation: bad duration '1y' (e.g. 30s, 15m, 12h, 7d, 2w)");
 
+	ok(&c, "key-max-age 26h\n");
+	CU_ASSERT_EQUAL(c.key_max_age_s, 26 * 3600);
+	config_free(&c);
+	ok(&c, "key-max-age off\n");
+	CU_ASSERT_EQUAL(c.key_max_age_s, 0);
+	config_free(&c);
+	bad("key-max-age 366d\n", "t.conf:1: key-max-age: 366d out of range (at most 365d)");
+	bad("key-max-age never\n",
+	    "t.conf:1: key-max-age: bad duration 'never' (e.g. off, 26h, 2d)");
+
 	ok(&c, "shutdown-drain 0\n");
 	CU_ASSERT_EQUAL(c.shutdown_drain_s, 0);
 	config_free(&c);
@@ -1070,8 +1081,8 @@ static const char *const all_directives[] = {
 	"clock-source", "clock-source-poll", "hw-timestamp", "interleaved-table",
 	"ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
-	"ke-proxy-protocol", "ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file", "key-file-create",
-	"key-propagation",
+	"ke-proxy-protocol", "ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file",
+	"key-file-create", "key-max-age", "key-propagation",
 	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
 	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid",
 	"shutdown-drain", "stratum", "threads", "user",
