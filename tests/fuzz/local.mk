@@ -11,6 +11,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_keyset \
 	tests/fuzz/fuzz_netaddr \
 	tests/fuzz/fuzz_ntp_ef \
+	tests/fuzz/fuzz_probe_reply \
 	tests/fuzz/fuzz_responder \
 	tests/fuzz/fuzz_stats \
 	tests/fuzz/fuzz_txstamp
@@ -60,3 +61,7 @@ tests_fuzz_fuzz_stats_SOURCES = tests/fuzz/fuzz_stats.c tools/stats.c tools/stat
 	tools/json.c tools/json.h tools/hostport.c tools/hostport.h
 tests_fuzz_fuzz_stats_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_stats_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_probe_reply_SOURCES = tests/fuzz/fuzz_probe_reply.c tools/probe_reply.c \
+	tools/probe_reply.h
+tests_fuzz_fuzz_probe_reply_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_probe_reply_LDADD = $(COMMON_LIBS)
