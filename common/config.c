@@ -140,6 +140,9 @@ static int number_in_range(struct parse_ctx *x, const char *s, long lo, long hi,
 {
 	uint64_t v;
 
+	/* fail() is variadic, which the analyzer does not follow: it cannot
+	 * see the -1, so *out is set on the failure paths too. */
+	*out = 0;
 	if (!decimal_parse_str(s, ULONG_MAX, &v))
 		return fail(x, "%s: '" SHOWN "' is not a number", x->d->name, s);
 	if (v < (uint64_t)lo || v > (uint64_t)hi)
@@ -262,8 +265,9 @@ static int add_hw_iface(struct parse_ctx *x, char **args, size_t n)
 {
 	struct config *c = x->c;
 	const char *s = args[0];
+	size_t len = strlen(s);
 
-	if (strlen(s) >= CONFIG_IFNAME_LEN || strchr(s, '/') != NULL || strcmp(s, ".") == 0 ||
+	if (len >= CONFIG_IFNAME_LEN || strchr(s, '/') != NULL || strcmp(s, ".") == 0 ||
 	    strcmp(s, "..") == 0)
 		return fail(x, "%s: bad interface name '" SHOWN "'", x->d->name, s);
 	for (size_t i = 0; i < c->n_hw_timestamp; i++)
@@ -272,7 +276,7 @@ static int add_hw_iface(struct parse_ctx *x, char **args, size_t n)
 	if (c->n_hw_timestamp >= CONFIG_MAX_HW_IFACES)
 		return fail(x, "%s: too many entries (at most %d)", x->d->name,
 			    CONFIG_MAX_HW_IFACES);
-	strcpy(c->hw_timestamp[c->n_hw_timestamp++], s);
+	memcpy(c->hw_timestamp[c->n_hw_timestamp++], s, len + 1);
 	return 0;
 }
 

@@ -592,8 +592,13 @@ int ke_session_init(struct ke_sessions *ss, const struct ke_session_env *env,
 
 void ke_session_close_all(struct ke_sessions *ss)
 {
-	while (ss->head)
-		session_close(ss->head);
+	struct ke_session *next;
+
+	/* Each session's successor is taken before it is freed. */
+	for (struct ke_session *s = ss->head; s; s = next) {
+		next = s->next;
+		session_close(s);
+	}
 }
 
 void ke_session_shutdown(struct ke_sessions *ss)

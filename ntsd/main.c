@@ -62,7 +62,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ntsd [OPTION]...\n"
-		"Network Time Security server: NTS-KE (TCP %u) and NTP with NTS (UDP %u).\n"
+		"Network Time Security server: NTS-KE (TCP %d) and NTP with NTS (UDP %d).\n"
 		"\n"
 		"  -c, --config FILE   configuration file (default %s)\n"
 		"  -f, --foreground    stay in the foreground and log to stderr\n"
