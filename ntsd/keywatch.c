@@ -27,6 +27,8 @@ static int create_key_file(const char *path, const char *owner)
 	/* The daemon re-reads the file after dropping privileges: it is
 	 * born belonging to the run user. */
 	if (owner) {
+		/* cppcheck-suppress getpwnamCalled ; at startup, in the main thread,
+		 * the only one that looks users up. */
 		struct passwd *pw = getpwnam(owner);
 
 		if (!pw) {

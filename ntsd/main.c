@@ -64,7 +64,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ntsd [OPTION]...\n"
-		"Network Time Security server: NTS-KE (TCP %u) and NTP with NTS (UDP %u).\n"
+		"Network Time Security server: NTS-KE (TCP %d) and NTP with NTS (UDP %d).\n"
 		"\n"
 		"  -c, --config FILE   configuration file (default %s)\n"
 		"  -f, --foreground    stay in the foreground and log to stderr\n"
@@ -226,6 +226,10 @@ static int check_config(struct ntsd *d)
 		print_access("NTP", "ntp-allow/ntp-deny", d->cfg.ntp_acl);
 	if (d->cfg.ke_enabled)
 		print_access("NTS-KE", "ke-allow/ke-deny", d->cfg.ke_acl);
+	if (d->cfg.ke_enabled && d->cfg.ke_proxy)
+		printf("NTS-KE PROXY v2 (ke-proxy-protocol): %zu prefix%s of load balancers that "
+		       "must send a header; from any other peer a header is refused\n",
+		       acl_count(d->cfg.ke_proxy), acl_count(d->cfg.ke_proxy) == 1 ? "" : "es");
 	printf("%s: configuration OK\n", d->config_path);
 	return 0;
 }

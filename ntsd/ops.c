@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/acl.h"
+#include "common/keypolicy.h"
 #include "common/keyset.h"
 #include "common/log.h"
 #include "nts-ke/ke_service.h"
@@ -30,12 +31,15 @@ static void publish_rules(struct ops *o, struct config *c)
 {
 	o->n_ntp_rules = acl_count(c->ntp_acl);
 	o->n_ke_rules = acl_count(c->ke_acl);
+	o->n_ke_proxy = acl_count(c->ke_proxy);
 	/* Out of memory: the rules in force stay (logged); the counts are
 	 * what was asked for. */
 	snapshot_publish(&o->ntp_acl, c->ntp_acl);
 	snapshot_publish(&o->ke_acl, c->ke_acl);
+	snapshot_publish(&o->ke_proxy, c->ke_proxy);
 	c->ntp_acl = NULL;
 	c->ke_acl = NULL;
+	c->ke_proxy = NULL;
 }
 
 int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct keywatch *kw,
@@ -54,11 +58,14 @@ int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct 
 	pthread_mutex_init(&o->lock, NULL);
 	snapshot_init(&o->ntp_acl, acl_free_void);
 	snapshot_init(&o->ke_acl, acl_free_void);
+	snapshot_init(&o->ke_proxy, acl_free_void);
 	publish_rules(o, cfg);
 	if (ntp)
 		ntp_service_set_acl(ntp, &o->ntp_acl);
-	if (ke)
+	if (ke) {
 		ke_service_set_acl(ke, &o->ke_acl);
+		ke_service_set_proxy(ke, &o->ke_proxy);
+	}
 	o->config_path = realpath(config_path, NULL);
 	if (!o->config_path && !(o->config_path = strdup(config_path))) {
 		log_err("out of memory");
@@ -67,6 +74,9 @@ int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct 
 	if (o->n_ntp_rules || o->n_ke_rules)
 		log_info("access rules: %zu for NTP, %zu for NTS-KE", o->n_ntp_rules,
 			 o->n_ke_rules);
+	if (o->n_ke_proxy)
+		log_info("NTS-KE takes PROXY v2 headers from %zu ke-proxy-protocol prefixes",
+			 o->n_ke_proxy);
 	if (cfg->metrics_listen.len && !(o->metrics = metrics_new(&cfg->metrics_listen, &src)))
 		return -1;
 	return 0;
@@ -95,7 +105,8 @@ void ops_reload_begin(struct ops *o)
 /* The directives SIGHUP applies from the configuration file. */
 static bool reloadable(const char *directive)
 {
-	static const char *const rules[] = { "ke-allow", "ke-deny", "ntp-allow", "ntp-deny" };
+	static const char *const rules[] = { "ke-allow", "ke-deny", "ke-proxy-protocol",
+					     "ntp-allow", "ntp-deny" };
 
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (strcmp(directive, rules[i]) == 0)
@@ -143,8 +154,8 @@ static void reload_rules(struct ops *o)
 	log_start_only(o, &c);
 	publish_rules(o, &c);
 	o->acl_reloads++;
-	log_notice("access rules reloaded: %zu for NTP, %zu for NTS-KE", o->n_ntp_rules,
-		   o->n_ke_rules);
+	log_notice("access rules reloaded: %zu for NTP, %zu for NTS-KE, %zu ke-proxy-protocol "
+		   "prefixes", o->n_ntp_rules, o->n_ke_rules, o->n_ke_proxy);
 out:
 	config_free(&c);
 }
@@ -188,6 +199,7 @@ void ops_destroy(struct ops *o)
 	o->metrics = NULL;
 	snapshot_destroy(&o->ntp_acl);
 	snapshot_destroy(&o->ke_acl);
+	snapshot_destroy(&o->ke_proxy);
 	pthread_mutex_destroy(&o->lock);
 	free(o->config_path);
 	o->config_path = NULL;
@@ -250,6 +262,8 @@ static void health_locked(struct ops *o, struct health_input *in)
 	}
 	in->n_keys = ks ? keyset_count(ks) : 0;
 	in->key_file_ok = o->key_file_ok;
+	in->newest_key_age_s = ks ? keypolicy_newest_age(ks, (int64_t)time(NULL)) : -1;
+	in->key_max_age_s = o->cfg->key_max_age_s;
 	in->cert_expiry_s = o->ke ? ke_service_cert_expiry(o->ke) : 0;
 }
 

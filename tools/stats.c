@@ -51,6 +51,7 @@ int stats_http_split(const char *resp, size_t len, int *status, const char **bod
 	uint8_t c, d[3];
 	uint32_t last = 0;
 
+	*status = 0;	/* defined for the caller on every failure too */
 	buf_reader_init(&r, resp, len);
 	for (size_t i = 0; i < sizeof(prefix) - 1; i++)
 		if (!buf_get_u8(&r, &c) || c != (uint8_t)prefix[i])

@@ -36,6 +36,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_precheck.c ntsd/precheck.c ntsd/precheck.h ntsd/daemon.c ntsd/daemon.h \
 	tests/unit/test_sandbox.c ntsd/sandbox.c ntsd/sandbox.h \
 	tests/unit/test_promtext.c \
+	tests/unit/test_proxy_v2.c \
 	tests/unit/test_ratelimit.c \
 	tests/unit/test_responder.c \
 	tests/unit/test_rng.c \
