@@ -24,6 +24,7 @@ common_libntscommon_a_SOURCES = \
 	common/ntp_packet.c common/ntp_packet.h \
 	common/ratelimit.c common/ratelimit.h \
 	common/rng.c common/rng.h \
+	common/secmem.c common/secmem.h \
 	common/seqlock.h \
 	common/snapshot.c common/snapshot.h \
 	common/thread_start.h
