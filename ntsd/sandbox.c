@@ -201,16 +201,28 @@ static const struct rule metrics_rules[] = {
 	ALLOW(clock_adjtime),
 };
 
-/* AF_XDP workers (issue 11): the rings are kicked with sendto and
- * recvfrom on the XDP socket, poll waits, getsockopt reads statistics.
- * The program is loaded (bpf) before the sandbox, by the main thread. */
+/* AF_XDP workers (issues 11 and 13; branch h-xdp fills the slot): a
+ * worker may open its own XDP socket after entering the role, so the list
+ * holds the whole AF_XDP set-up as well as the ring kicks.  sendto (the
+ * TX kick) and mmap (the UMEM and the rings) are in the base list. */
 static const struct rule xdp_rules[] = {
-	ALLOW(poll),
+	ALLOW(bpf),			/* libxdp/libbpf: the program, the XSKMAP entry */
+	ALLOW_ARG_EQ(socket, 0, AF_XDP),	/* the XDP socket */
+	ALLOW_ARG_EQ(socket, 0, AF_NETLINK),	/* libbpf's link and queue queries */
+	ALLOW(setsockopt),		/* SOL_XDP: UMEM, ring sizes */
+	ALLOW(getsockopt),		/* SOL_XDP: mmap offsets, statistics */
+	ALLOW(bind),			/* the socket to an interface queue; netlink */
+	ALLOW(getsockname),		/* libbpf checks its netlink socket */
+	ALLOW(recvfrom),		/* the RX kick; netlink replies */
+	ALLOW(recvmsg),			/* netlink replies */
+	ALLOW(sendmsg),			/* netlink requests */
+	ALLOW(poll),			/* waiting for the rings */
 	ALLOW(ppoll),
-	ALLOW(recvfrom),
-	ALLOW(getsockopt),
-	ALLOW(adjtimex),
-	ALLOW(read),
+	ALLOW(ioctl),			/* SIOCGIFINDEX and friends */
+	ALLOW(adjtimex),		/* the kernel clock state (read only, modes 0) */
+	ALLOW(clock_adjtime),
+	ALLOW(read),			/* the stop pipe */
+	ALLOW(fcntl),
 };
 
 /* liburcu's call_rcu thread (and sandbox_run's thread that creates it):

@@ -10,6 +10,7 @@ endif
 tests_unit_unit_tests_SOURCES = \
 	tests/unit/runner.c tests/unit/unit.h \
 	tests/unit/aead_testalg.c tests/unit/aead_testalg.h \
+	tests/unit/vmflags.c tests/unit/vmflags.h \
 	tests/unit/test_acl.c \
 	tests/unit/test_aead.c \
 	tests/unit/test_buf.c \

@@ -4,7 +4,6 @@
 #include "build_config.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,30 +11,7 @@
 #include "common/keyset.h"
 #include "common/secmem.h"
 #include "unit.h"
-
-/* The VmFlags of the mapping holding p contain "dd". */
-static int dontdump(const void *p)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	uintptr_t a = (uintptr_t)p, lo, hi;
-	int in = 0, dd = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-			in = a >= lo && a < hi;
-			continue;
-		}
-		if (in && strncmp(line, "VmFlags:", 8) == 0) {
-			dd = strstr(line, " dd") != NULL;
-			break;
-		}
-	}
-	fclose(f);
-	return dd;
-}
+#include "vmflags.h"
 
 static void test_secmem_alloc(void)
 {
@@ -49,8 +25,8 @@ static void test_secmem_alloc(void)
 	CU_ASSERT_EQUAL(memcmp(p, zero, sizeof(zero)), 0);
 	CU_ASSERT_EQUAL(secmem_size(100), page);
 	CU_ASSERT_EQUAL(secmem_size(page + 1), 2 * page);
-	CU_ASSERT_EQUAL(dontdump(p), 1);
-	CU_ASSERT_EQUAL(dontdump(plain), 0);	/* the check can tell */
+	CU_ASSERT_EQUAL(vmflags_dontdump(p), 1);
+	CU_ASSERT_EQUAL(vmflags_dontdump(plain), 0);	/* the check can tell */
 	free(plain);
 	secmem_free(p, 100);
 	CU_ASSERT_PTR_NULL(secmem_alloc(0));
@@ -82,8 +58,8 @@ static void test_secmem_keyset(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ks);
 	copy = keyset_dup(ks);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
-	CU_ASSERT_EQUAL(dontdump(ks), 1);
-	CU_ASSERT_EQUAL(dontdump(copy), 1);
+	CU_ASSERT_EQUAL(vmflags_dontdump(ks), 1);
+	CU_ASSERT_EQUAL(vmflags_dontdump(copy), 1);
 	keyset_free(ks);
 	keyset_free(copy);
 }
