@@ -167,6 +167,8 @@ static const struct rule ke_rules[] = {
 	ALLOW(fcntl),
 	ALLOW_ARG_MASKED(openat, 2, O_ACCMODE | O_CREAT, O_RDONLY),	/* the reserve /dev/null */
 	ALLOW(ioctl),			/* FIONREAD/FIONBIO on sockets */
+	ALLOW(poll),			/* ke_admit: which held connections have closed (timeout 0) */
+	ALLOW(ppoll),
 };
 
 /* libmicrohttpd's thread, and sandbox_run's thread that starts it. */
