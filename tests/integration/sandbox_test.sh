@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # sandbox_test.sh: the seccomp sandbox (ntsd/sandbox.h) is on every thread.
 #   (a) ntsd -n says whether the sandbox is available and on
-#   (b) sandbox yes: every thread (comm and Seccomp line printed) shows
-#       "Seccomp: 2"; NTS-KE + NTP (ntsctl probe) and a SIGHUP still work
+#   (b) sandbox yes: every thread (comm, Seccomp and NoNewPrivs lines
+#       printed) shows "Seccomp: 2" and "NoNewPrivs: 1"; NTS-KE + NTP
+#       (ntsctl probe) and a SIGHUP still work
 #   (c) for each role (ntp, ke, metrics, reclaim, main), the test-only
 #       trigger NTSD_SANDBOX_SELFTEST=ROLE makes one such thread call
 #       mount(2): the process dies of SIGSYS with the handler's line
-#       naming the call and the role
+#       naming the call, the thread and the role
 #   (d) sandbox no: every thread shows "Seccomp: 0", and the trigger's
 #       call is not stopped
 # Run by make check; by hand:
@@ -37,25 +38,27 @@ setup() {
 }
 listening() { ports_listen "$ke_port" "$ntp_port" "$metrics_port"; }
 
-# threads PID: "comm: Seccomp: N" for each thread, to $tmp/threads.
+# threads PID: "comm Seccomp: N NoNewPrivs: M" for each thread, to
+# $tmp/threads.
 threads() {
 	local t
 	: >"$tmp/threads"
 	for t in /proc/"$1"/task/*; do
-		printf '%-14s %s\n' "$(cat "$t/comm")" "$(grep '^Seccomp:' "$t/status")" \
-			>>"$tmp/threads"
+		printf '%-14s %s %s\n' "$(cat "$t/comm")" "$(grep '^Seccomp:' "$t/status")" \
+			"$(grep '^NoNewPrivs:' "$t/status")" >>"$tmp/threads"
 	done
 	show "$tmp/threads"
 }
+# every_thread PATTERN: every line of $tmp/threads matches PATTERN.
+every_thread() { ! grep -v -- "$1" "$tmp/threads" | grep -q .; }
 # all_mode N: every thread in $tmp/threads has Seccomp mode N, and there
 # is one of each role's threads.
 all_mode() {
 	local comm
-	! grep -v "Seccomp:[[:space:]]*$1\$" "$tmp/threads" | grep -q . || return 1
-	for comm in ntsd ntsd-ntp/0 ntsd-ke/0 ntsd-reclaim; do
+	every_thread "Seccomp:[[:space:]]*$1[[:space:]]" || return 1
+	for comm in ntsd ntsd-ntp/0 ntsd-ke/0 ntsd-reclaim MHD-single; do
 		grep -q "^$comm " "$tmp/threads" || { echo "  no thread $comm"; return 1; }
 	done
-	[ "$(wc -l <"$tmp/threads")" -ge 5 ] # and libmicrohttpd's
 }
 probe() {
 	"$NTSCTL" probe "127.0.0.1:$ke_port" --ca "$tmp/certs/ca.pem" --name localhost \
@@ -76,6 +79,8 @@ if ntsd_up setup listening ntsd; then
 	probe
 	threads "$pid"
 	check "(b) sandbox yes: Seccomp: 2 on every thread" all_mode 2
+	check "(b) sandbox yes: NoNewPrivs: 1 on every thread" \
+		every_thread "NoNewPrivs:[[:space:]]*1\$"
 	check "(b) NTS-KE and NTP served under the sandbox" grep -q 'PASS\|ok' "$tmp/probe.out"
 	check "(b) a SIGHUP is applied under the sandbox" ntsd_reload ntsd
 	check "(b) still running" kill -0 "$pid"
@@ -98,7 +103,8 @@ killed() {
 	rc=$?
 	grep 'sandbox' "$ntsd_dir/self.log" | grep -v '^.*sandbox: on' | show
 	[ $rc = $((128 + 31)) ] || { echo "  exit status $rc"; return 1; }
-	grep -q "forbidden.*mount.*role $1\|role $1.*mount" "$ntsd_dir/self.log"
+	grep -q "sandbox: thread [^ ]* (role $1) made system call [0-9]* (mount), which its allow-list forbids" \
+		"$ntsd_dir/self.log"
 }
 for role in ntp ke metrics reclaim main; do
 	check "(c) trigger in a $role thread: SIGSYS kills, the line names mount and $role" \
