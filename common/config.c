@@ -651,6 +651,7 @@ static const struct directive directives[] = {
 	{ "rate-limit-table", "N", set_unsigned, 1, 1, false, F(rate_limit_table),
 	  CONFIG_MIN_TABLE, CONFIG_MAX_TABLE },
 	{ "refid", "ID", set_refid, 1, 1, false, F(refid), 0, 0 },
+	{ "sandbox", "yes|no", set_bool, 1, 1, false, F(sandbox), 0, 0 },
 	{ "shutdown-drain", "DURATION", set_shutdown_drain, 1, 1, false, F(shutdown_drain_s),
 	  0, 0 },
 	{ "stratum", "N", set_int, 1, 1, false, F(stratum), 1, 15 },
@@ -706,6 +707,7 @@ void config_init(struct config *c)
 	c->ke_rate_limit_burst = DEFAULT_KE_BURST;
 	c->key_file = (char *)default_key_file;
 	c->key_file_create = true;
+	c->sandbox = true;
 	c->key_propagation_s = DEFAULT_KEY_PROPAGATION_S;
 	c->pid_file = (char *)default_pid_file;
 	c->log_level = LOG_LVL_INFO;

@@ -100,6 +100,7 @@ struct config {
 	/* keys */
 	char *key_file;			/* key-file FILE, default LOCALSTATEDIR/lib/ntsd/keys */
 	bool key_file_create;		/* key-file-create yes|no: make a missing one (default yes) */
+	bool sandbox;			/* sandbox yes|no: seccomp on every thread (default yes) */
 	int64_t key_propagation_s;	/* key-propagation DURATION, default 1h */
 	int64_t key_max_age_s;		/* key-max-age DURATION|off (0), default off */
 	/* process */

@@ -18,6 +18,7 @@
 #include "common/file.h"
 #include "common/keyset.h"
 #include "common/rng.h"
+#include "common/secmem.h"
 
 /* A key file is a few lines per key; anything bigger is not one. */
 #define KEYSET_FILE_MAX (64 * 1024)
@@ -65,14 +66,15 @@ static const struct aead_alg *keyset_alg(uint16_t id)
 	return alg;
 }
 
+/* Key sets live in secmem: out of core dumps, wiped when freed. */
 struct keyset *keyset_new(void)
 {
-	return calloc(1, sizeof(struct keyset));
+	return secmem_alloc(sizeof(struct keyset));
 }
 
 struct keyset *keyset_dup(const struct keyset *ks)
 {
-	struct keyset *copy = malloc(sizeof(*copy));
+	struct keyset *copy = secmem_alloc(sizeof(*copy));
 
 	if (copy)
 		memcpy(copy, ks, sizeof(*copy));
@@ -83,8 +85,7 @@ void keyset_free(struct keyset *ks)
 {
 	if (!ks)
 		return;
-	buf_wipe(ks, sizeof(*ks));
-	free(ks);
+	secmem_free(ks, sizeof(*ks));
 }
 
 int keyset_add(struct keyset *ks, uint32_t id, int64_t created, uint16_t alg_id,

@@ -24,7 +24,9 @@ common_libntscommon_a_SOURCES = \
 	common/ntp_packet.c common/ntp_packet.h \
 	common/ratelimit.c common/ratelimit.h \
 	common/rng.c common/rng.h \
+	common/secmem.c common/secmem.h \
 	common/seqlock.h \
-	common/snapshot.c common/snapshot.h
+	common/snapshot.c common/snapshot.h \
+	common/thread_start.h
 
 COMMON_LIBS = common/libntscommon.a $(NETTLE_LIBS) $(OPENSSL_LIBS) $(URCU_LIBS) $(PTHREAD_LIBS)

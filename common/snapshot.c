@@ -141,9 +141,12 @@ void snapshot_online(void)
 
 void snapshot_reclaim_start(void)
 {
-	struct call_rcu_data *crdp = get_default_call_rcu_data();
+	(void)get_default_call_rcu_data();
+}
 
-	pthread_setname_np(get_call_rcu_thread(crdp), "ntsd-reclaim");
+void snapshot_reclaim_name(void)
+{
+	pthread_setname_np(get_call_rcu_thread(get_default_call_rcu_data()), "ntsd-reclaim");
 }
 
 void snapshot_counts(struct snapshot_counts *out)

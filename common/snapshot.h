@@ -72,6 +72,9 @@ void snapshot_online(void);
  * name it "ntsd-reclaim".  Optional: the first replacement starts it
  * otherwise. */
 void snapshot_reclaim_start(void);
+/* Name that thread "ntsd-reclaim" (from another thread: it opens its
+ * /proc comm file, so call it from one that may). */
+void snapshot_reclaim_name(void);
 
 /* Objects replaced, and those freed since, by every snapshot in the
  * process; the difference waits for a reader's quiescent point. */

@@ -123,6 +123,7 @@ struct ntp_service {
 	int stop_fd;
 	atomic_bool stopping;
 	bool started;
+	struct thread_start thread_start;	/* each worker, before its loop */
 };
 
 /* The responder's transmit time, kept for the interleaved-mode entry. */
@@ -757,6 +758,7 @@ static void *worker_main(void *arg)
 	pfd[nfd].fd = ns->stop_fd;
 	pfd[nfd].events = POLLIN;
 	snapshot_thread_join();
+	thread_start_run(&ns->thread_start, w->index);
 	while (!atomic_load_explicit(&ns->stopping, memory_order_relaxed)) {
 		if (poll_offline(pfd, nfd + 1, timeout) < 0 && errno != EINTR) {
 			log_errno(LOG_LVL_ERR, "ntp: poll");
@@ -991,6 +993,11 @@ void ntp_service_clock(const struct ntp_service *ns, struct clock_state *out)
 void ntp_service_set_acl(struct ntp_service *ns, struct snapshot *acl)
 {
 	ns->acl = acl;
+}
+
+void ntp_service_set_thread_start(struct ntp_service *ns, const struct thread_start *ts)
+{
+	ns->thread_start = *ts;
 }
 
 uint16_t ntp_service_port(const struct ntp_service *ns)

@@ -53,6 +53,7 @@ struct ke_listen {
 	const struct ke_session_env *env;
 	struct ke_thread *threads;
 	unsigned n_threads;		/* set up so far */
+	struct thread_start thread_start;	/* each thread, before its loop */
 };
 
 /* ---- accepting ---- */
@@ -226,6 +227,7 @@ static void *thread_main(void *arg)
 	snprintf(name, sizeof(name), "ntsd-ke/%u", (unsigned)(t - t->kl->threads));
 	pthread_setname_np(pthread_self(), name);
 	snapshot_thread_join();
+	thread_start_run(&t->kl->thread_start, (unsigned)(t - t->kl->threads));
 	ev_run(t->loop, 0);
 	snapshot_thread_leave();
 	return NULL;
@@ -252,6 +254,11 @@ struct ke_listen *ke_listen_new(unsigned n_threads, const struct ke_session_env 
 		}
 	}
 	return kl;
+}
+
+void ke_listen_set_thread_start(struct ke_listen *kl, const struct thread_start *ts)
+{
+	kl->thread_start = *ts;
 }
 
 int ke_listen_start(struct ke_listen *kl)

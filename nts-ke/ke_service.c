@@ -174,6 +174,11 @@ void ke_service_set_acl(struct ke_service *ks, struct snapshot *acl)
 	ke_admit_set_acl(ks->env.admit, acl);
 }
 
+void ke_service_set_thread_start(struct ke_service *ks, const struct thread_start *ts)
+{
+	ke_listen_set_thread_start(ks->listen, ts);
+}
+
 void ke_service_set_proxy(struct ke_service *ks, struct snapshot *proxy)
 {
 	ks->env.proxy = proxy;

@@ -18,6 +18,7 @@
 #include "common/config.h"
 #include "common/netaddr.h"
 #include "common/snapshot.h"
+#include "common/thread_start.h"
 
 struct ke_service;
 
@@ -75,6 +76,8 @@ int ke_service_start(struct ke_service *ks);
  * closed right after accept, before TLS, and counted
  * (KE_CNT_REFUSED_DENIED).  Call before ke_service_start(). */
 void ke_service_set_acl(struct ke_service *ks, struct snapshot *acl);
+/* Called by each NTS-KE thread before its loop (set before start). */
+void ke_service_set_thread_start(struct ke_service *ks, const struct thread_start *ts);
 /* ke-proxy-protocol: proxy publishes the current struct acl of load
  * balancers (allow rules, matched with acl_matches; NULL: none), the
  * daemon owns it.  A connection from one of them must start with a PROXY

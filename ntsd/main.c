@@ -35,6 +35,7 @@
 #include "ntpd/ntp_service.h"
 #include "ntsd/ops.h"
 #include "ntsd/precheck.h"
+#include "ntsd/sandbox.h"
 #include "ntpd/responder.h"
 
 #define HOUSEKEEPING_INTERVAL_S 1.0
@@ -55,6 +56,7 @@ struct ntsd {
 	ev_timer housekeeping;
 	ev_timer drain;			/* shutdown-drain after SIGTERM */
 	bool draining;
+	bool to_syslog;			/* detached: logs go to syslog */
 	int pid_fd;			/* the locked pid file; -1: none */
 };
 
@@ -274,20 +276,60 @@ static void check_readable(const struct ntsd *d)
 				 "give the file to that user", files[i], d->cfg.user, strerror(errno));
 }
 
+/* The services' thread_start hooks: each thread enters its sandbox. */
+static void enter_ntp(void *arg, unsigned index)
+{
+	sandbox_enter(SANDBOX_NTP, index);
+}
+
+static void enter_ke(void *arg, unsigned index)
+{
+	sandbox_enter(SANDBOX_KE, index);
+}
+
+/* In a thread under the metrics filter, which libmicrohttpd's thread
+ * inherits (sandbox.h). */
+static int start_ops(void *ops)
+{
+	return ops_start(ops);
+}
+
+/* In a thread under the reclaim filter, which liburcu's call_rcu thread
+ * inherits (sandbox.h). */
+static int start_reclaim(void *unused)
+{
+	(void)unused;
+	snapshot_reclaim_start();
+	return 0;
+}
+
+/* Every thread starts here, each entering its sandbox (sandbox.h); the
+ * main thread enters its own in run_loop, after them. */
 static int start_services(struct ntsd *d)
 {
+	const struct thread_start ntp_start = { enter_ntp, NULL }, ke_start = { enter_ke, NULL };
 	sigset_t saved;
 	int rc = 0;
 
+	if (sandbox_init(d->cfg.sandbox, d->to_syslog) < 0)
+		return -1;
 	daemon_signals_block(&saved);
-	/* liburcu's call_rcu thread frees what reloads replace: started here,
-	 * after the fork, with signals blocked like ours. */
-	snapshot_reclaim_start();
-	if (d->ntp && ntp_service_start(d->ntp) < 0)
+	/* liburcu's call_rcu thread frees what reloads replace: created by a
+	 * thread under the reclaim filter, which it inherits (sandbox.h). */
+	if (sandbox_run(SANDBOX_RECLAIM, start_reclaim, NULL) < 0)
 		rc = -1;
-	if (rc == 0 && d->ke && ke_service_start(d->ke) < 0)
-		rc = -1;
-	if (rc == 0 && ops_start(&d->ops) < 0)
+	snapshot_reclaim_name();
+	if (rc == 0 && d->ntp) {
+		ntp_service_set_thread_start(d->ntp, &ntp_start);
+		if (ntp_service_start(d->ntp) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && d->ke) {
+		ke_service_set_thread_start(d->ke, &ke_start);
+		if (ke_service_start(d->ke) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && sandbox_run(SANDBOX_METRICS, start_ops, &d->ops) < 0)
 		rc = -1;
 	daemon_signals_restore(&saved);
 	return rc;
@@ -313,6 +355,7 @@ static void run_loop(struct ntsd *d)
 	ev_timer_start(d->loop, &d->housekeeping);
 	if (d->clk)
 		clockwatch_start(&d->clockwatch, d->loop, d->clk);
+	sandbox_enter(SANDBOX_MAIN, 0);
 	ev_run(d->loop, 0);
 }
 
@@ -415,6 +458,7 @@ static int become_daemon(struct ntsd *d, const struct options *o)
 		if (daemon_detach() < 0)
 			return -1;
 		log_init("ntsd", LOG_TO_SYSLOG, o->debug ? LOG_LVL_DEBUG : d->cfg.log_level);
+		d->to_syslog = true;
 	}
 	if (d->pid_fd >= 0 && daemon_pidfile_write(d->pid_fd, d->cfg.pid_file) < 0)
 		return -1;

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "ntsd/daemon.h"
 #include "ntsd/precheck.h"
+#include "ntsd/sandbox.h"
 
 #define PRECHECK_PATH_MAX 4096
 
@@ -191,6 +192,8 @@ int precheck_run(const struct config *cfg, FILE *out, FILE *err)
 	if (check_key_dir(cfg, err) < 0)
 		return -1;
 	if (as_user && as_run_user(cfg, out, err) < 0)
+		rc = -1;
+	if (sandbox_describe(cfg->sandbox, out, err) < 0)
 		rc = -1;
 	return rc;
 }

@@ -267,6 +267,14 @@ static void test_bools(void)
 	config_free(&c);
 	bad("key-file-create maybe\n",
 	    "t.conf:1: key-file-create: 'maybe' is not yes, no, on or off");
+	ok(&c, "\n");
+	CU_ASSERT_TRUE(c.sandbox);	/* the default */
+	config_free(&c);
+	ok(&c, "sandbox no\n");
+	CU_ASSERT_FALSE(c.sandbox);
+	config_free(&c);
+	bad("threads 1\nsandbox strict\n",
+	    "t.conf:2: sandbox: 'strict' is not yes, no, on or off");
 }
 
 static void test_numbers(void)
@@ -1085,7 +1093,7 @@ static const char *const all_directives[] = {
 	"key-file-create", "key-max-age", "key-propagation",
 	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
 	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid",
-	"shutdown-drain", "stratum", "threads", "user",
+	"sandbox", "shutdown-drain", "stratum", "threads", "user",
 };
 
 static char *read_man_page(void)
