@@ -326,19 +326,23 @@ static int parse_secret(struct keyset_line *l, const struct keyset_pos *pos,
 		pos_err(pos, "secret has an odd number of hex digits");
 		return -1;
 	}
-	for (size_t i = 0; i < flen; i++) {
-		if (hex_val(f[i]) < 0) {
+	/* Checked and decoded in one pass, so no digit is decoded unchecked;
+	 * only the bytes that fit are kept until the length is known. */
+	for (size_t i = 0; i < flen; i += 2) {
+		int hi = hex_val(f[i]), lo = hex_val(f[i + 1]);
+
+		if (hi < 0 || lo < 0) {
 			pos_err(pos, "secret is not hex");
 			return -1;
 		}
+		if (i / 2 < alg->key_len)
+			secret[i / 2] = (uint8_t)(hi << 4 | lo);
 	}
 	if (flen / 2 != alg->key_len) {
 		pos_err(pos, "secret is %zu bytes; AEAD %u needs %zu", flen / 2, alg->id,
 			alg->key_len);
 		return -1;
 	}
-	for (size_t i = 0; i < alg->key_len; i++)
-		secret[i] = (uint8_t)(hex_val(f[2 * i]) << 4 | hex_val(f[2 * i + 1]));
 	if (line_field(l, &f, &flen)) {
 		pos_err(pos, "trailing junk after the secret");
 		return -1;

@@ -37,9 +37,6 @@
 #include "ntsd/precheck.h"
 #include "ntpd/responder.h"
 
-/* Retired key sets live this long before they are freed; readers hold
- * one for microseconds. */
-#define KEYSET_GRACE_MS 10000
 #define HOUSEKEEPING_INTERVAL_S 1.0
 
 struct ntsd {
@@ -65,7 +62,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ntsd [OPTION]...\n"
-		"Network Time Security server: NTS-KE (TCP %u) and NTP with NTS (UDP %u).\n"
+		"Network Time Security server: NTS-KE (TCP %d) and NTP with NTS (UDP %d).\n"
 		"\n"
 		"  -c, --config FILE   configuration file (default %s)\n"
 		"  -f, --foreground    stay in the foreground and log to stderr\n"
@@ -227,6 +224,10 @@ static int check_config(struct ntsd *d)
 		print_access("NTP", "ntp-allow/ntp-deny", d->cfg.ntp_acl);
 	if (d->cfg.ke_enabled)
 		print_access("NTS-KE", "ke-allow/ke-deny", d->cfg.ke_acl);
+	if (d->cfg.ke_enabled && d->cfg.ke_proxy)
+		printf("NTS-KE PROXY v2 (ke-proxy-protocol): %zu prefix%s of load balancers that "
+		       "must send a header; from any other peer a header is refused\n",
+		       acl_count(d->cfg.ke_proxy), acl_count(d->cfg.ke_proxy) == 1 ? "" : "es");
 	printf("%s: configuration OK\n", d->config_path);
 	return 0;
 }
@@ -279,6 +280,9 @@ static int start_services(struct ntsd *d)
 	int rc = 0;
 
 	daemon_signals_block(&saved);
+	/* liburcu's call_rcu thread frees what reloads replace: started here,
+	 * after the fork, with signals blocked like ours. */
+	snapshot_reclaim_start();
 	if (d->ntp && ntp_service_start(d->ntp) < 0)
 		rc = -1;
 	if (rc == 0 && d->ke && ke_service_start(d->ke) < 0)
@@ -382,7 +386,7 @@ static int load_config(struct ntsd *d, const struct options *o)
 static int setup_services(struct ntsd *d)
 {
 	signal(SIGPIPE, SIG_IGN);
-	snapshot_init(&d->keys, keyset_snapshot_free, KEYSET_GRACE_MS);
+	snapshot_init(&d->keys, keyset_snapshot_free);
 	if (keywatch_init(&d->keywatch, d->cfg.key_file, &d->keys, d->cfg.key_file_create,
 			  d->cfg.user) < 0)
 		return -1;

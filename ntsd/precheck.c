@@ -42,6 +42,7 @@ static int check_user(const struct config *cfg, FILE *out, FILE *err, bool *as_u
 	if (!cfg->user)
 		return 0;
 	errno = 0;
+	/* cppcheck-suppress getpwnamCalled ; ntsd -n runs no other thread. */
 	pw = getpwnam(cfg->user);
 	if (!pw) {
 		fprintf(err, "user %s: %s\n", cfg->user,

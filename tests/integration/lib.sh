@@ -32,6 +32,8 @@ tmp=
 # unless the test sets it.
 ntsd_dir=
 declare -A ntsd_pid=() ntsd_status=()
+# What ntsd NAME runs under, when set (netns.sh's netns_ntsd: ip netns exec NS).
+declare -A ntsd_prefix=()
 # Background processes the test started (PIDs): stopped on exit.
 bg_pids=()
 
@@ -287,7 +289,8 @@ ntsd_conf() {
 ntsd_start() {
 	local n=$1 i
 	shift
-	"$NTSD" -c "$ntsd_dir/$n.conf" -f >"$ntsd_dir/$n.log" 2>&1 </dev/null &
+	# shellcheck disable=SC2086 # a command and its arguments, or nothing
+	${ntsd_prefix[$n]:-} "$NTSD" -c "$ntsd_dir/$n.conf" -f >"$ntsd_dir/$n.log" 2>&1 </dev/null &
 	ntsd_pid[$n]=$!
 	for ((i = 0; i < 100; i++)); do
 		pid_gone "${ntsd_pid[$n]}" && break

@@ -35,6 +35,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_phc.c \
 	tests/unit/test_precheck.c ntsd/precheck.c ntsd/precheck.h ntsd/daemon.c ntsd/daemon.h \
 	tests/unit/test_promtext.c \
+	tests/unit/test_proxy_v2.c \
 	tests/unit/test_ratelimit.c \
 	tests/unit/test_responder.c \
 	tests/unit/test_rng.c \
