@@ -141,10 +141,15 @@ for conf in "$aws"/instance/ntsd-*.conf; do
 	name=${conf#"$srcdir"/}
 	# The instance's paths and user become this test's; every other line
 	# is the real file's.
-	sed -e "s|^ke-certificate .*|ke-certificate $tmp/certs/server.pem|" \
-		-e "s|^ke-private-key .*|ke-private-key $tmp/certs/server.key|" \
-		-e "s|^key-file .*|key-file $tmp/keys|" \
-		-e '/^user /d' -e "\$a pid-file $tmp/ntsd.pid" "$conf" >"$tmp/ntsd.conf"
+	# (pid-file is echoed after sed: sed's "$a" is lost when "d" deletes
+	# the last line.)
+	{
+		sed -e "s|^ke-certificate .*|ke-certificate $tmp/certs/server.pem|" \
+			-e "s|^ke-private-key .*|ke-private-key $tmp/certs/server.key|" \
+			-e "s|^key-file .*|key-file $tmp/keys|" \
+			-e '/^user /d' "$conf"
+		echo "pid-file $tmp/ntsd.pid"
+	} >"$tmp/ntsd.conf"
 	"$NTSD" -n -c "$tmp/ntsd.conf" >"$tmp/n.out" 2>&1
 	rc=$?
 	show "$tmp/n.out"
