@@ -128,6 +128,8 @@ class Checker {
 		this.tmpl = loaded.tree;
 		this.lines = loaded.lines;
 		this.used = new Set();	// parameters referenced
+		// What was checked, for the summary line.
+		this.n = { props: 0, refs: 0, getatts: 0, subvars: 0, conds: 0 };
 	}
 
 	add(list, p, msg, line) {
@@ -282,6 +284,7 @@ class Checker {
 				this.error(at.concat(k), `unknown property ${k} of ${what} (it has: ${Object.keys(known).sort().join(', ') || 'none'})`);
 				continue;
 			}
+			this.n.props++;
 			this.checkValue(ps, resType, v, at.concat(k));
 		}
 		for (const [k, ps] of Object.entries(known))
@@ -375,11 +378,13 @@ class Checker {
 	}
 
 	needCondition(name, at) {
+		this.n.conds++;
 		if (typeof name !== 'string' || this.conditions[name] === undefined)
 			this.error(at, `condition ${JSON.stringify(name)} does not exist (Conditions: ${Object.keys(this.conditions).join(', ') || 'none'})`);
 	}
 
 	needRef(name, at, ctx) {
+		this.n.refs++;
 		if (typeof name !== 'string') {
 			this.error(at, `Ref takes a name, not ${JSON.stringify(name)}`);
 			return;
@@ -399,6 +404,7 @@ class Checker {
 	}
 
 	needAttribute(res, attr, at) {
+		this.n.getatts++;
 		if (typeof res !== 'string' || this.resources[res] === undefined) {
 			this.error(at, `Fn::GetAtt ${res}: no resource of that name`);
 			return;
@@ -431,6 +437,7 @@ class Checker {
 		}
 		for (const m of text.matchAll(/\$\{([^}]*)\}/g)) {
 			const name = m[1].trim();
+			this.n.subvars++;
 			if (name.startsWith('!') || Object.prototype.hasOwnProperty.call(vars, name))
 				continue;
 			const dot = name.indexOf('.');
@@ -572,7 +579,9 @@ function main(argv) {
 		const types = [...new Set(res.map((r) => r && r.Type))].length;
 		console.log(`${file}: ${res.length} resources of ${types} types, ` +
 			`${Object.keys((c.tmpl && c.tmpl.Parameters) || {}).length} parameters, ` +
-			`${Object.keys((c.tmpl && c.tmpl.Outputs) || {}).length} outputs: ` +
+			`${Object.keys((c.tmpl && c.tmpl.Outputs) || {}).length} outputs; checked ` +
+			`${c.n.props} properties, ${c.n.refs} Refs, ${c.n.getatts} GetAtts, ` +
+			`${c.n.subvars} Sub variables, ${c.n.conds} condition names: ` +
 			`${c.errors.length} errors, ${c.warnings.length} warnings`);
 		if (c.errors.length)
 			bad++;

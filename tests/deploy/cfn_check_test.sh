@@ -70,6 +70,8 @@ for t in "${templates[@]}"; do
 	show "$tmp/out"
 	check "(a) $name: no errors" test $rc -eq 0
 	check "(a) $name: no warnings" bash -c "! grep -q '^warning:' '$tmp/out'"
+	check "(a) $name: the checker checked properties and Refs" \
+		grep -Eq "^$t: .*checked [1-9][0-9]* properties, [1-9][0-9]* Refs" "$tmp/out"
 done
 check "(a) three templates: regional, global, private-server" test ${#templates[@]} -eq 3
 
