@@ -157,6 +157,10 @@ for conf in "$aws"/instance/ntsd-*.conf; do
 	show "$tmp/n.out"
 	check "(d) $name: ntsd -n accepts it" test $rc -eq 0
 done
+prop_conf=$(sed -n 's/^key-propagation //p' "$aws/instance/ntsd-fleet.conf")
+prop_cfn=$(grep -oE 'NTSD_KEY_PROPAGATION=[^ ]+' "$aws/regional.yaml" | cut -d= -f2)
+check "(d) the rotator's --propagation ($prop_cfn) is the fleet's key-propagation ($prop_conf)" \
+	test -n "$prop_conf" -a "$prop_conf" = "$prop_cfn"
 chronyd=$(tool_path chronyd)
 "$chronyd" -p -f "$aws/instance/chrony.conf" >"$tmp/chrony.out" 2>&1
 rc=$?
