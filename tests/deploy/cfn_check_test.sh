@@ -10,8 +10,9 @@
 #   (c) the instance scripts in deploy/aws/instance parse (bash -n) and
 #       pass shellcheck; the systemd units pass systemd-analyze verify
 #   (d) the ntsd configurations they install pass the built ntsd's -n (with
-#       this test's certificate, key file and user), the chrony
-#       configuration parses (chronyd -p)
+#       this test's certificate, key file and user), and so does every
+#       ```ntsd.conf block of doc/deployment.md; the chrony configuration
+#       parses (chronyd -p)
 # Run by make check; by hand:
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/deploy/cfn_check_test.sh
 # The npm packages go to NTSD_NPM_CACHE (default /var/cache/ntsd-test/npm
@@ -139,24 +140,39 @@ fi
 
 dev_certs certs
 "$NTSCTL" keys init "$tmp/keys" >/dev/null 2>&1 || true
-for conf in "$aws"/instance/ntsd-*.conf; do
-	name=${conf#"$srcdir"/}
-	# The instance's paths and user become this test's; every other line
-	# is the real file's.
-	# (pid-file is echoed after sed: sed's "$a" is lost when "d" deletes
-	# the last line.)
+# ntsd_accepts FILE NAME: ntsd -n accepts FILE with this test's paths
+# and user in place of the instance's; every other line is FILE's.
+ntsd_accepts() {
 	{
-		sed -e "s|^ke-certificate .*|ke-certificate $tmp/certs/server.pem|" \
-			-e "s|^ke-private-key .*|ke-private-key $tmp/certs/server.key|" \
-			-e "s|^key-file .*|key-file $tmp/keys|" \
-			-e '/^user /d' "$conf"
+		sed -e '/^ke-certificate /d' -e '/^ke-private-key /d' -e '/^key-file /d' \
+			-e '/^user /d' -e '/^pid-file /d' "$1"
+		echo "ke-certificate $tmp/certs/server.pem"
+		echo "ke-private-key $tmp/certs/server.key"
+		echo "key-file $tmp/keys"
 		echo "pid-file $tmp/ntsd.pid"
 	} >"$tmp/ntsd.conf"
 	"$NTSD" -n -c "$tmp/ntsd.conf" >"$tmp/n.out" 2>&1
-	rc=$?
+	local rc=$?
 	show "$tmp/n.out"
-	check "(d) $name: ntsd -n accepts it" test $rc -eq 0
+	check "(d) $2: ntsd -n accepts it" test $rc -eq 0
+}
+for conf in "$aws"/instance/ntsd-*.conf; do
+	ntsd_accepts "$conf" "${conf#"$srcdir"/}"
 done
+# Every ```ntsd.conf block of doc/deployment.md.
+doc=$srcdir/doc/deployment.md
+mkdir -p "$tmp/doc"
+awk -v dir="$tmp/doc" '
+	/^ *```ntsd\.conf *$/ { n++; f = sprintf("%s/%02d-line%d", dir, n, NR + 1); next }
+	/^ *```/ { f = ""; next }
+	f { sub(/^ +/, ""); print > f }' "$doc"
+n_blocks=0
+for b in "$tmp/doc"/*; do
+	[ -f "$b" ] || continue
+	n_blocks=$((n_blocks + 1))
+	ntsd_accepts "$b" "doc/deployment.md:${b##*-line} (ntsd.conf block)"
+done
+check "(d) doc/deployment.md has ntsd.conf blocks (got $n_blocks)" test $n_blocks -ge 4
 prop_conf=$(sed -n 's/^key-propagation //p' "$aws/instance/ntsd-fleet.conf")
 prop_cfn=$(grep -oE 'NTSD_KEY_PROPAGATION=[^ ]+' "$aws/regional.yaml" | cut -d= -f2)
 check "(d) the rotator's --propagation ($prop_cfn) is the fleet's key-propagation ($prop_conf)" \

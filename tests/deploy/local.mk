@@ -3,7 +3,8 @@
 # (npm's @aws-cdk/cfnspec, pinned in tests/deploy/package-lock.json;
 # needs node and npm, and the npm registry once per lock file), the
 # instance scripts by bash -n and shellcheck, the units by systemd-analyze,
-# the ntsd and chrony configurations by ntsd -n and chronyd -p.
+# the ntsd and chrony configurations (and doc/deployment.md's ntsd.conf
+# blocks) by ntsd -n and chronyd -p.
 TESTS += tests/deploy/cfn_check_test.sh
 EXTRA_DIST += tests/deploy/cfn_check_test.sh tests/deploy/cfn-check.js \
 	tests/deploy/package.json tests/deploy/package-lock.json \
