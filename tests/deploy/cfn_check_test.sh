@@ -172,7 +172,7 @@ for b in "$tmp/doc"/*; do
 	n_blocks=$((n_blocks + 1))
 	ntsd_accepts "$b" "doc/deployment.md:${b##*-line} (ntsd.conf block)"
 done
-check "(d) doc/deployment.md has ntsd.conf blocks (got $n_blocks)" test $n_blocks -ge 4
+check "(d) doc/deployment.md has ntsd.conf blocks (got $n_blocks)" test $n_blocks -ge 5
 prop_conf=$(sed -n 's/^key-propagation //p' "$aws/instance/ntsd-fleet.conf")
 prop_cfn=$(grep -oE 'NTSD_KEY_PROPAGATION=[^ ]+' "$aws/regional.yaml" | cut -d= -f2)
 check "(d) the rotator's --propagation ($prop_cfn) is the fleet's key-propagation ($prop_conf)" \
