@@ -202,18 +202,26 @@ class Checker {
 		}
 	}
 
+	// A resource or an output: a mapping of known keys; its Condition
+	// exists.  False when it is no mapping.
+	checkEntry(v, at, kind, main, keys) {
+		if (!v || typeof v !== 'object' || Array.isArray(v)) {
+			this.error(at, `${kind === 'output' ? 'an' : 'a'} ${kind} is a mapping with a ${main}`);
+			return false;
+		}
+		for (const k of Object.keys(v))
+			if (!keys.includes(k))
+				this.error(at.concat(k), `unknown ${kind} attribute (known: ${keys.join(', ')})`);
+		if (v.Condition !== undefined)
+			this.needCondition(v.Condition, at.concat('Condition'));
+		return true;
+	}
+
 	checkResources() {
 		for (const [name, r] of Object.entries(this.resources)) {
 			const at = ['Resources', name];
-			if (!r || typeof r !== 'object' || Array.isArray(r)) {
-				this.error(at, 'a resource is a mapping with a Type');
+			if (!this.checkEntry(r, at, 'resource', 'Type', RESOURCE_KEYS))
 				continue;
-			}
-			for (const k of Object.keys(r))
-				if (!RESOURCE_KEYS.includes(k))
-					this.error(at.concat(k), `unknown resource attribute (known: ${RESOURCE_KEYS.join(', ')})`);
-			if (r.Condition !== undefined)
-				this.needCondition(r.Condition, at.concat('Condition'));
 			this.checkDependsOn(r.DependsOn, at.concat('DependsOn'));
 			if (typeof r.Type !== 'string') {
 				this.error(at, 'resource has no Type');
@@ -245,17 +253,10 @@ class Checker {
 	checkOutputs() {
 		for (const [name, o] of Object.entries(this.section('Outputs'))) {
 			const at = ['Outputs', name];
-			if (!o || typeof o !== 'object' || Array.isArray(o)) {
-				this.error(at, 'an output is a mapping with a Value');
+			if (!this.checkEntry(o, at, 'output', 'Value', OUTPUT_KEYS))
 				continue;
-			}
-			for (const k of Object.keys(o))
-				if (!OUTPUT_KEYS.includes(k))
-					this.error(at.concat(k), `unknown output attribute (known: ${OUTPUT_KEYS.join(', ')})`);
 			if (o.Value === undefined || o.Value === null)
 				this.error(at, 'output has no Value');
-			if (o.Condition !== undefined)
-				this.needCondition(o.Condition, at.concat('Condition'));
 			if (o.Export !== undefined &&
 			    (!o.Export || typeof o.Export !== 'object' || o.Export.Name === undefined))
 				this.error(at.concat('Export'), 'Export is a mapping with a Name');
