@@ -25,6 +25,8 @@ void *secmem_alloc(size_t len)
 		errno = EINVAL;
 		return NULL;
 	}
+	/* cppcheck-suppress invalidFunctionArg ; MAP_ANONYMOUS takes fd -1, as
+	 * mmap(2) asks for portability; cppcheck's mmap model wants fd >= 0. */
 	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
