@@ -109,7 +109,7 @@ server_up() { [ "$(haproxy_status "$tmp/haproxy.sock" ntsd_ke ntsd1)" = UP ]; }
 # --- start -----------------------------------------------------------------
 
 write_conf
-NTSD=$(netns_wrap ntsd "$NTSD")
+netns_ntsd ntsd ntsd
 if ! ntsd_start ntsd :; then
 	show "$ntsd_dir/ntsd.log"
 	not_ok "ntsd starts in its namespace"
@@ -125,10 +125,7 @@ fi
 wait_for 100 server_up
 check "(a) HAProxy shows the server UP through GET /health on ntsd's metrics port" server_up
 echo "  HAProxy's stats socket, show stat (backend ntsd_ke):"
-haproxy_cmd "$tmp/haproxy.sock" "show stat" | awk -F, '
-	NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-	$1 == "ntsd_ke" { printf "  | %s %s status=%s check=%s code=%s check_duration_ms=%s\n",
-		$1, $2, $c["status"], $c["check_status"], $c["check_code"], $c["check_duration"] }'
+haproxy_show "$tmp/haproxy.sock" ntsd_ke
 echo "  HAProxy's stats socket, show servers state:"
 haproxy_cmd "$tmp/haproxy.sock" "show servers state ntsd_ke" | show
 
