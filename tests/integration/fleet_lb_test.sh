@@ -40,12 +40,26 @@
 #   expired_cert  a host's certificate is replaced by an expired one:
 #                 /health 503, drained; NTS-KE through the VIP still works;
 #                 the good one back, it rejoins
+#   haproxy       HAProxy on lb (tests/integration/haproxy.sh: mode tcp,
+#                 send-proxy-v2, option httpchk GET /health on each host's
+#                 metrics port) on a second VIP 10.77.255.2, TCP 4460, over
+#                 h1 h2 h3, whose configs name their lb address in
+#                 ke-proxy-protocol; UDP 123 to that VIP is DNATed like the
+#                 first (no ke-ntp-server: clients send NTP where they did
+#                 NTS-KE, as behind an NLB).  A second stock chrony syncs
+#                 with NTS through it; client2 10.77.100.2 is allowed,
+#                 rogue 10.77.200.2 is not (ke-allow): refused and logged
+#                 under its own address; with client's sessions at
+#                 ke-max-sessions-per-address on every host, its next is
+#                 refused while client2's is not; a host killed is DOWN in
+#                 HAProxy's show stat, and NTS-KE through it still works
 # Then chrony-client checks more samples on the same NTS-KE session, and
 # the hosts' NAK counts sum to 0 (but for stale_key's direct probe).
 # Each step prints its evidence: the balancer's map and the checker's
-# log, each host's /health and counters (NTS-KE responses, NTS replies,
-# NAKs), chrony's sources, authdata and ntpdata.
-# Needs root (namespaces), nft, curl, python3, chrony.  Run by make check
+# log, HAProxy's show stat once it runs, each host's /health and counters
+# (NTS-KE responses, NTS replies, NAKs), chrony's sources, authdata and
+# ntpdata.
+# Needs root (namespaces), nft, curl, python3, chrony, haproxy.  Run by make check
 # (srcdir set, binaries in the build dir); by hand:
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/fleet_lb_test.sh
 # Exit 0 all passed, 1 a failure, 77 cannot run outside CI (CI=true: a
