@@ -792,7 +792,8 @@ hap_chrony() {
 # hap_access: the denied client refused by its own address; the cap per
 # address counts the real client, not HAProxy.
 hap_access() {
-	local n holder
+	local n holder h each
+	local -A before=()
 	n=$(ke_sum refused_denied)
 	if hap_probe rogue 0; then
 		not_ok "haproxy: $ROGUE_ADDR (not in ke-allow) is refused through HAProxy"
@@ -805,13 +806,21 @@ hap_access() {
 	# Six idle connections from client: round robin gives each host two,
 	# the cap; client's seventh is refused, client2 still gets in.
 	n=$(ke_sum proxy_header)
+	for h in h1 h2 h3; do before[$h]=$(metric "$h" 'ntsd_ke_events_total{event="proxy_header"}'); done
 	ip netns exec "${ns[client]}" bash -c 'for fd in 3 4 5 6 7 8; do
 		eval "exec $fd<>/dev/tcp/$1/4460"; done; exec sleep 20' _ "$VIP2" &
 	holder=$!
 	bg_pids+=("$holder")
 	wait_for 50 ke_sum_above proxy_header $((n + 5))
-	check "haproxy: six idle connections of $CLIENT_ADDR hold $KE_CAP sessions on each host" \
-		ke_sum_above proxy_header $((n + 5))
+	each=
+	for h in h1 h2 h3; do
+		each+=" $h +$(($(metric "$h" 'ntsd_ke_events_total{event="proxy_header"}') - before[$h]))"
+	done
+	if [ "$each" = " h1 +$KE_CAP h2 +$KE_CAP h3 +$KE_CAP" ]; then
+		ok "haproxy: six idle connections of $CLIENT_ADDR, PROXY headers per host:$each: $KE_CAP sessions each, the cap"
+	else
+		not_ok "haproxy: six idle connections of $CLIENT_ADDR, PROXY headers per host:$each (want +$KE_CAP each)"
+	fi
 	n=$(ke_sum refused_per_address)
 	if hap_probe client 0; then
 		not_ok "haproxy: $CLIENT_ADDR's seventh connection is refused (cap $KE_CAP per address)"
