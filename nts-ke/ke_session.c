@@ -258,9 +258,10 @@ static int step_read(struct ke_session *s)
 			    "connection lost before the request was complete");
 }
 
-/* From a peer not in ke-proxy-protocol, a PROXY header is refused by its
- * name rather than as a failed handshake: a look at the first bytes once
- * they are in (a ClientHello differs from both versions at its first). */
+/* When ke-proxy-protocol is configured, a PROXY header from a peer not in
+ * it is refused by its name rather than as a failed handshake: a look at
+ * the first bytes once they are in (a ClientHello differs from both
+ * versions at its first). */
 static int sniff_proxy(struct ke_session *s)
 {
 	uint8_t head[PROXY_V2_FIXED];
@@ -514,9 +515,10 @@ static int proxy_begin(struct ke_session *s)
 	return 1;
 }
 
-static bool is_balancer(const struct ke_session_env *env, const struct netaddr *peer)
+/* ke-proxy-protocol as loaded now; NULL when none is configured. */
+static const struct acl *balancers(const struct ke_session_env *env)
 {
-	return env->proxy && acl_matches(snapshot_get(env->proxy), peer);
+	return env->proxy ? snapshot_get(env->proxy) : NULL;
 }
 
 /* A session for the accepted fd, linked into ss and with its watchers
@@ -552,6 +554,7 @@ static struct ke_session *session_new(struct ke_sessions *ss, int fd, const stru
 void ke_session_start(struct ke_sessions *ss, int fd, const struct sockaddr *sa,
 		      socklen_t sa_len)
 {
+	const struct acl *bal;
 	struct ke_session *s;
 	struct netaddr peer;
 	int r;
@@ -564,10 +567,14 @@ void ke_session_start(struct ke_sessions *ss, int fd, const struct sockaddr *sa,
 	s = session_new(ss, fd, &peer);
 	if (!s)
 		return;
-	if (is_balancer(ss->env, &peer)) {
+	bal = balancers(ss->env);
+	if (bal && acl_matches(bal, &peer)) {
 		r = proxy_begin(s);
 	} else {
-		s->sniff = true;
+		/* With no list configured, no peek: a PROXY header is not a
+		 * TLS record, so the handshake refuses it anyway (counted as
+		 * handshake_failed, not proxy_refused_unexpected). */
+		s->sniff = bal != NULL;
 		r = session_begin(s);
 	}
 	if (r < 0)

@@ -40,12 +40,26 @@
 #   expired_cert  a host's certificate is replaced by an expired one:
 #                 /health 503, drained; NTS-KE through the VIP still works;
 #                 the good one back, it rejoins
+#   haproxy       HAProxy on lb (tests/integration/haproxy.sh: mode tcp,
+#                 send-proxy-v2, option httpchk GET /health on each host's
+#                 metrics port) on a second VIP 10.77.255.2, TCP 4460, over
+#                 h1 h2 h3, whose configs name their lb address in
+#                 ke-proxy-protocol; UDP 123 to that VIP is DNATed like the
+#                 first (no ke-ntp-server: clients send NTP where they did
+#                 NTS-KE, as behind an NLB).  A second stock chrony syncs
+#                 with NTS through it; client2 10.77.100.2 is allowed,
+#                 rogue 10.77.200.2 is not (ke-allow): refused and logged
+#                 under its own address; with client's sessions at
+#                 ke-max-sessions-per-address on every host, its next is
+#                 refused while client2's is not; a host killed is DOWN in
+#                 HAProxy's show stat, and NTS-KE through it still works
 # Then chrony-client checks more samples on the same NTS-KE session, and
 # the hosts' NAK counts sum to 0 (but for stale_key's direct probe).
 # Each step prints its evidence: the balancer's map and the checker's
-# log, each host's /health and counters (NTS-KE responses, NTS replies,
-# NAKs), chrony's sources, authdata and ntpdata.
-# Needs root (namespaces), nft, curl, python3, chrony.  Run by make check
+# log, HAProxy's show stat once it runs, each host's /health and counters
+# (NTS-KE responses, NTS replies, NAKs), chrony's sources, authdata and
+# ntpdata.
+# Needs root (namespaces), nft, curl, python3, chrony, haproxy.  Run by make check
 # (srcdir set, binaries in the build dir); by hand:
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/fleet_lb_test.sh
 # Exit 0 all passed, 1 a failure, 77 cannot run outside CI (CI=true: a
@@ -60,10 +74,19 @@ srcdir=$(cd "$srcdir" && pwd)
 . "$srcdir/tests/integration/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=netns.sh
 . "$srcdir/tests/integration/netns.sh"
+# shellcheck source-path=SCRIPTDIR source=haproxy.sh
+. "$srcdir/tests/integration/haproxy.sh"
 
 VIP=10.77.255.1
 CLIENT_ADDR=10.77.0.2
 LB_ADDR=10.77.0.1
+# The haproxy step: a second virtual IP on lb, NTS-KE (TCP 4460) to
+# HAProxy bound there, NTP (UDP 123) DNATed like the first; a second
+# allowed client and a denied one, each on its own link to lb.
+VIP2=10.77.255.2
+CLIENT2_ADDR=10.77.100.2
+ROGUE_ADDR=10.77.200.2
+KE_CAP=2
 METRICS_PORT=9123
 PROPAGATION=3s
 PROPAGATION_S=3
@@ -80,10 +103,11 @@ DRAIN_LIMIT=$(awk -v i=$CHECK_INTERVAL -v n=$UNHEALTHY_AFTER -v t=$CHECK_TIMEOUT
 	'BEGIN { print (n + 1) * i + t + 1 }')
 POLL=-2
 SAMPLES=8
-STEPS=${FLEET_LB_STEPS:-sync kill_rejoin scale_out rotate missing_key stale_key expired_cert}
+STEPS=${FLEET_LB_STEPS:-sync kill_rejoin scale_out rotate missing_key stale_key expired_cert haproxy}
 
 need_tools --sbin "apt-get install chrony util-linux iproute2 openssl nftables curl python3" \
 	chronyd chronyc setpriv ss openssl nft curl python3
+haproxy_need
 netns_need
 need_programs NTSD NTSCTL client make_certs
 checker=$itest_dir/lb-health-checker
@@ -91,6 +115,7 @@ tmp_make
 # chrony-client's --keep dir lies inside: chronyd's own user must reach it.
 chmod 755 "$tmp"
 table="fleet_lb$$"
+hap_sock=$tmp/haproxy.sock
 lb_log=$tmp/checker.log
 targets=$tmp/targets
 : >"$targets"
@@ -114,7 +139,7 @@ certs() {
 	not_ok "prerequisites: make-dev-certs $d $* failed"
 	finish
 }
-certs certs --san "IP:$VIP"
+certs certs --san "IP:$VIP" --san "IP:$VIP2"
 mkdir -p "$tmp/expired"
 cp "$tmp/certs/ca.pem" "$tmp/certs/ca.key" "$tmp/expired/"
 certs expired --expired --san "IP:$VIP"
@@ -151,10 +176,15 @@ key_loads_above() { [ "$(key_loads "$1")" -gt "$2" ]; }
 
 # --- the network: client, lb, hosts ------------------------------------------
 
-netns_add client lb
+netns_add client client2 rogue lb
 netns_link client "$CLIENT_ADDR/24" lb "$LB_ADDR/24"
+netns_link client2 "$CLIENT2_ADDR/24" lb 10.77.100.1/24
+netns_link rogue "$ROGUE_ADDR/24" lb 10.77.200.1/24
 netns_route client default "$LB_ADDR"
+netns_route client2 default 10.77.100.1
+netns_route rogue default 10.77.200.1
 in_ns lb sysctl -qw net.ipv4.ip_forward=1
+ip -n "${ns[lb]}" addr add "$VIP2/32" dev lo
 # The data plane: the VIP's packets go to chain vip, which the checker
 # fills with the DNAT over map backends.
 if ! in_ns lb nft -f - <<EOF; then
@@ -165,6 +195,7 @@ table ip $table {
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
 		ip daddr $VIP jump vip
+		ip daddr $VIP2 udp dport 123 jump vip
 	}
 	chain vip {
 	}
@@ -212,7 +243,9 @@ host_add() {
 		"metrics-listen ${addr[$h]} $METRICS_PORT" \
 		"ke-certificate $tmp/$h/tls/server.pem" "ke-private-key $tmp/$h/tls/server.key" \
 		"key-file $tmp/$h/keys" "key-file-create no" "key-propagation $PROPAGATION" \
-		"key-max-age $KEY_MAX_AGE"
+		"key-max-age $KEY_MAX_AGE" "ke-proxy-protocol 10.77.$1.1/32" \
+		"ke-allow 10.77.0.0/24" "ke-allow 10.77.100.0/24" \
+		"ke-max-sessions-per-address $KE_CAP" "ke-timeout 10" "log-level debug"
 	netns_ntsd "$h" "$h"
 	gone_ke[$h]=0 gone_nts[$h]=0 gone_nak[$h]=0
 	p_ke[$h]=0 p_nts[$h]=0 p_nak[$h]=0
@@ -302,6 +335,10 @@ show_fleet() {
 	echo "  balancer: map $(lb_members); nft:"
 	{ in_ns lb nft list map ip "$table" backends | grep -E 'elements'
 	  in_ns lb nft list chain ip "$table" vip | grep -E 'dnat|reject'; } | sed 's/^\s*//' | show
+	if [ -S "$hap_sock" ]; then
+		echo "  HAProxy (NTS-KE on $VIP2), show stat:"
+		haproxy_show "$hap_sock" ntsd_ke
+	fi
 	printf '  %-3s %-10s %-9s %-10s %-8s %s\n' host address NTS-KE "NTS reply" NAKs /health
 	for h in "${hosts[@]}"; do
 		printf '  %-3s %-10s %-9s %-10s %-8s %s\n' "$h" "${addr[$h]}" \
@@ -439,15 +476,21 @@ step_sync() {
 	check_naks sync
 }
 
-step_kill_rejoin() {
-	local h=${ke_host:-h1} from t0
+# host_kill HOST: SIGKILL, its counters so far kept in gone_*.
+host_kill() {
+	local h=$1
 	counters
 	gone_ke[$h]=${c_ke[$h]} gone_nts[$h]=${c_nts[$h]} gone_nak[$h]=${c_nak[$h]}
-	from=$(lb_nlines)
-	t0=$(date +%s.%N)
 	kill -KILL "${ntsd_pid[$h]}"
 	wait "${ntsd_pid[$h]}" 2>/dev/null
 	ntsd_pid[$h]=
+}
+
+step_kill_rejoin() {
+	local h=${ke_host:-h1} from t0
+	from=$(lb_nlines)
+	t0=$(date +%s.%N)
+	host_kill "$h"
 	echo "fleet_lb: kill_rejoin: SIGKILL to $h (it sealed chrony's cookies) at $(date -d "@$t0" +%T.%N | cut -c1-12)"
 	drained "$h" "kill_rejoin: $h killed" "$t0" "$from"
 	chrony_more 8
@@ -673,6 +716,175 @@ step_expired_cert() {
 	rejoined "$h" "expired_cert: the good certificate back on $h" "$from"
 }
 
+# --- the haproxy step: NTS-KE through HAProxy with PROXY v2 ---------------------
+
+# ke_sum EVENT: ntsd_ke_events_total{event="EVENT"} summed over the hosts
+# that run (scraped by counters).
+ke_sum() {
+	local h t=0
+	counters
+	for h in "${hosts[@]}"; do
+		t=$((t + $(metric "$h" "ntsd_ke_events_total{event=\"$1\"}")))
+	done
+	echo "$t"
+}
+ke_sum_above() { [ "$(ke_sum "$1")" -gt "$2" ]; }
+# hosts_log PATTERN: the hosts' logs have a line matching PATTERN (ERE);
+# the last one shown.
+hosts_log() {
+	local f=("$tmp"/h[0-9].log)
+	grep -hE "$1" "${f[@]}" | tail -n 1 | show
+	grep -qhE "$1" "${f[@]}"
+}
+hap_up() { [ "$(haproxy_status "$hap_sock" ntsd_ke "$1")" = UP ]; }
+hap_down() { [ "$(haproxy_status "$hap_sock" ntsd_ke "$1")" = DOWN ]; }
+hap_all_up() { hap_up h1 && hap_up h2 && hap_up h3; }
+show_haproxy() {
+	echo "fleet_lb: --- $1: HAProxy's view (show stat) ---"
+	haproxy_show "$hap_sock" ntsd_ke
+}
+# hap_probe NS [COUNT]: ntsctl probe from NS, NTS-KE through HAProxy on
+# VIP2, NTP to VIP2 (no ke-ntp-server: the KE's own address); output in
+# $tmp/hprobe.out.
+hap_probe() {
+	in_ns "$1" "$NTSCTL" probe "$VIP2" --ca "$tmp/certs/ca.pem" --name "$VIP2" \
+		--count "${2:-2}" --interval 100 >"$tmp/hprobe.out" 2>&1
+}
+
+# hap_start: HAProxy on lb, VIP2:4460, over h1 h2 h3; 0 once all are UP.
+hap_start() {
+	local h srv=()
+	for h in h1 h2 h3; do srv+=("$h ${addr[$h]}:4460 $METRICS_PORT"); done
+	haproxy_conf "$tmp/haproxy.cfg" "$hap_sock" "$VIP2:4460" "${srv[@]}"
+	if ! haproxy_start haproxy "$tmp/haproxy.cfg" in_ns lb; then
+		not_ok "haproxy: haproxy -db starts on lb"
+		return 1
+	fi
+	if wait_for 100 hap_all_up; then
+		ok "haproxy: HAProxy on lb ($VIP2:4460, send-proxy-v2) has h1 h2 h3 UP by GET /health"
+	else
+		not_ok "haproxy: not every server UP in HAProxy"
+		show_haproxy "haproxy: start"
+		return 1
+	fi
+	show_haproxy "haproxy: started"
+}
+
+# hap_chrony: a second stock chrony, on client, through VIP2.
+hap_chrony() {
+	local rc
+	in_ns client "$client" --server "$VIP2" --ca "$tmp/certs/ca.pem" --name haproxy \
+		--samples 4 --poll "$POLL" --timeout 60 >"$tmp/chrony2.out" 2>&1
+	rc=$?
+	grep -E '^(chrony-client|Remote address|Authenticated|Total good RX|NTS-KE|^\^)' \
+		"$tmp/chrony2.out" | show
+	client_passed "$tmp/chrony2.out" $rc "" "haproxy: chrony, NTS-KE via HAProxy on $VIP2"
+	if grep -Eq "^Remote address +: $VIP2 " "$tmp/chrony2.out" &&
+		grep -Eq '^Authenticated +: Yes' "$tmp/chrony2.out"; then
+		ok "haproxy: chrony's NTP went to $VIP2 (the nft DNAT): Authenticated: Yes"
+	else
+		not_ok "haproxy: chrony's ntpdata shows no authenticated samples from $VIP2"
+	fi
+	check "haproxy: a host logged chrony's NTS-KE with the client's own address, via HAProxy" \
+		hosts_log "^.*$CLIENT_ADDR:[0-9]+: NTS-KE via 10\.77\.[123]\.1:[0-9]+ \(PROXY v2 PROXY\)"
+}
+
+# hap_access: the denied client refused by its own address; the cap per
+# address counts the real client, not HAProxy.
+hap_access() {
+	local n holder h each
+	local -A before=()
+	n=$(ke_sum refused_denied)
+	if hap_probe rogue 0; then
+		not_ok "haproxy: $ROGUE_ADDR (not in ke-allow) is refused through HAProxy"
+	else
+		ok "haproxy: $ROGUE_ADDR (not in ke-allow) is refused through HAProxy"
+	fi
+	check "haproxy: refused_denied counts it" ke_sum_above refused_denied "$n"
+	check "haproxy: logged with the client's own address" \
+		hosts_log "${ROGUE_ADDR//./\\.}:[0-9]+: NTS-KE denied by ke-allow"
+	# Six idle connections from client: round robin gives each host two,
+	# the cap; client's seventh is refused, client2 still gets in.
+	n=$(ke_sum proxy_header)
+	for h in h1 h2 h3; do before[$h]=$(metric "$h" 'ntsd_ke_events_total{event="proxy_header"}'); done
+	ip netns exec "${ns[client]}" bash -c 'for fd in 3 4 5 6 7 8; do
+		eval "exec $fd<>/dev/tcp/$1/4460"; done; exec sleep 20' _ "$VIP2" &
+	holder=$!
+	bg_pids+=("$holder")
+	wait_for 50 ke_sum_above proxy_header $((n + 5))
+	each=
+	for h in h1 h2 h3; do
+		each+=" $h +$(($(metric "$h" 'ntsd_ke_events_total{event="proxy_header"}') - before[$h]))"
+	done
+	if [ "$each" = " h1 +$KE_CAP h2 +$KE_CAP h3 +$KE_CAP" ]; then
+		ok "haproxy: six idle connections of $CLIENT_ADDR, PROXY headers per host:$each: $KE_CAP sessions each, the cap"
+	else
+		not_ok "haproxy: six idle connections of $CLIENT_ADDR, PROXY headers per host:$each (want +$KE_CAP each)"
+	fi
+	n=$(ke_sum refused_per_address)
+	if hap_probe client 0; then
+		not_ok "haproxy: $CLIENT_ADDR's seventh connection is refused (cap $KE_CAP per address)"
+	else
+		ok "haproxy: $CLIENT_ADDR's seventh connection is refused (cap $KE_CAP per address)"
+	fi
+	check "haproxy: refused_per_address counts it" ke_sum_above refused_per_address "$n"
+	check "haproxy: logged with the client's own address" \
+		hosts_log "${CLIENT_ADDR//./\\.}:[0-9]+: NTS-KE refused: $KE_CAP sessions open from this address"
+	if hap_probe client2; then
+		ok "haproxy: meanwhile $CLIENT2_ADDR gets in through the same HAProxy"
+	else
+		not_ok "haproxy: $CLIENT2_ADDR refused while $CLIENT_ADDR is at its cap"
+		show "$tmp/hprobe.out"
+	fi
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+}
+
+# hap_kill: a host killed, HAProxy marks it DOWN; NTS-KE still works.
+hap_kill() {
+	local h=$1 i fails=0 from
+	from=$(lb_nlines)
+	host_kill "$h"
+	echo "fleet_lb: haproxy: SIGKILL to $h"
+	if wait_for 100 hap_down "$h"; then
+		ok "haproxy: HAProxy marks $h DOWN"
+	else
+		not_ok "haproxy: HAProxy does not mark $h DOWN: $(haproxy_status "$hap_sock" ntsd_ke "$h")"
+	fi
+	wait_for 100 lb_lacks "$h"
+	show_haproxy "haproxy: $h killed"
+	for i in 1 2 3 4; do hap_probe client 1 || fails=$((fails + 1)); done
+	if [ $fails -eq 0 ]; then
+		ok "haproxy: 4 NTS-KE sessions through HAProxy with $h down, all completed"
+	else
+		not_ok "haproxy: $fails of 4 NTS-KE sessions through HAProxy failed with $h down"
+		show "$tmp/hprobe.out"
+	fi
+	if host_start "$h" && wait_for 100 hap_up "$h"; then
+		ok "haproxy: $h restarted, HAProxy has it UP again"
+	else
+		not_ok "haproxy: $h restarted but not UP in HAProxy"
+	fi
+	rejoined "$h" "haproxy: $h restarted" "$from"
+}
+
+step_haproxy() {
+	hap_start || return
+	if hap_probe client; then
+		ok "haproxy: ntsctl probe from $CLIENT_ADDR: NTS-KE through HAProxy, NTS exchanges via $VIP2"
+	else
+		not_ok "haproxy: ntsctl probe through HAProxy failed"
+	fi
+	show "$tmp/hprobe.out"
+	hap_chrony
+	hap_access
+	hap_kill "$(victim)"
+	show_haproxy "haproxy: end"
+	show_fleet "haproxy: end"
+	check_chrony haproxy
+	check_naks haproxy
+}
+
 start_s=$SECONDS
 for s in $STEPS; do
 	echo "fleet_lb: === step $s ($((SECONDS - start_s)) s) ==="
@@ -687,12 +899,8 @@ crc=$?
 bg_pids=("${bg_pids[@]/$chrony_pid/}")
 echo "fleet_lb: chrony-client ($((SECONDS - start_s)) s of steps):"
 show "$tmp/chrony.out"
-verdict=$(client_verdict <"$tmp/chrony.out")
-if [ $crc -eq 0 ] && [[ $verdict == *": PASS: "*"on the same NTS-KE session (KeyID 1)"* ]]; then
-	ok "chrony through every step: ${verdict#*: PASS: }"
-else
-	not_ok "chrony: exit $crc: ${verdict:-no verdict}"
-fi
+client_passed "$tmp/chrony.out" $crc "on the same NTS-KE session (KeyID 1)" \
+	"chrony through every step"
 check_naks "end"
 echo "fleet_lb: the checker's log:"
 show "$lb_log"

@@ -23,6 +23,10 @@
 #                            "show servers state", "disable server B/S")
 #   haproxy_status SOCKET BACKEND SERVER
 #                            that server's status in `show stat` (UP, DOWN)
+#   haproxy_show SOCKET BACKEND
+#                            prints HAProxy's view of BACKEND's servers,
+#                            one "  | " line each from `show stat`: status,
+#                            last check's result and HTTP code, sessions
 # The Debian package's own service is never used.
 # shellcheck disable=SC2034
 
@@ -100,4 +104,13 @@ haproxy_status() {
 	haproxy_cmd "$1" "show stat" | awk -F, -v b="$2" -v s="$3" '
 		NR == 1 { for (i = 1; i <= NF; i++) if ($i == "status") c = i }
 		$1 == b && $2 == s { print $c }'
+}
+
+haproxy_show() {
+	haproxy_cmd "$1" "show stat" | awk -F, -v b="$2" '
+		NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$1 == b && $2 != "FRONTEND" && $2 != "BACKEND" {
+			printf "  | %s/%s status=%s check=%s code=%s check_duration_ms=%s sessions_total=%s\n",
+				$1, $2, $c["status"], $c["check_status"], $c["check_code"],
+				$c["check_duration"], $c["stot"] }'
 }

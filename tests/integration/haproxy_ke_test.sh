@@ -27,6 +27,9 @@
 #   (g) ke-proxy-protocol reloads on SIGHUP: with HAProxy no longer
 #       listed its connections are judged by its own address (denied by
 #       ke-allow); listed again, c1 gets in again
+#   (h) with no ke-proxy-protocol at all the listener does not peek
+#       before TLS: a PROXY header fails the handshake (handshake_failed,
+#       not proxy_refused_unexpected)
 # Needs root (namespaces), haproxy, python3 (HAProxy's stats socket), openssl.  Run by make check; by hand:
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/haproxy_ke_test.sh
 # Exit 0 all passed, 1 a failure, 77 a prerequisite missing outside CI
@@ -104,12 +107,22 @@ write_conf() {
 		"log-level debug"
 }
 
+# send_header NS: a PROXY v2 header (TCP over IPv4, naming c1,
+# 10.44.1.2:40000 -> 10.44.3.2:4460) from ns NS straight to ntsd, then
+# whatever ntsd answers until it closes.
+send_header() {
+	local hdr='\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c\x0a\x2c\x01\x02\x0a\x2c\x03\x02\x9c\x40\x11\x6c'
+	in_ns "$1" bash -c 'exec 3<>"/dev/tcp/$1/4460" || exit 1
+	printf "$2" >&3
+	timeout 5 cat <&3 >/dev/null 2>&1' _ "$ntsd_addr" "$hdr"
+}
+
 server_up() { [ "$(haproxy_status "$tmp/haproxy.sock" ntsd_ke ntsd1)" = UP ]; }
 
 # --- start -----------------------------------------------------------------
 
 write_conf
-NTSD=$(netns_wrap ntsd "$NTSD")
+netns_ntsd ntsd ntsd
 if ! ntsd_start ntsd :; then
 	show "$ntsd_dir/ntsd.log"
 	not_ok "ntsd starts in its namespace"
@@ -125,10 +138,7 @@ fi
 wait_for 100 server_up
 check "(a) HAProxy shows the server UP through GET /health on ntsd's metrics port" server_up
 echo "  HAProxy's stats socket, show stat (backend ntsd_ke):"
-haproxy_cmd "$tmp/haproxy.sock" "show stat" | awk -F, '
-	NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-	$1 == "ntsd_ke" { printf "  | %s %s status=%s check=%s code=%s check_duration_ms=%s\n",
-		$1, $2, $c["status"], $c["check_status"], $c["check_code"], $c["check_duration"] }'
+haproxy_show "$tmp/haproxy.sock" ntsd_ke
 echo "  HAProxy's stats socket, show servers state:"
 haproxy_cmd "$tmp/haproxy.sock" "show servers state ntsd_ke" | show
 
@@ -186,10 +196,7 @@ wait "$holder" 2>/dev/null
 # (e) a PROXY header from a peer not listed
 unexpected=$(ke_event proxy_refused_unexpected)
 # PROXY v2, TCP over IPv4, 10.44.1.2:40000 -> 10.44.3.2:4460 (c1, forged)
-hdr='\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c\x0a\x2c\x01\x02\x0a\x2c\x03\x02\x9c\x40\x11\x6c'
-in_ns c2 bash -c 'exec 3<>"/dev/tcp/$1/4460" || exit 1
-	printf "$2" >&3
-	timeout 5 cat <&3 >/dev/null 2>&1' _ "$ntsd_addr" "$hdr"
+send_header c2
 check "(e) c2 sending a PROXY header straight to ntsd: closed, proxy_refused_unexpected" \
 	event_above proxy_refused_unexpected "$unexpected"
 check "(e) logged with c2's own address" \
@@ -223,6 +230,20 @@ proxy_list=10.44.3.1/32
 write_conf
 check "(g) SIGHUP: HAProxy listed again" ntsd_reload ntsd
 check "(g) c1 gets in again" probe c1 "$lb_front"
+
+# (h) no ke-proxy-protocol at all: no peek before TLS; a PROXY header
+# fails the handshake (it is no TLS record), counted as handshake_failed
+unexpected=$(ke_event proxy_refused_unexpected)
+hs_failed=$(ke_event handshake_failed)
+proxy_list=-
+write_conf
+check "(h) SIGHUP: ke-proxy-protocol removed" ntsd_reload ntsd
+send_header c2
+check "(h) c2's PROXY header straight to ntsd fails the TLS handshake: handshake_failed" \
+	event_above handshake_failed "$hs_failed"
+check "(h) not looked at before TLS: proxy_refused_unexpected stays $unexpected" \
+	test "$(ke_event proxy_refused_unexpected)" -eq "$unexpected"
+check "(h) c2 completes NTS-KE directly" probe c2 "$ntsd_addr:4460"
 
 echo "  ntsctl stats (NTS-KE events):"
 in_ns ntsd "$NTSCTL" stats "$metrics" | grep -E '^ke_events_total' | show

@@ -347,3 +347,17 @@ ntsd_up() {
 # client_verdict: chrony-client's last PASS or FAIL line in its output
 # (stdin).
 client_verdict() { grep -E '^chrony-client\[[^]]*\]: (PASS|FAIL)' | tail -n 1; }
+
+# client_passed FILE RC PATTERN LABEL: ok "LABEL: <chrony-client's verdict>"
+# when chrony-client exited RC 0 and its verdict in FILE is a PASS whose
+# text holds PATTERN (a glob fragment); else not_ok with both.
+client_passed() {
+	local v
+	v=$(client_verdict <"$1")
+	# shellcheck disable=SC2053 # $3 is a glob fragment on purpose
+	if [ "$2" -eq 0 ] && [[ $v == *": PASS: "*$3* ]]; then
+		ok "$4: ${v#*: PASS: }"
+	else
+		not_ok "$4: exit $2: ${v:-no verdict}"
+	fi
+}

@@ -15,10 +15,6 @@
 #                              ns_if[A:B], the one in B in ns_if[B:A]
 #   netns_route NAME DEST VIA  a route in ns NAME
 #   in_ns NAME COMMAND...      COMMAND inside ns NAME
-#   netns_wrap NAME PROGRAM    prints the path of a script (in $tmp) that
-#                              runs PROGRAM inside ns NAME, for what lib.sh
-#                              runs from a variable: NTSD=$(netns_wrap ...)
-#                              (ip netns exec execs it: the PID stays)
 #   netns_ntsd NTSD NAME       lib.sh's ntsd_start runs ntsd NTSD inside
 #                              ns NAME (its PID is ntsd's own)
 #
@@ -89,11 +85,4 @@ netns_cleanup() {
 		ip netns del "${ns[$n]}" 2>/dev/null
 	done
 	ns=()
-}
-
-netns_wrap() {
-	local w="$tmp/in-$1-$(basename "$2")"
-	printf '#!/bin/sh\nexec ip netns exec "%s" "%s" "$@"\n' "${ns[$1]}" "$2" >"$w"
-	chmod 755 "$w"
-	echo "$w"
 }
