@@ -29,8 +29,8 @@
 #include "tools/hostport.h"
 #include "tools/json.h"
 #include "tools/ntsctl.h"
+#include "tools/probe_reply.h"
 
-#define PROBE_COOKIES 8
 #define PROBE_REPLY_TIMEOUT_MS 2000
 #define PROBE_HOST_MAX 256
 
@@ -48,48 +48,6 @@ struct probe_opts {
 	uint16_t aead;
 	bool json;		/* --json: one JSON object instead of the text */
 };
-
-/* The cookies we hold, oldest first. */
-struct cookie_pool {
-	uint8_t cookie[PROBE_COOKIES][COOKIE_MAX_LEN];
-	size_t len[PROBE_COOKIES];
-	size_t n;
-};
-
-static void pool_put(struct cookie_pool *p, const uint8_t *c, size_t len)
-{
-	if (len == 0 || len > COOKIE_MAX_LEN)
-		return;
-	if (p->n == PROBE_COOKIES) {	/* drop the oldest */
-		memmove(p->cookie[0], p->cookie[1], sizeof(p->cookie[0]) * (PROBE_COOKIES - 1));
-		memmove(p->len, p->len + 1, sizeof(p->len[0]) * (PROBE_COOKIES - 1));
-		p->n--;
-	}
-	memcpy(p->cookie[p->n], c, len);
-	p->len[p->n++] = len;
-}
-
-/* Take the oldest cookie into out; false if none. */
-static bool pool_take(struct cookie_pool *p, uint8_t *out, size_t *len)
-{
-	if (p->n == 0)
-		return false;
-	memcpy(out, p->cookie[0], p->len[0]);
-	*len = p->len[0];
-	memmove(p->cookie[0], p->cookie[1], sizeof(p->cookie[0]) * (PROBE_COOKIES - 1));
-	memmove(p->len, p->len + 1, sizeof(p->len[0]) * (PROBE_COOKIES - 1));
-	p->n--;
-	return true;
-}
-
-/* The master key id a cookie was sealed under: its first 4 bytes, in the
- * clear (doc/cookie-format.md). */
-static uint32_t cookie_key_id(const uint8_t *c, size_t len)
-{
-	if (len < 4)
-		return 0;
-	return (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3];
-}
 
 /* HOST[:PORT] into o; -1 with the reason printed (`what` names the argument). */
 static int parse_target(const char *s, struct probe_target *o, const char *what)
@@ -198,14 +156,6 @@ static int udp_connect(const char *host, uint16_t port, char *err, size_t errlen
 	return fd;
 }
 
-/* One request in flight: what its reply must match. */
-struct probe_request {
-	uint8_t uid[NTS_UID_LEN];
-	uint64_t t1;		/* its transmit timestamp */
-	size_t len;
-	uint32_t key;		/* master key id of the cookie it carried */
-};
-
 /* Send a request with the oldest cookie, asking for the ones missing. */
 static int send_request(int fd, struct cookie_pool *pool, const struct aead_ctx *c2s,
 			struct probe_request *pr, char *err, size_t errlen)
@@ -214,11 +164,11 @@ static int send_request(int fd, struct cookie_pool *pool, const struct aead_ctx 
 	struct nts_request rq;
 	size_t cookie_len;
 
-	if (!pool_take(pool, cookie, &cookie_len)) {
+	if (!probe_pool_take(pool, cookie, &cookie_len)) {
 		snprintf(err, errlen, "no cookie left");
 		return -1;
 	}
-	pr->key = cookie_key_id(cookie, cookie_len);
+	pr->key = probe_cookie_key_id(cookie, cookie_len);
 	if (rng_bytes(pr->uid, sizeof(pr->uid)) < 0 || rng_bytes(nonce, sizeof(nonce)) < 0) {
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 		return -1;
@@ -247,14 +197,16 @@ static int send_request(int fd, struct cookie_pool *pool, const struct aead_ctx 
 }
 
 /* Wait for the reply to pr, skipping packets that are not it (stale or
- * forged: wrong origin or unique identifier).  Its length in *n and its
- * arrival in *t4; -1 when none came. */
+ * forged: wrong origin or unique identifier); a good one's cookies go to
+ * the pool.  Its length in *n and its arrival in *t4; -1 when none came
+ * or it is not good (the reason in err). */
 static int await_reply(int fd, const struct probe_request *pr, const struct aead_ctx *s2c,
-		       struct nts_reply *reply, enum nts_reply_status *st, ssize_t *n,
+		       struct nts_reply *reply, struct cookie_pool *pool, ssize_t *n,
 		       uint64_t *t4, char *err, size_t errlen)
 {
 	uint8_t rep[NTS_MAX_PACKET];
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	enum probe_reply_verdict v;
 
 	for (;;) {
 		int r = poll(&pfd, 1, PROBE_REPLY_TIMEOUT_MS);
@@ -271,41 +223,10 @@ static int await_reply(int fd, const struct probe_request *pr, const struct aead
 			snprintf(err, errlen, "recv: %s", strerror(errno));
 			return -1;
 		}
-		*st = nts_reply_parse(rep, (size_t)*n, pr->t1, pr->uid, sizeof(pr->uid), s2c,
-				      reply);
-		if (*st != NTS_REPLY_ERR_ORIGIN && *st != NTS_REPLY_ERR_UID)
-			return 0;
+		v = probe_reply_take(rep, (size_t)*n, pr, s2c, reply, pool, err, errlen);
+		if (v != PROBE_REPLY_SKIP)
+			return v == PROBE_REPLY_GOOD ? 0 : -1;
 	}
-}
-
-/* Why a parsed reply is not a good one; 0 when it is. */
-static int judge_reply(enum nts_reply_status st, const struct nts_reply *reply, ssize_t n,
-		       const struct probe_request *pr, char *err, size_t errlen)
-{
-	uint32_t code = reply->hdr.refid;
-
-	switch (st) {
-	case NTS_REPLY_OK:
-		break;
-	case NTS_REPLY_NAK:
-		snprintf(err, errlen, "NTS NAK: the server could not open our cookie "
-			 "(master key %08x)", pr->key);
-		return -1;
-	case NTS_REPLY_KOD:
-		snprintf(err, errlen, "kiss-o'-death %c%c%c%c", (int)(code >> 24 & 0x7f),
-			 (int)(code >> 16 & 0x7f), (int)(code >> 8 & 0x7f), (int)(code & 0x7f));
-		return -1;
-	default:
-		snprintf(err, errlen, "bad reply (%zd bytes to %zu): %s", n, pr->len,
-			 nts_reply_status_str(st));
-		return -1;
-	}
-	if ((size_t)n > pr->len) {
-		snprintf(err, errlen, "reply of %zd bytes is larger than the request (%zu)", n,
-			 pr->len);
-		return -1;
-	}
-	return 0;
 }
 
 /* The closing line, "probe: OK: ..." or "probe: FAILED: ...", or with j
@@ -335,17 +256,13 @@ static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct a
 {
 	struct probe_request pr;
 	struct nts_reply reply;
-	enum nts_reply_status st;
 	ssize_t n;
 	uint64_t t4;
 	double offset, delay;
 
 	if (send_request(fd, pool, c2s, &pr, err, errlen) < 0 ||
-	    await_reply(fd, &pr, s2c, &reply, &st, &n, &t4, err, errlen) < 0 ||
-	    judge_reply(st, &reply, n, &pr, err, errlen) < 0)
+	    await_reply(fd, &pr, s2c, &reply, pool, &n, &t4, err, errlen) < 0)
 		return -1;
-	for (size_t c = 0; c < reply.n_cookies; c++)
-		pool_put(pool, reply.cookie[c], reply.cookie_len[c]);
 	*hdr = reply.hdr;
 	offset = (ntp_ts_diff(reply.hdr.rx_ts, pr.t1) + ntp_ts_diff(reply.hdr.tx_ts, t4)) / 2;
 	delay = ntp_ts_diff(t4, pr.t1) - ntp_ts_diff(reply.hdr.tx_ts, reply.hdr.rx_ts);
@@ -363,7 +280,7 @@ static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct a
 		snprintf(key, sizeof(key), "%08x", pr.key);
 		json_string(j, "key_sent", key);
 		snprintf(key, sizeof(key), "%08x",
-			 cookie_key_id(reply.cookie[0], reply.cookie_len[0]));
+			 probe_cookie_key_id(reply.cookie[0], reply.cookie_len[0]));
 		json_string(j, "key_returned", key);
 		json_uint(j, "reply_bytes", (unsigned long long)n);
 		json_uint(j, "request_bytes", pr.len);
@@ -373,7 +290,7 @@ static int exchange(int fd, unsigned i, struct cookie_pool *pool, const struct a
 	printf("ntp %u: offset %+.6f s  delay %.6f s  stratum %u  leap %u  cookies %zu  "
 	       "key %08x->%08x  reply %zd/%zu bytes\n",
 	       i, offset, delay, reply.hdr.stratum, reply.hdr.leap, reply.n_cookies, pr.key,
-	       cookie_key_id(reply.cookie[0], reply.cookie_len[0]), n, pr.len);
+	       probe_cookie_key_id(reply.cookie[0], reply.cookie_len[0]), n, pr.len);
 	return 0;
 }
 
@@ -400,7 +317,7 @@ static void ke_json(struct json_out *j, const struct probe_opts *o,
 	json_string(j, "aead", alg ? alg->name : "?");
 	json_uint(j, "cookies", r->n_cookies);
 	json_uint(j, "cookie_bytes", r->cookie_lens[0]);
-	snprintf(key, sizeof(key), "%08x", cookie_key_id(r->cookies[0], r->cookie_lens[0]));
+	snprintf(key, sizeof(key), "%08x", probe_cookie_key_id(r->cookies[0], r->cookie_lens[0]));
 	json_string(j, "master_key", key);
 	json_string(j, "ntp_server", r->has_server ? r->server : o->ke.host);
 	json_bool(j, "server_negotiation", r->has_server);
@@ -442,11 +359,12 @@ static int probe_ke(const struct probe_opts *o, struct ke_client_result *kr, str
 		printf("nts-ke: %s port %u: TLS 1.3, ALPN %s, AEAD %s, %zu cookies of %zu bytes "
 		       "(master key %08x)\n",
 		       o->ke.host, o->ke.port, kr->alpn, alg ? alg->name : "?", r->n_cookies,
-		       r->cookie_lens[0], cookie_key_id(r->cookies[0], r->cookie_lens[0]));
+		       r->cookie_lens[0], probe_cookie_key_id(r->cookies[0], r->cookie_lens[0]));
 		printf("nts-ke: NTP server %s%s port %u%s\n",
 		       r->has_server ? r->server : o->ke.host,
 		       r->has_server ? " (Server Negotiation)" : "",
-		       r->has_port ? r->port : NTP_PORT, r->has_port ? " (Port Negotiation)" : "");
+		       (unsigned)(r->has_port ? r->port : NTP_PORT),
+		       r->has_port ? " (Port Negotiation)" : "");
 	}
 	if (!alg) {
 		verdict(j, false, "unsupported AEAD %u", r->aead);
@@ -489,7 +407,7 @@ static unsigned probe_ntp(int fd, const struct probe_opts *o, const struct ke_cl
 	aead_set_key(&c2s, kr->reply.aead, kr->c2s);
 	aead_set_key(&s2c, kr->reply.aead, kr->s2c);
 	for (size_t i = 0; i < kr->reply.n_cookies; i++)
-		pool_put(&pool, kr->reply.cookies[i], kr->reply.cookie_lens[i]);
+		probe_pool_put(&pool, kr->reply.cookies[i], kr->reply.cookie_lens[i]);
 	if (j)
 		json_array(j, "exchanges");
 	for (unsigned i = 1; i <= o->count; i++) {

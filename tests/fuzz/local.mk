@@ -5,11 +5,16 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_config \
 	tests/fuzz/fuzz_cookie \
 	tests/fuzz/fuzz_ke_handler \
+	tests/fuzz/fuzz_ke_record \
 	tests/fuzz/fuzz_ke_reply \
 	tests/fuzz/fuzz_ke_request \
 	tests/fuzz/fuzz_keyset \
+	tests/fuzz/fuzz_netaddr \
 	tests/fuzz/fuzz_ntp_ef \
+	tests/fuzz/fuzz_probe_reply \
+	tests/fuzz/fuzz_proxy_v2 \
 	tests/fuzz/fuzz_responder \
+	tests/fuzz/fuzz_stats \
 	tests/fuzz/fuzz_txstamp
 FUZZER_LINK_FLAGS = -fsanitize=fuzzer
 if ENABLE_FUZZING
@@ -40,10 +45,27 @@ tests_fuzz_fuzz_keyset_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_ntp_ef_SOURCES = tests/fuzz/fuzz_ntp_ef.c
 tests_fuzz_fuzz_ntp_ef_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_ntp_ef_LDADD = $(COMMON_LIBS)
-EXTRA_DIST += tests/fuzz/run-smoke
+tests_fuzz_fuzz_proxy_v2_SOURCES = tests/fuzz/fuzz_proxy_v2.c
+tests_fuzz_fuzz_proxy_v2_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_proxy_v2_LDADD = $(COMMON_LIBS)
+EXTRA_DIST += tests/fuzz/run-smoke tests/fuzz/campaign
 tests_fuzz_fuzz_responder_SOURCES = tests/fuzz/fuzz_responder.c
 tests_fuzz_fuzz_responder_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_responder_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)
 tests_fuzz_fuzz_txstamp_SOURCES = tests/fuzz/fuzz_txstamp.c
 tests_fuzz_fuzz_txstamp_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_txstamp_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)
+tests_fuzz_fuzz_ke_record_SOURCES = tests/fuzz/fuzz_ke_record.c
+tests_fuzz_fuzz_ke_record_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_ke_record_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_netaddr_SOURCES = tests/fuzz/fuzz_netaddr.c tools/hostport.c tools/hostport.h
+tests_fuzz_fuzz_netaddr_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_netaddr_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_stats_SOURCES = tests/fuzz/fuzz_stats.c tools/stats.c tools/stats.h \
+	tools/json.c tools/json.h tools/hostport.c tools/hostport.h
+tests_fuzz_fuzz_stats_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_stats_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_probe_reply_SOURCES = tests/fuzz/fuzz_probe_reply.c tools/probe_reply.c \
+	tools/probe_reply.h
+tests_fuzz_fuzz_probe_reply_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_probe_reply_LDADD = $(COMMON_LIBS)
