@@ -24,12 +24,21 @@
 #                    storm holding connections open: NTP keeps answering,
 #                    accept is paused (refused_out_of_fds counts, CPU stays
 #                    low), NTS-KE serves again once the storm lets go
+#   ke_storm         ke_storm holds 1,000 stalled KE connections from
+#                    127.0.0.2-9, resets 50 and floods TLS handshakes from
+#                    one host (caps raised so that ntsd admits and holds them
+#                    all, rate limit off so the flood reaches TLS): each
+#                    ntsctl probe from 127.0.0.1 completes NTS-KE and NTP
+#                    within 1 s (the time printed), ntsd refuses nothing
+#                    and serves on after it
 # disk_full needs root (a tmpfs mount, in a private mount namespace: the
 # script runs itself again under unshare -m); without root it is reported
 # as not run.  Run by make check; by hand:
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/faults_test.sh
 # Exit 0 all passed, 1 a failure, 77 skipped (CI=true: a missing tool or
-# not being root fails).  FAULTS_TEST_KEEP=1 keeps the temp dir.
+# not being root fails).  FAULTS_TEST_KEEP=1 keeps the temp dir.  The
+# test raises its own descriptor limit (ulimit -n, which ntsd inherits) for
+# ke_storm's 1,000 connections.
 # The setup and ready functions run through ntsd_up.
 # shellcheck disable=SC2317
 set -u
@@ -46,7 +55,8 @@ fi
 
 need_tools "apt-get install iproute2 openssl coreutils strace util-linux" \
 	ss openssl timeout stdbuf strace prlimit cmp
-need_programs NTSD NTSCTL make_certs
+KE_STORM=${KE_STORM:-./tests/integration/ke_storm}
+need_programs NTSD NTSCTL KE_STORM make_certs
 tmp_make
 dev_certs certs certs2
 ca=$tmp/certs/ca.pem
@@ -414,8 +424,7 @@ case_emfile() {
 	wait "$ntp_pid"
 	check "emfile: NTP answered through the storm ($(grep -c '^ntp ' "$tmp/ntp.out") of 40 exchanges, $(tail -n 1 "$tmp/ntp.out"))" \
 		grep -q 'probe: OK' "$tmp/ntp.out"
-	kill "$storm_pid"
-	wait "$storm_pid" 2>/dev/null
+	bg_stop
 	start=$(date +%s%N)
 	if wait_for 50 probe emfile "$ca"; then
 		end=$(date +%s%N)
@@ -431,6 +440,112 @@ case_emfile() {
 	ntsd_stop emfile
 }
 
+# --- ke_storm: a good client through stalled connections, resets, a flood -
+
+storm_stalled=1000
+storm_resets=50
+storm_flood=4
+storm_probes=5
+# How long ke_storm floods (s), the probes all within it.
+storm_seconds=6
+
+# timed_probe NAME: probe NAME (NTS-KE and one NTP exchange); its wall
+# time in ms in $probe_ms.
+timed_probe() {
+	local t0 rc
+	t0=$(date +%s%N)
+	"$NTSCTL" probe "127.0.0.1:${port[${1}_ke]}" --ca "$ca" --count 1 --json \
+		>"$tmp/probe.out" 2>&1
+	rc=$?
+	probe_ms=$((($(date +%s%N) - t0) / 1000000))
+	return $rc
+}
+ke_event() { metric storm ntsd_ke_events_total "event=\"$1\""; }
+# (case_ke_storm's locals)
+all_served() { [ "$served" -eq "$storm_probes" ] && [ "$max_ms" -lt 1000 ]; }
+none_refused() { ! grep -Eq '(refused_[a-z_]*|deadline) \+[1-9]' <<<"$line"; }
+
+case_ke_storm() {
+	local need=$((storm_stalled + storm_resets + 2 * storm_flood + 256)) pid i
+	local nfd max_fds=0 max_ms=0 served=0 e done_line held line ev=() before=()
+	# ke_storm's sockets and ntsd's sessions: ntsd inherits this limit.
+	if [ "$(ulimit -Sn)" -lt "$need" ] && ! ulimit -Sn "$need" 2>/dev/null; then
+		not_ok "ke_storm: ulimit -Sn $need (hard limit $(ulimit -Hn))"
+		return
+	fi
+	# ke-max-sessions above everything the storm opens at once, 125
+	# stalled per address under the per-address cap: ntsd admits and
+	# holds every stalled connection instead of closing it at accept.
+	# No rate limit: the flood's handshakes all reach TLS.
+	setup_storm() {
+		setup_ntsd storm "$tmp/keys.storm" "$tmp/certs/server.pem" "$tmp/certs/server.key" \
+			"ke-max-sessions 2048" "ke-max-sessions-per-address 200" \
+			"ke-rate-limit off" "ke-timeout 30"
+	}
+	"$NTSCTL" keys init "$tmp/keys.storm" >/dev/null || { not_ok "ke_storm: keys init"; return; }
+	up storm setup_storm || return
+	pid=${ntsd_pid[storm]}
+	ev=(accepted handshake_ok io_error refused_max_sessions refused_per_address
+		refused_rate_limit refused_out_of_fds deadline)
+	for e in "${ev[@]}"; do
+		before+=("$(ke_event "$e")")
+	done
+	timed_probe storm
+	echo "$test_name: ke_storm: descriptor limit $(ulimit -Sn); ntsd: ke-threads 1," \
+		"ke-max-sessions 2048, ke-max-sessions-per-address 200, ke-timeout 30;" \
+		"ntsctl probe before the storm: $probe_ms ms"
+	"$KE_STORM" "${port[storm_ke]}" "$storm_seconds" "$storm_stalled" \
+		"$storm_resets" "$storm_flood" >"$tmp/storm.out" 2>&1 &
+	bg_pids+=("$!")
+	if ! wait_for 100 grep -qs 'ready' "$tmp/storm.out"; then
+		show "$tmp/storm.out"
+		not_ok "ke_storm: the storm is set up within 10 s"
+		return
+	fi
+	sed "s/^/$test_name: /" "$tmp/storm.out"
+	for ((i = 1; i <= storm_probes; i++)); do
+		nfd=$(find "/proc/$pid/fd" -mindepth 1 | wc -l)
+		[ "$nfd" -gt "$max_fds" ] && max_fds=$nfd
+		if timed_probe storm && probe_ok && [ "$(exchanges)" -eq 1 ]; then
+			served=$((served + 1))
+			echo "$test_name: ke_storm: probe $i: NTS-KE and NTP OK in $probe_ms ms" \
+				"(ntsd holding $nfd descriptors)"
+		else
+			echo "$test_name: ke_storm: probe $i: failed after $probe_ms ms:"
+			show "$tmp/probe.out"
+		fi
+		[ "$probe_ms" -gt "$max_ms" ] && max_ms=$probe_ms
+		sleep 0.2
+	done
+	check "ke_storm: a good client (ntsctl probe from 127.0.0.1) completed NTS-KE and NTP within 1 s $served of $storm_probes times during the storm (slowest $max_ms ms)" \
+		all_served
+	check "ke_storm: meanwhile ntsd held the stalled connections (up to $max_fds descriptors)" \
+		[ "$max_fds" -ge "$storm_stalled" ]
+	wait_for 150 grep -qs 'done:' "$tmp/storm.out"
+	bg_stop
+	done_line=$(grep 'done:' "$tmp/storm.out")
+	echo "$test_name: $done_line"
+	held=$(sed -n 's/.* held \([0-9]*\) of .*/\1/p' <<<"$done_line")
+	check "ke_storm: ntsd kept all $storm_stalled stalled connections to the end (${held:-?})" \
+		[ "${held:-0}" -eq "$storm_stalled" ]
+	check "ke_storm: the flood's handshakes got through" \
+		grep -Eq 'flood: [1-9][0-9]* handshakes completed' <<<"$done_line"
+	line=
+	for i in "${!ev[@]}"; do
+		line+=" ${ev[$i]} +$(($(ke_event "${ev[$i]}") - ${before[$i]:-0}))"
+	done
+	echo "$test_name: ke_storm: ntsd's NTS-KE events during the storm:$line"
+	check "ke_storm: ntsd refused nothing and cut nothing off (no refused_*, no deadline)" \
+		none_refused
+	if wait_for 30 probe storm "$ca" && [ "$(naks storm)" = 0 ]; then
+		ok "ke_storm: after the storm NTS-KE and NTP serve ($(exchanges) exchanges, 0 NAK)"
+	else
+		show "$tmp/probe.out"
+		not_ok "ke_storm: after the storm NTS-KE and NTP serve ($(naks storm) NAK)"
+	fi
+	ntsd_stop storm
+}
+
 # --- run -------------------------------------------------------------------
 
 root_cases=
@@ -442,8 +557,9 @@ fi
 case_kill_rotate
 case_secret_swap && case_bad_files
 case_emfile
+case_ke_storm
 
-for n in disk k8s emfile; do
+for n in disk k8s emfile storm; do
 	[ -f "$tmp/$n.log" ] || continue
 	check "ntsd $n: no sanitizer report" no_sanitizer_report "$tmp/$n.log"
 done
@@ -451,7 +567,7 @@ if [ "$failed" -eq 0 ] && [ -n "$root_cases" ]; then
 	cannot_run "$root_cases need root (a tmpfs mount)"
 fi
 if [ "$failed" -gt 0 ]; then
-	for n in disk k8s emfile; do
+	for n in disk k8s emfile storm; do
 		[ -f "$tmp/$n.log" ] || continue
 		echo "$test_name: ntsd $n log:"
 		show "$tmp/$n.log"
