@@ -15,7 +15,7 @@
 
 struct pem_state {
 	bool inside, body;		/* in a block; its base64 has begun */
-	unsigned begin_line, blocks;
+	unsigned begin_line, first_line, blocks;
 	char label[PEM_LABEL_MAX + 1];
 };
 
@@ -108,6 +108,8 @@ static int outside_line(struct pem_state *st, const char *p, size_t n, unsigned 
 	st->inside = true;
 	st->body = false;
 	st->begin_line = lineno;
+	if (!st->first_line)
+		st->first_line = lineno;
 	return 0;
 }
 
@@ -142,5 +144,6 @@ int pem_check(const char *text, size_t len, unsigned *line, char why[PEM_WHY_MAX
 		snprintf(why, PEM_WHY_MAX, "no PEM block (a -----BEGIN ...----- line)");
 		return -1;
 	}
+	*line = st.first_line;
 	return 0;
 }

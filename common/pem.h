@@ -11,10 +11,12 @@
 
 /* 0 when text[0..len) holds at least one block, every "-----BEGIN L-----"
  * has its "-----END L-----" and the lines between are base64 (after
- * optional RFC 1421 "Name: value" headers and a blank line).  Text outside
- * blocks is ignored, as OpenSSL does.  Else -1 with the line at fault in
- * *line (0: the whole text) and the reason in why; the reason never quotes
- * the text, which may be a private key. */
+ * optional RFC 1421 "Name: value" headers and a blank line), with the
+ * first block's BEGIN line in *line (what a message about the file's
+ * certificate or key names).  Text outside blocks is ignored, as OpenSSL
+ * does.  Else -1 with the line at fault in *line (0: the whole text) and
+ * the reason in why; the reason never quotes the text, which may be a
+ * private key. */
 int pem_check(const char *text, size_t len, unsigned *line, char why[PEM_WHY_MAX]);
 
 #endif

@@ -347,7 +347,7 @@ case_bad_files() {
 		>"$tmp/keys.future"
 	head -c "$(($(wc -c <"$good_crt") / 2))" "$good_crt" >"$tmp/truncated.pem"
 	bad_update mismatch "certificate of one pair, private key of another" \
-		"$good_crt" "$tmp/certs/server.key" "$tmp/keys2" "$vol/tls.key: .*(mismatch|does not match)"
+		"$good_crt" "$tmp/certs/server.key" "$tmp/keys2" "$vol/tls.key:[0-9]+: the private key does not match the certificate at $vol/tls.crt:[0-9]+"
 	bad_update truncated_pem "the certificate cut in half" \
 		"$tmp/truncated.pem" "$good_key" "$tmp/keys2" "$vol/tls.crt:[0-9]+: .*cut short"
 	bad_update future_key "a key file with one key dated a year ahead" \

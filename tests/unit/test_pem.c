@@ -36,7 +36,12 @@ static void test_pem_valid(void)
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		CU_ASSERT_EQUAL(check(ok[i], &line, why), 0);
 		CU_ASSERT_STRING_EQUAL(why, "");
+		/* the first block's BEGIN line: line 2 after the text before it */
+		CU_ASSERT_EQUAL(line, i == 2 ? 2u : 1u);
 	}
+	/* a chain: the first certificate's */
+	CU_ASSERT_EQUAL(check("\n\n" CERT CERT, &line, why), 0);
+	CU_ASSERT_EQUAL(line, 3u);
 }
 
 /* Bug truncated_pem_no_line: a certificate cut in half was reported as
