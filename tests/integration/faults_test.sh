@@ -465,9 +465,30 @@ ke_event() { metric storm ntsd_ke_events_total "event=\"$1\""; }
 all_served() { [ "$served" -eq "$storm_probes" ] && [ "$max_ms" -lt 1000 ]; }
 none_refused() { ! grep -Eq '(refused_[a-z_]*|deadline) \+[1-9]' <<<"$line"; }
 
+# storm_probe_all PID: storm_probes timed probes, 0.2 s apart, with ntsd
+# PID's descriptor count before each; sets case_ke_storm's served (how
+# many completed), max_ms and max_fds.
+storm_probe_all() {
+	local i nfd
+	for ((i = 1; i <= storm_probes; i++)); do
+		nfd=$(find "/proc/$1/fd" -mindepth 1 | wc -l)
+		[ "$nfd" -gt "$max_fds" ] && max_fds=$nfd
+		if timed_probe storm && probe_ok && [ "$(exchanges)" -eq 1 ]; then
+			served=$((served + 1))
+			echo "$test_name: ke_storm: probe $i: NTS-KE and NTP OK in $probe_ms ms" \
+				"(ntsd holding $nfd descriptors)"
+		else
+			echo "$test_name: ke_storm: probe $i: failed after $probe_ms ms:"
+			show "$tmp/probe.out"
+		fi
+		[ "$probe_ms" -gt "$max_ms" ] && max_ms=$probe_ms
+		sleep 0.2
+	done
+}
+
 case_ke_storm() {
 	local need=$((storm_stalled + storm_resets + 2 * storm_flood + 256)) pid i
-	local nfd max_fds=0 max_ms=0 served=0 e done_line held line ev=() before=()
+	local max_fds=0 max_ms=0 served=0 e done_line held line ev=() before=()
 	# ke_storm's sockets and ntsd's sessions: ntsd inherits this limit.
 	if [ "$(ulimit -Sn)" -lt "$need" ] && ! ulimit -Sn "$need" 2>/dev/null; then
 		not_ok "ke_storm: ulimit -Sn $need (hard limit $(ulimit -Hn))"
@@ -485,7 +506,7 @@ case_ke_storm() {
 	"$NTSCTL" keys init "$tmp/keys.storm" >/dev/null || { not_ok "ke_storm: keys init"; return; }
 	up storm setup_storm || return
 	pid=${ntsd_pid[storm]}
-	ev=(accepted handshake_ok io_error refused_max_sessions refused_per_address
+	ev=(accepted handshake_ok handshake_failed io_error refused_max_sessions refused_per_address
 		refused_rate_limit refused_out_of_fds deadline)
 	for e in "${ev[@]}"; do
 		before+=("$(ke_event "$e")")
@@ -503,20 +524,7 @@ case_ke_storm() {
 		return
 	fi
 	sed "s/^/$test_name: /" "$tmp/storm.out"
-	for ((i = 1; i <= storm_probes; i++)); do
-		nfd=$(find "/proc/$pid/fd" -mindepth 1 | wc -l)
-		[ "$nfd" -gt "$max_fds" ] && max_fds=$nfd
-		if timed_probe storm && probe_ok && [ "$(exchanges)" -eq 1 ]; then
-			served=$((served + 1))
-			echo "$test_name: ke_storm: probe $i: NTS-KE and NTP OK in $probe_ms ms" \
-				"(ntsd holding $nfd descriptors)"
-		else
-			echo "$test_name: ke_storm: probe $i: failed after $probe_ms ms:"
-			show "$tmp/probe.out"
-		fi
-		[ "$probe_ms" -gt "$max_ms" ] && max_ms=$probe_ms
-		sleep 0.2
-	done
+	storm_probe_all "$pid"
 	check "ke_storm: a good client (ntsctl probe from 127.0.0.1) completed NTS-KE and NTP within 1 s $served of $storm_probes times during the storm (slowest $max_ms ms)" \
 		all_served
 	check "ke_storm: meanwhile ntsd held the stalled connections (up to $max_fds descriptors)" \
