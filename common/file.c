@@ -1,6 +1,7 @@
 /* file: bounded whole-file read, atomic save, change detection. */
 #include "build_config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -145,19 +146,24 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* The directory that holds path (malloc'd), NULL when out of memory. */
+static char *parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
 /* Make the rename durable: fsync the directory that holds path. */
 static int fsync_parent(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir;
+	char *dir = parent_dir(path);
 	int fd, ret = -1;
 
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
 	if (!dir)
 		return -1;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -190,16 +196,20 @@ static int fill_temp(int fd, const char *path, const char *tmp, const void *data
 	return 0;
 }
 
+/* file_save's temporary names: path + FILE_TEMP_SUFFIX, its Xs replaced. */
+#define FILE_TEMP_SUFFIX ".tmp.XXXXXX"
+#define FILE_TEMP_RANDOM 6
+
 int file_save(const char *path, const void *data, size_t len, mode_t mode,
 	      const struct file_owner *owner, char err[FILE_ERR_MAX])
 {
-	size_t tmp_len = strlen(path) + sizeof(".tmp.XXXXXX");
+	size_t tmp_len = strlen(path) + sizeof(FILE_TEMP_SUFFIX);
 	char *tmp = malloc(tmp_len);
 	int fd, ret = -1;
 
 	if (!tmp)
 		return file_err(err, path, "out of memory");
-	snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
+	snprintf(tmp, tmp_len, "%s" FILE_TEMP_SUFFIX, path);
 	/* Same directory, so the rename is atomic. */
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
@@ -227,6 +237,52 @@ out:
 		free(tmp);
 	}
 	return ret;
+}
+
+/* name is base + FILE_TEMP_SUFFIX with its Xs replaced. */
+static bool is_temp_of(const char *name, const char *base)
+{
+	size_t blen = strlen(base), fixed = sizeof(FILE_TEMP_SUFFIX) - 1 - FILE_TEMP_RANDOM;
+
+	return strncmp(name, base, blen) == 0 &&
+	       strncmp(name + blen, FILE_TEMP_SUFFIX, fixed) == 0 &&
+	       strlen(name + blen + fixed) == FILE_TEMP_RANDOM;
+}
+
+int file_remove_stale_temps(const char *path, char err[FILE_ERR_MAX])
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir = parent_dir(path);
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if (!dir)
+		return file_err(err, path, "out of memory");
+	d = opendir(dir);
+	if (!d) {
+		file_err(err, path, "cannot read its directory %s: %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+
+		if (!is_temp_of(e->d_name, base) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) < 0) {
+			n = file_err(err, path, "cannot remove %s/%s: %s", dir, e->d_name,
+				     strerror(errno));
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	free(dir);
+	return n;
 }
 
 /* ctime, mode, uid and gid too: a chown or chmod that makes an unreadable

@@ -40,6 +40,12 @@ struct file_owner {
 int file_save(const char *path, const void *data, size_t len, mode_t mode,
 	      const struct file_owner *owner, char err[FILE_ERR_MAX]);
 
+/* Remove the temporary files file_save(path) leaves when killed before its
+ * rename (path.tmp.XXXXXX in path's directory).  Only for a caller that
+ * knows no file_save of path is under way (it holds the writers' lock).
+ * How many were removed, or -1 with "PATH: reason" in err. */
+int file_remove_stale_temps(const char *path, char err[FILE_ERR_MAX]);
+
 /* Change detection for a file that is loaded and reloaded.  A state of
  * the file is its stat: a replace, an edit, a chown or a chmod each make
  * a new one (a chown or chmod that makes an unreadable file readable

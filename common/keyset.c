@@ -377,6 +377,9 @@ static int parse_key_line(struct keyset *ks, struct keyset_line *l, const struct
 		pos_err(pos, "cannot add key");
 		goto out;
 	}
+	for (size_t i = 0; i < ks->n; i++)
+		if (ks->keys[i].id == id)
+			ks->keys[i].line = pos->lineno;
 	ret = 0;
 out:
 	buf_wipe(secret, sizeof(secret));
@@ -507,6 +510,28 @@ struct keyset *keyset_parse(const char *text, size_t len, const char *name,
 	return ks;
 }
 
+int keyset_check_dates(const struct keyset *ks, int64_t now, const char *name,
+		       struct keyset_error *err)
+{
+	const struct master_key *oldest;
+	uint64_t ahead;
+
+	if (ks->n == 0)
+		return 0;
+	oldest = &ks->keys[0];
+	/* 0 <= created <= KEYSET_TIME_MAX: neither side overflows. */
+	if (now >= oldest->created - KEYSET_FUTURE_MAX_S)
+		return 0;
+	/* created - now, which may not fit an int64_t when now is negative. */
+	ahead = (uint64_t)oldest->created - (uint64_t)now;
+	keyset_seterr(err, name ? name : "(key text)", oldest->line,
+		      "every key is dated in the future: the oldest, %08" PRIx32 ", is %" PRIu64
+		      "s ahead of this host's clock (more than %ds): the clock where the file "
+		      "was made, or this one, is wrong",
+		      oldest->id, ahead, KEYSET_FUTURE_MAX_S);
+	return -1;
+}
+
 /* ---- the file ---- */
 
 struct keyset *keyset_load(const char *path, struct keyset_error *err)
@@ -523,6 +548,17 @@ struct keyset *keyset_load(const char *path, struct keyset_error *err)
 	}
 	ks = keyset_parse(text, len, path, err);
 	file_text_free(text, len);
+	return ks;
+}
+
+struct keyset *keyset_load_dated(const char *path, int64_t now, struct keyset_error *err)
+{
+	struct keyset *ks = keyset_load(path, err);
+
+	if (ks && keyset_check_dates(ks, now, path, err) < 0) {
+		keyset_free(ks);
+		return NULL;
+	}
 	return ks;
 }
 

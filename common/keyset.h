@@ -29,6 +29,7 @@ struct master_key {
 	uint8_t secret[AEAD_MAX_KEY_LEN];
 	size_t secret_len;	/* == aead_by_id(alg)->key_len */
 	struct aead_ctx ctx;	/* scheduled from secret */
+	unsigned line;		/* its line in the parsed text; 0: not parsed */
 };
 
 struct keyset;
@@ -46,6 +47,8 @@ struct keyset *keyset_parse(const char *text, size_t len, const char *name,
 /* Read and parse a file.  Refuses a file readable or writable by group or
  * others ("chmod 600 FILE").  NULL on error, with err filled. */
 struct keyset *keyset_load(const char *path, struct keyset_error *err);
+/* keyset_load, then keyset_check_dates against now: what a daemon serves. */
+struct keyset *keyset_load_dated(const char *path, int64_t now, struct keyset_error *err);
 /* Serialise to text; returns a malloc'd NUL-terminated string (caller
  * wipes and frees it with keyset_text_free), NULL on allocation failure. */
 char *keyset_format(const struct keyset *ks, size_t *len);
@@ -58,6 +61,15 @@ int keyset_save(const struct keyset *ks, const char *path, struct keyset_error *
  * timer running as root does not hand the daemon's key file to root. */
 int keyset_save_owned(const struct keyset *ks, const char *path,
 		      const struct file_owner *owner, struct keyset_error *err);
+
+/* A daemon refuses a set in which every key is dated more than this
+ * ahead of its clock: a clock is wrong where the file was made, or here,
+ * and the oldest key would seal cookies and stay until then. */
+#define KEYSET_FUTURE_MAX_S 3600
+/* 0 when some key of ks was created at most KEYSET_FUTURE_MAX_S after
+ * now; else -1 with "NAME:LINE: ..." (the oldest key's line) in err. */
+int keyset_check_dates(const struct keyset *ks, int64_t now, const char *name,
+		       struct keyset_error *err);
 
 /* Building (for ntsctl and first start): an empty set, add keys. */
 struct keyset *keyset_new(void);

@@ -19,6 +19,7 @@ common_libntscommon_a_SOURCES = \
 	common/monotime.h \
 	common/netaddr.c common/netaddr.h \
 	common/nts_request.c common/nts_request.h \
+	common/pem.c common/pem.h \
 	common/proxy_v2.c common/proxy_v2.h \
 	common/ntp_ef.c common/ntp_ef.h \
 	common/ntp_packet.c common/ntp_packet.h \

@@ -9,10 +9,14 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "common/file.h"
 #include "common/ke_record.h"
 #include "common/log.h"
+#include "common/pem.h"
 #include "nts-ke/tls_ctx.h"
 
+/* A certificate chain or private key larger than this is not one. */
+#define TLS_PEM_FILE_MAX (1024 * 1024)
 
 /* A readable file, so a missing one gets a plain errno message. */
 static int check_readable(const char *path, char *err, size_t err_len)
@@ -25,6 +29,34 @@ static int check_readable(const char *path, char *err, size_t err_len)
 	}
 	fclose(f);
 	return 0;
+}
+
+/* A PEM file whose structure holds: a cut-short or garbled file is
+ * reported as FILE:LINE, which OpenSSL's "PEM lib" does not tell.  The
+ * line of its first block in *first. */
+static int check_pem(const char *path, unsigned *first, char *err, size_t err_len)
+{
+	char msg[FILE_ERR_MAX], why[PEM_WHY_MAX];
+	unsigned line;
+	char *text;
+	size_t len;
+	int rc;
+
+	if (file_read(path, TLS_PEM_FILE_MAX, 0, &text, &len, msg) < 0) {
+		snprintf(err, err_len, "%s", msg);
+		return -1;
+	}
+	rc = pem_check(text, len, &line, why);
+	file_text_free(text, len);	/* wiped: it may be the private key */
+	if (rc == 0) {
+		*first = line;
+		return 0;
+	}
+	if (line)
+		snprintf(err, err_len, "%s:%u: %s", path, line, why);
+	else
+		snprintf(err, err_len, "%s: %s", path, why);
+	return -1;
 }
 
 /* Section 4: a client that does not offer KE_ALPN gets no service. */
@@ -66,10 +98,19 @@ static int client_hello(SSL *ssl, int *al, void *arg)
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
+/* The last OpenSSL error says the private key is not the certificate's. */
+static bool key_mismatch(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	return ERR_GET_LIB(e) == ERR_LIB_X509 && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH;
+}
+
 SSL_CTX *tls_ctx_new(const char *cert_file, const char *key_file, char *err,
 		     size_t err_len)
 {
 	char reason[256];
+	unsigned cert_line, key_line;
 	SSL_CTX *ctx;
 
 	ERR_clear_error();
@@ -78,7 +119,8 @@ SSL_CTX *tls_ctx_new(const char *cert_file, const char *key_file, char *err,
 		return NULL;
 	}
 	if (check_readable(cert_file, err, err_len) < 0 ||
-	    check_readable(key_file, err, err_len) < 0)
+	    check_readable(key_file, err, err_len) < 0 || check_pem(cert_file, &cert_line, err, err_len) < 0 ||
+	    check_pem(key_file, &key_line, err, err_len) < 0)
 		return NULL;
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
@@ -103,15 +145,17 @@ SSL_CTX *tls_ctx_new(const char *cert_file, const char *key_file, char *err,
 		snprintf(err, err_len, "%s: %s", cert_file, reason);
 		goto out;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
+	/* A key of another pair fails here already (OpenSSL compares it
+	 * with the certificate loaded); the check after is for the rest. */
+	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 && !key_mismatch()) {
 		log_openssl_reason(reason, sizeof(reason), "cannot load private key");
 		snprintf(err, err_len, "%s: %s", key_file, reason);
 		goto out;
 	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
+	if (key_mismatch() || SSL_CTX_check_private_key(ctx) != 1) {
 		log_openssl_reason(reason, sizeof(reason), "key does not match");
-		snprintf(err, err_len, "%s: private key does not match %s (%s)",
-			 key_file, cert_file, reason);
+		snprintf(err, err_len, "%s:%u: the private key does not match the certificate at "
+			 "%s:%u (%s)", key_file, key_line, cert_file, cert_line, reason);
 		goto out;
 	}
 	return ctx;

@@ -63,7 +63,7 @@ static int load(struct keywatch *kw, bool quiet)
 	struct keyset *ks;
 	size_t n;
 
-	ks = keyset_load(kw->path, &err);
+	ks = keyset_load_dated(kw->path, (int64_t)time(NULL), &err);
 	file_watch_loaded(&kw->watch, ks != NULL);
 	if (!ks) {
 		if (!quiet) {

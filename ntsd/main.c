@@ -194,7 +194,7 @@ static int check_config(struct ntsd *d)
 	if (precheck_run(&d->cfg, stdout, stderr) < 0)
 		return -1;
 	if (access(d->cfg.key_file, F_OK) == 0) {
-		ks = keyset_load(d->cfg.key_file, &kerr);
+		ks = keyset_load_dated(d->cfg.key_file, (int64_t)time(NULL), &kerr);
 		if (!ks) {
 			fprintf(stderr, "%s\n", kerr.msg);
 			return -1;

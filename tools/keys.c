@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/file.h"
 #include "common/keypolicy.h"
 #include "common/keyset.h"
 #include "tools/ntsctl.h"
@@ -145,8 +146,28 @@ static void format_age(int64_t s, char *buf, size_t len)
 			 (long long)(s % 86400 / 3600));
 }
 
-/* Hold an exclusive lock on FILE.lock, waiting up to `wait` seconds.
- * Returns the fd, -1 on error, -2 when still locked after the wait. */
+/* With the lock held no other ntsctl is writing the file: a temporary file
+ * beside it was left by one killed before its rename (it holds secrets).
+ * Returns lock, or -1 (lock closed) when one cannot be removed. */
+static int remove_stale_temps(const char *path, int lock)
+{
+	char err[FILE_ERR_MAX];
+	int n = file_remove_stale_temps(path, err);
+
+	if (n < 0) {
+		fprintf(stderr, "ntsctl: %s\n", err);
+		close(lock);
+		return -1;
+	}
+	if (n > 0)
+		printf("%s: removed %d temporary file%s left by an interrupted ntsctl\n", path, n,
+		       n == 1 ? "" : "s");
+	return lock;
+}
+
+/* Hold an exclusive lock on FILE.lock, waiting up to `wait` seconds, and
+ * remove the temporary files of killed writers.  Returns the fd, -1 on
+ * error, -2 when still locked after the wait. */
 static int lock_key_file(const char *path, int64_t wait)
 {
 	char lock[PATH_MAX];
@@ -164,7 +185,7 @@ static int lock_key_file(const char *path, int64_t wait)
 	}
 	for (int64_t i = 0;; i++) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return fd;
+			return remove_stale_temps(path, fd);
 		if (errno != EWOULDBLOCK) {
 			fprintf(stderr, "ntsctl: %s: lock: %s\n", lock, strerror(errno));
 			close(fd);
@@ -370,10 +391,11 @@ static int keys_list(const char *path, const struct keys_opts *o)
 	return NTSCTL_OK;
 }
 
+/* What ntsd would refuse, dates included. */
 static int keys_check(const char *path, const struct keys_opts *o)
 {
 	struct keyset_error err;
-	struct keyset *ks = keyset_load(path, &err);
+	struct keyset *ks = keyset_load_dated(path, (int64_t)time(NULL), &err);
 
 	(void)o;
 	if (!ks) {

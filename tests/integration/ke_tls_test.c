@@ -187,47 +187,6 @@ static void client_opts(struct ke_client_opts *o, uint16_t port)
 	o->timeout_ms = 4000;
 }
 
-/* A plain TCP connection from src (NULL: any) to 127.0.0.1:port. */
-static int tcp_connect(const char *src, uint16_t port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	if (src) {
-		inet_pton(AF_INET, src, &sa.sin_addr);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			goto out;
-	}
-	sa.sin_port = htons(port);
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		goto out;
-	return fd;
-out:
-	close(fd);
-	return -1;
-}
-
-/* 1 when the peer has closed (EOF or reset), 0 when still open. */
-static int tcp_closed(int fd)
-{
-	char buf[512];
-	ssize_t n;
-
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n > 0)
-			continue;	/* an alert or Error record: drain */
-		if (n == 0)
-			return 1;
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : 1;
-	}
-}
-
 /* Every cookie opens with the keyset to the keys the client exported. */
 static bool cookies_match(const struct ke_client_result *r, char *why, size_t len)
 {
@@ -661,8 +620,8 @@ static void case_deadline(struct svc *s)
 	bool good;
 
 	t0 = monotime_ms();
-	stall = tcp_connect(NULL, s->port);
-	trickle = tcp_connect(NULL, s->port);
+	stall = itest_tcp_connect(NULL, s->port);
+	trickle = itest_tcp_connect(NULL, s->port);
 	if (stall < 0 || trickle < 0) {
 		itest_report("stalled client cut off at the deadline", false, "connect failed");
 		return;
@@ -682,9 +641,9 @@ static void case_deadline(struct svc *s)
 			send(trickle, i < 5 ? &"\x16\x03\x01\x02\x00"[i] : "", 1,
 			     MSG_NOSIGNAL | MSG_DONTWAIT);
 		sleep_ms(100);
-		if (closed_stall < 0 && tcp_closed(stall))
+		if (closed_stall < 0 && itest_tcp_closed(stall))
 			closed_stall = monotime_ms() - t0;
-		if (closed_trickle < 0 && tcp_closed(trickle))
+		if (closed_trickle < 0 && itest_tcp_closed(trickle))
 			closed_trickle = monotime_ms() - t0;
 	}
 	close(stall);
@@ -738,7 +697,7 @@ static void case_many_stalled(void)
 	}
 	for (int i = 0; i < 500; i++) {
 		snprintf(src, sizeof(src), "127.0.0.%d", 2 + i % 8);
-		fds[i] = tcp_connect(src, s.port);
+		fds[i] = itest_tcp_connect(src, s.port);
 		if (fds[i] >= 0) {
 			opened++;
 			if (i % 2)
@@ -780,11 +739,11 @@ static void case_caps(void)
 		return;
 	}
 	for (int i = 0; i < 5; i++)
-		fds[i] = tcp_connect("127.0.0.1", s.port);
+		fds[i] = itest_tcp_connect("127.0.0.1", s.port);
 	wait_counter(&s, KE_CNT_REFUSED_PER_ADDRESS, 2, 2000);
 	sleep_ms(100);
 	for (int i = 0; i < 5; i++)
-		refused += fds[i] >= 0 && tcp_closed(fds[i]);
+		refused += fds[i] >= 0 && itest_tcp_closed(fds[i]);
 	/* another address is still served */
 	client_opts(&o, s.port);
 	o.bind_addr = "127.0.0.2";
@@ -797,7 +756,7 @@ static void case_caps(void)
 	/* 3 open from .1; 3 more from .3 fill the total of 6; the next is refused */
 	wait_sessions(&s, 3, 2000);
 	for (int i = 5; i < 8; i++)
-		fds[i] = tcp_connect("127.0.0.3", s.port);
+		fds[i] = itest_tcp_connect("127.0.0.3", s.port);
 	wait_sessions(&s, 6, 2000);
 	client_opts(&o, s.port);
 	o.bind_addr = "127.0.0.4";
@@ -835,10 +794,10 @@ static void case_rate_limit(void)
 	wait_counter(&s, KE_CNT_RESPONSES, 3, 2000);
 	hs = counter(&s, KE_CNT_HANDSHAKE_OK) + counter(&s, KE_CNT_HANDSHAKE_FAILED);
 	rc = ke_client_exchange(&o, &r);
-	fd = tcp_connect("127.0.0.1", s.port);
+	fd = itest_tcp_connect("127.0.0.1", s.port);
 	wait_counter(&s, KE_CNT_REFUSED_RATE, 2, 2000);
 	sleep_ms(50);
-	closed = fd >= 0 && tcp_closed(fd);
+	closed = fd >= 0 && itest_tcp_closed(fd);
 	itest_report("ke-rate-limit closes a client over its rate at accept, before TLS",
 	       ok == 3 && rc != 0 && closed && counter(&s, KE_CNT_REFUSED_RATE) == 2 &&
 	       counter(&s, KE_CNT_HANDSHAKE_OK) + counter(&s, KE_CNT_HANDSHAKE_FAILED) == hs &&
@@ -859,26 +818,16 @@ static void case_rate_limit(void)
 }
 
 /* A connection from 127.0.0.1 that sends a real ClientHello (hello) or
- * nothing, then resets: SO_LINGER 0, close. */
+ * nothing, then resets. */
 static void connect_and_reset(SSL_CTX *ctx, uint16_t port, bool hello)
 {
-	struct linger lg = { 1, 0 };
-	int fd = tcp_connect("127.0.0.1", port);
-	SSL *ssl;
+	int fd = itest_tcp_connect("127.0.0.1", port);
 
 	if (fd < 0)
 		return;
-	if (hello && (ssl = SSL_new(ctx))) {
-		/* non-blocking: SSL_connect sends the ClientHello and returns
-		 * wanting the server's answer, which never gets read */
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		SSL_set_fd(ssl, fd);
-		SSL_set_alpn_protos(ssl, (const unsigned char *)"\x07ntske/1", 8);
-		SSL_connect(ssl);
-		SSL_free(ssl);
-	}
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
+	if (hello)
+		itest_client_hello(ctx, fd);
+	itest_reset(fd);
 }
 
 /* Issue 11 item 6: sessions whose peer reset do not hold the per-address
@@ -971,7 +920,7 @@ static void case_emfile(void)
 	sleep_ms(400);
 	refused = counter(&s, KE_CNT_REFUSED_FD);
 	for (int i = 0; i < 3; i++)
-		shed += waiting[i] >= 0 && tcp_closed(waiting[i]);
+		shed += waiting[i] >= 0 && itest_tcp_closed(waiting[i]);
 	for (int i = 0; i < n_fill; i++)
 		close(fillers[i]);
 	setrlimit(RLIMIT_NOFILE, &old);

@@ -19,3 +19,15 @@ check_PROGRAMS += tests/integration/clock_probe
 tests_integration_clock_probe_SOURCES = tests/integration/clock_probe.c
 EXTRA_DIST += tests/integration/systemd_unit_test.sh tests/integration/nspawn.sh \
 	tests/integration/debian_package_test.sh
+# Faults that lose nothing (issue 15 part 4): a full disk and SIGKILL
+# (strace) during ntsctl keys rotate, a Kubernetes-style Secret swap, bad
+# certificates and key files on a running ntsd, EMFILE under a KE storm,
+# a good NTS-KE client within 1 s through 1,000 stalled connections,
+# resets and a handshake flood (ke_storm makes them; the tmpfs case needs
+# root).
+check_PROGRAMS += tests/integration/ke_storm
+tests_integration_ke_storm_SOURCES = tests/integration/ke_storm.c \
+	tests/integration/itest.c tests/integration/itest.h
+tests_integration_ke_storm_LDADD = $(COMMON_LIBS)
+TESTS += tests/integration/faults_test.sh
+EXTRA_DIST += tests/integration/faults_test.sh

@@ -33,6 +33,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_ntp_packet.c \
 	tests/unit/test_nts_path.c \
 	tests/unit/test_nts_request.c \
+	tests/unit/test_pem.c \
 	tests/unit/test_phc.c \
 	tests/unit/test_precheck.c ntsd/precheck.c ntsd/precheck.h ntsd/daemon.c ntsd/daemon.h \
 	tests/unit/test_sandbox.c ntsd/sandbox.c ntsd/sandbox.h \

@@ -218,10 +218,63 @@ static void test_file_watch(void)
 	CU_ASSERT_EQUAL(file_watch_poll(&w, false), FILE_WATCH_CHANGED);
 }
 
+/* Bug kill_rotate_leaves_temps: an ntsctl killed before its rename left
+ * FILE.tmp.XXXXXX (a copy of the secrets) for good. */
+static void test_file_remove_stale_temps(void)
+{
+	static const char *const stale[] = { "f.tmp.abcDEF", "f.tmp.012345" };
+	static const char *const kept[] = { "f.tmp.abcde", "f.tmp.abcdefg", "g.tmp.abcdef",
+					    "f.tmpXabcdef", "ff.tmp.abcdef", "f.lock" };
+	char p[192], err[FILE_ERR_MAX];
+	FILE *f;
+	int fd;
+
+	put("key file\n", 0600);
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, stale[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(p, "w"));
+		fclose(f);
+	}
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, kept[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(p, "w"));
+		fclose(f);
+	}
+	/* A directory of that name is not a temporary file. */
+	snprintf(p, sizeof(p), "%s/f.tmp.dirdir", dir);
+	CU_ASSERT_EQUAL(mkdir(p, 0700), 0);
+	CU_ASSERT_EQUAL(file_remove_stale_temps(path, err), 2);
+	CU_ASSERT_EQUAL(entries(), 1 + sizeof(kept) / sizeof(kept[0]) + 1);
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, stale[i]);
+		CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
+	}
+	CU_ASSERT_EQUAL(access(path, F_OK), 0);
+	CU_ASSERT_EQUAL(file_remove_stale_temps(path, err), 0);
+	/* A name made the way file_save makes its own (doc/key-file.md). */
+	snprintf(p, sizeof(p), "%s.tmp.XXXXXX", path);
+	fd = mkstemp(p);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_EQUAL(file_remove_stale_temps(path, err), 1);
+	CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/f.tmp.dirdir", dir);
+	CU_ASSERT_EQUAL(rmdir(p), 0);
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, kept[i]);
+		CU_ASSERT_EQUAL(unlink(p), 0);
+	}
+	/* A directory that cannot be read: -1, with the reason. */
+	snprintf(p, sizeof(p), "%s/none/f", dir);
+	CU_ASSERT_EQUAL(file_remove_stale_temps(p, err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file"));
+}
+
 UNIT_SUITE(file, file_setup, file_cleanup,
 	   UNIT_TEST(test_file_read),
 	   UNIT_TEST(test_file_read_large),
 	   UNIT_TEST(test_file_read_private),
 	   UNIT_TEST(test_file_save),
 	   UNIT_TEST(test_file_save_owner),
-	   UNIT_TEST(test_file_watch))
+	   UNIT_TEST(test_file_watch),
+	   UNIT_TEST(test_file_remove_stale_temps))

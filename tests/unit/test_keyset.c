@@ -582,6 +582,42 @@ static void test_too_large(void)
 	unlink(path);
 }
 
+/* Bug future_only_key_served: a key file whose only key was dated a year
+ * ahead was loaded, and that key sealed cookies. */
+static void test_check_dates(void)
+{
+	const char *text = "ntsd-keys 1\n"
+			   "# the second line\n"
+			   "key 000000b2 200000 15 " HEX32 "\n"
+			   "key 000000a1 100000 15 " HEX32 "\n";
+	struct keyset_error err;
+	struct keyset *ks = parse(text, &err);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ks);
+	CU_ASSERT_EQUAL(keyset_find(ks, 0xa1)->line, 4);
+	CU_ASSERT_EQUAL(keyset_find(ks, 0xb2)->line, 3);
+	/* Some key at most KEYSET_FUTURE_MAX_S ahead: fine. */
+	CU_ASSERT_EQUAL(keyset_check_dates(ks, 300000, "k", &err), 0);
+	CU_ASSERT_EQUAL(keyset_check_dates(ks, 150000, "k", &err), 0);
+	CU_ASSERT_EQUAL(keyset_check_dates(ks, 100000 - KEYSET_FUTURE_MAX_S, "k", &err), 0);
+	/* Every key further ahead: refused at the oldest key's line. */
+	CU_ASSERT_EQUAL(keyset_check_dates(ks, 100000 - KEYSET_FUTURE_MAX_S - 1, "k", &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "k:4: every key is dated in the future"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "000000a1"));
+	CU_ASSERT_EQUAL(keyset_check_dates(ks, 0, "k", &err), -1);
+	CU_ASSERT_EQUAL(keyset_check_dates(ks, INT64_MIN, "k", &err), -1);
+	CU_ASSERT_EQUAL(keyset_check_dates(ks, INT64_MAX, "k", &err), 0);
+	keyset_free(ks);
+	/* Keys not parsed have no line: the message names the file only. */
+	ks = keyset_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ks);
+	CU_ASSERT_EQUAL(keyset_check_dates(ks, 0, "k", &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(keyset_generate(ks, 1000000));
+	CU_ASSERT_EQUAL(keyset_check_dates(ks, 0, "k", &err), -1);
+	CU_ASSERT_EQUAL(strncmp(err.msg, "k: every key", 12), 0);
+	keyset_free(ks);
+}
+
 UNIT_SUITE(keyset, keyset_suite_init, keyset_suite_cleanup,
 	   UNIT_TEST(test_parse_valid),
 	   UNIT_TEST(test_format_round_trip),
@@ -594,4 +630,5 @@ UNIT_SUITE(keyset, keyset_suite_init, keyset_suite_cleanup,
 	   UNIT_TEST(test_interrupted_save),
 	   UNIT_TEST(test_corrupted_keeps_previous),
 	   UNIT_TEST(test_permissions),
-	   UNIT_TEST(test_too_large))
+	   UNIT_TEST(test_too_large),
+	   UNIT_TEST(test_check_dates))
