@@ -1,5 +1,5 @@
 /* fuzz target: an NTP packet as a 48-byte header and extension fields.
- * Every field the walker returns must lie inside the input, fields must
+ * The header decodes and encodes back to the same 48 bytes.  Every field the walker returns must lie inside the input, fields must
  * tile the span with no gap or overlap, and the walk must end in a named
  * status that repeats. */
 #include "build_config.h"
@@ -78,6 +78,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check(r.off == NTP_HEADER_LEN);
+	check(h.leap <= 3 && h.version <= 7 && h.mode <= 7);
+	{
+		uint8_t again[NTP_HEADER_LEN];
+		struct buf_writer w;
+
+		buf_writer_init(&w, again, sizeof(again));
+		check(ntp_header_encode(&w, &h) && w.off == NTP_HEADER_LEN);
+		check(memcmp(again, data, NTP_HEADER_LEN) == 0);
+	}
 	rest_len = buf_remaining(&r);
 	check(buf_get_span(&r, rest_len, &rest));
 	check(rest == data + NTP_HEADER_LEN);
