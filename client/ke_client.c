@@ -123,7 +123,7 @@ static int connect_to(const struct ke_client_opts *o, int64_t deadline,
 	char port[8], err[160] = "no address";
 	int fd = -1, rc;
 
-	snprintf(port, sizeof(port), "%u", o->port ? o->port : KE_DEFAULT_PORT);
+	snprintf(port, sizeof(port), "%u", (unsigned)(o->port ? o->port : KE_DEFAULT_PORT));
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

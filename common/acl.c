@@ -175,29 +175,28 @@ void acl_family_info(const struct acl *acl, int family, struct acl_family_info *
 					       : family_default_allows(acl, fam);
 }
 
-bool acl_allows(const struct acl *acl, const struct netaddr *a)
+/* The verdict of the most specific rule matching a (V_NONE: none), and
+ * its family index in *fam. */
+static uint8_t lookup(const struct acl *acl, const struct netaddr *a, int *fam)
 {
 	uint8_t key[16];
 	const uint8_t *bytes;
 	unsigned bits;
 	uint8_t verdict = V_NONE;
 	uint32_t cur;
-	int fam;
 
-	if (!acl || acl->n_rules == 0)
-		return true;
 	/* netaddr_host_bytes maps IPv4 to ::ffff:a.b.c.d */
 	netaddr_host_bytes(a, key);
 	if (memcmp(key, v4mapped, sizeof(v4mapped)) == 0) {
-		fam = 0;
+		*fam = 0;
 		bytes = key + 12;
 		bits = 32;
 	} else {
-		fam = 1;
+		*fam = 1;
 		bytes = key;
 		bits = 128;
 	}
-	cur = acl->root[fam];
+	cur = acl->root[*fam];
 	for (unsigned i = 0;; i++) {
 		if (acl->nodes[cur].verdict != V_NONE)
 			verdict = acl->nodes[cur].verdict;
@@ -207,7 +206,27 @@ bool acl_allows(const struct acl *acl, const struct netaddr *a)
 		if (!cur)
 			break;
 	}
+	return verdict;
+}
+
+bool acl_allows(const struct acl *acl, const struct netaddr *a)
+{
+	uint8_t verdict;
+	int fam;
+
+	if (!acl || acl->n_rules == 0)
+		return true;
+	verdict = lookup(acl, a, &fam);
 	if (verdict == V_NONE)
 		return family_default_allows(acl, fam);
 	return verdict == V_ALLOW;
+}
+
+bool acl_matches(const struct acl *acl, const struct netaddr *a)
+{
+	int fam;
+
+	if (!acl || acl->n_rules == 0)
+		return false;
+	return lookup(acl, a, &fam) == V_ALLOW;
 }

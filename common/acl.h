@@ -28,6 +28,11 @@ size_t acl_count(const struct acl *acl);
  * default.  NULL acl allows.  IPv4-mapped IPv6 addresses are matched as
  * IPv4 (rules and default). */
 bool acl_allows(const struct acl *acl, const struct netaddr *a);
+/* Whether the most specific matching rule allows a, with no family
+ * default: an address no rule covers is not matched.  NULL acl matches
+ * nothing.  For lists of addresses (ke-proxy-protocol) rather than access
+ * rules. */
+bool acl_matches(const struct acl *acl, const struct netaddr *a);
 
 /* One family's rules, as `ntsd -n` reports them. */
 struct acl_family_info {

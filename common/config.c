@@ -140,6 +140,9 @@ static int number_in_range(struct parse_ctx *x, const char *s, long lo, long hi,
 {
 	uint64_t v;
 
+	/* fail() is variadic, which the analyzer does not follow: it cannot
+	 * see the -1, so *out is set on the failure paths too. */
+	*out = 0;
 	if (!decimal_parse_str(s, ULONG_MAX, &v))
 		return fail(x, "%s: '" SHOWN "' is not a number", x->d->name, s);
 	if (v < (uint64_t)lo || v > (uint64_t)hi)
@@ -262,8 +265,9 @@ static int add_hw_iface(struct parse_ctx *x, char **args, size_t n)
 {
 	struct config *c = x->c;
 	const char *s = args[0];
+	size_t len = strlen(s);
 
-	if (strlen(s) >= CONFIG_IFNAME_LEN || strchr(s, '/') != NULL || strcmp(s, ".") == 0 ||
+	if (len >= CONFIG_IFNAME_LEN || strchr(s, '/') != NULL || strcmp(s, ".") == 0 ||
 	    strcmp(s, "..") == 0)
 		return fail(x, "%s: bad interface name '" SHOWN "'", x->d->name, s);
 	for (size_t i = 0; i < c->n_hw_timestamp; i++)
@@ -272,7 +276,7 @@ static int add_hw_iface(struct parse_ctx *x, char **args, size_t n)
 	if (c->n_hw_timestamp >= CONFIG_MAX_HW_IFACES)
 		return fail(x, "%s: too many entries (at most %d)", x->d->name,
 			    CONFIG_MAX_HW_IFACES);
-	strcpy(c->hw_timestamp[c->n_hw_timestamp++], s);
+	memcpy(c->hw_timestamp[c->n_hw_timestamp++], s, len + 1);
 	return 0;
 }
 
@@ -442,6 +446,17 @@ static int set_key_propagation(struct parse_ctx *x, char **args, size_t n)
 				"30s, 15m, 12h, 7d, 2w");
 }
 
+/* key-max-age: "off" (0) or a duration up to 365d. */
+static int set_key_max_age(struct parse_ctx *x, char **args, size_t n)
+{
+	if (strcmp(args[0], "off") == 0) {
+		x->c->key_max_age_s = 0;
+		return 0;
+	}
+	return set_duration_max(x, args[0], CONFIG_MAX_PROPAGATION_S, "365d",
+				"off, 26h, 2d");
+}
+
 static int set_shutdown_drain(struct parse_ctx *x, char **args, size_t n)
 {
 	return set_duration_max(x, args[0], CONFIG_MAX_DRAIN_S, "1h", "0, 5s, 30s, 2m");
@@ -503,13 +518,12 @@ static int set_listen(struct parse_ctx *x, char **args, size_t n)
 	return add_listen(x, args[0], (uint16_t)port, args[0]);
 }
 
-/* ntp-allow, ntp-deny, ke-allow, ke-deny: the field is a struct acl *,
- * lo is 1 for allow.  A prefix given twice (even with the other verdict)
- * is refused: the file would say two things about the same clients. */
-static int add_rule(struct parse_ctx *x, char **args, size_t n)
+/* One prefix into the struct acl * field; lo is 1 for allow.  A prefix
+ * given twice (even with the other verdict) is refused: the file would
+ * say two things about the same clients. */
+static int add_prefix(struct parse_ctx *x, const char *cidr)
 {
 	struct acl **acl = field(x);
-	const char *cidr = args[0];
 	size_t before;
 
 	/* Lookups match IPv4-mapped addresses as IPv4: a mapped prefix in
@@ -524,7 +538,24 @@ static int add_rule(struct parse_ctx *x, char **args, size_t n)
 		return fail(x, "%s: bad prefix '" SHOWN "' (an IPv4 or IPv6 address, optionally "
 			    "/LENGTH, with no bits set past LENGTH)", x->d->name, cidr);
 	if (acl_count(*acl) == before)
-		return fail(x, "%s: prefix '" SHOWN "' already has a rule", x->d->name, cidr);
+		return fail(x, "%s: prefix '" SHOWN "' already %s", x->d->name, cidr,
+			    x->d->off == offsetof(struct config, ke_proxy) ? "listed" : "has a rule");
+	return 0;
+}
+
+/* ntp-allow, ntp-deny, ke-allow, ke-deny CIDR. */
+static int add_rule(struct parse_ctx *x, char **args, size_t n)
+{
+	return add_prefix(x, args[0]);
+}
+
+/* ke-proxy-protocol CIDR...: the load balancers that send a PROXY v2
+ * header (matched with acl_matches: no family default). */
+static int add_proxy(struct parse_ctx *x, char **args, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (add_prefix(x, args[i]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -592,6 +623,8 @@ static const struct directive directives[] = {
 	{ "ke-ntp-port", "PORT", set_int, 1, 1, false, F(ke_ntp_port), 1, 65535 },
 	{ "ke-ntp-server", "HOST", add_ntp_server, 1, 1, true, F(ke_ntp_servers), 0, 0 },
 	{ "ke-private-key", "FILE", set_path, 1, 1, false, F(ke_private_key), 0, 0 },
+	{ "ke-proxy-protocol", "CIDR...", add_proxy, 1, CONFIG_MAX_WORDS - 1, true,
+	  F(ke_proxy), 1, 0 },
 	{ "ke-rate-limit", "RATE BURST|off", set_rate_limit, 1, 2, false, F(ke_rate_limit),
 	  0, 0 },
 	{ "ke-service", "yes|no", set_bool, 1, 1, false, F(ke_enabled), 0, 0 },
@@ -599,6 +632,7 @@ static const struct directive directives[] = {
 	{ "ke-timeout", "SECONDS", set_ke_timeout, 1, 1, false, F(ke_timeout_ms), 0, 0 },
 	{ "key-file", "FILE", set_path, 1, 1, false, F(key_file), 0, 0 },
 	{ "key-file-create", "yes|no", set_bool, 1, 1, false, F(key_file_create), 0, 0 },
+	{ "key-max-age", "DURATION|off", set_key_max_age, 1, 1, false, F(key_max_age_s), 0, 0 },
 	{ "key-propagation", "DURATION", set_key_propagation, 1, 1, false,
 	  F(key_propagation_s), 0, 0 },
 	{ "local-stratum", "N|off", set_local_stratum, 1, 1, false, F(local_stratum), 1, 15 },
@@ -617,6 +651,7 @@ static const struct directive directives[] = {
 	{ "rate-limit-table", "N", set_unsigned, 1, 1, false, F(rate_limit_table),
 	  CONFIG_MIN_TABLE, CONFIG_MAX_TABLE },
 	{ "refid", "ID", set_refid, 1, 1, false, F(refid), 0, 0 },
+	{ "sandbox", "yes|no", set_bool, 1, 1, false, F(sandbox), 0, 0 },
 	{ "shutdown-drain", "DURATION", set_shutdown_drain, 1, 1, false, F(shutdown_drain_s),
 	  0, 0 },
 	{ "stratum", "N", set_int, 1, 1, false, F(stratum), 1, 15 },
@@ -672,6 +707,7 @@ void config_init(struct config *c)
 	c->ke_rate_limit_burst = DEFAULT_KE_BURST;
 	c->key_file = (char *)default_key_file;
 	c->key_file_create = true;
+	c->sandbox = true;
 	c->key_propagation_s = DEFAULT_KEY_PROPAGATION_S;
 	c->pid_file = (char *)default_pid_file;
 	c->log_level = LOG_LVL_INFO;
@@ -692,8 +728,10 @@ void config_free(struct config *c)
 	replace_string(&c->pid_file, NULL);
 	acl_free(c->ntp_acl);
 	acl_free(c->ke_acl);
+	acl_free(c->ke_proxy);
 	c->ntp_acl = NULL;
 	c->ke_acl = NULL;
+	c->ke_proxy = NULL;
 	for (size_t i = 0; i < CONFIG_MAX_DIRECTIVES; i++) {
 		free(c->given[i]);
 		c->given[i] = NULL;

@@ -91,12 +91,18 @@ struct config {
 	 * client allowed.  The daemon may take them (set the field to NULL). */
 	struct acl *ntp_acl;
 	struct acl *ke_acl;
+	/* ke-proxy-protocol CIDR... (repeatable): the load balancers whose
+	 * connections start with a PROXY v2 header (allow rules, matched
+	 * with acl_matches).  Owned like the access rules; NULL: none. */
+	struct acl *ke_proxy;
 	/* metrics-listen ADDRESS PORT: HTTP /metrics and /health; len 0 = off */
 	struct netaddr metrics_listen;
 	/* keys */
 	char *key_file;			/* key-file FILE, default LOCALSTATEDIR/lib/ntsd/keys */
 	bool key_file_create;		/* key-file-create yes|no: make a missing one (default yes) */
+	bool sandbox;			/* sandbox yes|no: seccomp on every thread (default yes) */
 	int64_t key_propagation_s;	/* key-propagation DURATION, default 1h */
+	int64_t key_max_age_s;		/* key-max-age DURATION|off (0), default off */
 	/* process */
 	char *user;			/* user NAME, NULL: stay as started */
 	char *pid_file;			/* pid-file FILE, default RUNSTATEDIR/ntsd.pid; "none" -> NULL */

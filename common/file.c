@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,9 @@ static int read_all(int fd, const char *path, size_t max, char **text, size_t *l
 {
 	size_t cap = 0;
 
+	/* So max + 2 below cannot wrap to a zero-sized buffer. */
+	if (max > SIZE_MAX / 2)
+		max = SIZE_MAX / 2;
 	*text = NULL;
 	*len = 0;
 	for (;;) {

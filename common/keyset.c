@@ -18,6 +18,7 @@
 #include "common/file.h"
 #include "common/keyset.h"
 #include "common/rng.h"
+#include "common/secmem.h"
 
 /* A key file is a few lines per key; anything bigger is not one. */
 #define KEYSET_FILE_MAX (64 * 1024)
@@ -65,14 +66,15 @@ static const struct aead_alg *keyset_alg(uint16_t id)
 	return alg;
 }
 
+/* Key sets live in secmem: out of core dumps, wiped when freed. */
 struct keyset *keyset_new(void)
 {
-	return calloc(1, sizeof(struct keyset));
+	return secmem_alloc(sizeof(struct keyset));
 }
 
 struct keyset *keyset_dup(const struct keyset *ks)
 {
-	struct keyset *copy = malloc(sizeof(*copy));
+	struct keyset *copy = secmem_alloc(sizeof(*copy));
 
 	if (copy)
 		memcpy(copy, ks, sizeof(*copy));
@@ -83,8 +85,7 @@ void keyset_free(struct keyset *ks)
 {
 	if (!ks)
 		return;
-	buf_wipe(ks, sizeof(*ks));
-	free(ks);
+	secmem_free(ks, sizeof(*ks));
 }
 
 int keyset_add(struct keyset *ks, uint32_t id, int64_t created, uint16_t alg_id,
@@ -326,19 +327,23 @@ static int parse_secret(struct keyset_line *l, const struct keyset_pos *pos,
 		pos_err(pos, "secret has an odd number of hex digits");
 		return -1;
 	}
-	for (size_t i = 0; i < flen; i++) {
-		if (hex_val(f[i]) < 0) {
+	/* Checked and decoded in one pass, so no digit is decoded unchecked;
+	 * only the bytes that fit are kept until the length is known. */
+	for (size_t i = 0; i < flen; i += 2) {
+		int hi = hex_val(f[i]), lo = hex_val(f[i + 1]);
+
+		if (hi < 0 || lo < 0) {
 			pos_err(pos, "secret is not hex");
 			return -1;
 		}
+		if (i / 2 < alg->key_len)
+			secret[i / 2] = (uint8_t)(hi << 4 | lo);
 	}
 	if (flen / 2 != alg->key_len) {
 		pos_err(pos, "secret is %zu bytes; AEAD %u needs %zu", flen / 2, alg->id,
 			alg->key_len);
 		return -1;
 	}
-	for (size_t i = 0; i < alg->key_len; i++)
-		secret[i] = (uint8_t)(hex_val(f[2 * i]) << 4 | hex_val(f[2 * i + 1]));
 	if (line_field(l, &f, &flen)) {
 		pos_err(pos, "trailing junk after the secret");
 		return -1;

@@ -19,11 +19,14 @@ common_libntscommon_a_SOURCES = \
 	common/monotime.h \
 	common/netaddr.c common/netaddr.h \
 	common/nts_request.c common/nts_request.h \
+	common/proxy_v2.c common/proxy_v2.h \
 	common/ntp_ef.c common/ntp_ef.h \
 	common/ntp_packet.c common/ntp_packet.h \
 	common/ratelimit.c common/ratelimit.h \
 	common/rng.c common/rng.h \
+	common/secmem.c common/secmem.h \
 	common/seqlock.h \
-	common/snapshot.c common/snapshot.h
+	common/snapshot.c common/snapshot.h \
+	common/thread_start.h
 
-COMMON_LIBS = common/libntscommon.a $(NETTLE_LIBS) $(OPENSSL_LIBS) $(PTHREAD_LIBS)
+COMMON_LIBS = common/libntscommon.a $(NETTLE_LIBS) $(OPENSSL_LIBS) $(URCU_LIBS) $(PTHREAD_LIBS)

@@ -1,5 +1,5 @@
 /* monotime: the one reader of the monotonic clock, in milliseconds or
- * nanoseconds, for deadlines, grace periods, reap timers and intervals
+ * nanoseconds, for deadlines, reap timers and intervals
  * (never for timestamps on the wire). */
 #ifndef NTSD_MONOTIME_H
 #define NTSD_MONOTIME_H

@@ -23,9 +23,6 @@
 /* Bytes read of one answer: the header is all we judge; a longer answer
  * (a MAC, extension fields) is truncated and its tail ignored. */
 #define CLOCK_SOURCE_RX_MAX 512
-/* A replaced sample lives this long before it is freed; the responder
- * holds one for microseconds. */
-#define CLOCK_SOURCE_GRACE_MS 5000
 
 /* Kiss codes (RFC 5905 section 7.4) that are about us, not the clock. */
 #define KISS_RATE 0x52415445u
@@ -286,7 +283,7 @@ struct clock_source *clock_source_new(const struct netaddr *addr, unsigned poll_
 	cs->poll.own_refid = own_refid;
 	clock_track_init(&cs->track);
 	atomic_init(&cs->state, CLOCK_SOURCE_STARTING);
-	snapshot_init(&cs->pub, free, CLOCK_SOURCE_GRACE_MS);
+	snapshot_init(&cs->pub, free);
 	netaddr_str(addr, buf, sizeof(buf));
 	cs->fd = socket(netaddr_family(addr), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (cs->fd < 0 || connect(cs->fd, &addr->u.sa, addr->len) < 0) {
@@ -399,13 +396,12 @@ static void settle(struct clock_source *cs, const struct clock_sample *fresh)
 	if (serve && fresh && (copy = malloc(sizeof(*copy)))) {
 		*copy = *fresh;
 		cs->served = *fresh;
-		snapshot_publish(&cs->pub, copy, monotime_ms());
+		snapshot_publish(&cs->pub, copy);
 		cs->serving = true;
 	} else if (!serve && cs->serving) {
-		snapshot_publish(&cs->pub, NULL, monotime_ms());
+		snapshot_publish(&cs->pub, NULL);
 		cs->serving = false;
 	}
-	snapshot_reap(&cs->pub, monotime_ms());
 	if (was == now && !changed)
 		return;
 	netaddr_str(&cs->addr, buf, sizeof(buf));

@@ -5,9 +5,11 @@
  * state, its rate-limit table and its counters: no locks on the hot path.
  * A batch is received with recvmmsg (kernel receive timestamps from
  * SO_TIMESTAMPING, the destination address from IP_PKTINFO /
- * IPV6_RECVPKTINFO), answered packet by packet, and sent with sendmmsg in
- * chunks of NTP_SEND_CHUNK so a transmit timestamp is never taken long
- * before its packet leaves.  A reply to a request that may be interleaved
+ * IPV6_RECVPKTINFO) and answered packet by packet.  A worker that keeps
+ * up (its last wake drained its sockets) sends each reply the moment its
+ * transmit timestamp is taken, as chronyd does; one that has fallen behind
+ * sends with sendmmsg in chunks of NTP_SEND_CHUNK, bounded in time so a
+ * transmit timestamp is never taken long before its packet leaves.  A reply to a request that may be interleaved
  * (ntpd/xleave.h) asks the kernel for its transmit timestamp; those come
  * back on the socket's error queue, read with recvmmsg in batches when
  * poll says POLLERR, into the table shared by the workers.  Worker 0
@@ -25,6 +27,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,15 +56,17 @@
 
 /* Datagrams received per recvmmsg. */
 #define NTP_BATCH 16
-/* Replies per sendmmsg: bounds the time between a reply's transmit
- * timestamp and its departure to a few packets' work. */
+/* Replies per sendmmsg while a worker is behind: bounds the time between
+ * a reply's transmit timestamp and its departure to a few packets' work. */
 #define NTP_SEND_CHUNK 8
 /* ... and to this long (NTP 32.32 units: 5 us): a basic-mode client takes
  * the transmit timestamp as the moment its reply left, so every
  * microsecond a reply waits for others in its chunk is error in that
  * client's delay and offset.  At a burst's pace (about 3 us per NTS
- * reply) this sends chunks of two or three; bench/accuracy measures the
- * effect against chronyd, which sends each reply on its own. */
+ * reply) this sends chunks of two or three.  Chunks only pay while the
+ * worker is behind (saturated, where a syscall per reply would cost
+ * throughput); otherwise each reply goes out on its own.  bench/accuracy
+ * measures the effect against chronyd, which always sends one by one. */
 #define NTP_TX_WAIT ((uint64_t)5 * 4294967296ull / 1000000)
 /* Batches served from one socket before looking at the others. */
 #define NTP_BATCHES_PER_WAKE 8
@@ -85,6 +90,7 @@ struct ntp_worker {
 	counter_t cnt[NTP_CNT_COUNT];
 	counter_t ts_cnt[NTP_TS_COUNT];
 	uint64_t tx_est;		/* the last reply's transmit time, by our clock */
+	bool behind;			/* the last wake left datagrams queued */
 	struct phc_fit hw_fit[CONFIG_MAX_HW_IFACES];	/* of ns->hw[], loaded per batch */
 	struct mmsghdr rx[NTP_BATCH], tx[NTP_SEND_CHUNK];
 	struct iovec rx_iov[NTP_BATCH], tx_iov[NTP_SEND_CHUNK];
@@ -117,6 +123,7 @@ struct ntp_service {
 	int stop_fd;
 	atomic_bool stopping;
 	bool started;
+	struct thread_start thread_start;	/* each worker, before its loop */
 };
 
 /* The responder's transmit time, kept for the interleaved-mode entry. */
@@ -547,7 +554,8 @@ static bool judge_datagram(struct ntp_worker *w, struct batch *b, int i, struct 
 }
 
 /* The reply in the next tx slot goes to datagram i's sender, from the
- * address it came to; a full chunk is sent at once. */
+ * address it came to; sent at once unless the worker is behind, then
+ * when its chunk is full or has waited NTP_TX_WAIT. */
 static void queue_reply(struct ntp_worker *w, struct batch *b, int i, const struct rx_info *ri,
 			size_t out_len)
 {
@@ -570,7 +578,8 @@ static void queue_reply(struct ntp_worker *w, struct batch *b, int i, const stru
 	if (k == 0)
 		b->first_tx = w->tx_est;
 	/* Unsigned: a clock step either way flushes, which is harmless. */
-	if (++b->n_tx == NTP_SEND_CHUNK || ntp_ts_now() - b->first_tx >= NTP_TX_WAIT) {
+	if (++b->n_tx == NTP_SEND_CHUNK || !w->behind ||
+	    ntp_ts_now() - b->first_tx >= NTP_TX_WAIT) {
 		flush_chunk(w, b->fd, b->n_tx);
 		b->n_tx = 0;
 	}
@@ -714,6 +723,21 @@ static void read_tx_stamps(struct ntp_worker *w, int fd)
 	} while (n == NTP_BATCH);
 }
 
+/* poll() with the worker offline for the snapshots (common/snapshot.h):
+ * what batch_begin and refresh_clock took is dropped by then, and an idle
+ * worker never delays the freeing of a replaced key set or rule set. */
+static int poll_offline(struct pollfd *pfd, nfds_t n, int timeout)
+{
+	int rc, err;
+
+	snapshot_offline();
+	rc = poll(pfd, n, timeout);
+	err = errno;
+	snapshot_online();
+	errno = err;
+	return rc;
+}
+
 static void *worker_main(void *arg)
 {
 	struct ntp_worker *w = arg;
@@ -721,15 +745,22 @@ static void *worker_main(void *arg)
 	struct pollfd pfd[NTP_MAX_SOCKETS + 1];
 	size_t i, nfd = ns->n_addrs;
 	int b, timeout = w->index == 0 ? NTP_CLOCK_REFRESH_NS / NS_PER_MS : -1;
+	bool behind;
+	char name[16];
 
+	/* ps -L, top -H, /proc/PID/task/TID/comm: which thread is which. */
+	snprintf(name, sizeof(name), "ntsd-ntp/%u", w->index);
+	pthread_setname_np(pthread_self(), name);
 	for (i = 0; i < nfd; i++) {
 		pfd[i].fd = w->fds[i];
 		pfd[i].events = POLLIN;
 	}
 	pfd[nfd].fd = ns->stop_fd;
 	pfd[nfd].events = POLLIN;
+	snapshot_thread_join();
+	thread_start_run(&ns->thread_start, w->index);
 	while (!atomic_load_explicit(&ns->stopping, memory_order_relaxed)) {
-		if (poll(pfd, nfd + 1, timeout) < 0 && errno != EINTR) {
+		if (poll_offline(pfd, nfd + 1, timeout) < 0 && errno != EINTR) {
 			log_errno(LOG_LVL_ERR, "ntp: poll");
 			break;
 		}
@@ -738,6 +769,7 @@ static void *worker_main(void *arg)
 			refresh_clock(ns);
 		if (pfd[nfd].revents)
 			break;
+		behind = false;
 		for (i = 0; i < nfd; i++) {
 			if (pfd[i].revents & POLLERR)
 				read_tx_stamps(w, w->fds[i]);
@@ -746,8 +778,11 @@ static void *worker_main(void *arg)
 			for (b = 0; b < NTP_BATCHES_PER_WAKE; b++)
 				if (serve_batch(w, w->fds[i], w->wildcard[i]) < NTP_BATCH)
 					break;
+			behind |= b == NTP_BATCHES_PER_WAKE;
 		}
+		w->behind = behind;
 	}
+	snapshot_thread_leave();
 	return NULL;
 }
 
@@ -958,6 +993,11 @@ void ntp_service_clock(const struct ntp_service *ns, struct clock_state *out)
 void ntp_service_set_acl(struct ntp_service *ns, struct snapshot *acl)
 {
 	ns->acl = acl;
+}
+
+void ntp_service_set_thread_start(struct ntp_service *ns, const struct thread_start *ts)
+{
+	ns->thread_start = *ts;
 }
 
 uint16_t ntp_service_port(const struct ntp_service *ns)

@@ -18,6 +18,7 @@
 #include "common/config.h"
 #include "common/netaddr.h"
 #include "common/snapshot.h"
+#include "common/thread_start.h"
 #include "ntpd/clock.h"
 
 struct ntp_service;
@@ -32,6 +33,8 @@ int ntp_service_start(struct ntp_service *ns);
  * before anything else: denied ones are dropped and counted
  * (NTP_CNT_DROP_DENIED).  Call before ntp_service_start(). */
 void ntp_service_set_acl(struct ntp_service *ns, struct snapshot *acl);
+/* Called by each worker after its set-up, before its loop (before start). */
+void ntp_service_set_thread_start(struct ntp_service *ns, const struct thread_start *ts);
 /* clock-source ntp: samples publishes the struct clock_sample to serve
  * (ntpd/clock_source.h), NULL meaning the kernel's state; worker 0 reads
  * it with the kernel's state about once a second.  Call before

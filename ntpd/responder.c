@@ -7,6 +7,7 @@
 #include "common/cookie.h"
 #include "common/ntp_ef.h"
 #include "common/ntp_packet.h"
+#include "common/secmem.h"
 #include "ntpd/responder.h"
 
 /* The authenticator's nonce length and ciphertext length, 16 bits each. */
@@ -65,15 +66,29 @@ int responder_init(struct responder *r, int64_t key_propagation)
 {
 	memset(r, 0, sizeof(*r));
 	r->key_propagation = key_propagation;
-	return nonce_gen_init(&r->nonces);
+	r->s = secmem_alloc(sizeof(*r->s));
+	if (!r->s)
+		return -1;
+	if (nonce_gen_init(&r->nonces) < 0) {
+		secmem_free(r->s, sizeof(*r->s));
+		r->s = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 void responder_wipe(struct responder *r)
 {
 	nonce_gen_wipe(&r->nonces);
-	aead_ctx_wipe(&r->c2s);
-	aead_ctx_wipe(&r->s2c);
-	buf_wipe(r->plain, sizeof(r->plain));
+	secmem_free(r->s, sizeof(*r->s));
+	r->s = NULL;
+}
+
+void responder_wipe_keys(struct responder *r)
+{
+	cookie_keys_wipe(&r->s->ck);
+	aead_ctx_wipe(&r->s->c2s);
+	aead_ctx_wipe(&r->s->s2c);
 }
 
 static uint64_t tx_now(const struct responder_request *rq)
@@ -274,7 +289,7 @@ static enum ntp_counter reply_nak(const struct responder_request *rq,
 }
 
 /* Verify the authenticator with the cookie's C2S key; the decrypted fields
- * land in r->plain[0..*pt_len).  NTP_CNT_NTS_REPLY when it holds, else
+ * land in r->s->plain[0..*pt_len).  NTP_CNT_NTS_REPLY when it holds, else
  * the NAK reason (or NTP_CNT_DROP_INTERNAL). */
 static enum ntp_counter authenticate(struct responder *r, const struct responder_request *rq,
 				     const struct req_fields *f, const struct req_auth *a,
@@ -282,16 +297,16 @@ static enum ntp_counter authenticate(struct responder *r, const struct responder
 {
 	const struct aead_alg *alg;
 
-	if (aead_set_key(&r->c2s, ck->aead, ck->c2s) < 0)
+	if (aead_set_key(&r->s->c2s, ck->aead, ck->c2s) < 0)
 		return NTP_CNT_DROP_INTERNAL;
-	alg = r->c2s.alg;
+	alg = r->s->c2s.alg;
 	if (a->nonce_len < alg->nonce_min || a->nonce_len > alg->nonce_max)
 		return NTP_CNT_NAK_AUTH_MALFORMED;
 	if (a->extra < nts_auth_required_padding(alg, a->nonce_len))
 		return NTP_CNT_NAK_AUTH_PADDING;
-	/* ct_len <= len <= RESPONDER_MAX_PACKET == sizeof(r->plain) */
-	if (aead_open(&r->c2s, a->nonce, a->nonce_len, rq->pkt, NTP_HEADER_LEN + f->auth.offset,
-		      a->ct, a->ct_len, r->plain) < 0)
+	/* ct_len <= len <= RESPONDER_MAX_PACKET == sizeof(r->s->plain) */
+	if (aead_open(&r->s->c2s, a->nonce, a->nonce_len, rq->pkt, NTP_HEADER_LEN + f->auth.offset,
+		      a->ct, a->ct_len, r->s->plain) < 0)
 		return NTP_CNT_NAK_AUTH;
 	*pt_len = a->ct_len - AEAD_TAG_LEN;
 	return NTP_CNT_NTS_REPLY;
@@ -329,7 +344,7 @@ static enum ntp_counter plan_reply(const struct req_fields *f, const uint8_t *pt
 	return p->cookies > 0 ? NTP_CNT_NTS_REPLY : NTP_CNT_DROP_INTERNAL;
 }
 
-/* The plan's fresh cookies for the session into r->plain as extension
+/* The plan's fresh cookies for the session into r->s->plain as extension
  * fields; returns the plaintext length or 0. */
 static size_t mint_cookies(struct responder *r, const struct responder_request *rq,
 			   const struct cookie_keys *ck, const struct reply_plan *p)
@@ -342,7 +357,7 @@ static size_t mint_cookies(struct responder *r, const struct responder_request *
 	key = keyset_sealing_key(rq->keys, rq->now, r->key_propagation);
 	if (key == NULL)
 		return 0;
-	buf_writer_init(&w, r->plain, sizeof(r->plain));
+	buf_writer_init(&w, r->s->plain, sizeof(r->s->plain));
 	for (i = 0; i < p->cookies; i++) {
 		if (!ntp_ef_put_header(&w, NTP_EF_NTS_COOKIE, p->cookie_len) ||
 		    !buf_reserve(&w, p->cookie_len, &dst))
@@ -355,7 +370,7 @@ static size_t mint_cookies(struct responder *r, const struct responder_request *
 }
 
 /* Header, Unique Identifier and an authenticator sealed with the S2C key
- * over r->plain[0..pt_len), padded as planned. */
+ * over r->s->plain[0..pt_len), padded as planned. */
 static enum ntp_counter seal_reply(struct responder *r, const struct responder_request *rq,
 				   const struct ntp_header *req, const struct req_fields *f,
 				   const struct reply_plan *p, size_t pt_len, uint8_t *out,
@@ -374,7 +389,7 @@ static enum ntp_counter seal_reply(struct responder *r, const struct responder_r
 	buf_store_u64(out + RESPONDER_TX_OFFSET, reply_tx(rq, 0));
 	/* Pad to the request's length inside the authenticator (RFC 8915
 	 * allows additional padding; clients skip it). */
-	if (!nts_auth_put(&w, &r->s2c, nonce, p->nonce_len, r->plain, pt_len, p->padding))
+	if (!nts_auth_put(&w, &r->s->s2c, nonce, p->nonce_len, r->s->plain, pt_len, p->padding))
 		return NTP_CNT_DROP_INTERNAL;
 	*out_len = w.off;
 	return NTP_CNT_NTS_REPLY;
@@ -389,11 +404,11 @@ static enum ntp_counter answer_nts(struct responder *r, const struct responder_r
 	struct reply_plan plan;
 	enum ntp_counter ret;
 
-	ret = plan_reply(f, r->plain, pt_len, r->c2s.alg, cap, &plan);
+	ret = plan_reply(f, r->s->plain, pt_len, r->s->c2s.alg, cap, &plan);
 	if (ret != NTP_CNT_NTS_REPLY)
 		return ret;
 	pt_len = mint_cookies(r, rq, ck, &plan);
-	if (pt_len == 0 || aead_set_key(&r->s2c, ck->aead, ck->s2c) < 0)
+	if (pt_len == 0 || aead_set_key(&r->s->s2c, ck->aead, ck->s2c) < 0)
 		return NTP_CNT_DROP_INTERNAL;
 	return seal_reply(r, rq, req, f, &plan, pt_len, out, cap, out_len);
 }
@@ -405,24 +420,24 @@ static enum ntp_counter handle_nts(struct responder *r, const struct responder_r
 				   const struct ntp_header *req, const struct req_fields *f,
 				   uint8_t *out, size_t cap, size_t *out_len)
 {
-	struct cookie_keys ck;
+	struct cookie_keys *ck = &r->s->ck;
 	enum cookie_status cs;
 	enum ntp_counter ret;
 	struct req_auth a;
 	size_t pt_len;
 
-	cs = cookie_open(rq->keys, f->cookie.body, f->cookie.body_len, &ck);
+	cs = cookie_open(rq->keys, f->cookie.body, f->cookie.body_len, ck);
 	if (cs != COOKIE_OK)
 		return reply_nak(rq, req, f, nak_reason(cs), out, cap, out_len);
 	if (!parse_auth(&f->auth, &a))
 		ret = NTP_CNT_NAK_AUTH_MALFORMED;
 	else
-		ret = authenticate(r, rq, f, &a, &ck, &pt_len);
+		ret = authenticate(r, rq, f, &a, ck, &pt_len);
 	if (ntp_counter_is_nak(ret))
 		ret = reply_nak(rq, req, f, ret, out, cap, out_len);
 	else if (ret == NTP_CNT_NTS_REPLY)
-		ret = answer_nts(r, rq, req, f, &ck, pt_len, out, cap, out_len);
-	cookie_keys_wipe(&ck);
+		ret = answer_nts(r, rq, req, f, ck, pt_len, out, cap, out_len);
+	responder_wipe_keys(r);
 	return ret;
 }
 

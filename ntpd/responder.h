@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "common/aead.h"
+#include "common/cookie.h"
 #include "common/keyset.h"
 #include "common/nts_request.h"
 #include "common/rng.h"
@@ -75,11 +76,19 @@ static inline bool ntp_counter_is_nak(enum ntp_counter c)
 }
 
 /* One worker's responder state. */
+/* A worker's scratch for one request's secrets: the session keys its
+ * cookie carries and the plaintext.  Lives in secmem (out of core dumps);
+ * the keys are wiped after each request, everything when freed. */
+struct responder_secrets {
+	struct cookie_keys ck;		/* what the request's cookie opened to */
+	struct aead_ctx c2s, s2c;	/* the current request's session keys */
+	uint8_t plain[RESPONDER_MAX_PACKET];	/* request / reply plaintext */
+};
+
 struct responder {
 	struct nonce_gen nonces;
 	int64_t key_propagation;	/* for keyset_sealing_key() */
-	struct aead_ctx c2s, s2c;	/* the current request's session keys */
-	uint8_t plain[RESPONDER_MAX_PACKET];	/* request / reply plaintext */
+	struct responder_secrets *s;	/* secmem */
 };
 
 struct responder_request {
@@ -113,9 +122,14 @@ struct responder_request {
  * cookie count; 0 (and *padding 0) when not one fits or cookie_len is 0. */
 unsigned responder_reply_size(size_t cap, size_t uid_len, size_t nonce_len,
 			      size_t cookie_len, unsigned placeholders, size_t *padding);
-/* 0 or -1 (no randomness for the nonce generator). */
+/* 0 or -1 (no randomness for the nonce generator, no memory for the
+ * secrets' scratch). */
 int responder_init(struct responder *r, int64_t key_propagation);
+/* Wipe and free everything (the scratch included). */
 void responder_wipe(struct responder *r);
+/* Wipe the session keys of the request just answered (responder_handle
+ * does this after each NTS request). */
+void responder_wipe_keys(struct responder *r);
 /* In every reply the receive timestamp has its lowest bit set and the
  * transmit timestamp has it clear, so that an interleaved request (origin
  * = one of our receive timestamps) is told from a basic one (origin = our

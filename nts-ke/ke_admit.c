@@ -30,6 +30,7 @@ struct ke_admit {
 	struct ratelimit *rate;		/* NULL: ke-rate-limit off */
 	uint8_t hash_key[16];
 	atomic_uint n_sessions;
+	atomic_uint n_waiting;		/* load balancers' connections before their header */
 	unsigned addr_count[KE_ADDR_SLOTS];
 	struct ke_admission *addr_head[KE_ADDR_SLOTS];
 };
@@ -218,6 +219,24 @@ void ke_release(struct ke_admit *a, struct ke_admission *adm)
 	if (adm->held)
 		unhold(a, adm);
 	pthread_mutex_unlock(&a->lock);
+}
+
+bool ke_admit_wait(struct ke_admit *a, const struct netaddr *lb)
+{
+	char who[NETADDR_STRLEN];
+	unsigned n;
+
+	if (take(&a->n_waiting, a->max_sessions, &n))
+		return true;
+	log_limited(a->rl, LOG_LVL_NOTICE,
+		    "%s: NTS-KE refused: %u connections waiting for their PROXY header "
+		    "(ke-max-sessions)", netaddr_str(lb, who, sizeof(who)), n);
+	return false;
+}
+
+void ke_admit_waited(struct ke_admit *a)
+{
+	give(&a->n_waiting);
 }
 
 unsigned ke_admit_sessions(const struct ke_admit *a)

@@ -90,6 +90,14 @@ enum ke_admit_verdict ke_admit(struct ke_admit *a, const struct netaddr *peer, i
 /* Give back what ke_admit() took; a second call, or one after the slot
  * was reclaimed, does nothing.  Call it before closing adm->fd. */
 void ke_release(struct ke_admit *a, struct ke_admission *adm);
+/* A connection from a load balancer (ke-proxy-protocol) is admitted only
+ * once its PROXY header names the client; until then it holds one of
+ * ke-max-sessions waiting slots of its own, so that headers that never
+ * come cannot pile up.  false (logged, rate-limited, with the balancer)
+ * when every one is taken.  What ke_admit_wait() took, ke_admit_waited()
+ * gives back, once. */
+bool ke_admit_wait(struct ke_admit *a, const struct netaddr *lb);
+void ke_admit_waited(struct ke_admit *a);
 /* Sessions admitted and not released (a gauge). */
 unsigned ke_admit_sessions(const struct ke_admit *a);
 

@@ -6,6 +6,7 @@
 
 #include "common/aead.h"
 #include "common/cookie.h"
+#include "common/secmem.h"
 #include "nts-ke/ke_handler.h"
 
 const char *ke_outcome_str(enum ke_outcome o)
@@ -136,13 +137,15 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 	const uint8_t *cookie_ptrs[KE_HANDLER_COOKIES];
 	size_t cookie_lens[KE_HANDLER_COOKIES];
 	struct ke_response resp;
-	struct cookie_keys keys;
+	struct cookie_keys *keys;	/* secmem: out of core dumps, wiped */
 	const struct aead_alg *alg = NULL;
 	const struct master_key *key;
 	enum ke_outcome out = KE_OUT_ERROR_INTERNAL;
 
 	memset(&resp, 0, sizeof(resp));
-	memset(&keys, 0, sizeof(keys));
+	keys = secmem_alloc(sizeof(*keys));
+	if (!keys)
+		return KE_OUT_ERROR_INTERNAL;
 	if (ke_id_list_has(&req->protocols, KE_PROTO_NTPV4)) {
 		resp.has_protocol = true;
 		resp.protocol = KE_PROTO_NTPV4;
@@ -162,13 +165,13 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 	key = keyset_sealing_key(p->keys, p->now, p->propagation_s);
 	if (!key)
 		goto out;
-	if (export_keys(p, alg, &keys) < 0)
+	if (export_keys(p, alg, keys) < 0)
 		goto out;
 	for (size_t i = 0; i < KE_HANDLER_COOKIES; i++) {
 		uint8_t nonce[COOKIE_NONCE_LEN];
 
 		nonce_gen_next(p->nonces, nonce);
-		cookie_lens[i] = cookie_seal(key, &keys, nonce, cookies[i], sizeof(cookies[i]));
+		cookie_lens[i] = cookie_seal(key, keys, nonce, cookies[i], sizeof(cookies[i]));
 		if (cookie_lens[i] == 0)
 			goto out;
 		cookie_ptrs[i] = cookies[i];
@@ -184,7 +187,7 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 	if (ke_response_build(w, &resp))
 		out = KE_OUT_COOKIES;
 out:
-	cookie_keys_wipe(&keys);
+	secmem_free(keys, sizeof(*keys));
 	return out;
 }
 

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include "common/counters.h"
 #include "common/listener.h"
 #include "common/log.h"
+#include "common/snapshot.h"
 #include "nts-ke/ke_listen.h"
 
 #define KE_ACCEPT_BATCH 64
@@ -38,6 +40,8 @@ struct ke_thread {
 	struct ev_loop *loop;
 	ev_async stop;
 	ev_timer fd_pause;
+	ev_prepare offline;		/* common/snapshot.h: before the loop waits */
+	ev_check online;		/* and first thing after */
 	struct ke_listener listeners[KE_LISTEN_MAX];
 	size_t n_listeners;
 	int reserve_fd;			/* given up to shed a connection */
@@ -49,6 +53,7 @@ struct ke_listen {
 	const struct ke_session_env *env;
 	struct ke_thread *threads;
 	unsigned n_threads;		/* set up so far */
+	struct thread_start thread_start;	/* each thread, before its loop */
 };
 
 /* ---- accepting ---- */
@@ -143,6 +148,25 @@ static void listener_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+/* A KE thread reads snapshots (keys, access rules, the TLS context) only
+ * inside callbacks and keeps none past them, so it is offline while its
+ * loop waits; the check watcher runs before any other callback. */
+static void offline_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	snapshot_offline();
+}
+
+static void online_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	snapshot_online();
+}
+
 static void stop_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
 	(void)w;
@@ -161,6 +185,8 @@ static void thread_fini(struct ke_thread *t)
 		close(t->listeners[i].fd);
 	}
 	if (t->loop) {
+		ev_prepare_stop(t->loop, &t->offline);
+		ev_check_stop(t->loop, &t->online);
 		ev_timer_stop(t->loop, &t->fd_pause);
 		ev_async_stop(t->loop, &t->stop);
 		ev_loop_destroy(t->loop);
@@ -184,14 +210,26 @@ static int thread_init(struct ke_listen *kl, struct ke_thread *t)
 	ev_async_start(t->loop, &t->stop);
 	ev_timer_init(&t->fd_pause, fd_pause_cb, KE_FD_PAUSE_S, 0.);
 	t->fd_pause.data = t;
+	ev_prepare_init(&t->offline, offline_cb);
+	ev_set_priority(&t->offline, EV_MINPRI);
+	ev_prepare_start(t->loop, &t->offline);
+	ev_check_init(&t->online, online_cb);
+	ev_set_priority(&t->online, EV_MAXPRI);
+	ev_check_start(t->loop, &t->online);
 	return 0;
 }
 
 static void *thread_main(void *arg)
 {
 	struct ke_thread *t = arg;
+	char name[16];
 
+	snprintf(name, sizeof(name), "ntsd-ke/%u", (unsigned)(t - t->kl->threads));
+	pthread_setname_np(pthread_self(), name);
+	snapshot_thread_join();
+	thread_start_run(&t->kl->thread_start, (unsigned)(t - t->kl->threads));
 	ev_run(t->loop, 0);
+	snapshot_thread_leave();
 	return NULL;
 }
 
@@ -216,6 +254,11 @@ struct ke_listen *ke_listen_new(unsigned n_threads, const struct ke_session_env 
 		}
 	}
 	return kl;
+}
+
+void ke_listen_set_thread_start(struct ke_listen *kl, const struct thread_start *ts)
+{
+	kl->thread_start = *ts;
 }
 
 int ke_listen_start(struct ke_listen *kl)

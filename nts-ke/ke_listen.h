@@ -12,6 +12,7 @@
 
 #include "common/config.h"
 #include "common/netaddr.h"
+#include "common/thread_start.h"
 #include "nts-ke/ke_service.h"
 #include "nts-ke/ke_session.h"
 
@@ -32,6 +33,8 @@ int ke_listen_bind(struct ke_listen *kl, struct netaddr *addrs, size_t n);
  * thread).  When one cannot start, those already running are stopped and
  * joined: -1, logged. */
 int ke_listen_start(struct ke_listen *kl);
+/* Called by each thread before its loop (set before ke_listen_start). */
+void ke_listen_set_thread_start(struct ke_listen *kl, const struct thread_start *ts);
 /* Stop accepting, join the threads, close their sessions.  NULL-safe. */
 void ke_listen_stop(struct ke_listen *kl);
 void ke_listen_free(struct ke_listen *kl);	/* NULL-safe; stops first */

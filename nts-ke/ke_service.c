@@ -51,6 +51,19 @@ static const char *const counter_names[KE_CNT_COUNT] = {
 	[KE_CNT_REFUSED_RATE] = "refused_rate_limit",
 	[KE_CNT_RECLAIMED] = "reclaimed_dead",
 	[KE_CNT_IO_ERROR] = "io_error",
+	[KE_CNT_PROXY_HEADER] = "proxy_header",
+	[KE_CNT_PROXY_LOCAL] = "proxy_local",
+	[KE_CNT_PROXY_UNEXPECTED] = "proxy_refused_unexpected",
+	[KE_CNT_PROXY_BAD_SIGNATURE] = "proxy_refused_bad_signature",
+	[KE_CNT_PROXY_BAD_VERSION] = "proxy_refused_bad_version",
+	[KE_CNT_PROXY_BAD_COMMAND] = "proxy_refused_bad_command",
+	[KE_CNT_PROXY_BAD_FAMILY] = "proxy_refused_bad_family",
+	[KE_CNT_PROXY_TOO_LONG] = "proxy_refused_too_long",
+	[KE_CNT_PROXY_BAD_ADDRESS] = "proxy_refused_bad_address",
+	[KE_CNT_PROXY_BAD_TLV] = "proxy_refused_bad_tlv",
+	[KE_CNT_PROXY_TRUNCATED] = "proxy_refused_truncated",
+	[KE_CNT_PROXY_TIMEOUT] = "proxy_refused_timeout",
+	[KE_CNT_PROXY_PENDING] = "proxy_refused_pending",
 };
 
 const char *ke_counter_name(enum ke_counter c)
@@ -159,6 +172,16 @@ out:
 void ke_service_set_acl(struct ke_service *ks, struct snapshot *acl)
 {
 	ke_admit_set_acl(ks->env.admit, acl);
+}
+
+void ke_service_set_thread_start(struct ke_service *ks, const struct thread_start *ts)
+{
+	ke_listen_set_thread_start(ks->listen, ts);
+}
+
+void ke_service_set_proxy(struct ke_service *ks, struct snapshot *proxy)
+{
+	ks->env.proxy = proxy;
 }
 
 int ke_service_start(struct ke_service *ks)

@@ -18,6 +18,7 @@
 #include "common/config.h"
 #include "common/netaddr.h"
 #include "common/snapshot.h"
+#include "common/thread_start.h"
 
 struct ke_service;
 
@@ -39,6 +40,22 @@ enum ke_counter {
 	KE_CNT_REFUSED_RATE,		/* closed at accept: ke-rate-limit */
 	KE_CNT_RECLAIMED,		/* slots of sessions whose peer reset or closed, freed at the cap */
 	KE_CNT_IO_ERROR,		/* reset / EOF before the request was complete */
+	/* PROXY v2 (ke-proxy-protocol): headers taken, then connections
+	 * closed before TLS for each reason.  The *_BAD_* ones follow
+	 * enum proxy_v2_status in its order. */
+	KE_CNT_PROXY_HEADER,		/* PROXY command: the header's client used */
+	KE_CNT_PROXY_LOCAL,		/* LOCAL command: the connection's own address used */
+	KE_CNT_PROXY_UNEXPECTED,	/* a PROXY header from a peer not in ke-proxy-protocol */
+	KE_CNT_PROXY_BAD_SIGNATURE,	/* a listed peer's stream did not start with a v2 header */
+	KE_CNT_PROXY_BAD_VERSION,
+	KE_CNT_PROXY_BAD_COMMAND,
+	KE_CNT_PROXY_BAD_FAMILY,	/* PROXY for other than TCP over IPv4 / IPv6 */
+	KE_CNT_PROXY_TOO_LONG,		/* header over PROXY_V2_MAX */
+	KE_CNT_PROXY_BAD_ADDRESS,	/* address block too short for its family */
+	KE_CNT_PROXY_BAD_TLV,		/* a TLV running past the header */
+	KE_CNT_PROXY_TRUNCATED,		/* EOF or reset before the header was complete */
+	KE_CNT_PROXY_TIMEOUT,		/* no complete header within ke-timeout */
+	KE_CNT_PROXY_PENDING,		/* ke-max-sessions connections already waiting for theirs */
 	KE_CNT_COUNT
 };
 
@@ -59,6 +76,15 @@ int ke_service_start(struct ke_service *ks);
  * closed right after accept, before TLS, and counted
  * (KE_CNT_REFUSED_DENIED).  Call before ke_service_start(). */
 void ke_service_set_acl(struct ke_service *ks, struct snapshot *acl);
+/* Called by each NTS-KE thread before its loop (set before start). */
+void ke_service_set_thread_start(struct ke_service *ks, const struct thread_start *ts);
+/* ke-proxy-protocol: proxy publishes the current struct acl of load
+ * balancers (allow rules, matched with acl_matches; NULL: none), the
+ * daemon owns it.  A connection from one of them must start with a PROXY
+ * v2 header, whose client then stands for the connection's peer in the
+ * access rules, the rate limit, the caps and the logs.  Call before
+ * ke_service_start(). */
+void ke_service_set_proxy(struct ke_service *ks, struct snapshot *proxy);
 /* Load certificate and key again; on any error keep serving the old pair
  * and return -1 (logged).  Open sessions are not dropped. */
 int ke_service_reload_tls(struct ke_service *ks);

@@ -1,5 +1,6 @@
 /* ke_session: one NTS-KE connection from accept to close (RFC 8915
- * section 4): TLS handshake, read the request, handle it (ke_handler),
+ * section 4): the PROXY v2 header when the peer is a listed load
+ * balancer (then admission, with the header's client), TLS handshake, read the request, handle it (ke_handler),
  * write the response in one TLS record, shut down; one deadline bounds
  * the whole session.  Non-blocking OpenSSL on the thread's libev loop.
  * A thread's sessions live in its struct ke_sessions and only that thread
@@ -30,6 +31,7 @@ struct ke_session_env {
 	struct snapshot *keys;		/* struct keyset (the daemon's) */
 	struct tls_store *tls;
 	struct ke_admit *admit;
+	struct snapshot *proxy;		/* struct acl: ke-proxy-protocol; NULL: none */
 	const char *const *ntp_servers;	/* ke-ntp-server names, n_ntp_servers */
 	size_t n_ntp_servers;
 	int ntp_port;			/* or KE_SESSION_NO_PORT */

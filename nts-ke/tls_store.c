@@ -9,14 +9,10 @@
 
 #include "common/file.h"
 #include "common/log.h"
-#include "common/monotime.h"
 #include "common/snapshot.h"
 #include "nts-ke/tls_ctx.h"
 #include "nts-ke/tls_store.h"
 
-/* An old TLS context outlives its replacement this long; sessions hold
- * their own reference, so only the SSL_new window needs covering. */
-#define TLS_STORE_GRACE_MS 10000
 #define SECONDS_PER_DAY 86400
 /* Room for tls_ctx_new's "FILE: reason" message. */
 #define TLS_STORE_ERR_MAX 768
@@ -42,7 +38,7 @@ static int load(struct tls_store *ts, enum tls_load_mode mode)
 {
 	char err[TLS_STORE_ERR_MAX];
 	SSL_CTX *ctx;
-	int64_t days;
+	int64_t days, not_after;
 
 	ctx = tls_ctx_new(ts->cert_file, ts->key_file, err, sizeof(err));
 	file_watch_loaded(&ts->cert_watch, ctx != NULL);
@@ -54,9 +50,13 @@ static int load(struct tls_store *ts, enum tls_load_mode mode)
 			log_debug("NTS-KE: still cannot load the certificate: %s", err);
 		return -1;
 	}
-	atomic_store(&ts->not_after, tls_ctx_not_after(ctx));
-	snapshot_publish(&ts->ctx, ctx, monotime_ms());
-	days = (atomic_load(&ts->not_after) - (int64_t)time(NULL)) / SECONDS_PER_DAY;
+	not_after = tls_ctx_not_after(ctx);
+	/* Sessions hold their own reference (SSL_new): a replaced context
+	 * waits only for the KE threads' next quiescent point. */
+	if (snapshot_publish(&ts->ctx, ctx) < 0)
+		return -1;
+	atomic_store(&ts->not_after, not_after);
+	days = (not_after - (int64_t)time(NULL)) / SECONDS_PER_DAY;
 	log_info("NTS-KE certificate %s loaded (expires in %lld days)", ts->cert_file,
 		 (long long)days);
 	return 0;
@@ -70,7 +70,7 @@ struct tls_store *tls_store_new(const char *cert_file, const char *key_file)
 		log_err("NTS-KE: out of memory");
 		return NULL;
 	}
-	snapshot_init(&ts->ctx, tls_ctx_free, TLS_STORE_GRACE_MS);
+	snapshot_init(&ts->ctx, tls_ctx_free);
 	ts->cert_file = strdup(cert_file);
 	ts->key_file = strdup(key_file);
 	if (!ts->cert_file || !ts->key_file) {
@@ -109,7 +109,6 @@ static int reload(struct tls_store *ts)
 
 	if (rc < 0 && snapshot_get(&ts->ctx))
 		log_err("NTS-KE: keeping the certificate already in use");
-	snapshot_reap(&ts->ctx, monotime_ms());
 	return rc;
 }
 
@@ -152,10 +151,8 @@ int tls_store_check(struct tls_store *ts)
 		/* Unchanged, but it failed: the cause may lie outside the
 		 * files (a directory's mode, a security policy).  Quietly, so
 		 * the failure is logged once, not at every check. */
-		snapshot_reap(&ts->ctx, monotime_ms());
 		return load(ts, TLS_LOAD_QUIET) < 0 ? 0 : 1;
 	default:
-		snapshot_reap(&ts->ctx, monotime_ms());
 		return 0;
 	}
 }

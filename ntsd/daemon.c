@@ -166,6 +166,8 @@ int daemon_drop_privileges(const char *user)
 	struct passwd *pw;
 
 	errno = 0;
+	/* cppcheck-suppress getpwnamCalled ; only the main thread looks users up,
+	 * so no other thread can overwrite getpwnam's static result. */
 	pw = getpwnam(user);
 	if (!pw) {
 		if (errno)

@@ -17,10 +17,23 @@ static void source_note(const struct health_input *in, char *buf, size_t len)
 		 in->clock_source_serving ? "" : ", serving the kernel's state");
 }
 
+/* key-max-age: the newest key's age over it means the fleet's rotations
+ * stopped reaching this host.  A key dated in the future (a clock behind
+ * the rotating host's) is not stale. */
+static bool keys_stale(const struct health_input *in, char *buf, size_t len)
+{
+	if (in->key_max_age_s <= 0 || in->newest_key_age_s <= in->key_max_age_s)
+		return false;
+	snprintf(buf, len, "key file stale: newest key %lld s old, over key-max-age %lld s "
+		 "(rotations stopped reaching this host)",
+		 (long long)in->newest_key_age_s, (long long)in->key_max_age_s);
+	return true;
+}
+
 bool health_check(const struct health_input *in, char *reason, size_t len)
 {
 	const char *why = NULL;
-	char note[128];
+	char note[128], stale[160];
 	bool clock_ok = in->clock_source_serving || in->clock_synchronised || in->local_stratum;
 
 	source_note(in, note, sizeof(note));
@@ -34,6 +47,8 @@ bool health_check(const struct health_input *in, char *reason, size_t len)
 		why = "no master keys loaded";
 	else if (!in->key_file_ok)
 		why = "key file missing or invalid (serving the last good key set)";
+	else if (keys_stale(in, stale, sizeof(stale)))
+		why = stale;
 	if (why) {
 		snprintf(reason, len, "%s%s", why, note);
 		return false;

@@ -5,7 +5,10 @@
  * responder runs, the clock it serves is synchronised or local-stratum
  * vouches for it (or, with clock-source ntp, the discipline daemon's
  * synchronised state is what replies carry); a key set with at least one key is loaded and the key
- * file's last load worked; when NTS-KE runs, its certificate has not
+ * file's last load worked; with key-max-age, the newest key is no older
+ * than that (else rotations stopped reaching this host: it NAKs the
+ * cookies the rest of the fleet seals under newer keys, and seals its own
+ * under keys the fleet prunes); when NTS-KE runs, its certificate has not
  * expired. */
 #ifndef NTSD_HEALTH_H
 #define NTSD_HEALTH_H
@@ -29,6 +32,8 @@ struct health_input {
 	bool clock_source_serving;
 	size_t n_keys;			/* master keys in the loaded set (0: none) */
 	bool key_file_ok;		/* the key file was there and its last load worked */
+	int64_t newest_key_age_s;	/* seconds since the newest key's creation */
+	int64_t key_max_age_s;		/* key-max-age; 0: off */
 	int64_t cert_expiry_s;		/* NTS-KE certificate: seconds until notAfter */
 };
 

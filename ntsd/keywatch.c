@@ -10,7 +10,6 @@
 
 #include "common/file.h"
 #include "common/keyset.h"
-#include "common/monotime.h"
 #include "common/log.h"
 #include "ntsd/keywatch.h"
 
@@ -28,6 +27,8 @@ static int create_key_file(const char *path, const char *owner)
 	/* The daemon re-reads the file after dropping privileges: it is
 	 * born belonging to the run user. */
 	if (owner) {
+		/* cppcheck-suppress getpwnamCalled ; at startup, in the main thread,
+		 * the only one that looks users up. */
 		struct passwd *pw = getpwnam(owner);
 
 		if (!pw) {
@@ -60,6 +61,7 @@ static int load(struct keywatch *kw, bool quiet)
 {
 	struct keyset_error err;
 	struct keyset *ks;
+	size_t n;
 
 	ks = keyset_load(kw->path, &err);
 	file_watch_loaded(&kw->watch, ks != NULL);
@@ -70,10 +72,14 @@ static int load(struct keywatch *kw, bool quiet)
 		}
 		return -1;
 	}
-	snapshot_publish(kw->keys, ks, monotime_ms());
+	n = keyset_count(ks);
+	if (snapshot_publish(kw->keys, ks) < 0) {
+		kw->reload_failures++;
+		return -1;
+	}
 	kw->loaded_at = (int64_t)time(NULL);
 	kw->reloads++;
-	log_info("%s: loaded %zu master keys", kw->path, keyset_count(ks));
+	log_info("%s: loaded %zu master keys", kw->path, n);
 	return 1;
 }
 
@@ -105,7 +111,6 @@ int keywatch_init(struct keywatch *kw, const char *path, struct snapshot *keys, 
 
 int keywatch_check(struct keywatch *kw, bool force)
 {
-	snapshot_reap(kw->keys, monotime_ms());
 	switch (file_watch_poll(&kw->watch, force)) {
 	case FILE_WATCH_SAME:
 		return 0;

@@ -4,9 +4,10 @@ sbin_PROGRAMS += ntsd/ntsd
 ntsd_ntsd_SOURCES = ntsd/main.c ntsd/daemon.c ntsd/daemon.h ntsd/keywatch.c ntsd/keywatch.h \
 	ntsd/ops.c ntsd/ops.h \
 	ntsd/precheck.c ntsd/precheck.h \
-	ntsd/clockwatch.c ntsd/clockwatch.h
+	ntsd/clockwatch.c ntsd/clockwatch.h \
+	ntsd/sandbox.c ntsd/sandbox.h
 ntsd_ntsd_LDADD = nts-ke/libntske.a ntpd/libntpresp.a ntsd/libntsops.a \
-	$(COMMON_LIBS) $(LIBEV_LIBS) $(MHD_LIBS)
+	$(COMMON_LIBS) $(LIBEV_LIBS) $(MHD_LIBS) $(SECCOMP_LIBS)
 
 # libntsops: the metrics and health endpoint (libmicrohttpd) and its pure
 # parts: the Prometheus text format and the health verdict.

@@ -35,11 +35,9 @@
 #include "ntpd/ntp_service.h"
 #include "ntsd/ops.h"
 #include "ntsd/precheck.h"
+#include "ntsd/sandbox.h"
 #include "ntpd/responder.h"
 
-/* Retired key sets live this long before they are freed; readers hold
- * one for microseconds. */
-#define KEYSET_GRACE_MS 10000
 #define HOUSEKEEPING_INTERVAL_S 1.0
 
 struct ntsd {
@@ -58,6 +56,7 @@ struct ntsd {
 	ev_timer housekeeping;
 	ev_timer drain;			/* shutdown-drain after SIGTERM */
 	bool draining;
+	bool to_syslog;			/* detached: logs go to syslog */
 	int pid_fd;			/* the locked pid file; -1: none */
 };
 
@@ -65,7 +64,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ntsd [OPTION]...\n"
-		"Network Time Security server: NTS-KE (TCP %u) and NTP with NTS (UDP %u).\n"
+		"Network Time Security server: NTS-KE (TCP %d) and NTP with NTS (UDP %d).\n"
 		"\n"
 		"  -c, --config FILE   configuration file (default %s)\n"
 		"  -f, --foreground    stay in the foreground and log to stderr\n"
@@ -227,6 +226,10 @@ static int check_config(struct ntsd *d)
 		print_access("NTP", "ntp-allow/ntp-deny", d->cfg.ntp_acl);
 	if (d->cfg.ke_enabled)
 		print_access("NTS-KE", "ke-allow/ke-deny", d->cfg.ke_acl);
+	if (d->cfg.ke_enabled && d->cfg.ke_proxy)
+		printf("NTS-KE PROXY v2 (ke-proxy-protocol): %zu prefix%s of load balancers that "
+		       "must send a header; from any other peer a header is refused\n",
+		       acl_count(d->cfg.ke_proxy), acl_count(d->cfg.ke_proxy) == 1 ? "" : "es");
 	printf("%s: configuration OK\n", d->config_path);
 	return 0;
 }
@@ -273,17 +276,60 @@ static void check_readable(const struct ntsd *d)
 				 "give the file to that user", files[i], d->cfg.user, strerror(errno));
 }
 
+/* The services' thread_start hooks: each thread enters its sandbox. */
+static void enter_ntp(void *arg, unsigned index)
+{
+	sandbox_enter(SANDBOX_NTP, index);
+}
+
+static void enter_ke(void *arg, unsigned index)
+{
+	sandbox_enter(SANDBOX_KE, index);
+}
+
+/* In a thread under the metrics filter, which libmicrohttpd's thread
+ * inherits (sandbox.h). */
+static int start_ops(void *ops)
+{
+	return ops_start(ops);
+}
+
+/* In a thread under the reclaim filter, which liburcu's call_rcu thread
+ * inherits (sandbox.h). */
+static int start_reclaim(void *unused)
+{
+	(void)unused;
+	snapshot_reclaim_start();
+	return 0;
+}
+
+/* Every thread starts here, each entering its sandbox (sandbox.h); the
+ * main thread enters its own in run_loop, after them. */
 static int start_services(struct ntsd *d)
 {
+	const struct thread_start ntp_start = { enter_ntp, NULL }, ke_start = { enter_ke, NULL };
 	sigset_t saved;
 	int rc = 0;
 
+	if (sandbox_init(d->cfg.sandbox, d->to_syslog) < 0)
+		return -1;
 	daemon_signals_block(&saved);
-	if (d->ntp && ntp_service_start(d->ntp) < 0)
+	/* liburcu's call_rcu thread frees what reloads replace: created by a
+	 * thread under the reclaim filter, which it inherits (sandbox.h). */
+	if (sandbox_run(SANDBOX_RECLAIM, start_reclaim, NULL) < 0)
 		rc = -1;
-	if (rc == 0 && d->ke && ke_service_start(d->ke) < 0)
-		rc = -1;
-	if (rc == 0 && ops_start(&d->ops) < 0)
+	snapshot_reclaim_name();
+	if (rc == 0 && d->ntp) {
+		ntp_service_set_thread_start(d->ntp, &ntp_start);
+		if (ntp_service_start(d->ntp) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && d->ke) {
+		ke_service_set_thread_start(d->ke, &ke_start);
+		if (ke_service_start(d->ke) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && sandbox_run(SANDBOX_METRICS, start_ops, &d->ops) < 0)
 		rc = -1;
 	daemon_signals_restore(&saved);
 	return rc;
@@ -309,6 +355,7 @@ static void run_loop(struct ntsd *d)
 	ev_timer_start(d->loop, &d->housekeeping);
 	if (d->clk)
 		clockwatch_start(&d->clockwatch, d->loop, d->clk);
+	sandbox_enter(SANDBOX_MAIN, 0);
 	ev_run(d->loop, 0);
 }
 
@@ -382,7 +429,7 @@ static int load_config(struct ntsd *d, const struct options *o)
 static int setup_services(struct ntsd *d)
 {
 	signal(SIGPIPE, SIG_IGN);
-	snapshot_init(&d->keys, keyset_snapshot_free, KEYSET_GRACE_MS);
+	snapshot_init(&d->keys, keyset_snapshot_free);
 	if (keywatch_init(&d->keywatch, d->cfg.key_file, &d->keys, d->cfg.key_file_create,
 			  d->cfg.user) < 0)
 		return -1;
@@ -411,6 +458,7 @@ static int become_daemon(struct ntsd *d, const struct options *o)
 		if (daemon_detach() < 0)
 			return -1;
 		log_init("ntsd", LOG_TO_SYSLOG, o->debug ? LOG_LVL_DEBUG : d->cfg.log_level);
+		d->to_syslog = true;
 	}
 	if (d->pid_fd >= 0 && daemon_pidfile_write(d->pid_fd, d->cfg.pid_file) < 0)
 		return -1;

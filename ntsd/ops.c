@@ -8,8 +8,8 @@
 #include <sys/timex.h>
 #include <time.h>
 
-#include "common/monotime.h"
 #include "common/acl.h"
+#include "common/keypolicy.h"
 #include "common/keyset.h"
 #include "common/log.h"
 #include "nts-ke/ke_service.h"
@@ -21,10 +21,6 @@
 #include "ntsd/ops.h"
 #include "ntpd/responder.h"
 
-/* Replaced rule sets live this long before they are freed; a packet
- * holds one for microseconds. */
-#define ACL_GRACE_MS 10000
-
 static void acl_free_void(void *p)
 {
 	acl_free(p);
@@ -33,14 +29,17 @@ static void acl_free_void(void *p)
 /* Publish the rules of c, taking them out of it. */
 static void publish_rules(struct ops *o, struct config *c)
 {
-	int64_t t = monotime_ms();
-
 	o->n_ntp_rules = acl_count(c->ntp_acl);
 	o->n_ke_rules = acl_count(c->ke_acl);
-	snapshot_publish(&o->ntp_acl, c->ntp_acl, t);
-	snapshot_publish(&o->ke_acl, c->ke_acl, t);
+	o->n_ke_proxy = acl_count(c->ke_proxy);
+	/* Out of memory: the rules in force stay (logged); the counts are
+	 * what was asked for. */
+	snapshot_publish(&o->ntp_acl, c->ntp_acl);
+	snapshot_publish(&o->ke_acl, c->ke_acl);
+	snapshot_publish(&o->ke_proxy, c->ke_proxy);
 	c->ntp_acl = NULL;
 	c->ke_acl = NULL;
+	c->ke_proxy = NULL;
 }
 
 int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct keywatch *kw,
@@ -57,13 +56,16 @@ int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct 
 	o->key_file_ok = true;	/* keywatch_init loaded it */
 	o->start_time = (int64_t)time(NULL);
 	pthread_mutex_init(&o->lock, NULL);
-	snapshot_init(&o->ntp_acl, acl_free_void, ACL_GRACE_MS);
-	snapshot_init(&o->ke_acl, acl_free_void, ACL_GRACE_MS);
+	snapshot_init(&o->ntp_acl, acl_free_void);
+	snapshot_init(&o->ke_acl, acl_free_void);
+	snapshot_init(&o->ke_proxy, acl_free_void);
 	publish_rules(o, cfg);
 	if (ntp)
 		ntp_service_set_acl(ntp, &o->ntp_acl);
-	if (ke)
+	if (ke) {
 		ke_service_set_acl(ke, &o->ke_acl);
+		ke_service_set_proxy(ke, &o->ke_proxy);
+	}
 	o->config_path = realpath(config_path, NULL);
 	if (!o->config_path && !(o->config_path = strdup(config_path))) {
 		log_err("out of memory");
@@ -72,6 +74,9 @@ int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct 
 	if (o->n_ntp_rules || o->n_ke_rules)
 		log_info("access rules: %zu for NTP, %zu for NTS-KE", o->n_ntp_rules,
 			 o->n_ke_rules);
+	if (o->n_ke_proxy)
+		log_info("NTS-KE takes PROXY v2 headers from %zu ke-proxy-protocol prefixes",
+			 o->n_ke_proxy);
 	if (cfg->metrics_listen.len && !(o->metrics = metrics_new(&cfg->metrics_listen, &src)))
 		return -1;
 	return 0;
@@ -100,7 +105,8 @@ void ops_reload_begin(struct ops *o)
 /* The directives SIGHUP applies from the configuration file. */
 static bool reloadable(const char *directive)
 {
-	static const char *const rules[] = { "ke-allow", "ke-deny", "ntp-allow", "ntp-deny" };
+	static const char *const rules[] = { "ke-allow", "ke-deny", "ke-proxy-protocol",
+					     "ntp-allow", "ntp-deny" };
 
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (strcmp(directive, rules[i]) == 0)
@@ -148,16 +154,14 @@ static void reload_rules(struct ops *o)
 	log_start_only(o, &c);
 	publish_rules(o, &c);
 	o->acl_reloads++;
-	log_notice("access rules reloaded: %zu for NTP, %zu for NTS-KE", o->n_ntp_rules,
-		   o->n_ke_rules);
+	log_notice("access rules reloaded: %zu for NTP, %zu for NTS-KE, %zu ke-proxy-protocol "
+		   "prefixes", o->n_ntp_rules, o->n_ke_rules, o->n_ke_proxy);
 out:
 	config_free(&c);
 }
 
 void ops_reload_end(struct ops *o, bool sighup)
 {
-	int64_t t = monotime_ms();
-
 	/* One keywatch_check() moves one of the two counts at most. */
 	if (o->kw->reloads != o->kw_reloads)
 		o->key_file_ok = true;
@@ -165,8 +169,6 @@ void ops_reload_end(struct ops *o, bool sighup)
 		o->key_file_ok = false;
 	if (sighup)
 		reload_rules(o);
-	snapshot_reap(&o->ntp_acl, t);
-	snapshot_reap(&o->ke_acl, t);
 	pthread_mutex_unlock(&o->lock);
 }
 
@@ -197,6 +199,7 @@ void ops_destroy(struct ops *o)
 	o->metrics = NULL;
 	snapshot_destroy(&o->ntp_acl);
 	snapshot_destroy(&o->ke_acl);
+	snapshot_destroy(&o->ke_proxy);
 	pthread_mutex_destroy(&o->lock);
 	free(o->config_path);
 	o->config_path = NULL;
@@ -232,7 +235,11 @@ static void clock_view(const struct ops *o, struct clock_view *v)
 		ntp_service_clock(o->ntp, &v->st);
 }
 
-/* Under o->lock. */
+/* Under o->lock.  The metrics thread (libmicrohttpd's) is no snapshot
+ * reader (common/snapshot.h): it reads the key set only under o->lock,
+ * which every replacement of it is made under too (ops_reload_begin and
+ * _end around keywatch_check), so the set it holds cannot be retired
+ * meanwhile.  Access rules are not read here, only their counts. */
 static void health_locked(struct ops *o, struct health_input *in)
 {
 	const struct keyset *ks = snapshot_get(o->keys);
@@ -255,6 +262,8 @@ static void health_locked(struct ops *o, struct health_input *in)
 	}
 	in->n_keys = ks ? keyset_count(ks) : 0;
 	in->key_file_ok = o->key_file_ok;
+	in->newest_key_age_s = ks ? keypolicy_newest_age(ks, (int64_t)time(NULL)) : -1;
+	in->key_max_age_s = o->cfg->key_max_age_s;
 	in->cert_expiry_s = o->ke ? ke_service_cert_expiry(o->ke) : 0;
 }
 
@@ -364,6 +373,7 @@ static void collect_ke(struct ops *o, struct promtext *p)
 		       NULL, NULL, (double)ke_service_cert_expiry(o->ke));
 }
 
+/* Under o->lock: see health_locked. */
 static void collect_keys(struct ops *o, struct promtext *p, int64_t now)
 {
 	const struct keyset *ks = snapshot_get(o->keys);
@@ -394,6 +404,24 @@ static void collect_keys(struct ops *o, struct promtext *p, int64_t now)
 	promtext_counter(p, "ntsd_keyset_reload_failures_total",
 			 "Key file loads that failed (the last good key set stayed in service).",
 			 NULL, NULL, o->kw->reload_failures);
+}
+
+/* What reloads replaced and what is freed of it (common/snapshot.h): the
+ * difference waits for a reader thread's quiescent point. */
+static void collect_reclaim(struct promtext *p)
+{
+	struct snapshot_counts c;
+
+	snapshot_counts(&c);
+	promtext_counter(p, "ntsd_reclaim_retired_total",
+			 "Objects replaced (key sets, access rules, TLS contexts, clock samples), "
+			 "to be freed once no thread can hold them.", NULL, NULL, c.retired);
+	promtext_counter(p, "ntsd_reclaim_freed_total",
+			 "Replaced objects freed, after every reader thread passed a quiescent point.",
+			 NULL, NULL, c.freed);
+	promtext_gauge(p, "ntsd_reclaim_pending",
+		       "Replaced objects not freed yet: they wait for a reader thread to run.", NULL,
+		       NULL, (double)(c.retired - c.freed));
 }
 
 /* clock-source: its state (one gauge per state, 1 for the current one)
@@ -475,6 +503,7 @@ void ops_collect(void *arg, struct promtext *p)
 	if (o->ke)
 		collect_ke(o, p);
 	collect_keys(o, p, now);
+	collect_reclaim(p);
 	if (o->ntp)	/* a KE-only host serves no clock */
 		collect_clock(o, p);
 	promtext_gauge(p, "ntsd_access_rules", "Access rules in force, by service.", "service",

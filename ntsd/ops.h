@@ -40,7 +40,8 @@ struct ops {
 	struct clock_source *clk;	/* clock-source ntp; NULL: kernel */
 	/* The rules in force: each publishes a struct acl (NULL: no rules). */
 	struct snapshot ntp_acl, ke_acl;
-	size_t n_ntp_rules, n_ke_rules;
+	struct snapshot ke_proxy;	/* ke-proxy-protocol, reloaded with the rules */
+	size_t n_ntp_rules, n_ke_rules, n_ke_proxy;
 	uint64_t acl_reloads, acl_reload_failures;
 	struct metrics *metrics;	/* NULL: metrics-listen not set */
 	pthread_mutex_t lock;
@@ -52,8 +53,8 @@ struct ops {
 	int64_t start_time;
 };
 
-/* Take the access rules out of cfg (cfg->ntp_acl and cfg->ke_acl become
- * NULL) and publish them; bind metrics-listen when set.  0 or -1 (logged);
+/* Take the access rules out of cfg (cfg->ntp_acl, cfg->ke_acl and
+ * cfg->ke_proxy become NULL) and publish them; bind metrics-listen when set.  0 or -1 (logged);
  * after -1 call ops_destroy(). */
 int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct keywatch *kw,
 	     struct snapshot *keys, struct ke_service *ke, struct ntp_service *ntp);

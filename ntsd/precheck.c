@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "ntsd/daemon.h"
 #include "ntsd/precheck.h"
+#include "ntsd/sandbox.h"
 
 #define PRECHECK_PATH_MAX 4096
 
@@ -42,6 +43,7 @@ static int check_user(const struct config *cfg, FILE *out, FILE *err, bool *as_u
 	if (!cfg->user)
 		return 0;
 	errno = 0;
+	/* cppcheck-suppress getpwnamCalled ; ntsd -n runs no other thread. */
 	pw = getpwnam(cfg->user);
 	if (!pw) {
 		fprintf(err, "user %s: %s\n", cfg->user,
@@ -190,6 +192,8 @@ int precheck_run(const struct config *cfg, FILE *out, FILE *err)
 	if (check_key_dir(cfg, err) < 0)
 		return -1;
 	if (as_user && as_run_user(cfg, out, err) < 0)
+		rc = -1;
+	if (sandbox_describe(cfg->sandbox, out, err) < 0)
 		rc = -1;
 	return rc;
 }

@@ -3,7 +3,8 @@
  * switched to; the pid file's directory is writable; the key file's
  * directory exists and a missing key file can be created; as the run user
  * (in a child that drops to it), the key file can be re-read, and a
- * warning when the certificate or private key cannot be (reloads). */
+ * warning when the certificate or private key cannot be (reloads); the
+ * sandbox: on or off, and whether this kernel can run it. */
 #ifndef NTSD_PRECHECK_H
 #define NTSD_PRECHECK_H
 

@@ -363,7 +363,8 @@ static int probe_ke(const struct probe_opts *o, struct ke_client_result *kr, str
 		printf("nts-ke: NTP server %s%s port %u%s\n",
 		       r->has_server ? r->server : o->ke.host,
 		       r->has_server ? " (Server Negotiation)" : "",
-		       r->has_port ? r->port : NTP_PORT, r->has_port ? " (Port Negotiation)" : "");
+		       (unsigned)(r->has_port ? r->port : NTP_PORT),
+		       r->has_port ? " (Port Negotiation)" : "");
 	}
 	if (!alg) {
 		verdict(j, false, "unsupported AEAD %u", r->aead);

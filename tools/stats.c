@@ -51,6 +51,7 @@ int stats_http_split(const char *resp, size_t len, int *status, const char **bod
 	uint8_t c, d[3];
 	uint32_t last = 0;
 
+	*status = 0;	/* defined for the caller on every failure too */
 	buf_reader_init(&r, resp, len);
 	for (size_t i = 0; i < sizeof(prefix) - 1; i++)
 		if (!buf_get_u8(&r, &c) || c != (uint8_t)prefix[i])
@@ -398,7 +399,8 @@ static const struct stats_sample *find(const struct stats_sample *s, size_t n, c
  * of no subsystem (build_info, healthy, ...) form one group. */
 static const char *group_of(const char *name)
 {
-	static const char *const groups[] = { "ntp_", "ke_", "keyset_", "clock_", "access_" };
+	static const char *const groups[] = { "ntp_", "ke_", "keyset_", "clock_", "access_",
+						"reclaim_" };
 	const char *p = strncmp(name, "ntsd_", 5) == 0 ? name + 5 : name;
 
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)

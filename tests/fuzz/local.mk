@@ -12,6 +12,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_netaddr \
 	tests/fuzz/fuzz_ntp_ef \
 	tests/fuzz/fuzz_probe_reply \
+	tests/fuzz/fuzz_proxy_v2 \
 	tests/fuzz/fuzz_responder \
 	tests/fuzz/fuzz_stats \
 	tests/fuzz/fuzz_txstamp
@@ -44,6 +45,9 @@ tests_fuzz_fuzz_keyset_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_ntp_ef_SOURCES = tests/fuzz/fuzz_ntp_ef.c
 tests_fuzz_fuzz_ntp_ef_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_ntp_ef_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_proxy_v2_SOURCES = tests/fuzz/fuzz_proxy_v2.c
+tests_fuzz_fuzz_proxy_v2_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_proxy_v2_LDADD = $(COMMON_LIBS)
 EXTRA_DIST += tests/fuzz/run-smoke tests/fuzz/campaign
 tests_fuzz_fuzz_responder_SOURCES = tests/fuzz/fuzz_responder.c
 tests_fuzz_fuzz_responder_LDFLAGS = $(FUZZER_LINK_FLAGS)

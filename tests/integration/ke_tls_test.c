@@ -1180,8 +1180,8 @@ static int make_keys(void)
 		keyset_free(ks);
 		return -1;
 	}
-	snapshot_init(&keys, keyset_snapshot_free, 1000);
-	snapshot_publish(&keys, ks, monotime_ms());
+	snapshot_init(&keys, keyset_snapshot_free);
+	snapshot_publish(&keys, ks);
 	return 0;
 }
 

@@ -32,6 +32,8 @@ tmp=
 # unless the test sets it.
 ntsd_dir=
 declare -A ntsd_pid=() ntsd_status=()
+# What ntsd NAME runs under, when set (netns.sh's netns_ntsd: ip netns exec NS).
+declare -A ntsd_prefix=()
 # Background processes the test started (PIDs): stopped on exit.
 bg_pids=()
 
@@ -287,7 +289,8 @@ ntsd_conf() {
 ntsd_start() {
 	local n=$1 i
 	shift
-	"$NTSD" -c "$ntsd_dir/$n.conf" -f >"$ntsd_dir/$n.log" 2>&1 </dev/null &
+	# shellcheck disable=SC2086 # a command and its arguments, or nothing
+	${ntsd_prefix[$n]:-} "$NTSD" -c "$ntsd_dir/$n.conf" -f >"$ntsd_dir/$n.log" 2>&1 </dev/null &
 	ntsd_pid[$n]=$!
 	for ((i = 0; i < 100; i++)); do
 		pid_gone "${ntsd_pid[$n]}" && break
@@ -344,3 +347,17 @@ ntsd_up() {
 # client_verdict: chrony-client's last PASS or FAIL line in its output
 # (stdin).
 client_verdict() { grep -E '^chrony-client\[[^]]*\]: (PASS|FAIL)' | tail -n 1; }
+
+# client_passed FILE RC PATTERN LABEL: ok "LABEL: <chrony-client's verdict>"
+# when chrony-client exited RC 0 and its verdict in FILE is a PASS whose
+# text holds PATTERN (a glob fragment); else not_ok with both.
+client_passed() {
+	local v
+	v=$(client_verdict <"$1")
+	# shellcheck disable=SC2053 # $3 is a glob fragment on purpose
+	if [ "$2" -eq 0 ] && [[ $v == *": PASS: "*$3* ]]; then
+		ok "$4: ${v#*: PASS: }"
+	else
+		not_ok "$4: exit $2: ${v:-no verdict}"
+	fi
+}

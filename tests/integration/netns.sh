@@ -15,6 +15,8 @@
 #                              ns_if[A:B], the one in B in ns_if[B:A]
 #   netns_route NAME DEST VIA  a route in ns NAME
 #   in_ns NAME COMMAND...      COMMAND inside ns NAME
+#   netns_ntsd NTSD NAME       lib.sh's ntsd_start runs ntsd NTSD inside
+#                              ns NAME (its PID is ntsd's own)
 #
 # Namespaces are removed on exit (after lib.sh has stopped the test's
 # processes), with whatever still runs inside them killed first.
@@ -63,6 +65,11 @@ netns_link() {
 	ip -n "${ns[$b]}" link set "$ib" up
 	ns_if["$a:$b"]=$ia
 	ns_if["$b:$a"]=$ib
+}
+
+# ip netns exec execs its command: ntsd_pid is ntsd's PID.
+netns_ntsd() {
+	ntsd_prefix[$1]="ip netns exec ${ns[$2]}"
 }
 
 netns_route() {

@@ -516,8 +516,8 @@ int main(void)
 		printf("FAIL setup: keyset\n0 passed, 1 failed\n");
 		return 1;
 	}
-	snapshot_init(&keys, keyset_snapshot_free, 1000);
-	snapshot_publish(&keys, ks, 0);
+	snapshot_init(&keys, keyset_snapshot_free);
+	snapshot_publish(&keys, ks);
 
 	config_init(&cfg);
 	netaddr_parse("127.0.0.1", 0, &cfg.ntp_listen[0].addr);

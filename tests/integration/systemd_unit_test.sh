@@ -8,6 +8,10 @@
 # only), `systemctl enable --now ntsd` must then work with nothing else:
 #   first_start        ntsd.service starts; ntsd -n passed as the run user
 #   runs_as_user       its main process runs as user _ntsd, in no way root
+#   sandbox_stacked    ntsd -n (ExecStartPre) says its own seccomp filters
+#                      are on, stacked on the unit's (the unit's
+#                      SystemCallFilter lacked seccomp(2): ntsd -n refused
+#                      the start), and ntsd serves with them loaded
 #   key_file_created   it created the key file, owned by _ntsd, mode 0600
 #                      (the shipped unit had no CAP_CHOWN and a root-owned
 #                      state directory: the start failed, or every re-read
@@ -137,6 +141,9 @@ ntsd_uid=$(awk -F: '$1 == "_ntsd" { print $3 }' "$root/etc/passwd")
 uids=$(in_root awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$main_pid/status")
 check "runs_as_user: uids of pid $main_pid are _ntsd's ($uids)" \
 	test "$uids" = "$ntsd_uid $ntsd_uid $ntsd_uid $ntsd_uid"
+sandbox_line=$(in_root journalctl --no-pager -o cat -u ntsd.service | grep '^sandbox: ' | tail -n 1)
+check "sandbox_stacked: ${sandbox_line:-ntsd -n said nothing of its sandbox}" \
+	grep -q "^sandbox: on: .*stacked on the service manager's filter" <<<"$sandbox_line"
 owner=$(stat -c '%u %a' "$root$key_file" 2>/dev/null)
 check "key_file_created: $key_file (uid, mode: $owner)" test "$owner" = "$ntsd_uid 600"
 check "pid_file: $pid_file holds $main_pid" test "$(cat "$root$pid_file" 2>/dev/null)" = "$main_pid"

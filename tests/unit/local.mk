@@ -10,6 +10,7 @@ endif
 tests_unit_unit_tests_SOURCES = \
 	tests/unit/runner.c tests/unit/unit.h \
 	tests/unit/aead_testalg.c tests/unit/aead_testalg.h \
+	tests/unit/vmflags.c tests/unit/vmflags.h \
 	tests/unit/test_acl.c \
 	tests/unit/test_aead.c \
 	tests/unit/test_buf.c \
@@ -34,15 +35,18 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_nts_request.c \
 	tests/unit/test_phc.c \
 	tests/unit/test_precheck.c ntsd/precheck.c ntsd/precheck.h ntsd/daemon.c ntsd/daemon.h \
+	tests/unit/test_sandbox.c ntsd/sandbox.c ntsd/sandbox.h \
 	tests/unit/test_promtext.c \
+	tests/unit/test_proxy_v2.c \
 	tests/unit/test_ratelimit.c \
 	tests/unit/test_responder.c \
 	tests/unit/test_rng.c \
+	tests/unit/test_secmem.c \
 	tests/unit/test_snapshot.c \
 	tests/unit/test_xleave.c \
 	tests/unit/test_hostport.c tools/hostport.c tools/hostport.h \
 	tests/unit/test_stats.c tools/stats.c tools/stats.h \
 	tests/unit/test_json.c tools/json.c tools/json.h
 tests_unit_unit_tests_LDADD = nts-ke/libntske.a ntpd/libntpresp.a ntsd/libntsops.a \
-	client/libntsclient.a $(COMMON_LIBS) $(LIBEV_LIBS) $(MHD_LIBS) $(CUNIT_LIBS)
+	client/libntsclient.a $(COMMON_LIBS) $(LIBEV_LIBS) $(MHD_LIBS) $(SECCOMP_LIBS) $(CUNIT_LIBS)
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;

@@ -152,6 +152,28 @@ static void test_whole_space_rule_sets_default(void)
 	acl_free(acl);
 }
 
+/* acl_matches: a list, not rules: no family default, NULL matches nothing. */
+static void test_matches_has_no_default(void)
+{
+	struct acl *acl = acl_new();
+	struct netaddr a;
+
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("10.0.0.5", 1, &a), 0);
+	CU_ASSERT_FALSE(acl_matches(NULL, &a));
+	CU_ASSERT_FALSE(acl_matches(acl, &a));
+	CU_ASSERT_EQUAL(acl_add(acl, "10.0.0.0/8", true), 0);
+	CU_ASSERT_TRUE(acl_matches(acl, &a));
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("192.0.2.1", 1, &a), 0);
+	CU_ASSERT_FALSE(acl_matches(acl, &a));
+	/* No IPv6 rule: acl_allows lets IPv6 in, acl_matches does not. */
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("2001:db8::1", 1, &a), 0);
+	CU_ASSERT_TRUE(acl_allows(acl, &a));
+	CU_ASSERT_FALSE(acl_matches(acl, &a));
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("::ffff:10.1.2.3", 1, &a), 0);
+	CU_ASSERT_TRUE(acl_matches(acl, &a));
+	acl_free(acl);
+}
+
 static void test_deny_only_allows_the_rest(void)
 {
 	struct acl *acl = acl_new();
@@ -220,5 +242,6 @@ UNIT_SUITE(acl, NULL, NULL,
 	   UNIT_TEST(test_allow_only_denies_the_rest),
 	   UNIT_TEST(test_whole_space_rule_sets_default),
 	   UNIT_TEST(test_deny_only_allows_the_rest),
+	   UNIT_TEST(test_matches_has_no_default),
 	   UNIT_TEST(test_replaced_rule_moves_default),
 	   UNIT_TEST(test_family_info))

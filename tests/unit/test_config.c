@@ -74,6 +74,7 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c.key_file, LOCALSTATEDIR "/lib/ntsd/keys");
 	CU_ASSERT_TRUE(c.key_file_create);
 	CU_ASSERT_EQUAL(c.key_propagation_s, 3600);
+	CU_ASSERT_EQUAL(c.key_max_age_s, 0);
 	CU_ASSERT_PTR_NULL(c.user);
 	CU_ASSERT_STRING_EQUAL(c.pid_file, RUNSTATEDIR "/ntsd/ntsd.pid");
 	CU_ASSERT_EQUAL(c.log_level, LOG_LVL_INFO);
@@ -266,6 +267,14 @@ static void test_bools(void)
 	config_free(&c);
 	bad("key-file-create maybe\n",
 	    "t.conf:1: key-file-create: 'maybe' is not yes, no, on or off");
+	ok(&c, "\n");
+	CU_ASSERT_TRUE(c.sandbox);	/* the default */
+	config_free(&c);
+	ok(&c, "sandbox no\n");
+	CU_ASSERT_FALSE(c.sandbox);
+	config_free(&c);
+	bad("threads 1\nsandbox strict\n",
+	    "t.conf:2: sandbox: 'strict' is not yes, no, on or off");
 }
 
 static void test_numbers(void)
@@ -615,6 +624,16 @@ static void test_durations(void)
 	bad("key-propagation 1y\n",
 	    "t.conf:1: key-propagation: bad duration '1y' (e.g. 30s, 15m, 12h, 7d, 2w)");
 
+	ok(&c, "key-max-age 26h\n");
+	CU_ASSERT_EQUAL(c.key_max_age_s, 26 * 3600);
+	config_free(&c);
+	ok(&c, "key-max-age off\n");
+	CU_ASSERT_EQUAL(c.key_max_age_s, 0);
+	config_free(&c);
+	bad("key-max-age 366d\n", "t.conf:1: key-max-age: 366d out of range (at most 365d)");
+	bad("key-max-age never\n",
+	    "t.conf:1: key-max-age: bad duration 'never' (e.g. off, 26h, 2d)");
+
 	ok(&c, "shutdown-drain 0\n");
 	CU_ASSERT_EQUAL(c.shutdown_drain_s, 0);
 	config_free(&c);
@@ -806,6 +825,40 @@ static void test_access_rules(void)
 	bad("ntp-allow\n", "t.conf:1: ntp-allow: missing argument (usage: ntp-allow CIDR)");
 	bad("ntp-allow 10.0.0.0/8 10.1.0.0/16\n",
 	    "t.conf:1: ntp-allow: too many arguments (usage: ntp-allow CIDR)");
+}
+
+/* ke-proxy-protocol CIDR...: several on a line, repeatable; an address
+ * no prefix covers is not a balancer whatever its family. */
+static void test_ke_proxy_protocol(void)
+{
+	struct config c;
+	struct netaddr a;
+
+	ok(&c, "ke-service no\n");
+	CU_ASSERT_PTR_NULL(c.ke_proxy);
+	config_free(&c);
+	ok(&c, "ke-proxy-protocol 10.0.0.5 10.1.0.0/16\nke-proxy-protocol fd00::/8\n");
+	CU_ASSERT_EQUAL(acl_count(c.ke_proxy), 3);
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("10.1.2.3", 4460, &a), 0);
+	CU_ASSERT_TRUE(acl_matches(c.ke_proxy, &a));
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("10.0.0.6", 4460, &a), 0);
+	CU_ASSERT_FALSE(acl_matches(c.ke_proxy, &a));
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("fd12::1", 4460, &a), 0);
+	CU_ASSERT_TRUE(acl_matches(c.ke_proxy, &a));
+	CU_ASSERT_EQUAL_FATAL(netaddr_parse("2001:db8::1", 4460, &a), 0);
+	CU_ASSERT_FALSE(acl_matches(c.ke_proxy, &a));
+	CU_ASSERT_PTR_NULL(c.ke_acl);
+	config_free(&c);
+	CU_ASSERT_PTR_NULL(c.ke_proxy);
+	bad("#\nke-proxy-protocol\n", "t.conf:2: ke-proxy-protocol: missing argument (usage: "
+	    "ke-proxy-protocol CIDR...)");
+	bad("ke-proxy-protocol 10.0.0.5 lb.example\n", "t.conf:1: ke-proxy-protocol: bad prefix "
+	    "'lb.example' (an IPv4 or IPv6 address, optionally /LENGTH, with no bits set past "
+	    "LENGTH)");
+	bad("ke-proxy-protocol 10.0.0.0/8\nke-proxy-protocol ::/0 10.0.0.0/8\n",
+	    "t.conf:2: ke-proxy-protocol: prefix '10.0.0.0/8' already listed");
+	bad("ke-proxy-protocol ::ffff:10.0.0.1\n", "t.conf:1: ke-proxy-protocol: bad prefix "
+	    "'::ffff:10.0.0.1' (write IPv4-mapped prefixes in IPv4 form)");
 }
 
 static void test_metrics_listen(void)
@@ -1036,11 +1089,11 @@ static const char *const all_directives[] = {
 	"clock-source", "clock-source-poll", "hw-timestamp", "interleaved-table",
 	"ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
-	"ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file", "key-file-create",
-	"key-propagation",
+	"ke-proxy-protocol", "ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file",
+	"key-file-create", "key-max-age", "key-propagation",
 	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
 	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid",
-	"shutdown-drain", "stratum", "threads", "user",
+	"sandbox", "shutdown-drain", "stratum", "threads", "user",
 };
 
 static char *read_man_page(void)
@@ -1212,6 +1265,7 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_error_quotes_are_bounded),
 	UNIT_TEST(test_partial_parse_freed),
 	UNIT_TEST(test_access_rules),
+	UNIT_TEST(test_ke_proxy_protocol),
 	UNIT_TEST(test_metrics_listen),
 	UNIT_TEST(test_clock_source),
 	UNIT_TEST(test_clock_source_not_self),

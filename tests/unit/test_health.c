@@ -126,6 +126,40 @@ static void test_keys(void)
 	expect(&in, false, "key file missing or invalid (serving the last good key set)");
 }
 
+#define STALE_1D "key file stale: newest key 86401 s old, over key-max-age 86400 s " \
+	"(rotations stopped reaching this host)"
+
+/* key-max-age: a newest key older than it means this host was left behind
+ * the fleet's rotations. */
+static void test_keys_stale(void)
+{
+	struct health_input in = fit();
+
+	in.newest_key_age_s = 400 * 86400;
+	expect(&in, true, "ok");	/* key-max-age off */
+	in.key_max_age_s = 86400;
+	expect(&in, false, "key file stale: newest key 34560000 s old, over key-max-age 86400 s "
+	       "(rotations stopped reaching this host)");
+	in.newest_key_age_s = 86400;	/* at the limit: still fresh */
+	expect(&in, true, "ok");
+	in.newest_key_age_s = 86401;
+	expect(&in, false, STALE_1D);
+	/* A key dated ahead of our clock is not stale. */
+	in.newest_key_age_s = -30;
+	expect(&in, true, "ok");
+	/* An NTP-only host NAKs the fleet's newer cookies: stale too. */
+	in.newest_key_age_s = 86401;
+	in.ke_enabled = false;
+	expect(&in, false, STALE_1D);
+	/* A key file that did not load says so first; a stale one before an
+	 * expired certificate. */
+	in.ke_enabled = true;
+	in.cert_expiry_s = -1;
+	expect(&in, false, STALE_1D);
+	in.key_file_ok = false;
+	expect(&in, false, "key file missing or invalid (serving the last good key set)");
+}
+
 static void test_certificate(void)
 {
 	struct health_input in = fit();
@@ -176,6 +210,7 @@ UNIT_SUITE(health, NULL, NULL,
 	UNIT_TEST(test_clock),
 	UNIT_TEST(test_clock_source),
 	UNIT_TEST(test_keys),
+	UNIT_TEST(test_keys_stale),
 	UNIT_TEST(test_certificate),
 	UNIT_TEST(test_first_reason_wins),
 	UNIT_TEST(test_small_buffer))

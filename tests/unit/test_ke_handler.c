@@ -11,6 +11,7 @@
 #include "common/keyset.h"
 #include "nts-ke/ke_handler.h"
 #include "unit.h"
+#include "vmflags.h"
 
 #define NOW 1700000000
 #define KEY_OLD 0x11111111u
@@ -23,6 +24,7 @@ static unsigned n_exports;
 static uint8_t last_context[2][KE_EXPORT_CONTEXT_LEN];
 static size_t last_len;
 static bool fail_export;
+static int last_dontdump;	/* vmflags_dontdump of where the keys went */
 
 /* Deterministic key material derived from the context, so a test can
  * recompute what the cookie must carry. */
@@ -43,6 +45,7 @@ static int fake_export(void *arg, const uint8_t context[KE_EXPORT_CONTEXT_LEN],
 		memcpy(last_context[n_exports], context, KE_EXPORT_CONTEXT_LEN);
 	n_exports++;
 	last_len = len;
+	last_dontdump = vmflags_dontdump(out);
 	fake_material(context, out, len);
 	return 0;
 }
@@ -305,6 +308,8 @@ static void test_basic_aead15(void)
 	CU_ASSERT_EQUAL(memcmp(last_context[0], "\x00\x00\x00\x0f\x00", 5), 0);
 	CU_ASSERT_EQUAL(memcmp(last_context[1], "\x00\x00\x00\x0f\x01", 5), 0);
 	CU_ASSERT_EQUAL(last_len, 32);
+	/* the session keys are exported into pages left out of core dumps */
+	CU_ASSERT_EQUAL(last_dontdump, 1);
 	/* sealed with the newest key old enough to have propagated */
 	check_cookies(&pr, 15, KEY_OLD);
 }

@@ -16,6 +16,7 @@
 #include "ntpd/clock.h"
 #include "ntpd/responder.h"
 #include "unit.h"
+#include "vmflags.h"
 
 #define TX_TS 0xe5f1a2b3c4d5e6f7ULL
 #define RX_TS 0xe5f1a2b400000001ULL
@@ -309,6 +310,38 @@ static void test_nts_valid(void)
 	/* the reply is not valid under the C2S key */
 	CU_ASSERT_EQUAL(nts_reply_parse(out, out_len, TX_TS, uid, sizeof(uid), &c2s, &rep),
 			NTS_REPLY_ERR_AUTH);
+}
+
+/* The bytes of p are all zero. */
+static bool all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0)
+			return false;
+	return true;
+}
+
+/* The session keys a cookie opens to sit in the worker's secmem scratch
+ * (left out of core dumps) and are wiped once the reply is sealed. */
+static void test_nts_keys_wiped(void)
+{
+	uint8_t pkt[NTS_MAX_PACKET], out[NTS_MAX_PACKET];
+	size_t len, out_len;
+
+	CU_ASSERT_EQUAL(vmflags_dontdump(resp.s), 1);
+	CU_ASSERT_EQUAL(vmflags_dontdump(&resp), 0);	/* the check can tell */
+	len = build(0, 0, pkt);
+	CU_ASSERT_EQUAL_FATAL(handle(pkt, len, out, &out_len), NTP_CNT_NTS_REPLY);
+	CU_ASSERT(all_zero(&resp.s->ck, sizeof(resp.s->ck)));
+	CU_ASSERT(all_zero(&resp.s->c2s, sizeof(resp.s->c2s)));
+	CU_ASSERT(all_zero(&resp.s->s2c, sizeof(resp.s->s2c)));
+	/* ... and after a NAK (the cookie opened, the authenticator failed) */
+	pkt[len - 1] ^= 1;
+	CU_ASSERT_EQUAL(handle(pkt, len, out, &out_len), NTP_CNT_NAK_AUTH);
+	CU_ASSERT(all_zero(&resp.s->ck, sizeof(resp.s->ck)));
+	CU_ASSERT(all_zero(&resp.s->c2s, sizeof(resp.s->c2s)));
 }
 
 /* Interleaved mode with NTS (RFC 9769): an ordinary NTS reply, sealed
@@ -1098,6 +1131,7 @@ UNIT_SUITE(responder, setup, teardown,
 	   UNIT_TEST(test_short_and_long),
 	   UNIT_TEST(test_plain_with_extras),
 	   UNIT_TEST(test_nts_valid),
+	   UNIT_TEST(test_nts_keys_wiped),
 	   UNIT_TEST(test_nts_interleaved),
 	   UNIT_TEST(test_nts_placeholders),
 	   UNIT_TEST(test_nts_capped_by_size),

@@ -1,0 +1,73 @@
+/* fuzz target: proxy_v2_parse, the PROXY v2 header a load balancer sends
+ * before the TLS stream, on arbitrary bytes.  Besides not crashing,
+ * checks what nts-ke/ke_session relies on: a header's length and the
+ * bytes it asks for stay within PROXY_V2_MAX and never past the header,
+ * reading it piece by piece (as the session does) ends the way parsing it
+ * whole does, and an accepted header's addresses are IPv4 or IPv6. */
+#include "build_config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/proxy_v2.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_header(const struct proxy_v2_header *h, size_t size)
+{
+	if (h->len < PROXY_V2_FIXED || h->len > PROXY_V2_MAX || h->len > size)
+		abort();
+	if (h->local)
+		return;
+	if (netaddr_family(&h->src) != netaddr_family(&h->dst))
+		abort();
+	if (netaddr_family(&h->src) != AF_INET && netaddr_family(&h->src) != AF_INET6)
+		abort();
+}
+
+/* What the session ends with, reading no more than each call asks for. */
+static enum proxy_v2_status piecewise(const uint8_t *data, size_t size)
+{
+	struct proxy_v2_header h;
+	enum proxy_v2_status st;
+	size_t n = 0, need = 0;
+
+	for (;;) {
+		st = proxy_v2_parse(data, n, &h, &need);
+		if (st != PROXY_V2_INCOMPLETE)
+			return st;
+		if (need <= n || need > PROXY_V2_MAX)
+			abort();
+		if (n == size)
+			return st;
+		/* One byte at a time up to the first 16, then what is asked. */
+		n = n < PROXY_V2_FIXED ? n + 1 : (need < size ? need : size);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct proxy_v2_header h, again;
+	enum proxy_v2_status st;
+	size_t need = 0;
+
+	st = proxy_v2_parse(data, size, &h, &need);
+	if ((unsigned)st >= PROXY_V2_STATUS_COUNT)
+		abort();
+	if (piecewise(data, size) != st)
+		abort();
+	if (st == PROXY_V2_INCOMPLETE && (need <= size || need > PROXY_V2_MAX))
+		abort();
+	if (st != PROXY_V2_OK)
+		return 0;
+	check_header(&h, size);
+	/* Exactly the header is enough; one byte less is not. */
+	if (proxy_v2_parse(data, h.len, &again, NULL) != PROXY_V2_OK || again.len != h.len)
+		abort();
+	if (proxy_v2_parse(data, h.len - 1, &again, NULL) != PROXY_V2_INCOMPLETE)
+		abort();
+	/* A header is a PROXY header to the peers that may not send one. */
+	if (!proxy_v2_looks_like(data, size))
+		abort();
+	return 0;
+}
