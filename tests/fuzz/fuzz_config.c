@@ -9,14 +9,7 @@
 #include <string.h>
 
 #include "common/config.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
+#include "tests/fuzz/fuzz_check.h"
 
 /* "fuzz:LINE: message" with 1 <= LINE <= lines (or "fuzz: message" when
  * line_optional); false otherwise. */

@@ -5,15 +5,13 @@
  * verdict a parse of the same bytes at once reaches. */
 #include "build_config.h"
 
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "common/keyset.h"
 #include "common/ke_record.h"
 #include "nts-ke/ke_handler.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_check.h"
 
 static struct keyset *keys;
 static struct nonce_gen nonces;
@@ -36,13 +34,11 @@ static void check_response(const uint8_t *p, size_t len)
 
 	buf_reader_init(&r, p, len);
 	while (ke_record_next(&r, &rec) == KE_RECORD_OK) {
-		if (end)
-			abort();	/* a record after End of Message */
+		check(!end);	/* no record after End of Message */
 		if (rec.type == KE_REC_END)
 			end = true;
 	}
-	if (!end || buf_remaining(&r) != 0)
-		abort();
+	check(end && buf_remaining(&r) == 0);
 }
 
 static const char *const servers[] = { "192.0.2.1", "2001:db8::1", "ntp.example.org" };
@@ -66,20 +62,16 @@ static void feed(const struct ke_handler_params *p, const uint8_t *data, size_t 
 
 		buf_writer_init(&w, out, sizeof(out));
 		o = ke_handler_process(p, &parse, data, have, final, &w, &st);
-		if (w.err)
-			abort();
+		check(!w.err);
 		if (o != KE_OUT_INCOMPLETE)
 			break;
-		if (final || w.off != 0)
-			abort();
+		check(!final && w.off == 0);
 		have = size - have < step ? size : have + step;
 	}
 	check_response(out, w.off);
-	if (o == KE_OUT_ERROR_INTERNAL)
-		abort();	/* keys and room are there: never Error 2 */
+	check(o != KE_OUT_ERROR_INTERNAL);	/* keys and room are there: never Error 2 */
 	/* The verdict a parse of the same bytes at once reaches. */
-	if (st != ke_request_parse(data, have, &whole))
-		abort();
+	check(st == ke_request_parse(data, have, &whole));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -90,9 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t secret[32] = { 1, 2, 3 };
 
 		keys = keyset_new();
-		if (!keys || keyset_add(keys, 7, 0, AEAD_AES_SIV_CMAC_256, secret, 32) < 0 ||
-		    nonce_gen_init(&nonces) < 0)
-			abort();
+		check(keys != NULL);
+		check(keyset_add(keys, 7, 0, AEAD_AES_SIV_CMAC_256, secret, 32) == 0);
+		check(nonce_gen_init(&nonces) == 0);
 	}
 	memset(&p, 0, sizeof(p));
 	p.keys = keys;

@@ -2,12 +2,10 @@
  * format and parse back to the same keys. */
 #include "build_config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/keyset.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,33 +17,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ks = keyset_parse((const char *)data, size, "fuzz", &err);
 	if (!ks) {
 		/* Every refusal says where and why. */
-		if (strncmp(err.msg, "fuzz", 4) != 0 || !memchr(err.msg, '\0', sizeof(err.msg)))
-			abort();
+		check(strncmp(err.msg, "fuzz", 4) == 0 && memchr(err.msg, '\0', sizeof(err.msg)));
 		return 0;
 	}
-	if (keyset_count(ks) == 0 || keyset_count(ks) > KEYSET_MAX_KEYS)
-		abort();
+	check(keyset_count(ks) > 0 && keyset_count(ks) <= KEYSET_MAX_KEYS);
 	text = keyset_format(ks, &len);
-	if (!text)
-		abort();
+	check(text != NULL);
 	back = keyset_parse(text, len, "formatted", &err);
-	if (!back || keyset_count(back) != keyset_count(ks))
-		abort();
+	check(back != NULL && keyset_count(back) == keyset_count(ks));
 	for (size_t i = 0; i < keyset_count(ks); i++) {
 		const struct master_key *a = keyset_key_at(ks, i), *b = keyset_key_at(back, i);
 
-		if (a->id != b->id || a->created != b->created || a->alg != b->alg ||
-		    a->secret_len != b->secret_len ||
-		    memcmp(a->secret, b->secret, a->secret_len) != 0 ||
-		    keyset_find(back, a->id) != b)
-			abort();
+		check(a->id == b->id && a->created == b->created && a->alg == b->alg);
+		check(a->secret_len == b->secret_len &&
+		      memcmp(a->secret, b->secret, a->secret_len) == 0);
+		check(keyset_find(back, a->id) == b);
 		/* Sorted by creation time, then id. */
 		if (i > 0) {
 			const struct master_key *p = keyset_key_at(ks, i - 1);
 
-			if (p->created > a->created ||
-			    (p->created == a->created && p->id >= a->id))
-				abort();
+			check(p->created < a->created ||
+			      (p->created == a->created && p->id < a->id));
 		}
 	}
 	keyset_text_free(text, len);

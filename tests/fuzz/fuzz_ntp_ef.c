@@ -4,19 +4,11 @@
  * status that repeats. */
 #include "build_config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/ntp_ef.h"
 #include "common/ntp_packet.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
+#include "tests/fuzz/fuzz_check.h"
 
 static void walk(const uint8_t *p, size_t len)
 {

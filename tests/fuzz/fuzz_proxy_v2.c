@@ -6,23 +6,18 @@
  * whole does, and an accepted header's addresses are IPv4 or IPv6. */
 #include "build_config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/proxy_v2.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_check.h"
 
 static void check_header(const struct proxy_v2_header *h, size_t size)
 {
-	if (h->len < PROXY_V2_FIXED || h->len > PROXY_V2_MAX || h->len > size)
-		abort();
+	check(h->len >= PROXY_V2_FIXED && h->len <= PROXY_V2_MAX && h->len <= size);
 	if (h->local)
 		return;
-	if (netaddr_family(&h->src) != netaddr_family(&h->dst))
-		abort();
-	if (netaddr_family(&h->src) != AF_INET && netaddr_family(&h->src) != AF_INET6)
-		abort();
+	check(netaddr_family(&h->src) == netaddr_family(&h->dst));
+	check(netaddr_family(&h->src) == AF_INET || netaddr_family(&h->src) == AF_INET6);
 }
 
 /* What the session ends with, reading no more than each call asks for. */
@@ -36,8 +31,7 @@ static enum proxy_v2_status piecewise(const uint8_t *data, size_t size)
 		st = proxy_v2_parse(data, n, &h, &need);
 		if (st != PROXY_V2_INCOMPLETE)
 			return st;
-		if (need <= n || need > PROXY_V2_MAX)
-			abort();
+		check(need > n && need <= PROXY_V2_MAX);
 		if (n == size)
 			return st;
 		/* One byte at a time up to the first 16, then what is asked. */
@@ -52,22 +46,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t need = 0;
 
 	st = proxy_v2_parse(data, size, &h, &need);
-	if ((unsigned)st >= PROXY_V2_STATUS_COUNT)
-		abort();
-	if (piecewise(data, size) != st)
-		abort();
-	if (st == PROXY_V2_INCOMPLETE && (need <= size || need > PROXY_V2_MAX))
-		abort();
+	check((unsigned)st < PROXY_V2_STATUS_COUNT);
+	check(piecewise(data, size) == st);
+	check(st != PROXY_V2_INCOMPLETE || (need > size && need <= PROXY_V2_MAX));
 	if (st != PROXY_V2_OK)
 		return 0;
 	check_header(&h, size);
 	/* Exactly the header is enough; one byte less is not. */
-	if (proxy_v2_parse(data, h.len, &again, NULL) != PROXY_V2_OK || again.len != h.len)
-		abort();
-	if (proxy_v2_parse(data, h.len - 1, &again, NULL) != PROXY_V2_INCOMPLETE)
-		abort();
+	check(proxy_v2_parse(data, h.len, &again, NULL) == PROXY_V2_OK && again.len == h.len);
+	check(proxy_v2_parse(data, h.len - 1, &again, NULL) == PROXY_V2_INCOMPLETE);
 	/* A header is a PROXY header to the peers that may not send one. */
-	if (!proxy_v2_looks_like(data, size))
-		abort();
+	check(proxy_v2_looks_like(data, size));
 	return 0;
 }
