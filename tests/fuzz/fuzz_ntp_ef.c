@@ -1,7 +1,8 @@
 /* fuzz target: an NTP packet as a 48-byte header and extension fields.
- * The header decodes and encodes back to the same 48 bytes.  Every field the walker returns must lie inside the input, fields must
- * tile the span with no gap or overlap, and the walk must end in a named
- * status that repeats. */
+ * The header decodes and encodes back to the same 48 bytes.  Every field
+ * the walker returns lies inside the input, the fields tile the span with
+ * no gap or overlap, the walk ends in a named status that repeats, and
+ * the fields walked, written back with ntp_ef_put, give the same bytes. */
 #include "build_config.h"
 
 #include <string.h>
