@@ -119,6 +119,22 @@ static int parse_cidr(const char *cidr, uint8_t bytes[16], int *fam, unsigned *p
 	return 0;
 }
 
+/* Inside ::ffff:0:0/96: lookups take such addresses as IPv4, so a rule
+ * there in the IPv6 tree would never match. */
+static bool is_mapped(const uint8_t bytes[16], int fam, unsigned plen)
+{
+	return fam == 1 && plen >= 96 && memcmp(bytes, v4mapped, sizeof(v4mapped)) == 0;
+}
+
+bool acl_prefix_is_mapped(const char *cidr)
+{
+	uint8_t bytes[16] = { 0 };
+	unsigned plen;
+	int fam;
+
+	return parse_cidr(cidr, bytes, &fam, &plen) == 0 && is_mapped(bytes, fam, plen);
+}
+
 int acl_add(struct acl *acl, const char *cidr, bool allow)
 {
 	uint8_t bytes[16] = { 0 };
@@ -126,7 +142,7 @@ int acl_add(struct acl *acl, const char *cidr, bool allow)
 	uint32_t cur;
 	int fam;
 
-	if (parse_cidr(cidr, bytes, &fam, &plen) < 0)
+	if (parse_cidr(cidr, bytes, &fam, &plen) < 0 || is_mapped(bytes, fam, plen))
 		return -1;
 	cur = acl->root[fam];
 	for (unsigned i = 0; i < plen; i++) {

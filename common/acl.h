@@ -21,8 +21,13 @@ struct acl *acl_new(void);
 void acl_free(struct acl *acl);		/* NULL-safe */
 /* "192.0.2.0/24", "2001:db8::/32", "192.0.2.7" (a host), "0.0.0.0/0",
  * "::/0".  The same prefix given twice: the later rule wins.
- * 0, or -1 for a malformed prefix. */
+ * 0, or -1 for a malformed prefix or one acl_prefix_is_mapped. */
 int acl_add(struct acl *acl, const char *cidr, bool allow);
+/* Whether cidr is a well-formed IPv6 prefix inside ::ffff:0:0/96 (in any
+ * spelling, "::ffff:192.0.2.0/120" or "::ffff:c000:200/120"): lookups
+ * match IPv4-mapped addresses as IPv4, so such a rule could never match
+ * and acl_add refuses it. */
+bool acl_prefix_is_mapped(const char *cidr);
 size_t acl_count(const struct acl *acl);
 /* The verdict of the most specific matching rule, else the family's
  * default.  NULL acl allows.  IPv4-mapped IPv6 addresses are matched as

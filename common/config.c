@@ -526,9 +526,7 @@ static int add_prefix(struct parse_ctx *x, const char *cidr)
 	struct acl **acl = field(x);
 	size_t before;
 
-	/* Lookups match IPv4-mapped addresses as IPv4: a mapped prefix in
-	 * the IPv6 tree would never match anything. */
-	if (strchr(cidr, ':') && strchr(cidr, '.'))
+	if (acl_prefix_is_mapped(cidr))
 		return fail(x, "%s: bad prefix '" SHOWN "' (write IPv4-mapped prefixes in IPv4 "
 			    "form)", x->d->name, cidr);
 	if (!*acl && !(*acl = acl_new()))

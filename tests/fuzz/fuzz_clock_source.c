@@ -6,22 +6,14 @@
  * refid, has sane roots, and its served dispersion never shrinks. */
 #include "build_config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "common/ntp_packet.h"
 #include "ntpd/clock_source.h"
+#include "tests/fuzz/fuzz_check.h"
 
 #define OWN_REFID 0x4e545344u
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
 
 static uint64_t load_u64(const uint8_t *p)
 {

@@ -4,15 +4,13 @@
  * to the same keys, and any change to it must not. */
 #include "build_config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/aead.h"
 #include "common/buf.h"
 #include "common/cookie.h"
 #include "common/keyset.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_check.h"
 
 static struct keyset *fuzz_keys(void)
 {
@@ -22,14 +20,12 @@ static struct keyset *fuzz_keys(void)
 	if (ks)
 		return ks;
 	ks = keyset_new();
-	if (!ks)
-		abort();
+	check(ks != NULL);
 	for (size_t i = 0; i < sizeof(secret); i++)
 		secret[i] = (uint8_t)(i * 13 + 5);
 	/* Ids easy to hit: the fuzzer finds them and reaches the AEAD. */
-	if (keyset_add(ks, 0x00000001, 100, AEAD_AES_SIV_CMAC_256, secret, 32) < 0 ||
-	    keyset_add(ks, 0x41414141, 200, AEAD_AES_SIV_CMAC_512, secret, 64) < 0)
-		abort();
+	check(keyset_add(ks, 0x00000001, 100, AEAD_AES_SIV_CMAC_256, secret, 32) == 0);
+	check(keyset_add(ks, 0x41414141, 200, AEAD_AES_SIV_CMAC_512, secret, 64) == 0);
 	return ks;
 }
 
@@ -41,16 +37,15 @@ static void open_raw(const struct keyset *ks, const uint8_t *data, size_t size)
 	uint8_t again[COOKIE_MAX_LEN];
 
 	if (st != COOKIE_OK) {
-		if (k.aead != 0 || k.key_len != 0 || cookie_status_str(st)[0] == 'o')
-			abort();
+		check(k.aead == 0 && k.key_len == 0 && cookie_status_str(st)[0] != 'o');
 		return;
 	}
 	/* Only a real cookie opens: sealing its contents again under its key
 	 * and nonce (SIV is deterministic) gives back the input. */
-	if (size != cookie_len(k.aead) ||
-	    cookie_seal(keyset_find(ks, buf_load_u32(data)), &k, data + 4, again,
-			sizeof(again)) != size || memcmp(again, data, size) != 0)
-		abort();
+	check(size == cookie_len(k.aead));
+	check(cookie_seal(keyset_find(ks, buf_load_u32(data)), &k, data + 4, again,
+			  sizeof(again)) == size);
+	check(memcmp(again, data, size) == 0);
 	cookie_keys_wipe(&k);
 }
 
@@ -73,12 +68,10 @@ static void seal_mutate(const struct keyset *ks, const uint8_t *data, size_t siz
 	if (r.err)
 		return;
 	len = cookie_seal(keyset_key_at(ks, (sel >> 1) & 1), &k, nonce, c, sizeof(c));
-	if (len != cookie_len(k.aead))
-		abort();
-	if (cookie_open(ks, c, len, &got) != COOKIE_OK || got.aead != k.aead ||
-	    memcmp(got.c2s, k.c2s, k.key_len) != 0 ||
-	    memcmp(got.s2c, k.s2c, k.key_len) != 0)
-		abort();
+	check(len == cookie_len(k.aead));
+	check(cookie_open(ks, c, len, &got) == COOKIE_OK);
+	check(got.aead == k.aead && got.key_len == k.key_len);
+	check(memcmp(got.c2s, k.c2s, k.key_len) == 0 && memcmp(got.s2c, k.s2c, k.key_len) == 0);
 	n = buf_remaining(&r);
 	if (n > len)
 		n = len;
@@ -88,8 +81,7 @@ static void seal_mutate(const struct keyset *ks, const uint8_t *data, size_t siz
 		c[i] ^= mask[i];
 	if (cookie_open(ks, c, len, &got) == COOKIE_OK) {
 		for (size_t i = 0; i < n; i++)
-			if (mask[i])
-				abort();
+			check(mask[i] == 0);
 	}
 }
 

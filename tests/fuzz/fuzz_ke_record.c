@@ -7,18 +7,10 @@
 #include "build_config.h"
 
 #include <arpa/inet.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/ke_record.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
+#include "tests/fuzz/fuzz_check.h"
 
 static void walk(const uint8_t *data, size_t size)
 {

@@ -5,22 +5,14 @@
 #include "build_config.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/acl.h"
 #include "common/netaddr.h"
 #include "tools/hostport.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_check.h"
 
 #define TEXT_MAX 300
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
 
 static void addr(const char *s, uint16_t port)
 {

@@ -12,7 +12,6 @@
  * intact; the genuine one is always good. */
 #include "build_config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/aead.h"
@@ -20,8 +19,7 @@
 #include "common/ntp_ef.h"
 #include "common/nts_request.h"
 #include "tools/probe_reply.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_check.h"
 
 #define MAX_SHAPES 18		/* 0 to 17 cookies: past NTS_REPLY_MAX_COOKIES */
 #define COOKIE_BYTES 104
@@ -30,12 +28,6 @@ static struct aead_ctx s2c;
 static struct probe_request pr;
 static uint8_t genuine[MAX_SHAPES][NTS_MAX_PACKET];
 static size_t genuine_len[MAX_SHAPES], covered[MAX_SHAPES];
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
 
 /* A reply as ntsd sends it: header, Unique Identifier, authenticator
  * over n cookies, 8 bytes of additional padding.  covered[n]: where what

@@ -6,20 +6,12 @@
 #include "build_config.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "tools/stats.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_check.h"
 
 #define MAX_SAMPLES 64
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
 
 static size_t lines(const char *p, size_t len)
 {

@@ -3,19 +3,11 @@
  * input, and an accepted packet's fields come from inside it. */
 #include "build_config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "ntpd/txstamp.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
+#include "tests/fuzz/fuzz_check.h"
 
 /* Whether n bytes equal to p occur in data. */
 static bool inside(const uint8_t *data, size_t size, const uint8_t *p, size_t n)

@@ -52,7 +52,11 @@ tests_fuzz_fuzz_pem_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_proxy_v2_SOURCES = tests/fuzz/fuzz_proxy_v2.c
 tests_fuzz_fuzz_proxy_v2_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_proxy_v2_LDADD = $(COMMON_LIBS)
-EXTRA_DIST += tests/fuzz/run-smoke tests/fuzz/campaign
+EXTRA_DIST += tests/fuzz/run-smoke tests/fuzz/campaign tests/fuzz/fuzz_check.h
+# Seed corpora (tests/fuzz/corpus/TARGET/, a directory: copied whole) and
+# what rebuilds them from loopback traffic.
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/make-corpus tests/fuzz/corpus-relay \
+	tests/fuzz/corpus-seeds doc/fuzzing.md
 tests_fuzz_fuzz_responder_SOURCES = tests/fuzz/fuzz_responder.c
 tests_fuzz_fuzz_responder_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_responder_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)

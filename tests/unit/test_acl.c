@@ -62,6 +62,31 @@ static void test_ipv6_and_mapped(void)
 	acl_free(acl);
 }
 
+/* A rule inside ::ffff:0:0/96, in either spelling, could never match (the
+ * addresses are looked up as IPv4): refused.  fuzz_netaddr found that
+ * "ke-deny ::ffff:c000:201" was taken and denied nothing. */
+static void test_mapped_prefix_refused(void)
+{
+	struct acl *acl = acl_new();
+	static const char *mapped[] = {
+		"::ffff:192.0.2.1", "::ffff:c000:201", "::ffff:192.0.2.0/120", "::ffff:0:0/96",
+	};
+
+	for (size_t i = 0; i < sizeof(mapped) / sizeof(mapped[0]); i++) {
+		CU_ASSERT_TRUE(acl_prefix_is_mapped(mapped[i]));
+		CU_ASSERT_EQUAL(acl_add(acl, mapped[i], false), -1);
+	}
+	CU_ASSERT_EQUAL(acl_count(acl), 0);
+	CU_ASSERT_FALSE(acl_prefix_is_mapped("::/0"));
+	CU_ASSERT_FALSE(acl_prefix_is_mapped("::fffe:0:0/96"));
+	CU_ASSERT_FALSE(acl_prefix_is_mapped("192.0.2.1"));
+	CU_ASSERT_FALSE(acl_prefix_is_mapped("::ffff:192.0.2.1/8x"));
+	CU_ASSERT_EQUAL(acl_add(acl, "::/0", false), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "192.0.2.1", false), 0);
+	CU_ASSERT_FALSE(allows(acl, "::ffff:192.0.2.1"));
+	acl_free(acl);
+}
+
 static void test_later_rule_replaces(void)
 {
 	struct acl *acl = acl_new();
@@ -236,6 +261,7 @@ UNIT_SUITE(acl, NULL, NULL,
 	   UNIT_TEST(test_empty_allows_all),
 	   UNIT_TEST(test_most_specific_wins),
 	   UNIT_TEST(test_ipv6_and_mapped),
+	   UNIT_TEST(test_mapped_prefix_refused),
 	   UNIT_TEST(test_later_rule_replaces),
 	   UNIT_TEST(test_malformed),
 	   UNIT_TEST(test_many_rules),

@@ -819,6 +819,9 @@ static void test_access_rules(void)
 	    "IPv6 address, optionally /LENGTH, with no bits set past LENGTH)");
 	bad("ntp-deny ::ffff:10.0.0.0/104\n", "t.conf:1: ntp-deny: bad prefix "
 	    "'::ffff:10.0.0.0/104' (write IPv4-mapped prefixes in IPv4 form)");
+	/* the same prefix in hex: it too would never match (fuzz_netaddr) */
+	bad("ntp-deny ::ffff:a00:0/104\n", "t.conf:1: ntp-deny: bad prefix "
+	    "'::ffff:a00:0/104' (write IPv4-mapped prefixes in IPv4 form)");
 	bad("ntp-allow 10.0.0.0/8\nntp-deny 10.0.0.0/8\n",
 	    "t.conf:2: ntp-deny: prefix '10.0.0.0/8' already has a rule");
 	bad("ke-deny ::/0\nke-deny ::/0\n", "t.conf:2: ke-deny: prefix '::/0' already has a rule");
