@@ -266,6 +266,8 @@ int file_remove_stale_temps(const char *path, char err[FILE_ERR_MAX])
 		free(dir);
 		return -1;
 	}
+	/* cppcheck-suppress readdirCalled ; the stream is this call's own, and
+	 * readdir_r is deprecated (readdir(3)): readdir on it is thread-safe. */
 	while ((e = readdir(d))) {
 		struct stat st;
 
