@@ -5,13 +5,10 @@
  * block, cut off right after it, is refused as cut short at that line. */
 #include "build_config.h"
 
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/pem.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_check.h"
 
 /* Where line n (from 1) of text starts; size when there is none. */
 static size_t line_start(const char *text, size_t size, unsigned n)
@@ -42,16 +39,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(why, 'x', sizeof(why));
 	rc = pem_check(text, size, &line, why);
 	if (rc != 0) {
-		if (rc != -1 || line > lines || !memchr(why, '\0', sizeof(why)) || why[0] == '\0')
-			abort();
+		check(rc == -1);
+		check(line <= lines);
+		check(memchr(why, '\0', sizeof(why)) && why[0] != '\0');
 		return 0;
 	}
 	off = line_start(text, size, line);
-	if (line == 0 || off >= size || strncmp(text + off, "-----BEGIN ", 11) != 0)
-		abort();
+	check(line != 0 && off < size && strncmp(text + off, "-----BEGIN ", 11) == 0);
 	nl = memchr(text + off, '\n', size - off);
 	cut = nl ? (size_t)(nl - text) + 1 : size;
-	if (pem_check(text, cut, &again, why) != -1 || again != line)
-		abort();
+	check(pem_check(text, cut, &again, why) == -1 && again == line);
 	return 0;
 }
