@@ -9,6 +9,11 @@
  *   plain  plain 48-byte NTPv4 client requests (origin timestamp checked)
  *   ke     an NTS-KE handshake storm: full TLS 1.3 handshakes with no
  *          session resumption, N connections at once, each response checked
+ *   replay NTS-KE a few times, then NTS requests built once (bench/replay.h)
+ *          sent again and again; replies filed by their header, 1 in
+ *          --verify-every fully verified, so one generator core can load
+ *          more than one server core (replay-plain: the same with plain
+ *          48-byte requests)
  *
  * Load is a window of requests in flight per source socket (closed loop,
  * the default) or a fixed total rate (--rate).  Each thread owns several
@@ -16,6 +21,11 @@
  * recvmmsg.  Requests carry (slot + 1) << 32 | sequence as their transmit
  * timestamp, which the server echoes as the origin timestamp: that finds
  * the request a reply answers.
+ *
+ * With --server-cpus the generator reads the busy time of those CPUs
+ * (/proc/stat: user + nice + system + irq + softirq + steal) over the same
+ * window and reports it per reply too: the kernel's work for the server
+ * (softirq, a NAPI thread pinned there) that no process is charged for.
  *
  * With --server-pid the generator reads the server's CPU time (utime +
  * stime of the given processes and all their descendants, /proc/PID/stat)
@@ -53,6 +63,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "bench/replay.h"
 #include "client/ke_client.h"
 #include "common/aead.h"
 #include "common/buf.h"
@@ -65,7 +76,7 @@
 
 #define BENCH_MAX_THREADS 64
 #define BENCH_MAX_SOCKETS 64
-#define BENCH_MAX_BATCH 64
+#define BENCH_MAX_BATCH 256
 #define BENCH_MAX_PIDS 16
 #define BENCH_PKT_MAX 1024
 #define BENCH_POOL_CAP 4096
@@ -76,8 +87,12 @@
 #define HIST_SUB 64
 #define HIST_BUCKETS (HIST_SUB * 40)
 #define NS_PER_S 1000000000LL
+#define BENCH_MAX_CPUS 1024
+#define BENCH_MAX_SESSIONS 64
+#define BENCH_MAX_REQUESTS (1 << 20)
+#define BENCH_MIN_REQUESTS 4096
 
-enum bench_mode { MODE_NTS, MODE_PLAIN, MODE_KE };
+enum bench_mode { MODE_NTS, MODE_PLAIN, MODE_KE, MODE_REPLAY, MODE_REPLAY_PLAIN };
 
 struct bench_opts {
 	enum bench_mode mode;
@@ -100,6 +115,13 @@ struct bench_opts {
 	const char *label;
 	const char *hist_file;		/* --hist: the latency histograms, as text */
 	bool quiet;
+	/* replay */
+	unsigned sessions;		/* NTS-KE exchanges for the cookie pool */
+	unsigned requests;		/* per thread; 0: enough for the load */
+	unsigned verify_every;		/* 1 in N replies fully verified; 0: none */
+	bool flood;			/* open loop, as fast as the generator sends */
+	bool cpus[BENCH_MAX_CPUS];	/* --server-cpus */
+	size_t n_cpus;
 };
 
 /* Log-linear histogram of nanoseconds, 1/64 relative resolution. */
@@ -121,6 +143,8 @@ struct gen_stats {
 	uint64_t cookie_reuse;		/* in the window, pool empty: a cookie sent twice */
 	uint64_t placeholder_reqs;	/* in the window, requests that asked for more cookies */
 	uint64_t ke_ok, ke_fail;
+	uint64_t verified, verify_failed;	/* replay: the sampled full checks */
+	uint64_t verify_by[NTS_REPLY_STATUS_COUNT];
 	char ke_error[160];
 	struct hist rtt, srv;		/* round trip; server rx -> tx */
 };
@@ -177,6 +201,15 @@ struct gen_thread {
 	uint8_t rx_buf[BENCH_MAX_BATCH][BENCH_PKT_MAX];
 	struct nts_reply reply;
 	struct gen_stats st;
+	/* replay: the requests, and per request its state and send time */
+	struct replay_set *rs;
+	uint8_t *rstate;
+	int64_t *rsent;
+	unsigned *rfree;		/* window: FIFO ring of requests not in flight */
+	size_t rfree_head, rfree_n, rnext;
+	unsigned r_out;			/* window: requests in flight */
+	unsigned rsock;			/* window: the socket the next refill goes on */
+	uint64_t sample;
 };
 
 struct bench {
@@ -189,6 +222,8 @@ struct bench {
 	SSL_CTX *ssl_ctx;		/* ke mode */
 	uint8_t ke_req[64];
 	size_t ke_req_len;
+	struct replay_session *sessions;	/* replay */
+	size_t n_sessions;
 	struct gen_thread *threads;
 };
 
@@ -458,6 +493,66 @@ static long server_hwm_kb(const struct bench_opts *o)
 		fclose(f);
 	}
 	return sum;
+}
+
+/* Busy seconds of the --server-cpus so far, from /proc/stat: user + nice +
+ * system + irq + softirq + steal (guest time is inside user).  -1 when
+ * unreadable or a CPU is missing. */
+static double cores_busy_s(const struct bench_opts *o)
+{
+	unsigned long long v[8], busy = 0;
+	char line[512];
+	size_t seen = 0;
+	unsigned cpu;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1],
+			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 9 ||
+		    cpu >= BENCH_MAX_CPUS || !o->cpus[cpu])
+			continue;
+		/* user nice system idle iowait irq softirq steal */
+		busy += v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+		seen++;
+	}
+	fclose(f);
+	if (seen != o->n_cpus)
+		return -1;
+	return (double)busy / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* "1", "0,2", "2-3": into o->cpus; 0 or -1. */
+static int parse_cpus(const char *s, struct bench_opts *o)
+{
+	unsigned long a, b;
+	char *end;
+
+	memset(o->cpus, 0, sizeof(o->cpus));
+	o->n_cpus = 0;
+	for (;;) {
+		errno = 0;
+		a = strtoul(s, &end, 10);
+		if (errno || end == s || a >= BENCH_MAX_CPUS)
+			return -1;
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtoul(s, &end, 10);
+			if (errno || end == s || b >= BENCH_MAX_CPUS || b < a)
+				return -1;
+		}
+		for (; a <= b; a++) {
+			o->n_cpus += !o->cpus[a];
+			o->cpus[a] = true;
+		}
+		if (*end == '\0')
+			return 0;
+		if (*end != ',')
+			return -1;
+		s = end + 1;
+	}
 }
 
 /* --- NTP load --------------------------------------------------------------- */
@@ -733,6 +828,30 @@ static void send_due(struct gen_thread *t, int64_t now, double rate)
 	flush_tx(t);
 }
 
+/* The thread's UDP sockets and its sendmmsg / recvmmsg vectors. */
+static int thread_sockets(struct gen_thread *t)
+{
+	unsigned i;
+
+	for (i = 0; i < t->b->o.sockets; i++) {
+		t->fds[i] = udp_connect(t->b);
+		if (t->fds[i] < 0)
+			return -1;
+		t->pfd[i].fd = t->fds[i];
+		t->pfd[i].events = POLLIN;
+		t->n_fds++;
+	}
+	for (i = 0; i < BENCH_MAX_BATCH; i++) {
+		t->tx[i].msg_hdr.msg_iov = &t->tx_iov[i];
+		t->tx[i].msg_hdr.msg_iovlen = 1;
+		t->rx_iov[i].iov_base = t->rx_buf[i];
+		t->rx_iov[i].iov_len = BENCH_PKT_MAX;
+		t->rx[i].msg_hdr.msg_iov = &t->rx_iov[i];
+		t->rx[i].msg_hdr.msg_iovlen = 1;
+	}
+	return 0;
+}
+
 static int ntp_thread_setup(struct gen_thread *t)
 {
 	const struct bench_opts *o = &t->b->o;
@@ -755,23 +874,7 @@ static int ntp_thread_setup(struct gen_thread *t)
 		t->free_slots[i] = t->n_slots - 1 - i;
 	t->n_free = t->n_slots;
 	t->pool_target = o->rate > 0 ? 64 : t->n_slots + 8;
-	for (i = 0; i < o->sockets; i++) {
-		t->fds[i] = udp_connect(t->b);
-		if (t->fds[i] < 0)
-			return -1;
-		t->pfd[i].fd = t->fds[i];
-		t->pfd[i].events = POLLIN;
-		t->n_fds++;
-	}
-	for (i = 0; i < BENCH_MAX_BATCH; i++) {
-		t->tx[i].msg_hdr.msg_iov = &t->tx_iov[i];
-		t->tx[i].msg_hdr.msg_iovlen = 1;
-		t->rx_iov[i].iov_base = t->rx_buf[i];
-		t->rx_iov[i].iov_len = BENCH_PKT_MAX;
-		t->rx[i].msg_hdr.msg_iov = &t->rx_iov[i];
-		t->rx[i].msg_hdr.msg_iovlen = 1;
-	}
-	return 0;
+	return thread_sockets(t);
 }
 
 static unsigned outstanding_counted(const struct gen_thread *t)
@@ -838,6 +941,360 @@ static void ntp_thread_run(struct gen_thread *t)
 	for (i = 0; i < t->n_slots; i++)
 		if (t->slots[i].tx_ts != 0 && t->slots[i].counted)
 			t->st.lost++;
+}
+
+/* --- replay ------------------------------------------------------------------- */
+
+#define RS_OUT 1			/* sent, no reply yet (window and rate modes) */
+#define RS_COUNTED 2			/* sent inside the measured window */
+
+static bool is_replay(enum bench_mode m)
+{
+	return m == MODE_REPLAY || m == MODE_REPLAY_PLAIN;
+}
+
+/* Requests per thread: every one in flight at most once for the window,
+ * or reused only after twice the timeout at the thread's rate. */
+static size_t replay_count(const struct bench_opts *o)
+{
+	double n = o->requests;
+
+	if (n == 0) {
+		n = BENCH_MIN_REQUESTS;
+		if (o->rate > 0 && !o->flood && o->rate / o->threads * o->timeout_ms / 500.0 + 64 > n)
+			n = o->rate / o->threads * o->timeout_ms / 500.0 + 64;
+	}
+	if (!o->flood && o->rate <= 0 && n < 2.0 * o->sockets * o->window)
+		n = 2.0 * o->sockets * o->window;
+	return n > BENCH_MAX_REQUESTS ? BENCH_MAX_REQUESTS : (size_t)n;
+}
+
+static int replay_thread_setup(struct gen_thread *t)
+{
+	const struct bench *b = t->b;
+	size_t i, n = replay_count(&b->o);
+	uint32_t salt;
+
+	if (rng_bytes(&salt, sizeof(salt)) < 0)
+		return -1;
+	t->rs = replay_set_new(b->sessions, b->n_sessions, n, salt,
+			       b->o.mode == MODE_REPLAY_PLAIN);
+	t->rstate = calloc(n, sizeof(*t->rstate));
+	t->rsent = calloc(n, sizeof(*t->rsent));
+	t->rfree = calloc(n, sizeof(*t->rfree));
+	if (t->rs == NULL || t->rstate == NULL || t->rsent == NULL || t->rfree == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		t->rfree[i] = (unsigned)i;
+	t->rfree_n = n;
+	return thread_sockets(t);
+}
+
+static void replay_free_push(struct gen_thread *t, unsigned k)
+{
+	size_t n = replay_set_count(t->rs);
+
+	t->rfree[(t->rfree_head + t->rfree_n) % n] = k;
+	t->rfree_n++;
+}
+
+/* Send the batch; each sent request is marked in flight. */
+static void replay_flush(struct gen_thread *t)
+{
+	int64_t now;
+	unsigned i, done = 0;
+	bool win, window_mode = t->b->o.rate <= 0 && !t->b->o.flood;
+	int r;
+
+	if (t->n_tx == 0)
+		return;
+	while (done < t->n_tx) {
+		r = sendmmsg(t->fds[t->tx_sock], t->tx + done, t->n_tx - done, MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* A full queue or an earlier ICMP error: the rest is unsent. */
+			t->st.send_errors++;
+			break;
+		}
+		done += (unsigned)r;
+	}
+	now = mono_ns();
+	win = in_window(t->b, now);
+	if (win)
+		t->st.sent += done;
+	if (t->b->o.flood) {
+		/* No state per request: its loss is counted, not tracked. */
+		t->n_tx = 0;
+		return;
+	}
+	for (i = 0; i < t->n_tx; i++) {
+		unsigned k = t->tx_slot[i];
+
+		if (i >= done) {
+			if (window_mode) {
+				t->r_out--;
+				replay_free_push(t, k);
+			}
+			continue;
+		}
+		t->rsent[k] = now;
+		t->rstate[k] = (uint8_t)(RS_OUT | (win ? RS_COUNTED : 0));
+	}
+	t->n_tx = 0;
+}
+
+static void replay_queue(struct gen_thread *t, unsigned k, unsigned sock)
+{
+	size_t len;
+	const uint8_t *pkt = replay_set_packet(t->rs, k, &len);
+
+	if (t->n_tx > 0 && (t->tx_sock != (int)sock || t->n_tx == t->b->o.batch))
+		replay_flush(t);
+	t->tx_sock = (int)sock;
+	/* sendmmsg only reads it. */
+	t->tx_iov[t->n_tx].iov_base = (void *)(uintptr_t)pkt;
+	t->tx_iov[t->n_tx].iov_len = len;
+	t->tx_slot[t->n_tx] = k;
+	t->n_tx++;
+}
+
+/* Window mode: back up to sockets x window in flight, a batch per socket
+ * in turn (the next call goes on with the next socket), so the load
+ * spreads over the source ports a server may steer by. */
+static void replay_fill(struct gen_thread *t)
+{
+	const struct bench_opts *o = &t->b->o;
+	unsigned want = o->sockets * o->window, queued = 0;
+	size_t n = replay_set_count(t->rs);
+
+	/* At most a window's worth a call: failed sends come back free. */
+	while (t->r_out < want && t->rfree_n > 0 && queued++ < want) {
+		unsigned k = t->rfree[t->rfree_head];
+
+		t->rfree_head = (t->rfree_head + 1) % n;
+		t->rfree_n--;
+		t->r_out++;
+		replay_queue(t, k, t->rsock);
+		if (t->n_tx == o->batch)
+			t->rsock = (t->rsock + 1) % t->n_fds;
+	}
+	replay_flush(t);
+	t->rsock = (t->rsock + 1) % t->n_fds;
+}
+
+/* Rate and flood modes: the next request round robin; in rate mode one
+ * still unanswered (after twice the timeout, replay_count) is lost. */
+static void replay_next(struct gen_thread *t, unsigned sock)
+{
+	unsigned k = (unsigned)t->rnext;
+
+	t->rnext = (t->rnext + 1) % replay_set_count(t->rs);
+	if (!t->b->o.flood && (t->rstate[k] & (RS_OUT | RS_COUNTED)) == (RS_OUT | RS_COUNTED))
+		t->st.lost++;
+	t->rstate[k] = 0;
+	replay_queue(t, k, sock);
+}
+
+static void replay_send_due(struct gen_thread *t, int64_t now, double rate)
+{
+	uint64_t due = (uint64_t)((double)(now - t->b->t_begin) * rate / 1e9);
+
+	while (t->sent_total < due) {
+		replay_next(t, (unsigned)(t->sent_total % t->n_fds));
+		t->sent_total++;
+	}
+	replay_flush(t);
+}
+
+static void replay_send_flood(struct gen_thread *t)
+{
+	unsigned s, i;
+
+	for (s = 0; s < t->n_fds; s++) {
+		for (i = 0; i < t->b->o.batch; i++)
+			replay_next(t, s);
+		replay_flush(t);
+	}
+}
+
+/* The sampled full check of a reply to request k. */
+static void replay_sample(struct gen_thread *t, size_t k, const uint8_t *pkt, size_t len)
+{
+	enum nts_reply_status st;
+
+	if (t->b->o.verify_every == 0 || ++t->sample % t->b->o.verify_every != 0)
+		return;
+	st = replay_verify(t->rs, k, pkt, len, &t->reply);
+	if (st == NTS_REPLY_OK) {
+		t->st.verified++;
+	} else {
+		t->st.verify_failed++;
+		t->st.verify_by[st]++;
+	}
+}
+
+static void replay_reply(struct gen_thread *t, const uint8_t *pkt, size_t len, int64_t now)
+{
+	const struct bench_opts *o = &t->b->o;
+	enum replay_class c;
+	size_t k = 0;
+	bool counted, win = in_window(t->b, now);
+
+	c = replay_classify(t->rs, pkt, len, &k);
+	if (c == REPLAY_STRAY) {
+		t->st.stray++;
+		return;
+	}
+	if (o->flood) {
+		counted = win;
+	} else {
+		if (!(t->rstate[k] & RS_OUT)) {
+			/* Late (already counted lost) or a duplicate. */
+			t->st.stray++;
+			return;
+		}
+		counted = t->rstate[k] & RS_COUNTED;
+		t->rstate[k] = 0;
+		if (o->rate <= 0) {
+			t->r_out--;
+			replay_free_push(t, (unsigned)k);
+		}
+	}
+	if (win && c == REPLAY_REPLY)
+		t->st.window_valid++;
+	if (!counted)
+		return;
+	switch (c) {
+	case REPLAY_REPLY:
+		t->st.valid++;
+		if (!o->flood)
+			hist_add(&t->st.rtt, now - t->rsent[k]);
+		hist_add(&t->st.srv, (int64_t)(ntp_ts_diff(buf_load_u64(pkt + 40),
+							   buf_load_u64(pkt + 32)) * 1e9));
+		replay_sample(t, k, pkt, len);
+		break;
+	case REPLAY_NAK:
+		t->st.nak++;
+		break;
+	case REPLAY_KOD:
+		t->st.kod++;
+		break;
+	default:
+		t->st.invalid++;
+		t->st.oversize++;
+		break;
+	}
+}
+
+/* Everything queued on one socket, in batches. */
+static void replay_receive(struct gen_thread *t, unsigned sock)
+{
+	unsigned i, batch = t->b->o.batch;
+	int64_t now;
+	int n;
+
+	for (;;) {
+		for (i = 0; i < batch; i++)
+			t->rx_iov[i].iov_len = BENCH_PKT_MAX;
+		n = recvmmsg(t->fds[sock], t->rx, batch, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				t->st.recv_errors++;
+			return;
+		}
+		now = mono_ns();
+		for (i = 0; i < (unsigned)n; i++)
+			replay_reply(t, t->rx_buf[i], t->rx[i].msg_len, now);
+		if ((unsigned)n < batch)
+			return;
+	}
+}
+
+/* Window and rate modes: requests unanswered after the timeout are lost. */
+static void replay_expire(struct gen_thread *t, int64_t now)
+{
+	int64_t limit = now - (int64_t)t->b->o.timeout_ms * 1000000;
+	size_t k, n = replay_set_count(t->rs);
+
+	for (k = 0; k < n; k++) {
+		if (!(t->rstate[k] & RS_OUT) || t->rsent[k] > limit)
+			continue;
+		t->st.lost += (t->rstate[k] & RS_COUNTED) != 0;
+		t->rstate[k] = 0;
+		if (t->b->o.rate <= 0) {
+			t->r_out--;
+			replay_free_push(t, (unsigned)k);
+		}
+	}
+}
+
+static size_t replay_counted_out(const struct gen_thread *t)
+{
+	size_t k, n = replay_set_count(t->rs), out = 0;
+
+	for (k = 0; k < n; k++)
+		out += (t->rstate[k] & (RS_OUT | RS_COUNTED)) == (RS_OUT | RS_COUNTED);
+	return out;
+}
+
+/* Until the window's end; then the replies still due (not in flood mode,
+ * whose loss is what was sent less what came back). */
+static void replay_thread_run(struct gen_thread *t)
+{
+	const struct bench *b = t->b;
+	const struct bench_opts *o = &b->o;
+	double rate = o->rate / o->threads;
+	int64_t now, next_scan = 0, drain_end = b->t_end + (int64_t)o->timeout_ms * 1000000;
+	struct timespec ts;
+	unsigned s;
+	uint64_t answered;
+
+	for (;;) {
+		int64_t wait = 10000000;
+
+		now = mono_ns();
+		if (interrupted || atomic_load(&t->b->abort))
+			break;
+		if (now >= b->t_end && (o->flood || now >= drain_end || replay_counted_out(t) == 0))
+			break;
+		if (o->flood) {
+			for (s = 0; s < t->n_fds; s++)
+				replay_receive(t, s);
+			if (now < b->t_end)
+				replay_send_flood(t);
+			continue;
+		}
+		if (now < b->t_end) {
+			if (rate > 0) {
+				replay_send_due(t, now, rate);
+				wait = b->t_begin + (int64_t)((double)(t->sent_total + 1) * 1e9 / rate) -
+				       mono_ns();
+				wait = wait < 0 ? 0 : wait > 10000000 ? 10000000 : wait;
+			} else {
+				replay_fill(t);
+			}
+		}
+		if (now >= next_scan) {
+			replay_expire(t, now);
+			next_scan = now + BENCH_SCAN_NS;
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = wait;
+		if (ppoll(t->pfd, t->n_fds, &ts, NULL) <= 0)
+			continue;
+		for (s = 0; s < t->n_fds; s++)
+			if (t->pfd[s].revents & (POLLIN | POLLERR))
+				replay_receive(t, s);
+	}
+	if (o->flood) {
+		answered = t->st.valid + t->st.nak + t->st.kod + t->st.invalid;
+		t->st.lost = t->st.sent > answered ? t->st.sent - answered : 0;
+	} else {
+		t->st.lost += replay_counted_out(t);
+	}
 }
 
 /* --- NTS-KE ------------------------------------------------------------------ */
@@ -995,7 +1452,8 @@ static void *thread_main(void *arg)
 	struct gen_thread *t = arg;
 	int ok = 0;
 
-	if (t->b->o.mode != MODE_KE && ntp_thread_setup(t) < 0) {
+	if (is_replay(t->b->o.mode) ? replay_thread_setup(t) < 0 :
+	    t->b->o.mode != MODE_KE && ntp_thread_setup(t) < 0) {
 		fprintf(stderr, "ntsbench: thread %u: setup failed: %s\n", t->index,
 			strerror(errno));
 		ok = -1;
@@ -1007,6 +1465,8 @@ static void *thread_main(void *arg)
 		return NULL;
 	if (t->b->o.mode == MODE_KE)
 		storm_thread_run(t);
+	else if (is_replay(t->b->o.mode))
+		replay_thread_run(t);
 	else
 		ntp_thread_run(t);
 	return NULL;
@@ -1021,7 +1481,7 @@ static void usage(FILE *out)
 		"Load generator for NTS (RFC 8915) servers: NTS-authenticated NTP, plain NTP\n"
 		"or NTS-KE handshakes; every reply is verified.\n"
 		"\n"
-		"  -m, --mode MODE        nts (default), plain or ke\n"
+		"  -m, --mode MODE        nts (default), plain, ke, replay or replay-plain\n"
 		"  -p, --port N           NTP port (default: from NTS-KE, else 123)\n"
 		"  -k, --ke-port N        NTS-KE port (default %u)\n"
 		"      --ca FILE          CA certificate(s) to verify the server with\n"
@@ -1041,9 +1501,25 @@ static void usage(FILE *out)
 		"                         (lines: rtt|srv|ke MICROSECONDS COUNT)\n"
 		"      --server-pid PID   the server's process (repeatable): report its CPU time\n"
 		"                         (with all descendant processes) per reply and peak RSS\n"
+		"      --server-cpus LIST the server's CPUs (e.g. 1 or 2-3): report their busy\n"
+		"                         time (/proc/stat, softirq included) per reply\n"
 		"  -l, --label TEXT       label echoed in the RESULT line\n"
 		"  -q, --quiet            only the RESULT line\n"
 		"  -h, --help             this help\n"
+		"\n"
+		"Replay (-m replay): NTS-KE --sessions times, then --requests NTS requests are\n"
+		"built once, each with its own Unique Identifier and transmit timestamp, spread\n"
+		"over the sessions' cookies, no placeholders, and sent again and again: the\n"
+		"server sees the same request (cookie, identifier, timestamp) many times, which\n"
+		"RFC 8915 servers accept (ntsd's rate limit is off unless configured).  Replies\n"
+		"are filed by their header (mode, origin, KoD, length); 1 in --verify-every is\n"
+		"fully verified (authenticator under S2C, Unique Identifier, a cookie inside).\n"
+		"Load: the window (default), --rate, or --flood.\n"
+		"      --sessions N       NTS-KE exchanges for the cookie pool (default 4)\n"
+		"      --requests N       requests built per thread (default: enough for the load)\n"
+		"      --verify-every N   fully verify 1 reply in N (default 64; 1: all; 0: none)\n"
+		"      --flood            open loop: send as fast as the generator can, receive\n"
+		"                         between batches; loss is sent minus answered\n"
 		"\n"
 		"The last line of output is \"RESULT key=value ...\".\n", KE_DEFAULT_PORT);
 }
@@ -1082,6 +1558,11 @@ enum {
 	OPT_TIMEOUT,
 	OPT_SERVER_PID,
 	OPT_HIST,
+	OPT_SESSIONS,
+	OPT_REQUESTS,
+	OPT_VERIFY_EVERY,
+	OPT_FLOOD,
+	OPT_SERVER_CPUS,
 };
 
 static int parse_args(int argc, char **argv, struct bench_opts *o)
@@ -1104,6 +1585,11 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "server-pid", required_argument, NULL, OPT_SERVER_PID },
 		{ "hist", required_argument, NULL, OPT_HIST },
+		{ "sessions", required_argument, NULL, OPT_SESSIONS },
+		{ "requests", required_argument, NULL, OPT_REQUESTS },
+		{ "verify-every", required_argument, NULL, OPT_VERIFY_EVERY },
+		{ "flood", no_argument, NULL, OPT_FLOOD },
+		{ "server-cpus", required_argument, NULL, OPT_SERVER_CPUS },
 		{ "label", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1123,6 +1609,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	o->timeout_ms = 1000;
 	o->batch = 32;
 	o->label = "-";
+	o->sessions = 4;
+	o->verify_every = 64;
 	while ((c = getopt_long(argc, argv, "m:p:k:t:s:w:r:c:d:b:l:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -1132,6 +1620,10 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 				o->mode = MODE_PLAIN;
 			else if (strcmp(optarg, "ke") == 0)
 				o->mode = MODE_KE;
+			else if (strcmp(optarg, "replay") == 0)
+				o->mode = MODE_REPLAY;
+			else if (strcmp(optarg, "replay-plain") == 0)
+				o->mode = MODE_REPLAY_PLAIN;
 			else
 				goto out;
 			break;
@@ -1204,6 +1696,28 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		case OPT_HIST:
 			o->hist_file = optarg;
 			break;
+		case OPT_SESSIONS:
+			if (parse_uint(optarg, 1, BENCH_MAX_SESSIONS, &v) < 0)
+				goto out;
+			o->sessions = (unsigned)v;
+			break;
+		case OPT_REQUESTS:
+			if (parse_uint(optarg, 1, BENCH_MAX_REQUESTS, &v) < 0)
+				goto out;
+			o->requests = (unsigned)v;
+			break;
+		case OPT_VERIFY_EVERY:
+			if (parse_uint(optarg, 0, 1000000, &v) < 0)
+				goto out;
+			o->verify_every = (unsigned)v;
+			break;
+		case OPT_FLOOD:
+			o->flood = true;
+			break;
+		case OPT_SERVER_CPUS:
+			if (parse_cpus(optarg, o) < 0)
+				goto out;
+			break;
 		case 'l':
 			o->label = optarg;
 			break;
@@ -1228,6 +1742,14 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		if (o->concurrency)
 			o->threads = o->concurrency;
 		o->concurrency = o->threads;
+	}
+	if ((o->flood || o->requests) && !is_replay(o->mode)) {
+		fprintf(stderr, "ntsbench: --flood and --requests are for the replay modes\n");
+		return -1;
+	}
+	if (o->flood && o->rate > 0) {
+		fprintf(stderr, "ntsbench: --flood or --rate, not both\n");
+		return -1;
 	}
 	if (strchr(o->label, ' ') || strchr(o->label, '=')) {
 		fprintf(stderr, "ntsbench: the label may hold no spaces or '='\n");
@@ -1265,13 +1787,43 @@ static int resolve(struct bench *b, uint16_t port)
 
 static const char *mode_name(enum bench_mode m)
 {
-	return m == MODE_NTS ? "nts" : m == MODE_PLAIN ? "plain" : "ke";
+	static const char *const names[] = {
+		[MODE_NTS] = "nts", [MODE_PLAIN] = "plain", [MODE_KE] = "ke",
+		[MODE_REPLAY] = "replay", [MODE_REPLAY_PLAIN] = "replay-plain",
+	};
+
+	return names[m];
+}
+
+/* What the measured window cost the server: its processes' CPU time and
+ * its cores' busy time. */
+struct server_cost {
+	double cpu_s;
+	size_t n_procs;
+	long hwm_kb;
+	double core_s;			/* -1: no --server-cpus, or unreadable */
+};
+
+/* Replay: what the sampled full checks found. */
+static void print_verified(const struct bench_opts *o, const struct gen_stats *st)
+{
+	unsigned i;
+
+	printf("  verified 1 in %u replies fully: %" PRIu64 " ok, %" PRIu64 " failed\n",
+	       o->verify_every, st->verified, st->verify_failed);
+	for (i = 0; i < NTS_REPLY_STATUS_COUNT; i++)
+		if (st->verify_by[i])
+			printf("    failed: %s %" PRIu64 "\n",
+			       nts_reply_status_str((enum nts_reply_status)i), st->verify_by[i]);
 }
 
 static void print_results(const struct bench *b, const struct gen_stats *st, double window_s,
-			  double cpu_s, size_t n_procs, long hwm_kb, double gen_cpu_s)
+			  const struct server_cost *sc, double gen_cpu_s)
 {
 	const struct bench_opts *o = &b->o;
+	double cpu_s = sc->cpu_s, core_us = -1;
+	size_t n_procs = sc->n_procs;
+	long hwm_kb = sc->hwm_kb;
 	double per_s, loss = 0, cpu_us = -1, gen_util = gen_cpu_s / window_s;
 	uint64_t done;
 	unsigned i;
@@ -1287,12 +1839,16 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 	}
 	if (o->n_pids > 0 && done > 0)
 		cpu_us = cpu_s * 1e6 / (double)done;
+	if (sc->core_s >= 0 && done > 0)
+		core_us = sc->core_s * 1e6 / (double)done;
 
 	if (!o->quiet) {
 		printf("ntsbench %s against %s: %u thread%s", mode_name(o->mode), o->server,
 		       o->threads, o->threads == 1 ? "" : "s");
 		if (o->mode == MODE_KE)
 			printf(", %u handshakes at once", o->concurrency);
+		else if (o->flood)
+			printf(" x %u sockets, flood", o->sockets);
 		else if (o->rate > 0)
 			printf(" x %u sockets, %.0f requests/s", o->sockets, o->rate);
 		else
@@ -1315,7 +1871,11 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 					printf("    invalid: %s %" PRIu64 "\n",
 					       nts_reply_status_str((enum nts_reply_status)i),
 					       st->invalid_by[i]);
-			printf("  valid replies: %.0f/s\n", per_s);
+			if (is_replay(o->mode))
+				print_verified(o, st);
+			printf("  %s: %.0f/s (sent %.0f/s)\n",
+			       is_replay(o->mode) ? "replies" : "valid replies", per_s,
+			       (double)st->sent / window_s);
 			printf("  round trip: p50 %.1f us, p99 %.1f us; server rx->tx: p50 %.1f us, "
 			       "p99 %.1f us\n", hist_pct_us(&st->rtt, 50), hist_pct_us(&st->rtt, 99),
 			       hist_pct_us(&st->srv, 50), hist_pct_us(&st->srv, 99));
@@ -1331,6 +1891,10 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 			printf("  server: %.3f CPU s in %zu process%s, %.2f us per %s, "
 			       "peak RSS %ld kB\n", cpu_s, n_procs, n_procs == 1 ? "" : "es",
 			       cpu_us, o->mode == MODE_KE ? "handshake" : "valid reply", hwm_kb);
+		if (sc->core_s >= 0)
+			printf("  server cores (%zu): %.3f busy s (%.2f of them), %.2f us per %s\n",
+			       o->n_cpus, sc->core_s, sc->core_s / window_s, core_us,
+			       o->mode == MODE_KE ? "handshake" : "reply");
 		printf("  generator: %.2f cores busy%s\n", gen_util,
 		       gen_util > 0.9 * o->threads && o->mode != MODE_KE ?
 		       " (the generator may be the limit)" : "");
@@ -1354,9 +1918,16 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 		       hist_pct_us(&st->srv, 50), hist_pct_us(&st->srv, 99),
 		       st->stray, st->unsent, st->cookie_reuse, st->placeholder_reqs,
 		       st->oversize);
+	if (is_replay(o->mode))
+		printf(" flood=%d sent_per_s=%.1f verify_every=%u verified=%" PRIu64
+		       " verify_failed=%" PRIu64, o->flood, (double)st->sent / window_s,
+		       o->verify_every, st->verified, st->verify_failed);
 	if (o->n_pids > 0)
 		printf(" server_procs=%zu server_cpu_s=%.3f cpu_us_per=%.3f server_hwm_kb=%ld",
 		       n_procs, cpu_s, cpu_us, hwm_kb);
+	if (sc->core_s >= 0)
+		printf(" server_cores=%zu core_busy_s=%.3f core_us_per=%.3f core_util=%.3f",
+		       o->n_cpus, sc->core_s, core_us, sc->core_s / window_s / (double)o->n_cpus);
 	printf(" gen_cpu=%.3f\n", gen_util);
 }
 
@@ -1383,6 +1954,10 @@ static void merge(struct gen_stats *dst, const struct gen_stats *s)
 	dst->placeholder_reqs += s->placeholder_reqs;
 	dst->ke_ok += s->ke_ok;
 	dst->ke_fail += s->ke_fail;
+	dst->verified += s->verified;
+	dst->verify_failed += s->verify_failed;
+	for (i = 0; i < NTS_REPLY_STATUS_COUNT; i++)
+		dst->verify_by[i] += s->verify_by[i];
 	if (s->ke_error[0])
 		memcpy(dst->ke_error, s->ke_error, sizeof(dst->ke_error));
 	hist_merge(&dst->rtt, &s->rtt);
@@ -1427,13 +2002,55 @@ out:
 	return ret;
 }
 
+/* Replay: --sessions NTS-KE exchanges, their keys and cookies kept for
+ * the request sets (replay-plain needs none). */
+static int replay_sessions(struct bench *b, uint16_t *ntp_port)
+{
+	struct ke_client_result *res = malloc(sizeof(*res));
+	unsigned i;
+	size_t k;
+	int ret = -1;
+
+	b->sessions = calloc(b->o.sessions, sizeof(*b->sessions));
+	if (res == NULL || b->sessions == NULL)
+		goto out;
+	for (i = 0; i < b->o.sessions; i++) {
+		struct replay_session *s = &b->sessions[i];
+
+		if (ke_exchange(&b->o, res) < 0) {
+			fprintf(stderr, "ntsbench: NTS-KE with %s port %u: %s\n", b->o.server,
+				b->o.ke_port, res->error);
+			goto out;
+		}
+		s->aead = res->reply.aead;
+		memcpy(s->c2s, res->c2s, sizeof(s->c2s));
+		memcpy(s->s2c, res->s2c, sizeof(s->s2c));
+		for (k = 0; k < res->reply.n_cookies && k < KE_REPLY_MAX_COOKIES; k++) {
+			memcpy(s->cookie[k], res->reply.cookies[k], res->reply.cookie_lens[k]);
+			s->cookie_len[k] = res->reply.cookie_lens[k];
+		}
+		s->n_cookies = k;
+		b->n_sessions++;
+		if (*ntp_port == 0 && res->reply.has_port)
+			*ntp_port = res->reply.port;
+		ke_client_result_wipe(res);
+	}
+	ret = 0;
+out:
+	if (res)
+		ke_client_result_wipe(res);
+	free(res);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static struct bench bench;
 	struct bench *b = &bench;
 	struct gen_stats *total = NULL;
 	struct sigaction sa;
-	double cpu0 = 0, cpu1 = 0, window_s;
+	struct server_cost sc = { 0, 0, 0, -1 };
+	double cpu0 = 0, cpu1 = 0, core0 = -1, core1 = -1, window_s;
 	int64_t gen0, gen1, t_start_real, t_end_real;
 	size_t n_procs = 0;
 	long hwm = 0;
@@ -1467,6 +2084,8 @@ int main(int argc, char **argv)
 
 	port = b->o.port;
 	if (b->o.mode == MODE_NTS && setup_sessions(b, &port) < 0)
+		goto out;
+	if (b->o.mode == MODE_REPLAY && replay_sessions(b, &port) < 0)
 		goto out;
 	if (b->o.mode == MODE_KE) {
 		static const uint16_t aead = AEAD_AES_SIV_CMAC_256;
@@ -1507,7 +2126,11 @@ int main(int argc, char **argv)
 	gen0 = process_cpu_ns();
 	if (b->o.n_pids > 0)
 		cpu0 = server_cpu_s(&b->o, &n_procs);
+	if (b->o.n_cpus > 0)
+		core0 = cores_busy_s(&b->o);
 	sleep_until(b->t_end);
+	if (b->o.n_cpus > 0)
+		core1 = cores_busy_s(&b->o);
 	if (b->o.n_pids > 0) {
 		cpu1 = server_cpu_s(&b->o, &n_procs);
 		hwm = server_hwm_kb(&b->o);
@@ -1522,12 +2145,25 @@ int main(int argc, char **argv)
 	if (atomic_load(&b->abort) || interrupted)
 		goto out;
 	window_s = (double)(t_end_real - t_start_real) / 1e9;
-	print_results(b, total, b->o.duration, cpu1 - cpu0, n_procs, hwm,
+	if (b->o.n_cpus > 0 && (core0 < 0 || core1 < 0)) {
+		fprintf(stderr, "ntsbench: --server-cpus: a CPU is not in /proc/stat\n");
+		goto out;
+	}
+	sc.cpu_s = cpu1 - cpu0;
+	sc.n_procs = n_procs;
+	sc.hwm_kb = hwm;
+	if (b->o.n_cpus > 0)
+		sc.core_s = core1 - core0;
+	print_results(b, total, b->o.duration, &sc,
 		      (double)(gen1 - gen0) / 1e9 * b->o.duration / window_s);
 	if (b->o.hist_file && hist_write_file(b->o.hist_file, b->o.mode == MODE_KE, total) < 0)
 		goto out;
 	ret = 0;
 	if (b->o.mode == MODE_KE ? total->ke_ok == 0 : total->valid == 0)
+		ret = 1;
+	/* A replay whose samples found a bad reply, or never checked one. */
+	if (is_replay(b->o.mode) && b->o.verify_every > 0 &&
+	    (total->verify_failed > 0 || total->verified == 0))
 		ret = 1;
 out:
 	if (b->threads) {
@@ -1540,6 +2176,10 @@ out:
 			free(t->slots);
 			free(t->free_slots);
 			free(t->pool);
+			replay_set_free(t->rs);
+			free(t->rstate);
+			free(t->rsent);
+			free(t->rfree);
 			aead_ctx_wipe(&t->c2s);
 			aead_ctx_wipe(&t->s2c);
 			nonce_gen_wipe(&t->ng);
@@ -1547,6 +2187,10 @@ out:
 		free(b->threads);
 	}
 	SSL_CTX_free(b->ssl_ctx);
+	if (b->sessions) {
+		buf_wipe(b->sessions, b->o.sessions * sizeof(*b->sessions));
+		free(b->sessions);
+	}
 	free(total);
 	return ret;
 }
