@@ -5,7 +5,10 @@
 # Sourced, not run.  The caller sets: prog (for messages), top (the source
 # tree), work (its work directory, with certs/ from certs/make-dev-certs),
 # and may set NTSD_EXTRA / CHRONYD_EXTRA (configuration lines added to each
-# server's file).  It gets: NTSD BENCH MICRO CHRONYD, server_pid,
+# server's file), server_addr and client_allow (the address the servers
+# listen on and the clients chronyd allows: 127.0.0.1 unless set) and
+# NS_EXEC (a prefix the servers and ss run under: bench/veth's
+# "ip netns exec NS").  It gets: NTSD BENCH MICRO CHRONYD, server_pid,
 # server_name, ntp_port, ke_port.
 # shellcheck shell=bash
 
@@ -56,6 +59,9 @@ build_tools() {
 }
 
 server_pid= server_name= ntp_port= ke_port=
+server_addr=${server_addr:-127.0.0.1}
+client_allow=${client_allow:-127.0.0.1}
+[ -n "${NS_EXEC+set}" ] || NS_EXEC=()
 stop_pid() {
 	local pid=$1 i
 	[ -n "$pid" ] || return 0
@@ -86,8 +92,9 @@ pick_port() {
 	done
 	return 1
 }
-listening() { # PORT: TCP and UDP both bound on 127.0.0.1
-	ss -Hlnt "sport = :$2" 2>/dev/null | grep -q . && ss -Hlnu "sport = :$1" 2>/dev/null | grep -q .
+listening() { # NTP-PORT KE-PORT: UDP and TCP both bound (where the server runs)
+	"${NS_EXEC[@]}" ss -Hlnt "sport = :$2" 2>/dev/null | grep -q . &&
+		"${NS_EXEC[@]}" ss -Hlnu "sport = :$1" 2>/dev/null | grep -q .
 }
 
 # PIN=(taskset -c CPULIST) or nothing.  A prefix rather than a function:
@@ -118,8 +125,8 @@ start_ntsd() {
 		ntp_port=$(pick_port) && ke_port=$(pick_port "$ntp_port") || return 1
 		cat >"$work/ntsd.conf" <<EOF
 # written by $prog
-ntp-listen 127.0.0.1 $ntp_port
-ke-listen 127.0.0.1 $ke_port
+ntp-listen $server_addr $ntp_port
+ke-listen $server_addr $ke_port
 ke-certificate $work/certs/server.pem
 ke-private-key $work/certs/server.key
 key-file $work/ntsd-keys
@@ -131,7 +138,7 @@ log-level notice
 ${NTSD_EXTRA:-}
 EOF
 		set_pin "$cpus"
-		"${PIN[@]}" "$NTSD" -c "$work/ntsd.conf" -f >>"$work/ntsd.log" 2>&1 </dev/null &
+		"${NS_EXEC[@]}" "${PIN[@]}" "$NTSD" -c "$work/ntsd.conf" -f >>"$work/ntsd.log" 2>&1 </dev/null &
 		server_pid=$! server_name=ntsd
 		server_up && return 0
 	done
@@ -156,10 +163,10 @@ start_chronyd() {
 		rm -rf "$work/chrony" && mkdir -p "$work/chrony/nts" && chmod 700 "$work/chrony"
 		cp "$work/certs/server.pem" "$work/certs/server.key" "$work/chrony/"
 		cat >"$work/chrony/chrony.conf" <<EOF
-# written by $prog: chronyd as an NTS server on loopback
+# written by $prog: chronyd as an NTS server
 port $ntp_port
-bindaddress 127.0.0.1
-allow 127.0.0.1
+bindaddress $server_addr
+allow $client_allow
 ntsport $ke_port
 ntsservercert $work/chrony/server.pem
 ntsserverkey $work/chrony/server.key
@@ -175,7 +182,7 @@ ${CHRONYD_EXTRA:-}
 EOF
 		[ $user = root ] || chown -R _chrony: "$work/chrony"
 		set_pin "$cpus"
-		"${PIN[@]}" setpriv --bounding-set=-sys_time "$CHRONYD" -x -d -u "$user" \
+		"${NS_EXEC[@]}" "${PIN[@]}" setpriv --bounding-set=-sys_time "$CHRONYD" -x -d -u "$user" \
 			-f "$work/chrony/chrony.conf" >>"$work/chronyd.log" 2>&1 </dev/null &
 		server_pid=$! server_name=chronyd
 		server_up && return 0
@@ -189,6 +196,34 @@ start_server() { # NAME CPULIST [WORKERS KE_THREADS]
 	ntsd) start_ntsd "${3:-1}" "${4:-1}" "$2" ;;
 	chronyd) start_chronyd "$2" ;;
 	esac
+}
+
+# --- results -----------------------------------------------------------------
+
+get() { # KEY RESULT-LINE: one value of an ntsbench RESULT line
+	sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
+}
+
+# Values by server and metric, one per round: add files one, med and
+# least read them back.
+declare -A vals
+add() { # SERVER METRIC VALUE
+	[ -n "$3" ] || return 0
+	vals[$1:$2]="${vals[$1:$2]:-} $3"
+}
+least() { # SERVER METRIC: the best (lowest) round; CPU costs only grow with interference
+	# shellcheck disable=SC2086
+	printf '%s\n' ${vals[$1:$2]:-} | grep -v '^$' | sort -g | head -n 1 | grep . || echo -
+}
+med() { # SERVER METRIC
+	# shellcheck disable=SC2086
+	median ${vals[$1:$2]:-}
+}
+ratio() { # A B
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
+}
+fmt() { # VALUE DECIMALS
+	awk -v v="$1" -v d="$2" 'BEGIN { if (v == "-" || v == "") print "-"; else printf "%.*f", d, v }'
 }
 
 # median VALUE...: the median of numbers ("-" for none)

@@ -11,7 +11,7 @@ bench_ntsbench_LDADD = client/libntsclient.a $(COMMON_LIBS)
 bench_micro_SOURCES = bench/micro.c
 bench_micro_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)
 CLEANFILES += bench/micro$(EXEEXT)
-EXTRA_DIST += bench/compare bench/accuracy bench/lib.sh doc/BENCHMARKS.md
+EXTRA_DIST += bench/compare bench/veth bench/accuracy bench/lib.sh doc/BENCHMARKS.md
 
 .PHONY: bench
 bench: bench/ntsbench$(EXEEXT) bench/micro$(EXEEXT) ntsd/ntsd$(EXEEXT)
