@@ -24,3 +24,5 @@ EXTRA_DIST += tests/integration/bench_plot_test.sh doc/plots/compare-rate.png \
 # verification finds only good replies, and at least one.
 TESTS += tests/integration/bench_replay_test.sh
 EXTRA_DIST += tests/integration/bench_replay_test.sh
+# bench/replay's unit tests run in the one CUnit runner.
+tests_unit_unit_tests_SOURCES += tests/unit/test_replay.c bench/replay.c bench/replay.h

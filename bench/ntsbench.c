@@ -496,11 +496,12 @@ static long server_hwm_kb(const struct bench_opts *o)
 }
 
 /* Busy seconds of the --server-cpus so far, from /proc/stat: user + nice +
- * system + irq + softirq + steal (guest time is inside user).  -1 when
- * unreadable or a CPU is missing. */
-static double cores_busy_s(const struct bench_opts *o)
+ * system + irq + softirq + steal (guest time is inside user); *soft_s the
+ * irq + softirq part (no process is charged for it).  -1 when unreadable
+ * or a CPU is missing. */
+static double cores_busy_s(const struct bench_opts *o, double *soft_s)
 {
-	unsigned long long v[8], busy = 0;
+	unsigned long long v[8], busy = 0, soft = 0;
 	char line[512];
 	size_t seen = 0;
 	unsigned cpu;
@@ -515,11 +516,13 @@ static double cores_busy_s(const struct bench_opts *o)
 			continue;
 		/* user nice system idle iowait irq softirq steal */
 		busy += v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+		soft += v[5] + v[6];
 		seen++;
 	}
 	fclose(f);
 	if (seen != o->n_cpus)
 		return -1;
+	*soft_s = (double)soft / (double)sysconf(_SC_CLK_TCK);
 	return (double)busy / (double)sysconf(_SC_CLK_TCK);
 }
 
@@ -1502,7 +1505,9 @@ static void usage(FILE *out)
 		"      --server-pid PID   the server's process (repeatable): report its CPU time\n"
 		"                         (with all descendant processes) per reply and peak RSS\n"
 		"      --server-cpus LIST the server's CPUs (e.g. 1 or 2-3): report their busy\n"
-		"                         time (/proc/stat, softirq included) per reply\n"
+		"                         time (/proc/stat, softirq included) per reply; with\n"
+		"                         --server-pid also the server's own: its processes'\n"
+		"                         CPU plus those CPUs' irq and softirq time\n"
 		"  -l, --label TEXT       label echoed in the RESULT line\n"
 		"  -q, --quiet            only the RESULT line\n"
 		"  -h, --help             this help\n"
@@ -1802,6 +1807,7 @@ struct server_cost {
 	size_t n_procs;
 	long hwm_kb;
 	double core_s;			/* -1: no --server-cpus, or unreadable */
+	double soft_s;			/* the irq + softirq part of core_s */
 };
 
 /* Replay: what the sampled full checks found. */
@@ -1821,7 +1827,7 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 			  const struct server_cost *sc, double gen_cpu_s)
 {
 	const struct bench_opts *o = &b->o;
-	double cpu_s = sc->cpu_s, core_us = -1;
+	double cpu_s = sc->cpu_s, core_us = -1, own_us = -1;
 	size_t n_procs = sc->n_procs;
 	long hwm_kb = sc->hwm_kb;
 	double per_s, loss = 0, cpu_us = -1, gen_util = gen_cpu_s / window_s;
@@ -1841,6 +1847,10 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 		cpu_us = cpu_s * 1e6 / (double)done;
 	if (sc->core_s >= 0 && done > 0)
 		core_us = sc->core_s * 1e6 / (double)done;
+	/* The server's own: its processes and its cores' interrupt work,
+	 * none of what other processes there spent. */
+	if (sc->core_s >= 0 && o->n_pids > 0 && done > 0)
+		own_us = (cpu_s + sc->soft_s) * 1e6 / (double)done;
 
 	if (!o->quiet) {
 		printf("ntsbench %s against %s: %u thread%s", mode_name(o->mode), o->server,
@@ -1892,9 +1902,12 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 			       "peak RSS %ld kB\n", cpu_s, n_procs, n_procs == 1 ? "" : "es",
 			       cpu_us, o->mode == MODE_KE ? "handshake" : "valid reply", hwm_kb);
 		if (sc->core_s >= 0)
-			printf("  server cores (%zu): %.3f busy s (%.2f of them), %.2f us per %s\n",
-			       o->n_cpus, sc->core_s, sc->core_s / window_s, core_us,
-			       o->mode == MODE_KE ? "handshake" : "reply");
+			printf("  server cores (%zu): %.3f busy s (%.2f of them; irq + softirq %.3f s),"
+			       " %.2f us per %s\n", o->n_cpus, sc->core_s, sc->core_s / window_s,
+			       sc->soft_s, core_us, o->mode == MODE_KE ? "handshake" : "reply");
+		if (own_us >= 0)
+			printf("  server processes + its cores' irq and softirq: %.2f us per %s\n",
+			       own_us, o->mode == MODE_KE ? "handshake" : "reply");
 		printf("  generator: %.2f cores busy%s\n", gen_util,
 		       gen_util > 0.9 * o->threads && o->mode != MODE_KE ?
 		       " (the generator may be the limit)" : "");
@@ -1926,8 +1939,9 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 		printf(" server_procs=%zu server_cpu_s=%.3f cpu_us_per=%.3f server_hwm_kb=%ld",
 		       n_procs, cpu_s, cpu_us, hwm_kb);
 	if (sc->core_s >= 0)
-		printf(" server_cores=%zu core_busy_s=%.3f core_us_per=%.3f core_util=%.3f",
-		       o->n_cpus, sc->core_s, core_us, sc->core_s / window_s / (double)o->n_cpus);
+		printf(" server_cores=%zu core_busy_s=%.3f core_soft_s=%.3f core_us_per=%.3f"
+		       " core_util=%.3f own_us_per=%.3f", o->n_cpus, sc->core_s, sc->soft_s, core_us,
+		       sc->core_s / window_s / (double)o->n_cpus, own_us);
 	printf(" gen_cpu=%.3f\n", gen_util);
 }
 
@@ -2049,8 +2063,8 @@ int main(int argc, char **argv)
 	struct bench *b = &bench;
 	struct gen_stats *total = NULL;
 	struct sigaction sa;
-	struct server_cost sc = { 0, 0, 0, -1 };
-	double cpu0 = 0, cpu1 = 0, core0 = -1, core1 = -1, window_s;
+	struct server_cost sc = { 0, 0, 0, -1, 0 };
+	double cpu0 = 0, cpu1 = 0, core0 = -1, core1 = -1, soft0 = 0, soft1 = 0, window_s;
 	int64_t gen0, gen1, t_start_real, t_end_real;
 	size_t n_procs = 0;
 	long hwm = 0;
@@ -2127,10 +2141,10 @@ int main(int argc, char **argv)
 	if (b->o.n_pids > 0)
 		cpu0 = server_cpu_s(&b->o, &n_procs);
 	if (b->o.n_cpus > 0)
-		core0 = cores_busy_s(&b->o);
+		core0 = cores_busy_s(&b->o, &soft0);
 	sleep_until(b->t_end);
 	if (b->o.n_cpus > 0)
-		core1 = cores_busy_s(&b->o);
+		core1 = cores_busy_s(&b->o, &soft1);
 	if (b->o.n_pids > 0) {
 		cpu1 = server_cpu_s(&b->o, &n_procs);
 		hwm = server_hwm_kb(&b->o);
@@ -2152,8 +2166,10 @@ int main(int argc, char **argv)
 	sc.cpu_s = cpu1 - cpu0;
 	sc.n_procs = n_procs;
 	sc.hwm_kb = hwm;
-	if (b->o.n_cpus > 0)
+	if (b->o.n_cpus > 0) {
 		sc.core_s = core1 - core0;
+		sc.soft_s = soft1 - soft0;
+	}
 	print_results(b, total, b->o.duration, &sc,
 		      (double)(gen1 - gen0) / 1e9 * b->o.duration / window_s);
 	if (b->o.hist_file && hist_write_file(b->o.hist_file, b->o.mode == MODE_KE, total) < 0)
