@@ -497,11 +497,14 @@ static long server_hwm_kb(const struct bench_opts *o)
 
 /* Busy seconds of the --server-cpus so far, from /proc/stat: user + nice +
  * system + irq + softirq + steal (guest time is inside user); *soft_s the
- * irq + softirq part (no process is charged for it).  -1 when unreadable
- * or a CPU is missing. */
-static double cores_busy_s(const struct bench_opts *o, double *soft_s)
+ * irq + softirq part (no process is charged for it), *idle_s idle +
+ * iowait.  -1 when unreadable or a CPU is missing.  The busy fields are
+ * sampled at the tick, which a tickless idle CPU woken often misses; idle
+ * is measured at each idle entry and exit, so wall time less idle is the
+ * better busy figure under light load. */
+static double cores_busy_s(const struct bench_opts *o, double *soft_s, double *idle_s)
 {
-	unsigned long long v[8], busy = 0, soft = 0;
+	unsigned long long v[8], busy = 0, soft = 0, idle = 0;
 	char line[512];
 	size_t seen = 0;
 	unsigned cpu;
@@ -517,12 +520,14 @@ static double cores_busy_s(const struct bench_opts *o, double *soft_s)
 		/* user nice system idle iowait irq softirq steal */
 		busy += v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
 		soft += v[5] + v[6];
+		idle += v[3] + v[4];
 		seen++;
 	}
 	fclose(f);
 	if (seen != o->n_cpus)
 		return -1;
 	*soft_s = (double)soft / (double)sysconf(_SC_CLK_TCK);
+	*idle_s = (double)idle / (double)sysconf(_SC_CLK_TCK);
 	return (double)busy / (double)sysconf(_SC_CLK_TCK);
 }
 
@@ -1808,6 +1813,7 @@ struct server_cost {
 	long hwm_kb;
 	double core_s;			/* -1: no --server-cpus, or unreadable */
 	double soft_s;			/* the irq + softirq part of core_s */
+	double nonidle_s;		/* wall time x CPUs less their idle time */
 };
 
 /* Replay: what the sampled full checks found. */
@@ -1827,7 +1833,7 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 			  const struct server_cost *sc, double gen_cpu_s)
 {
 	const struct bench_opts *o = &b->o;
-	double cpu_s = sc->cpu_s, core_us = -1, own_us = -1;
+	double cpu_s = sc->cpu_s, core_us = -1, own_us = -1, nonidle_us = -1;
 	size_t n_procs = sc->n_procs;
 	long hwm_kb = sc->hwm_kb;
 	double per_s, loss = 0, cpu_us = -1, gen_util = gen_cpu_s / window_s;
@@ -1845,8 +1851,10 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 	}
 	if (o->n_pids > 0 && done > 0)
 		cpu_us = cpu_s * 1e6 / (double)done;
-	if (sc->core_s >= 0 && done > 0)
+	if (sc->core_s >= 0 && done > 0) {
 		core_us = sc->core_s * 1e6 / (double)done;
+		nonidle_us = sc->nonidle_s * 1e6 / (double)done;
+	}
 	/* The server's own: its processes and its cores' interrupt work,
 	 * none of what other processes there spent. */
 	if (sc->core_s >= 0 && o->n_pids > 0 && done > 0)
@@ -1903,8 +1911,10 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 			       cpu_us, o->mode == MODE_KE ? "handshake" : "valid reply", hwm_kb);
 		if (sc->core_s >= 0)
 			printf("  server cores (%zu): %.3f busy s (%.2f of them; irq + softirq %.3f s),"
-			       " %.2f us per %s\n", o->n_cpus, sc->core_s, sc->core_s / window_s,
-			       sc->soft_s, core_us, o->mode == MODE_KE ? "handshake" : "reply");
+			       " %.2f us per %s; not idle %.3f s, %.2f us per %s\n", o->n_cpus,
+			       sc->core_s, sc->core_s / window_s, sc->soft_s, core_us,
+			       o->mode == MODE_KE ? "handshake" : "reply", sc->nonidle_s, nonidle_us,
+			       o->mode == MODE_KE ? "handshake" : "reply");
 		if (own_us >= 0)
 			printf("  server processes + its cores' irq and softirq: %.2f us per %s\n",
 			       own_us, o->mode == MODE_KE ? "handshake" : "reply");
@@ -1940,8 +1950,9 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 		       n_procs, cpu_s, cpu_us, hwm_kb);
 	if (sc->core_s >= 0)
 		printf(" server_cores=%zu core_busy_s=%.3f core_soft_s=%.3f core_us_per=%.3f"
-		       " core_util=%.3f own_us_per=%.3f", o->n_cpus, sc->core_s, sc->soft_s, core_us,
-		       sc->core_s / window_s / (double)o->n_cpus, own_us);
+		       " core_util=%.3f own_us_per=%.3f core_nonidle_s=%.3f nonidle_us_per=%.3f",
+		       o->n_cpus, sc->core_s, sc->soft_s, core_us,
+		       sc->core_s / window_s / (double)o->n_cpus, own_us, sc->nonidle_s, nonidle_us);
 	printf(" gen_cpu=%.3f\n", gen_util);
 }
 
@@ -2063,8 +2074,10 @@ int main(int argc, char **argv)
 	struct bench *b = &bench;
 	struct gen_stats *total = NULL;
 	struct sigaction sa;
-	struct server_cost sc = { 0, 0, 0, -1, 0 };
+	struct server_cost sc = { 0, 0, 0, -1, 0, 0 };
 	double cpu0 = 0, cpu1 = 0, core0 = -1, core1 = -1, soft0 = 0, soft1 = 0, window_s;
+	double idle0 = 0, idle1 = 0;
+	int64_t core_t0 = 0, core_t1 = 0;
 	int64_t gen0, gen1, t_start_real, t_end_real;
 	size_t n_procs = 0;
 	long hwm = 0;
@@ -2141,10 +2154,12 @@ int main(int argc, char **argv)
 	if (b->o.n_pids > 0)
 		cpu0 = server_cpu_s(&b->o, &n_procs);
 	if (b->o.n_cpus > 0)
-		core0 = cores_busy_s(&b->o, &soft0);
+		core0 = cores_busy_s(&b->o, &soft0, &idle0);
+	core_t0 = mono_ns();
 	sleep_until(b->t_end);
 	if (b->o.n_cpus > 0)
-		core1 = cores_busy_s(&b->o, &soft1);
+		core1 = cores_busy_s(&b->o, &soft1, &idle1);
+	core_t1 = mono_ns();
 	if (b->o.n_pids > 0) {
 		cpu1 = server_cpu_s(&b->o, &n_procs);
 		hwm = server_hwm_kb(&b->o);
@@ -2169,6 +2184,10 @@ int main(int argc, char **argv)
 	if (b->o.n_cpus > 0) {
 		sc.core_s = core1 - core0;
 		sc.soft_s = soft1 - soft0;
+		sc.nonidle_s = (double)(core_t1 - core_t0) / 1e9 * (double)b->o.n_cpus -
+			       (idle1 - idle0);
+		if (sc.nonidle_s < 0)
+			sc.nonidle_s = 0;
 	}
 	print_results(b, total, b->o.duration, &sc,
 		      (double)(gen1 - gen0) / 1e9 * b->o.duration / window_s);
