@@ -885,24 +885,84 @@ static int ntp_thread_setup(struct gen_thread *t)
 	return thread_sockets(t);
 }
 
-static unsigned outstanding_counted(const struct gen_thread *t)
+static size_t outstanding_counted(const struct gen_thread *t)
 {
-	unsigned i, n = 0;
+	size_t n = 0;
+	unsigned i;
 
 	for (i = 0; i < t->n_slots; i++)
 		n += t->slots[i].tx_ts != 0 && t->slots[i].counted;
 	return n;
 }
 
-static void ntp_thread_run(struct gen_thread *t)
+/* What a mode plugs into load_loop. */
+struct load_ops {
+	void (*send_due)(struct gen_thread *t, int64_t now, double rate);	/* --rate */
+	void (*refill)(struct gen_thread *t);	/* closed loop; NULL: replies resend */
+	void (*send_flood)(struct gen_thread *t);	/* --flood */
+	void (*expire)(struct gen_thread *t, int64_t now);
+	void (*receive)(struct gen_thread *t, unsigned sock);
+	size_t (*counted_out)(const struct gen_thread *t);	/* sent in the window, unanswered */
+};
+
+/* The generator thread's event loop, for every UDP mode: until the
+ * window's end, then until each request sent in it is answered or timed
+ * out (a flood stops at once: its loss is counted, not tracked). */
+static void load_loop(struct gen_thread *t, const struct load_ops *ops)
 {
 	const struct bench *b = t->b;
 	const struct bench_opts *o = &b->o;
 	double rate = o->rate / o->threads;
 	int64_t now, next_scan = 0, drain_end = b->t_end + (int64_t)o->timeout_ms * 1000000;
 	struct timespec ts;
+	unsigned s;
+
+	for (;;) {
+		int64_t wait = 10000000;
+
+		now = mono_ns();
+		if (interrupted || atomic_load(&t->b->abort))
+			break;
+		if (now >= b->t_end && (o->flood || now >= drain_end || ops->counted_out(t) == 0))
+			break;
+		if (o->flood) {
+			/* Replies first: one the generator drops is lost work. */
+			for (s = 0; s < t->n_fds; s++)
+				ops->receive(t, s);
+			if (now < b->t_end)
+				ops->send_flood(t);
+			continue;
+		}
+		if (rate > 0 && now < b->t_end) {
+			ops->send_due(t, now, rate);
+			wait = b->t_begin + (int64_t)((double)(t->sent_total + 1) * 1e9 / rate) -
+			       mono_ns();
+			wait = wait < 0 ? 0 : wait > 10000000 ? 10000000 : wait;
+		} else if (ops->refill && now < b->t_end) {
+			ops->refill(t);
+		}
+		if (now >= next_scan) {
+			ops->expire(t, now);
+			next_scan = now + BENCH_SCAN_NS;
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = wait;
+		if (ppoll(t->pfd, t->n_fds, &ts, NULL) <= 0)
+			continue;
+		for (s = 0; s < t->n_fds; s++)
+			if (t->pfd[s].revents & (POLLIN | POLLERR))
+				ops->receive(t, s);
+	}
+}
+
+static void ntp_thread_run(struct gen_thread *t)
+{
+	static const struct load_ops ops = {
+		.send_due = send_due, .expire = expire, .receive = receive,
+		.counted_out = outstanding_counted,
+	};
+	const struct bench_opts *o = &t->b->o;
 	unsigned i, s;
-	int n;
 
 	if (o->rate <= 0) {
 		/* Closed loop: fill every socket's window. */
@@ -913,42 +973,9 @@ static void ntp_thread_run(struct gen_thread *t)
 			}
 		flush_tx(t);
 	}
-	for (;;) {
-		int64_t wait = 10000000;
-
-		now = mono_ns();
-		if (interrupted || atomic_load(&t->b->abort))
-			break;
-		if (now >= b->t_end && (now >= drain_end || outstanding_counted(t) == 0))
-			break;
-		if (rate > 0 && now < b->t_end) {
-			int64_t next;
-
-			send_due(t, now, rate);
-			next = b->t_begin + (int64_t)((double)(t->sent_total + 1) * 1e9 / rate);
-			wait = next - mono_ns();
-			if (wait < 0)
-				wait = 0;
-			if (wait > 10000000)
-				wait = 10000000;
-		}
-		if (now >= next_scan) {
-			expire(t, now);
-			next_scan = now + BENCH_SCAN_NS;
-		}
-		ts.tv_sec = 0;
-		ts.tv_nsec = wait;
-		n = ppoll(t->pfd, t->n_fds, &ts, NULL);
-		if (n <= 0)
-			continue;
-		for (s = 0; s < t->n_fds; s++)
-			if (t->pfd[s].revents & (POLLIN | POLLERR))
-				receive(t, s);
-	}
+	load_loop(t, &ops);
 	/* Whatever is still out was never answered. */
-	for (i = 0; i < t->n_slots; i++)
-		if (t->slots[i].tx_ts != 0 && t->slots[i].counted)
-			t->st.lost++;
+	t->st.lost += outstanding_counted(t);
 }
 
 /* --- replay ------------------------------------------------------------------- */
@@ -1248,56 +1275,17 @@ static size_t replay_counted_out(const struct gen_thread *t)
 	return out;
 }
 
-/* Until the window's end; then the replies still due (not in flood mode,
- * whose loss is what was sent less what came back). */
 static void replay_thread_run(struct gen_thread *t)
 {
-	const struct bench *b = t->b;
-	const struct bench_opts *o = &b->o;
-	double rate = o->rate / o->threads;
-	int64_t now, next_scan = 0, drain_end = b->t_end + (int64_t)o->timeout_ms * 1000000;
-	struct timespec ts;
-	unsigned s;
+	static const struct load_ops ops = {
+		.send_due = replay_send_due, .refill = replay_fill, .send_flood = replay_send_flood,
+		.expire = replay_expire, .receive = replay_receive,
+		.counted_out = replay_counted_out,
+	};
 	uint64_t answered;
 
-	for (;;) {
-		int64_t wait = 10000000;
-
-		now = mono_ns();
-		if (interrupted || atomic_load(&t->b->abort))
-			break;
-		if (now >= b->t_end && (o->flood || now >= drain_end || replay_counted_out(t) == 0))
-			break;
-		if (o->flood) {
-			for (s = 0; s < t->n_fds; s++)
-				replay_receive(t, s);
-			if (now < b->t_end)
-				replay_send_flood(t);
-			continue;
-		}
-		if (now < b->t_end) {
-			if (rate > 0) {
-				replay_send_due(t, now, rate);
-				wait = b->t_begin + (int64_t)((double)(t->sent_total + 1) * 1e9 / rate) -
-				       mono_ns();
-				wait = wait < 0 ? 0 : wait > 10000000 ? 10000000 : wait;
-			} else {
-				replay_fill(t);
-			}
-		}
-		if (now >= next_scan) {
-			replay_expire(t, now);
-			next_scan = now + BENCH_SCAN_NS;
-		}
-		ts.tv_sec = 0;
-		ts.tv_nsec = wait;
-		if (ppoll(t->pfd, t->n_fds, &ts, NULL) <= 0)
-			continue;
-		for (s = 0; s < t->n_fds; s++)
-			if (t->pfd[s].revents & (POLLIN | POLLERR))
-				replay_receive(t, s);
-	}
-	if (o->flood) {
+	load_loop(t, &ops);
+	if (t->b->o.flood) {
 		answered = t->st.valid + t->st.nak + t->st.kod + t->st.invalid;
 		t->st.lost = t->st.sent > answered ? t->st.sent - answered : 0;
 	} else {
