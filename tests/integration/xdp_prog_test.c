@@ -338,34 +338,40 @@ static int finish(void)
 
 /* ---- the cases ---- */
 
+/* Frames that are not ntsd's NTP requests, or not parsed: to the kernel. */
+static const struct {
+	const char *name, *src, *dst;
+	uint16_t port;
+	unsigned flags;
+	enum xdp_ntp_counter cnt;
+} not_ours[] = {
+	{ "ipv4 other port", "192.0.2.7", "10.0.0.1", 124, 0, XDP_CNT_PASS_OTHER },
+	{ "ipv4 other address", "192.0.2.7", "10.0.0.2", 123, 0, XDP_CNT_PASS_OTHER },
+	{ "ipv6 port only ipv4 listens on", "2001:db8::7", "2001:db8::1", 1123, 0,
+	  XDP_CNT_PASS_OTHER },
+	{ "ipv4 tcp 4460 (NTS-KE)", "192.0.2.7", "10.0.0.1", 4460, F_TCP, XDP_CNT_PASS_OTHER },
+	{ "ipv6 tcp", "2001:db8::7", "2001:db8::1", 123, F_TCP, XDP_CNT_PASS_OTHER },
+	{ "icmpv6 (neighbour discovery)", "fe80::7", "ff02::1:ff00:1", 0, F_ICMP6,
+	  XDP_CNT_PASS_OTHER },
+	{ "ipv4 options", "192.0.2.7", "10.0.0.1", 123, F_OPTIONS, XDP_CNT_PASS_OTHER },
+	{ "802.1ad tag", "192.0.2.7", "10.0.0.1", 123, F_QINQ, XDP_CNT_PASS_OTHER },
+	{ "ipv4 first fragment", "192.0.2.7", "10.0.0.1", 123, F_FRAG_MF, XDP_CNT_PASS_FRAGMENT },
+	{ "ipv4 later fragment", "192.0.2.7", "10.0.0.1", 123, F_FRAG_OFFSET,
+	  XDP_CNT_PASS_FRAGMENT },
+	{ "ipv6 fragment header", "2001:db8::7", "2001:db8::1", 123, F_FRAGHDR,
+	  XDP_CNT_PASS_FRAGMENT },
+};
+
 static void test_not_ours(void)
 {
 	struct frame f;
 
-	build(&f, "192.0.2.7", "10.0.0.1", 124, 0);
-	expect("ipv4 other port", &f, XDP_PASS, XDP_CNT_PASS_OTHER);
-	build(&f, "192.0.2.7", "10.0.0.2", 123, 0);
-	expect("ipv4 other address", &f, XDP_PASS, XDP_CNT_PASS_OTHER);
-	build(&f, "2001:db8::7", "2001:db8::1", 1123, 0);
-	expect("ipv6 port only ipv4 listens on", &f, XDP_PASS, XDP_CNT_PASS_OTHER);
-	build(&f, "192.0.2.7", "10.0.0.1", 4460, F_TCP);
-	expect("ipv4 tcp 4460 (NTS-KE)", &f, XDP_PASS, XDP_CNT_PASS_OTHER);
-	build(&f, "2001:db8::7", "2001:db8::1", 123, F_TCP);
-	expect("ipv6 tcp", &f, XDP_PASS, XDP_CNT_PASS_OTHER);
-	build(&f, "fe80::7", "ff02::1:ff00:1", 0, F_ICMP6);
-	expect("icmpv6 (neighbour discovery)", &f, XDP_PASS, XDP_CNT_PASS_OTHER);
+	for (size_t i = 0; i < sizeof(not_ours) / sizeof(not_ours[0]); i++) {
+		build(&f, not_ours[i].src, not_ours[i].dst, not_ours[i].port, not_ours[i].flags);
+		expect(not_ours[i].name, &f, XDP_PASS, not_ours[i].cnt);
+	}
 	build_arp(&f);
 	expect("arp", &f, XDP_PASS, XDP_CNT_PASS_OTHER);
-	build(&f, "192.0.2.7", "10.0.0.1", 123, F_OPTIONS);
-	expect("ipv4 options", &f, XDP_PASS, XDP_CNT_PASS_OTHER);
-	build(&f, "192.0.2.7", "10.0.0.1", 123, F_QINQ);
-	expect("802.1ad tag", &f, XDP_PASS, XDP_CNT_PASS_OTHER);
-	build(&f, "192.0.2.7", "10.0.0.1", 123, F_FRAG_MF);
-	expect("ipv4 first fragment", &f, XDP_PASS, XDP_CNT_PASS_FRAGMENT);
-	build(&f, "192.0.2.7", "10.0.0.1", 123, F_FRAG_OFFSET);
-	expect("ipv4 later fragment", &f, XDP_PASS, XDP_CNT_PASS_FRAGMENT);
-	build(&f, "2001:db8::7", "2001:db8::1", 123, F_FRAGHDR);
-	expect("ipv6 fragment header", &f, XDP_PASS, XDP_CNT_PASS_FRAGMENT);
 }
 
 /* Cut anywhere before the end of the UDP header, or with a bad version
