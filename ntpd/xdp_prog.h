@@ -1,8 +1,12 @@
 /* xdp_prog: ntsd's XDP program on one interface (ntpd/xdp_filter.bpf.c):
  * loads it, attaches it, keeps its maps (listen addresses, access rules,
  * rate limit, the AF_XDP sockets of each queue) in step with the
- * configuration, and reads its counters.  Built with --enable-xdp only
- * (HAVE_XDP). */
+ * configuration, and reads its counters (doc/xdp.md).  Built only with
+ * XDP (configure finds clang, libbpf and libxdp; HAVE_XDP).  Attach as
+ * root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN), before the sandbox;
+ * afterwards only map updates are made.  xdp_prog_update from one
+ * thread at a time; xdp_prog_set_socket and xdp_prog_counters from any
+ * thread, alongside it. */
 #ifndef NTSD_XDP_PROG_H
 #define NTSD_XDP_PROG_H
 

@@ -249,6 +249,37 @@ static uint32_t attached_id(void)
 	return q.skb_prog_id ? q.skb_prog_id : q.drv_prog_id;
 }
 
+/* What the loader refuses before it touches the interface. */
+static void test_refused_configs(struct xdp_prog_config *c)
+{
+	char err[256] = "";
+	struct xdp_prog *p;
+
+	p = xdp_prog_attach("ntsd-no-such0", c, err, sizeof(err));
+	itest_report("no such interface", !p && strstr(err, "ntsd-no-such0: no such interface"),
+		     "%s", err);
+	xdp_prog_detach(p);
+	c->n_queues = 0;
+	p = xdp_prog_attach("lo", c, err, sizeof(err));
+	itest_report("no queues", !p && strstr(err, "0 queues"), "%s", err);
+	xdp_prog_detach(p);
+	c->n_queues = 1;
+	c->n_listen = 0;
+	p = xdp_prog_attach("lo", c, err, sizeof(err));
+	itest_report("no NTP address", !p && strstr(err, "0 NTP addresses"), "%s", err);
+	xdp_prog_detach(p);
+	c->n_listen = 3;
+	c->rate_limit = true;
+	c->rate = 0;
+	c->burst = 1;
+	p = xdp_prog_attach("lo", c, err, sizeof(err));
+	itest_report("rate 0", !p && strstr(err, "need a rate > 0"), "%s", err);
+	xdp_prog_detach(p);
+	c->rate_limit = false;
+	itest_report("nothing attached by a refused start", attached_id() == 0, "id %u",
+		     attached_id());
+}
+
 /* A program of another name attached through netlink is refused, named,
  * and left alone. */
 static void test_foreign_program(const struct xdp_prog_config *c)
@@ -545,6 +576,7 @@ static int run_cases(void)
 	int xsk_fd;
 
 	config_init(&c, listen, NULL);
+	test_refused_configs(&c);
 	test_foreign_program(&c);
 	if (test_stale_and_attach(&c) < 0)
 		return finish();
