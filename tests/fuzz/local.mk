@@ -17,15 +17,18 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_responder \
 	tests/fuzz/fuzz_stats \
 	tests/fuzz/fuzz_txstamp
-# The XDP program through the kernel (root; built with XDP only).
-if ENABLE_XDP
-FUZZ_TARGETS += tests/fuzz/fuzz_xdp_filter
-endif
 FUZZER_LINK_FLAGS = -fsanitize=fuzzer
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif
 EXTRA_PROGRAMS += $(FUZZ_TARGETS)
+# The XDP program through the kernel (root; built with XDP only).
+if ENABLE_XDP
+FUZZ_TARGETS += tests/fuzz/fuzz_xdp_filter
+endif
+tests_fuzz_fuzz_xdp_filter_SOURCES = tests/fuzz/fuzz_xdp_filter.c
+tests_fuzz_fuzz_xdp_filter_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_xdp_filter_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)
 tests_fuzz_fuzz_clock_source_SOURCES = tests/fuzz/fuzz_clock_source.c
 tests_fuzz_fuzz_clock_source_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_clock_source_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)
@@ -56,9 +59,6 @@ tests_fuzz_fuzz_pem_LDADD = $(COMMON_LIBS)
 tests_fuzz_fuzz_proxy_v2_SOURCES = tests/fuzz/fuzz_proxy_v2.c
 tests_fuzz_fuzz_proxy_v2_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_proxy_v2_LDADD = $(COMMON_LIBS)
-tests_fuzz_fuzz_xdp_filter_SOURCES = tests/fuzz/fuzz_xdp_filter.c
-tests_fuzz_fuzz_xdp_filter_LDFLAGS = $(FUZZER_LINK_FLAGS)
-tests_fuzz_fuzz_xdp_filter_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)
 EXTRA_DIST += tests/fuzz/run-smoke tests/fuzz/campaign tests/fuzz/fuzz_check.h
 # Seed corpora (tests/fuzz/corpus/TARGET/, a directory: copied whole) and
 # what rebuilds them from loopback traffic.
