@@ -10,4 +10,5 @@ ntpd_libntpresp_a_SOURCES = \
 	ntpd/phc_dev.c ntpd/phc_dev.h \
 	ntpd/responder.c ntpd/responder.h \
 	ntpd/txstamp.c ntpd/txstamp.h \
+	ntpd/xdp_frame.c ntpd/xdp_frame.h \
 	ntpd/xleave.c ntpd/xleave.h
