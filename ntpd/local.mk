@@ -5,6 +5,7 @@ noinst_LIBRARIES += ntpd/libntpresp.a
 ntpd_libntpresp_a_SOURCES = \
 	ntpd/clock.c ntpd/clock.h \
 	ntpd/clock_source.c ntpd/clock_source.h \
+	ntpd/ntp_judge.c ntpd/ntp_judge.h \
 	ntpd/ntp_service.c ntpd/ntp_service.h \
 	ntpd/phc.c ntpd/phc.h \
 	ntpd/phc_dev.c ntpd/phc_dev.h \

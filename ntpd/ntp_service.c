@@ -47,6 +47,7 @@
 #include "common/ntp_packet.h"
 #include "ntpd/clock.h"
 #include "ntpd/clock_source.h"
+#include "ntpd/ntp_judge.h"
 #include "ntpd/ntp_service.h"
 #include "ntpd/phc_dev.h"
 #include "common/ratelimit.h"
@@ -85,11 +86,8 @@ struct ntp_worker {
 	bool started;
 	int fds[NTP_MAX_SOCKETS];
 	bool wildcard[NTP_MAX_SOCKETS];
-	struct responder resp;
-	struct ratelimit *rl;
-	counter_t cnt[NTP_CNT_COUNT];
+	struct ntp_judge judge;		/* responder, rate limit, counters (enum ntp_counter) */
 	counter_t ts_cnt[NTP_TS_COUNT];
-	uint64_t tx_est;		/* the last reply's transmit time, by our clock */
 	bool behind;			/* the last wake left datagrams queued */
 	struct phc_fit hw_fit[CONFIG_MAX_HW_IFACES];	/* of ns->hw[], loaded per batch */
 	struct mmsghdr rx[NTP_BATCH], tx[NTP_SEND_CHUNK];
@@ -102,13 +100,11 @@ struct ntp_worker {
 };
 
 struct ntp_service {
-	struct snapshot *keys;
-	struct snapshot *acl;		/* struct acl; NULL: no access rules */
+	struct ntp_judge_env env;	/* keys, access rules, clock state, interleaved table */
 	struct netaddr addrs[NTP_MAX_SOCKETS];
 	size_t n_addrs;
 	unsigned n_workers;
 	struct ntp_worker **workers;
-	struct clock_pub clock;
 	struct clock_config clock_cfg;
 	struct snapshot *clock_source;	/* struct clock_sample; NULL: kernel only */
 	int64_t clock_refreshed_ns;	/* worker 0 only */
@@ -117,7 +113,6 @@ struct ntp_service {
 	unsigned burst, table;
 	struct netaddr_prefix prefix;	/* rate-limit-prefix */
 	unsigned xleave_entries;	/* interleaved-table; 0: off */
-	struct xleave *xl;		/* shared by the workers; NULL: off */
 	struct phc_dev *hw[CONFIG_MAX_HW_IFACES];	/* hw-timestamp NICs with a PHC */
 	size_t n_hw;
 	int stop_fd;
@@ -125,15 +120,6 @@ struct ntp_service {
 	bool started;
 	struct thread_start thread_start;	/* each worker, before its loop */
 };
-
-/* The responder's transmit time, kept for the interleaved-mode entry. */
-static uint64_t tx_clock(void *arg)
-{
-	uint64_t *est = arg;
-
-	*est = ntp_ts_now();
-	return *est;
-}
 
 static const char *const ts_counter_names[NTP_TS_COUNT] = {
 	[NTP_TS_INTERLEAVED] = "interleaved_replies",
@@ -162,7 +148,7 @@ static void refresh_clock(struct ntp_service *ns)
 	if (src) {
 		/* The discipline daemon's state (ntpd/clock_source.h). */
 		clock_source_serve(src, monotime_ns(), ns->clock_cfg.precision, &st);
-		clock_pub_store(&ns->clock, &st);
+		clock_pub_store(&ns->env.clock, &st);
 		ns->clock_refreshed_ns = monotime_ns();
 		return;
 	}
@@ -173,7 +159,7 @@ static void refresh_clock(struct ntp_service *ns)
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	clock_state_from_kernel(&k, &ns->clock_cfg, &now, &st);
-	clock_pub_store(&ns->clock, &st);
+	clock_pub_store(&ns->env.clock, &st);
 	ns->clock_refreshed_ns = monotime_ns();
 }
 
@@ -326,7 +312,7 @@ static void flush_chunk(struct ntp_worker *w, int fd, unsigned n)
 			if (errno == EINTR)
 				continue;
 			/* Skip the datagram that failed; try the rest. */
-			counter_inc(&w->cnt[NTP_CNT_SEND_ERROR]);
+			counter_inc(&w->judge.cnt[NTP_CNT_SEND_ERROR]);
 			done++;
 			continue;
 		}
@@ -338,11 +324,7 @@ static void flush_chunk(struct ntp_worker *w, int fd, unsigned n)
 struct batch {
 	int fd;
 	bool wildcard;			/* a wildcard address: replies name their source */
-	struct responder_request rq;	/* per datagram: pkt, len, rx_ts, rate_kod */
-	struct clock_state clk;
-	struct timespec now;
-	const struct acl *acl;		/* NULL: no access rules */
-	int64_t now_mono;		/* for the rate limiter */
+	struct ntp_judge_batch jb;	/* what its datagrams are judged against */
 	unsigned n_tx;			/* replies queued in w->tx */
 	uint64_t first_tx;		/* the first queued reply's transmit time */
 };
@@ -382,23 +364,10 @@ static void load_hw_fits(struct ntp_worker *w)
  * are now: read once per batch. */
 static void batch_begin(struct ntp_worker *w, int fd, bool wildcard, struct batch *b)
 {
-	struct ntp_service *ns = w->ns;
-
 	memset(b, 0, sizeof(*b));
 	b->fd = fd;
 	b->wildcard = wildcard;
-	clock_gettime(CLOCK_REALTIME, &b->now);
-	clock_pub_load(&ns->clock, &b->clk);
-	b->rq.clock = &b->clk;
-	b->rq.keys = snapshot_get(ns->keys);
-	b->acl = ns->acl ? snapshot_get(ns->acl) : NULL;
-	b->rq.now = b->now.tv_sec;
-	b->rq.tx_time = tx_clock;
-	b->rq.tx_arg = &w->tx_est;
-	if (w->rl != NULL) {
-		b->now_mono = monotime_ns();
-		b->rq.rate_poll = ratelimit_kod_poll(w->rl);
-	}
+	ntp_judge_begin(&w->judge, &b->jb);
 	load_hw_fits(w);
 }
 
@@ -442,115 +411,34 @@ static void rx_hardware(struct ntp_worker *w, struct rx_info *ri)
 	counter_inc(&w->ts_cnt[NTP_TS_RX_HARDWARE]);
 }
 
-/* Whether datagram i is answered at all (*kod: with a RATE KoD only):
- * not truncated, allowed by the access rules, then by the rate limiter.
- * What it drops is counted. */
-static bool admit_datagram(struct ntp_worker *w, const struct batch *b, int i, bool *kod)
-{
-	const struct msghdr *m = &w->rx[i].msg_hdr;
-	enum ratelimit_verdict v = RATELIMIT_ALLOW;
-	struct netaddr peer;
-	bool have_peer;
-
-	*kod = false;
-	if (m->msg_flags & MSG_TRUNC) {
-		counter_inc(&w->cnt[NTP_CNT_DROP_TRUNCATED]);
-		return false;
-	}
-	if (b->acl == NULL && w->rl == NULL)
-		return true;
-	have_peer = netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
-					  &peer) == 0;
-	/* Access rules before anything else: a denied source gets no reply
-	 * (no KoD either) and takes no rate-limit slot. */
-	if (b->acl != NULL && (!have_peer || !acl_allows(b->acl, &peer))) {
-		counter_inc(&w->cnt[NTP_CNT_DROP_DENIED]);
-		return false;
-	}
-	if (w->rl != NULL && have_peer)
-		v = ratelimit_check(w->rl, &peer, b->now_mono);
-	if (v == RATELIMIT_DROP) {
-		counter_inc(&w->cnt[NTP_CNT_RATE_DROP]);
-		return false;
-	}
-	*kod = v == RATELIMIT_KOD;
-	return true;
-}
-
-/* A request that may be interleaved (xleave_request_wants). */
-struct xl_request {
-	bool wants, found;
-	uint64_t origin;		/* our receive timestamp it names */
-	uint8_t client[16];		/* netaddr_host_bytes of its sender */
-};
-
-/* Whether datagram i may be interleaved and whether the table knows the
- * reply its origin names: then b->rq.xleave_tx is that reply's transmit
- * time.  No table lookup for rate-limited requests: they get a KoD. */
-static void xleave_begin(struct ntp_worker *w, struct batch *b, int i, struct xl_request *q)
-{
-	const struct msghdr *m = &w->rx[i].msg_hdr;
-	enum xleave_source src;
-	struct netaddr peer;
-
-	b->rq.xleave_tx = 0;
-	q->found = false;
-	q->wants = w->ns->xl != NULL && !b->rq.rate_kod &&
-		   xleave_request_wants(b->rq.pkt, b->rq.len, &q->origin) &&
-		   netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
-					 &peer) == 0;
-	if (!q->wants)
-		return;
-	netaddr_host_bytes(&peer, q->client);
-	q->found = xleave_lookup(w->ns->xl, q->client, q->origin, &b->rq.xleave_tx, &src);
-}
-
-/* After a reply to such a request: a served entry is forgotten, and a
- * time reply (not a KoD or NAK) gets an entry of its own.  True when its
- * transmit timestamp is wanted. */
-static bool xleave_end(struct ntp_worker *w, const struct xl_request *q, enum ntp_counter c,
-		       const uint8_t *reply)
-{
-	struct xleave *xl = w->ns->xl;
-
-	if (!q->wants || (c != NTP_CNT_PLAIN_REPLY && c != NTP_CNT_NTS_REPLY))
-		return false;
-	if (q->found) {
-		xleave_forget(xl, q->client, q->origin);
-		counter_inc(&w->ts_cnt[NTP_TS_INTERLEAVED]);
-	}
-	xleave_save(xl, q->client, buf_load_u64(reply + RESPONDER_RX_OFFSET), w->tx_est);
-	return true;
-}
-
 /* Datagram i through admission and the responder, its reply written into
  * the next free tx buffer; true when there is one (*out_len bytes).  ri
  * gets the datagram's control messages and what its reply needs. */
 static bool judge_datagram(struct ntp_worker *w, struct batch *b, int i, struct rx_info *ri,
 			   size_t *out_len)
 {
-	struct xl_request q;
-	enum ntp_counter c;
-	uint8_t *out = w->tx_buf[b->n_tx];
+	const struct msghdr *m = &w->rx[i].msg_hdr;
+	struct netaddr peer;
+	bool have_peer;
 
-	if (!admit_datagram(w, b, i, &b->rq.rate_kod))
+	if (m->msg_flags & MSG_TRUNC) {
+		counter_inc(&w->judge.cnt[NTP_CNT_DROP_TRUNCATED]);
+		return false;
+	}
+	have_peer = netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
+					  &peer) == 0;
+	if (!ntp_judge_admit(&w->judge, &b->jb, have_peer ? &peer : NULL))
 		return false;
 	parse_cmsgs(&w->rx[i].msg_hdr, ri);
 	if (!ri->have_rx)
-		ri->rx = b->now;
+		ri->rx = b->jb.now;
 	ri->tx_hw = false;
 	if (w->ns->n_hw > 0)
 		rx_hardware(w, ri);
-	b->rq.pkt = w->rx_buf[i];
-	b->rq.len = w->rx[i].msg_len;
-	b->rq.rx_ts = ntp_ts_from_timespec(&ri->rx);
-	xleave_begin(w, b, i, &q);
-	c = responder_handle(&w->resp, &b->rq, out, sizeof(w->tx_buf[b->n_tx]), out_len);
-	counter_inc(&w->cnt[c]);
-	if (!ntp_counter_is_reply(c))
-		return false;
-	ri->want_tx = xleave_end(w, &q, c, out);
-	return true;
+	return ntp_judge_answer(&w->judge, &b->jb, have_peer ? &peer : NULL, w->rx_buf[i],
+				w->rx[i].msg_len, ntp_ts_from_timespec(&ri->rx),
+				w->tx_buf[b->n_tx], sizeof(w->tx_buf[b->n_tx]), out_len,
+				&ri->want_tx);
 }
 
 /* The reply in the next tx slot goes to datagram i's sender, from the
@@ -576,7 +464,7 @@ static void queue_reply(struct ntp_worker *w, struct batch *b, int i, const stru
 		t->msg_controllen = cl;
 	}
 	if (k == 0)
-		b->first_tx = w->tx_est;
+		b->first_tx = w->judge.tx_est;
 	/* Unsigned: a clock step either way flushes, which is harmless. */
 	if (++b->n_tx == NTP_SEND_CHUNK || !w->behind ||
 	    ntp_ts_now() - b->first_tx >= NTP_TX_WAIT) {
@@ -702,7 +590,7 @@ static void take_tx_stamp(struct ntp_worker *w, int i)
 	}
 	if (!tx_time(w, &t, &tx, &src))
 		return;
-	if (w->ns->xl != NULL && xleave_set_tx(w->ns->xl, r.client, r.rx, tx, src))
+	if (w->ns->env.xl != NULL && xleave_set_tx(w->ns->env.xl, r.client, r.rx, tx, src))
 		counter_inc(&w->ts_cnt[src == XLEAVE_TX_HARDWARE ? NTP_TS_TX_HARDWARE
 								  : NTP_TS_TX_KERNEL]);
 	else
@@ -795,8 +683,7 @@ static void worker_free(struct ntp_worker *w, size_t n_fds)
 	for (i = 0; i < n_fds; i++)
 		if (w->fds[i] >= 0)
 			close(w->fds[i]);
-	ratelimit_free(w->rl);
-	responder_wipe(&w->resp);
+	ntp_judge_wipe(&w->judge);
 	free(w);
 }
 
@@ -821,7 +708,7 @@ static void apply_config(struct ntp_service *ns, const struct config *cfg)
 	ns->clock_cfg.local_stratum = cfg->local_stratum;
 	ns->clock_cfg.precision = clock_measure_precision();
 	memset(&st, 0, sizeof(st));
-	clock_pub_init(&ns->clock, &st);
+	clock_pub_init(&ns->env.clock, &st);
 	refresh_clock(ns);
 }
 
@@ -850,6 +737,7 @@ static struct ntp_worker *worker_new(struct ntp_service *ns, unsigned index,
 				     int64_t key_propagation)
 {
 	struct ntp_worker *w = calloc(1, sizeof(*w));
+	struct ratelimit *rl = NULL;
 	size_t i;
 
 	if (w == NULL) {
@@ -860,22 +748,21 @@ static struct ntp_worker *worker_new(struct ntp_service *ns, unsigned index,
 	w->index = index;
 	for (i = 0; i < NTP_MAX_SOCKETS; i++)
 		w->fds[i] = -1;
-	if (responder_init(&w->resp, key_propagation) < 0) {
-		log_errno(LOG_LVL_ERR, "ntp: no randomness for nonces");
-		goto fail;
-	}
 	if (ns->rate_limit) {
-		w->rl = ratelimit_new(ns->rate, ns->burst, ns->table, &ns->prefix);
-		if (w->rl == NULL) {
+		rl = ratelimit_new(ns->rate, ns->burst, ns->table, &ns->prefix);
+		if (rl == NULL) {
 			log_err("ntp: cannot allocate the rate-limit table (%u entries)",
 				ns->table);
-			goto fail;
+			free(w);
+			return NULL;
 		}
 	}
+	if (ntp_judge_init(&w->judge, &ns->env, key_propagation, rl) < 0) {
+		log_errno(LOG_LVL_ERR, "ntp: no randomness for nonces");
+		free(w);
+		return NULL;
+	}
 	return w;
-fail:
-	worker_free(w, 0);
-	return NULL;
 }
 
 /* The stop eventfd and every worker.  -1 (logged) on failure; what was
@@ -891,8 +778,8 @@ static int make_workers(struct ntp_service *ns, int64_t key_propagation)
 		return -1;
 	}
 	if (ns->xleave_entries > 0) {
-		ns->xl = xleave_new(ns->xleave_entries);
-		if (ns->xl == NULL) {
+		ns->env.xl = xleave_new(ns->xleave_entries);
+		if (ns->env.xl == NULL) {
 			log_err("ntp: cannot allocate the interleaved-mode table (%u entries)",
 				ns->xleave_entries);
 			return -1;
@@ -948,7 +835,7 @@ struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *k
 		return NULL;
 	}
 	ns->stop_fd = -1;
-	ns->keys = keys;
+	ns->env.keys = keys;
 	atomic_init(&ns->stopping, false);
 	apply_config(ns, cfg);
 	if (open_hw(ns, cfg) < 0 || make_workers(ns, cfg->key_propagation_s) < 0 ||
@@ -987,12 +874,12 @@ void ntp_service_set_clock_source(struct ntp_service *ns, struct snapshot *sampl
 
 void ntp_service_clock(const struct ntp_service *ns, struct clock_state *out)
 {
-	clock_pub_load(&ns->clock, out);
+	clock_pub_load(&ns->env.clock, out);
 }
 
 void ntp_service_set_acl(struct ntp_service *ns, struct snapshot *acl)
 {
-	ns->acl = acl;
+	ns->env.acl = acl;
 }
 
 void ntp_service_set_thread_start(struct ntp_service *ns, const struct thread_start *ts)
@@ -1026,7 +913,7 @@ void ntp_service_counters(const struct ntp_service *ns, uint64_t *out, size_t n)
 			continue;
 		for (j = 0; j < ns->n_workers; j++)
 			if (ns->workers[j] != NULL)
-				out[c] += counter_get(&ns->workers[j]->cnt[c]);
+				out[c] += counter_get(&ns->workers[j]->judge.cnt[c]);
 	}
 }
 
@@ -1039,7 +926,9 @@ void ntp_service_ts_counters(const struct ntp_service *ns, uint64_t out[NTP_TS_C
 		out[c] = 0;
 		for (j = 0; j < ns->n_workers; j++)
 			if (ns->workers[j] != NULL)
-				out[c] += counter_get(&ns->workers[j]->ts_cnt[c]);
+				out[c] += counter_get(c == NTP_TS_INTERLEAVED
+							      ? &ns->workers[j]->judge.interleaved
+							      : &ns->workers[j]->ts_cnt[c]);
 	}
 }
 
@@ -1090,7 +979,7 @@ void ntp_service_free(struct ntp_service *ns)
 	for (j = 0; ns->workers != NULL && j < ns->n_workers; j++)
 		worker_free(ns->workers[j], ns->n_addrs);
 	free(ns->workers);
-	xleave_free(ns->xl);
+	xleave_free(ns->env.xl);
 	for (size_t i = 0; i < ns->n_hw; i++)
 		phc_dev_free(ns->hw[i]);
 	if (ns->stop_fd >= 0)
