@@ -246,3 +246,59 @@ bool acl_matches(const struct acl *acl, const struct netaddr *a)
 		return false;
 	return lookup(acl, a, &fam) == V_ALLOW;
 }
+
+struct walk {
+	const struct acl *acl;
+	int family;
+	uint8_t bytes[16];	/* the prefix down to the node being visited */
+	acl_walk_fn fn;
+	void *arg;
+};
+
+static void set_bit(uint8_t *bytes, unsigned i, int b)
+{
+	uint8_t m = (uint8_t)(0x80 >> (i % 8));
+
+	bytes[i / 8] = (uint8_t)(b ? bytes[i / 8] | m : bytes[i / 8] & ~m);
+}
+
+/* Depth first; at most 129 levels deep (an IPv6 host rule). */
+static int walk_node(struct walk *w, uint32_t node, unsigned depth)
+{
+	const struct acl_node *n = &w->acl->nodes[node];
+	int rc;
+
+	if (n->verdict != V_NONE) {
+		rc = w->fn(w->family, w->bytes, depth, n->verdict == V_ALLOW, w->arg);
+		if (rc)
+			return rc;
+	}
+	for (int b = 0; b < 2; b++) {
+		if (!n->child[b])
+			continue;
+		set_bit(w->bytes, depth, b);
+		rc = walk_node(w, n->child[b], depth + 1);
+		set_bit(w->bytes, depth, 0);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int acl_walk(const struct acl *acl, acl_walk_fn fn, void *arg)
+{
+	static const int families[2] = { AF_INET, AF_INET6 };
+	struct walk w = { .acl = acl, .fn = fn, .arg = arg };
+	int rc;
+
+	if (!acl)
+		return 0;
+	for (int f = 0; f < 2; f++) {
+		memset(w.bytes, 0, sizeof(w.bytes));
+		w.family = families[f];
+		rc = walk_node(&w, acl->root[f], 0);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "netaddr.h"
 
@@ -48,5 +49,14 @@ struct acl_family_info {
 
 /* family: AF_INET or AF_INET6.  NULL acl: no rules, default allows. */
 void acl_family_info(const struct acl *acl, int family, struct acl_family_info *out);
+
+/* Each rule once, for copies of the rules kept elsewhere (the XDP
+ * program's trie, ntpd/xdp_prog.c): family AF_INET or AF_INET6, the
+ * prefix's bytes (4 or 16, network order, bits past plen clear), its
+ * length, its verdict.  Stops at fn's first nonzero return and returns
+ * it; 0 once every rule was seen.  NULL acl: no rules. */
+typedef int (*acl_walk_fn)(int family, const uint8_t *addr, unsigned plen, bool allow,
+			   void *arg);
+int acl_walk(const struct acl *acl, acl_walk_fn fn, void *arg);
 
 #endif

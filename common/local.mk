@@ -30,4 +30,8 @@ common_libntscommon_a_SOURCES = \
 	common/snapshot.c common/snapshot.h \
 	common/thread_start.h
 
-COMMON_LIBS = common/libntscommon.a $(NETTLE_LIBS) $(OPENSSL_LIBS) $(URCU_LIBS) $(PTHREAD_LIBS)
+# XDP_LIBS (libbpf, libxdp; empty with --disable-xdp): libntpresp's XDP
+# loader and workers need them, and every program that links libntpresp.a
+# links COMMON_LIBS after it.
+COMMON_LIBS = common/libntscommon.a $(NETTLE_LIBS) $(OPENSSL_LIBS) $(URCU_LIBS) $(PTHREAD_LIBS) \
+	$(XDP_LIBS)

@@ -54,11 +54,15 @@ struct ratelimit *ratelimit_new(double rate, unsigned burst, unsigned entries,
 	rl->prefix = *prefix;
 	rl->rate = rate / NS_PER_S;
 	rl->burst = burst;
-	/* 1/rate, at least a second and well below the wrap of kod_ms */
-	rl->kod_interval_ms = rate >= 1.0 ? MS_PER_S :
-			      rate < 1e-6 ? RATELIMIT_KOD_INTERVAL_MAX_MS :
-					    (uint32_t)(MS_PER_S / rate);
+	rl->kod_interval_ms = ratelimit_kod_interval_ms(rate);
 	return rl;
+}
+
+uint32_t ratelimit_kod_interval_ms(double rate)
+{
+	/* 1/rate, at least a second and well below the wrap of kod_ms */
+	return rate >= 1.0 ? MS_PER_S :
+	       rate < 1e-6 ? RATELIMIT_KOD_INTERVAL_MAX_MS : (uint32_t)(MS_PER_S / rate);
 }
 
 void ratelimit_free(struct ratelimit *rl)

@@ -49,6 +49,10 @@ enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct netadd
 				       int64_t now_ns);
 /* Slots in the table (after rounding). */
 size_t ratelimit_size(const struct ratelimit *rl);
+/* The KoD interval of a table with this rate (> 0), in milliseconds: the
+ * time to earn one token, at least a second (the XDP program's copy of
+ * the limit uses it too, ntpd/xdp_prog.c). */
+uint32_t ratelimit_kod_interval_ms(double rate);
 /* The poll exponent to advertise in a KoD: log2 of the KoD interval. */
 int8_t ratelimit_kod_poll(const struct ratelimit *rl);
 

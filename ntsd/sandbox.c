@@ -21,6 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef HAVE_XDP
+#include <linux/bpf.h>
+#endif
 #include <linux/filter.h>
 #include <linux/ptp_clock.h>
 #include <linux/seccomp.h>
@@ -206,9 +209,9 @@ static const struct rule metrics_rules[] = {
 /* AF_XDP workers (issues 11 and 13; branch h-xdp fills the slot): a
  * worker may open its own XDP socket after entering the role, so the list
  * holds the whole AF_XDP set-up as well as the ring kicks.  sendto (the
- * TX kick) and mmap (the UMEM and the rings) are in the base list. */
+ * TX kick) and mmap (the UMEM and the rings) are in the base list; bpf(2)
+ * for the XSKMAP entry is in xdp_bpf_rules below. */
 static const struct rule xdp_rules[] = {
-	ALLOW(bpf),			/* libxdp/libbpf: the program, the XSKMAP entry */
 	ALLOW_ARG_EQ(socket, 0, AF_XDP),	/* the XDP socket */
 	ALLOW_ARG_EQ(socket, 0, AF_NETLINK),	/* libbpf's link and queue queries */
 	ALLOW(setsockopt),		/* SOL_XDP: UMEM, ring sizes */
@@ -226,6 +229,37 @@ static const struct rule xdp_rules[] = {
 	ALLOW(read),			/* the stop pipe */
 	ALLOW(fcntl),
 };
+
+/* bpf(2) on the XDP program's maps (ntpd/xdp_prog.c), command by command
+ * (the low 32 bits of the first argument: it is an int).  Loading
+ * programs, making maps, attaching and test runs happen before the
+ * sandbox, as root; no role may do them afterwards.  Without XDP in the
+ * build no role makes bpf(2) at all. */
+#ifdef HAVE_XDP
+#define ALLOW_BPF(cmd) ALLOW_ARG_MASKED(bpf, 0, 0xffffffffu, cmd)
+/* main: a reload swaps the rules in (xdp_prog_update: it clears the spare
+ * maps, fills them, swaps them in); the counters at exit. */
+static const struct rule main_bpf_rules[] = {
+	ALLOW_BPF(BPF_MAP_LOOKUP_ELEM),
+	ALLOW_BPF(BPF_MAP_UPDATE_ELEM),
+	ALLOW_BPF(BPF_MAP_DELETE_ELEM),
+	ALLOW_BPF(BPF_MAP_GET_NEXT_KEY),
+};
+/* metrics: the program's counters (xdp_prog_counters). */
+static const struct rule metrics_bpf_rules[] = {
+	ALLOW_BPF(BPF_MAP_LOOKUP_ELEM),
+};
+/* xdp: a worker's socket into the XSKMAP and out of it again
+ * (xdp_prog_set_socket), the counters. */
+static const struct rule xdp_bpf_rules[] = {
+	ALLOW_BPF(BPF_MAP_LOOKUP_ELEM),
+	ALLOW_BPF(BPF_MAP_UPDATE_ELEM),
+	ALLOW_BPF(BPF_MAP_DELETE_ELEM),
+};
+#define BPF_LIST(list) list, N(list)
+#else
+#define BPF_LIST(list) NULL, 0
+#endif
 
 /* liburcu's call_rcu thread (and sandbox_run's thread that creates it):
  * waits on its futex for callbacks, frees what they release. */
@@ -257,13 +291,16 @@ static const struct role {
 	const char *name;
 	const struct rule *rules;
 	size_t n;
+	const struct rule *bpf;		/* its bpf(2) commands (HAVE_XDP); NULL: none */
+	size_t n_bpf;
 } roles[SANDBOX_N_ROLES] = {
-	[SANDBOX_MAIN] = { "main", main_rules, N(main_rules) },
-	[SANDBOX_NTP] = { "ntp", ntp_rules, N(ntp_rules) },
-	[SANDBOX_KE] = { "ke", ke_rules, N(ke_rules) },
-	[SANDBOX_METRICS] = { "metrics", metrics_rules, N(metrics_rules) },
-	[SANDBOX_XDP] = { "xdp", xdp_rules, N(xdp_rules) },
-	[SANDBOX_RECLAIM] = { "reclaim", reclaim_rules, N(reclaim_rules) },
+	[SANDBOX_MAIN] = { "main", main_rules, N(main_rules), BPF_LIST(main_bpf_rules) },
+	[SANDBOX_NTP] = { "ntp", ntp_rules, N(ntp_rules), NULL, 0 },
+	[SANDBOX_KE] = { "ke", ke_rules, N(ke_rules), NULL, 0 },
+	[SANDBOX_METRICS] = { "metrics", metrics_rules, N(metrics_rules),
+			      BPF_LIST(metrics_bpf_rules) },
+	[SANDBOX_XDP] = { "xdp", xdp_rules, N(xdp_rules), BPF_LIST(xdp_bpf_rules) },
+	[SANDBOX_RECLAIM] = { "reclaim", reclaim_rules, N(reclaim_rules), NULL, 0 },
 };
 
 /* Process-wide: set by sandbox_init before any thread starts, read-only
@@ -426,7 +463,8 @@ static int build_role(enum sandbox_role role)
 		return -1;
 	}
 	if (add_rules(ctx, base_rules, N(base_rules), r->name) < 0 ||
-	    add_rules(ctx, r->rules, r->n, r->name) < 0)
+	    add_rules(ctx, r->rules, r->n, r->name) < 0 ||
+	    add_rules(ctx, r->bpf, r->n_bpf, r->name) < 0)
 		goto out;
 #ifdef NTSD_SANITIZERS
 	if (add_rules(ctx, sanitizer_rules, N(sanitizer_rules), r->name) < 0)

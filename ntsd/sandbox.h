@@ -27,8 +27,13 @@
  *
  * Adding a role: a value below, a line in roles[] in sandbox.c and its
  * list there.  Adding a system call: one line in a list, with why.
- * SANDBOX_XDP is the slot for the AF_XDP workers (issue 11): its list is
+ * SANDBOX_XDP is the slot for the AF_XDP workers (issue 13): its list is
  * there; the XDP path calls sandbox_enter(SANDBOX_XDP, i) in its workers.
+ * Built with XDP (HAVE_XDP), bpf(2) is allowed command by command on the
+ * XDP program's maps only: main (reload: lookup, update, delete,
+ * get-next-key), metrics (counters: lookup), xdp (the XSKMAP entry:
+ * lookup, update, delete); loading, attaching, making maps and test runs
+ * happen before the sandbox or not at all.
  *
  * State is process-wide (the handler needs it): sandbox_init once, in
  * main, before any thread starts. */

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/acl.h"
 #include "unit.h"
@@ -257,6 +258,80 @@ static void test_family_info(void)
 	acl_free(acl);
 }
 
+/* acl_walk: every rule once, as acl_add took it (a replaced rule with
+ * its later verdict), host bits clear; the rules it gives rebuild an acl
+ * with the same verdicts. */
+struct walked {
+	char rule[16][80];
+	size_t n;
+	struct acl *copy;
+};
+
+static int collect(int family, const uint8_t *addr, unsigned plen, bool allow, void *arg)
+{
+	struct walked *w = arg;
+	char host[INET6_ADDRSTRLEN], cidr[64];
+
+	if (w->n == 16 || !inet_ntop(family, addr, host, sizeof(host)))
+		return -1;
+	snprintf(cidr, sizeof(cidr), "%s/%u", host, plen);
+	snprintf(w->rule[w->n++], sizeof(w->rule[0]), "%s %s", cidr, allow ? "allow" : "deny");
+	/* acl_add refuses host bits set past plen: the walk must clear them. */
+	return acl_add(w->copy, cidr, allow) == 0 ? 0 : -2;
+}
+
+static bool walked_has(const struct walked *w, const char *rule)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(w->rule[i], rule) == 0)
+			return true;
+	return false;
+}
+
+static int stop_at_second(int family, const uint8_t *addr, unsigned plen, bool allow, void *arg)
+{
+	return ++*(int *)arg == 2 ? 7 : 0;
+}
+
+static void test_walk(void)
+{
+	static const char *const probes[] = { "192.0.2.1", "10.1.2.3", "10.1.2.4", "10.9.9.9",
+					      "2001:db8::1", "2001:db9::1", "::ffff:10.1.2.3",
+					      "0.0.0.0", "255.255.255.255" };
+	struct acl *acl = acl_new();
+	struct walked w = { .n = 0, .copy = acl_new() };
+	int calls = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(acl);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w.copy);
+	CU_ASSERT_EQUAL(acl_walk(NULL, collect, &w), 0);
+	CU_ASSERT_EQUAL(acl_walk(acl, collect, &w), 0);
+	CU_ASSERT_EQUAL(w.n, 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "10.0.0.0/8", true), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "10.1.0.0/16", false), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "10.1.2.3", true), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "2001:db8::/32", false), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "::/0", true), 0);
+	CU_ASSERT_EQUAL(acl_add(acl, "2001:db8::/32", true), 0);	/* replaces */
+	CU_ASSERT_EQUAL(acl_add(acl, "128.0.0.0/1", false), 0);
+	CU_ASSERT_EQUAL(acl_walk(acl, collect, &w), 0);
+	CU_ASSERT_EQUAL(w.n, 6);
+	CU_ASSERT_TRUE(walked_has(&w, "10.0.0.0/8 allow"));
+	CU_ASSERT_TRUE(walked_has(&w, "10.1.0.0/16 deny"));
+	CU_ASSERT_TRUE(walked_has(&w, "10.1.2.3/32 allow"));
+	CU_ASSERT_TRUE(walked_has(&w, "128.0.0.0/1 deny"));
+	CU_ASSERT_TRUE(walked_has(&w, "2001:db8::/32 allow"));
+	CU_ASSERT_TRUE(walked_has(&w, "::/0 allow"));
+	CU_ASSERT_EQUAL(acl_count(w.copy), acl_count(acl));
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
+		CU_ASSERT_EQUAL(allows(w.copy, probes[i]), allows(acl, probes[i]));
+	/* fn's first nonzero return ends the walk. */
+	CU_ASSERT_EQUAL(acl_walk(acl, stop_at_second, &calls), 7);
+	CU_ASSERT_EQUAL(calls, 2);
+	acl_free(w.copy);
+	acl_free(acl);
+}
+
 UNIT_SUITE(acl, NULL, NULL,
 	   UNIT_TEST(test_empty_allows_all),
 	   UNIT_TEST(test_most_specific_wins),
@@ -270,4 +345,5 @@ UNIT_SUITE(acl, NULL, NULL,
 	   UNIT_TEST(test_deny_only_allows_the_rest),
 	   UNIT_TEST(test_matches_has_no_default),
 	   UNIT_TEST(test_replaced_rule_moves_default),
-	   UNIT_TEST(test_family_info))
+	   UNIT_TEST(test_family_info),
+	   UNIT_TEST(test_walk))

@@ -185,7 +185,19 @@ static void test_configured_prefix(void)
 	ratelimit_free(rl);
 }
 
+/* The KoD interval: the time to earn a token, at least 1 s, at most
+ * about 11.6 days. */
+static void test_kod_interval(void)
+{
+	CU_ASSERT_EQUAL(ratelimit_kod_interval_ms(1000.0), 1000);
+	CU_ASSERT_EQUAL(ratelimit_kod_interval_ms(1.0), 1000);
+	CU_ASSERT_EQUAL(ratelimit_kod_interval_ms(0.5), 2000);
+	CU_ASSERT_EQUAL(ratelimit_kod_interval_ms(0.001), 1000000);
+	CU_ASSERT_EQUAL(ratelimit_kod_interval_ms(1e-9), 1000000000U);
+}
+
 UNIT_SUITE(ratelimit, NULL, NULL,
+	   UNIT_TEST(test_kod_interval),
 	   UNIT_TEST(test_params),
 	   UNIT_TEST(test_ipv6_prefix_shares_bucket),
 	   UNIT_TEST(test_configured_prefix),
