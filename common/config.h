@@ -20,6 +20,8 @@
 #define CONFIG_MAX_AEADS 4		/* ke-aead: the AEADs this code knows of */
 #define CONFIG_MAX_DIRECTIVES 64	/* room in struct config for each directive's lines */
 #define CONFIG_MAX_HW_IFACES 8		/* hw-timestamp lines */
+#define CONFIG_MAX_XDP_IFACES 4		/* ntp-xdp lines */
+#define CONFIG_MAX_XDP_QUEUES 64	/* ntp-xdp IFACE QUEUES */
 #define CONFIG_IFNAME_LEN 16		/* IFNAMSIZ: 15 characters and a NUL */
 #define CONFIG_MAX_INTERLEAVED_TABLE 1048576	/* ntpd/xleave.h: XLEAVE_MAX_ENTRIES */
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/ntsd.conf"
@@ -65,6 +67,14 @@ struct config {
 	 * timestamp in hardware; none by default */
 	char hw_timestamp[CONFIG_MAX_HW_IFACES][CONFIG_IFNAME_LEN];
 	size_t n_hw_timestamp;
+	/* ntp-xdp IFACE [QUEUES] (repeatable): serve NTP on IFACE through
+	 * the XDP program and AF_XDP sockets (ntpd/ntp_xdp.h); QUEUES 0 or
+	 * absent: every receive queue the interface has */
+	struct config_xdp {
+		char ifname[CONFIG_IFNAME_LEN];
+		unsigned queues;
+	} ntp_xdp[CONFIG_MAX_XDP_IFACES];
+	size_t n_ntp_xdp;
 	/* NTS-KE */
 	struct config_listen ke_listen[CONFIG_MAX_LISTEN];	/* ke-listen ADDRESS [PORT] */
 	size_t n_ke_listen;		/* 0: defaults 0.0.0.0 and :: port 4460 */

@@ -40,3 +40,13 @@ ntpd/xdp_filter_obj.c: ntpd/xdp_filter.bpf.o
 	  echo 'const size_t xdp_filter_obj_len = sizeof(xdp_filter_obj);'; \
 	} > $@.tmp && mv $@.tmp $@
 endif
+
+# ntp-xdp's side in the NTP service (ntpd/ntp_xdp.h): the AF_XDP sockets
+# and their wiring with XDP; without, a stand-in that logs each ntp-xdp
+# line as served on sockets.
+ntpd_libntpresp_a_SOURCES += ntpd/ntp_xdp.h ntpd/xdp_worker.h
+if ENABLE_XDP
+ntpd_libntpresp_a_SOURCES += ntpd/ntp_xdp.c ntpd/xdp_worker.c
+else
+ntpd_libntpresp_a_SOURCES += ntpd/ntp_xdp_off.c
+endif

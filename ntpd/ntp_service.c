@@ -49,6 +49,7 @@
 #include "ntpd/clock_source.h"
 #include "ntpd/ntp_judge.h"
 #include "ntpd/ntp_service.h"
+#include "ntpd/ntp_xdp.h"
 #include "ntpd/phc_dev.h"
 #include "common/ratelimit.h"
 #include "ntpd/responder.h"
@@ -115,6 +116,7 @@ struct ntp_service {
 	unsigned xleave_entries;	/* interleaved-table; 0: off */
 	struct phc_dev *hw[CONFIG_MAX_HW_IFACES];	/* hw-timestamp NICs with a PHC */
 	size_t n_hw;
+	struct ntp_xdp *xdp;		/* ntp-xdp interfaces; NULL: none */
 	int stop_fd;
 	atomic_bool stopping;
 	bool started;
@@ -626,12 +628,41 @@ static int poll_offline(struct pollfd *pfd, nfds_t n, int timeout)
 	return rc;
 }
 
+/* The worker's AF_XDP sockets (ntpd/ntp_xdp.h) after poll: each that is
+ * readable, or has replies to take back from the kernel, for up to
+ * NTP_BATCHES_PER_WAKE batches.  True when one had more than that. */
+static bool serve_xdp(struct ntp_worker *w, const struct pollfd *pfd, size_t n)
+{
+	bool behind = false;
+	int b;
+
+	for (size_t k = 0; k < n; k++) {
+		if (!(pfd[k].revents & POLLIN) && !ntp_xdp_tx_pending(w->ns->xdp, w->index))
+			continue;
+		for (b = 0; b < NTP_BATCHES_PER_WAKE; b++)
+			if (ntp_xdp_serve(w->ns->xdp, w->index, k, &w->judge) == 0)
+				break;
+		behind |= b == NTP_BATCHES_PER_WAKE;
+	}
+	return behind;
+}
+
+/* poll()'s timeout: 1 ms while AF_XDP replies are on their way out, so
+ * their frames go back to the fill ring without waiting for traffic. */
+static int poll_timeout(const struct ntp_worker *w, int timeout)
+{
+	if (ntp_xdp_tx_pending(w->ns->xdp, w->index) && (timeout < 0 || timeout > 1))
+		return 1;
+	return timeout;
+}
+
 static void *worker_main(void *arg)
 {
 	struct ntp_worker *w = arg;
 	struct ntp_service *ns = w->ns;
-	struct pollfd pfd[NTP_MAX_SOCKETS + 1];
-	size_t i, nfd = ns->n_addrs;
+	struct pollfd pfd[NTP_MAX_SOCKETS + 1 + NTP_XDP_MAX_SOCKETS];
+	int xfd[NTP_XDP_MAX_SOCKETS];
+	size_t i, nfd = ns->n_addrs, nx;
 	int b, timeout = w->index == 0 ? NTP_CLOCK_REFRESH_NS / NS_PER_MS : -1;
 	bool behind;
 	char name[16];
@@ -645,10 +676,16 @@ static void *worker_main(void *arg)
 	}
 	pfd[nfd].fd = ns->stop_fd;
 	pfd[nfd].events = POLLIN;
+	nx = ntp_xdp_fds(ns->xdp, w->index, xfd, NTP_XDP_MAX_SOCKETS);
+	for (i = 0; i < nx; i++) {
+		pfd[nfd + 1 + i].fd = xfd[i];
+		pfd[nfd + 1 + i].events = POLLIN;
+	}
 	snapshot_thread_join();
 	thread_start_run(&ns->thread_start, w->index);
 	while (!atomic_load_explicit(&ns->stopping, memory_order_relaxed)) {
-		if (poll_offline(pfd, nfd + 1, timeout) < 0 && errno != EINTR) {
+		if (poll_offline(pfd, nfd + 1 + nx, poll_timeout(w, timeout)) < 0 &&
+		    errno != EINTR) {
 			log_errno(LOG_LVL_ERR, "ntp: poll");
 			break;
 		}
@@ -668,6 +705,7 @@ static void *worker_main(void *arg)
 					break;
 			behind |= b == NTP_BATCHES_PER_WAKE;
 		}
+		behind |= serve_xdp(w, pfd + nfd + 1, nx);
 		w->behind = behind;
 	}
 	snapshot_thread_leave();
@@ -844,6 +882,9 @@ struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *k
 		ntp_service_free(ns);
 		return NULL;
 	}
+	/* After the sockets: the addresses have their ports, and whatever
+	 * XDP cannot serve the sockets do. */
+	ns->xdp = ntp_xdp_new(cfg, ns->addrs, ns->n_addrs, ns->n_workers);
 	return ns;
 }
 
@@ -948,6 +989,16 @@ const struct phc_dev *ntp_service_hw(const struct ntp_service *ns, size_t i)
 	return i < ns->n_hw ? ns->hw[i] : NULL;
 }
 
+const struct ntp_xdp *ntp_service_xdp(const struct ntp_service *ns)
+{
+	return ns->xdp;
+}
+
+int ntp_service_xdp_update(struct ntp_service *ns, const struct acl *acl)
+{
+	return ntp_xdp_update(ns->xdp, acl);
+}
+
 void ntp_service_stop(struct ntp_service *ns)
 {
 	uint64_t one = 1;
@@ -976,6 +1027,7 @@ void ntp_service_free(struct ntp_service *ns)
 	if (ns == NULL)
 		return;
 	ntp_service_stop(ns);
+	ntp_xdp_free(ns->xdp);
 	for (j = 0; ns->workers != NULL && j < ns->n_workers; j++)
 		worker_free(ns->workers[j], ns->n_addrs);
 	free(ns->workers);

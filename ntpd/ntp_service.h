@@ -21,7 +21,9 @@
 #include "common/thread_start.h"
 #include "ntpd/clock.h"
 
+struct acl;
 struct ntp_service;
+struct ntp_xdp;
 struct phc_dev;
 
 /* `keys` publishes the current struct keyset (the daemon owns it).
@@ -74,6 +76,12 @@ void ntp_service_hw_poll(struct ntp_service *ns);
 /* The hw-timestamp interfaces with hardware timestamps on. */
 size_t ntp_service_n_hw(const struct ntp_service *ns);
 const struct phc_dev *ntp_service_hw(const struct ntp_service *ns, size_t i);
+/* ntp-xdp: the interfaces served through XDP (ntpd/ntp_xdp.h), NULL if
+ * none, for /metrics; and on SIGHUP, before the new rules are published,
+ * the new rules for their programs (-1, logged: a program keeps its old
+ * ones). */
+const struct ntp_xdp *ntp_service_xdp(const struct ntp_service *ns);
+int ntp_service_xdp_update(struct ntp_service *ns, const struct acl *acl);
 void ntp_service_stop(struct ntp_service *ns);
 void ntp_service_free(struct ntp_service *ns);	/* NULL-safe */
 

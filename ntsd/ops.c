@@ -18,6 +18,7 @@
 #include "ntpd/phc_dev.h"
 #include "ntsd/keywatch.h"
 #include "ntpd/ntp_service.h"
+#include "ntpd/ntp_xdp.h"
 #include "ntsd/ops.h"
 #include "ntpd/responder.h"
 
@@ -152,6 +153,10 @@ static void reload_rules(struct ops *o)
 		goto out;
 	}
 	log_start_only(o, &c);
+	/* The XDP programs first: they copy the rules into their maps, and
+	 * the workers' snapshot takes them over next. */
+	if (o->ntp)
+		(void)ntp_service_xdp_update(o->ntp, c.ntp_acl);
 	publish_rules(o, &c);
 	o->acl_reloads++;
 	log_notice("access rules reloaded: %zu for NTP, %zu for NTS-KE, %zu ke-proxy-protocol "
@@ -321,6 +326,64 @@ static void collect_phc(struct ops *o, struct promtext *p)
 	}
 }
 
+/* ntp-xdp interfaces: what each runs, the program's verdicts, the
+ * AF_XDP sockets' events and the frames they refused. */
+static void collect_xdp(struct ops *o, struct promtext *p)
+{
+	static const struct {
+		const char *name, *help, *label;
+	} fam[] = {
+		[NTP_XDP_STAT_PROGRAM] = { "ntsd_xdp_packets_total",
+					   "Packets the XDP program saw, by verdict.", "verdict" },
+		[NTP_XDP_STAT_SOCKET] = { "ntsd_xdp_socket_events_total",
+					  "AF_XDP socket events, summed over the queues.", "event" },
+		[NTP_XDP_STAT_REFUSED] = { "ntsd_xdp_frames_refused_total",
+					   "Redirected frames the workers refused, by reason.",
+					   "reason" },
+	};
+	const struct ntp_xdp *x = ntp_service_xdp(o->ntp);
+	struct ntp_xdp_stat st[NTP_XDP_MAX_STATS];
+	struct ntp_xdp_iface_info fi;
+	struct promtext_sample s;
+	size_t i, n = ntp_xdp_stats(x, st, NTP_XDP_MAX_STATS);
+
+	for (i = 0; i < ntp_xdp_n_ifaces(x); i++) {
+		ntp_xdp_iface(x, i, &fi);
+		memset(&s, 0, sizeof(s));
+		s.name = "ntsd_xdp_queues";
+		s.help = "AF_XDP sockets serving NTP on each ntp-xdp interface, by the "
+			 "program's mode (native or generic).";
+		s.type = PROMTEXT_GAUGE;
+		s.label[0].name = "interface";
+		s.label[0].value = fi.ifname;
+		s.label[1].name = "mode";
+		s.label[1].value = fi.mode;
+		s.value = fi.queues;
+		promtext_add(p, &s);
+	}
+	for (i = 0; i < ntp_xdp_n_ifaces(x); i++) {
+		ntp_xdp_iface(x, i, &fi);
+		promtext_gauge(p, "ntsd_xdp_zerocopy_queues",
+			       "Of those, the sockets in zero-copy mode (the others copy).",
+			       "interface", fi.ifname, fi.zerocopy);
+	}
+	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++)
+		for (i = 0; i < n; i++) {
+			if (st[i].kind != k)
+				continue;
+			memset(&s, 0, sizeof(s));
+			s.name = fam[k].name;
+			s.help = fam[k].help;
+			s.type = PROMTEXT_COUNTER;
+			s.label[0].name = "interface";
+			s.label[0].value = st[i].ifname;
+			s.label[1].name = fam[k].label;
+			s.label[1].value = st[i].name;
+			s.value = (double)st[i].value;
+			promtext_add(p, &s);
+		}
+}
+
 static void collect_ntp(struct ops *o, struct promtext *p)
 {
 	uint64_t c[NTP_CNT_COUNT];
@@ -354,6 +417,7 @@ static void collect_ntp(struct ops *o, struct promtext *p)
 			 c[NTP_CNT_DROP_DENIED]);
 	collect_ntp_timestamps(o, p);
 	collect_phc(o, p);
+	collect_xdp(o, p);
 }
 
 static void collect_ke(struct ops *o, struct promtext *p)

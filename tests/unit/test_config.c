@@ -342,6 +342,38 @@ static void test_timestamping(void)
 	bad("hw-timestamp eth0 eth1\n", "t.conf:1: hw-timestamp: too many arguments (usage: hw-timestamp IFACE)");
 }
 
+/* ntp-xdp IFACE [QUEUES]: the AF_XDP data path. */
+static void test_xdp(void)
+{
+	struct config c;
+
+	ok(&c, "");
+	CU_ASSERT_EQUAL(c.n_ntp_xdp, 0);
+	config_free(&c);
+	ok(&c, "ntp-xdp eth0\nntp-xdp veth-a 4\nntp-xdp 0123456789abcde 64\nntp-xdp x 0\n");
+	CU_ASSERT_EQUAL_FATAL(c.n_ntp_xdp, 4);
+	CU_ASSERT_STRING_EQUAL(c.ntp_xdp[0].ifname, "eth0");
+	CU_ASSERT_EQUAL(c.ntp_xdp[0].queues, 0);
+	CU_ASSERT_STRING_EQUAL(c.ntp_xdp[1].ifname, "veth-a");
+	CU_ASSERT_EQUAL(c.ntp_xdp[1].queues, 4);
+	CU_ASSERT_EQUAL(c.ntp_xdp[2].queues, 64);
+	CU_ASSERT_EQUAL(c.ntp_xdp[3].queues, 0);
+	config_free(&c);
+	bad("ntp-xdp 0123456789abcdef\n",
+	    "t.conf:1: ntp-xdp: bad interface name '0123456789abcdef'");
+	bad("\nntp-xdp a/b 2\n", "t.conf:2: ntp-xdp: bad interface name 'a/b'");
+	bad("ntp-xdp .\n", "t.conf:1: ntp-xdp: bad interface name '.'");
+	bad("ntp-xdp eth0 65\n", "t.conf:1: ntp-xdp: 65 out of range (0-64)");
+	bad("ntp-xdp eth0 -1\n", "t.conf:1: ntp-xdp: '-1' is not a number");
+	bad("ntp-xdp eth0 two\n", "t.conf:1: ntp-xdp: 'two' is not a number");
+	bad("ntp-xdp eth0\nntp-xdp eth0 2\n", "t.conf:2: ntp-xdp: 'eth0' listed twice");
+	bad("ntp-xdp a\nntp-xdp b\nntp-xdp c\nntp-xdp d\nntp-xdp e\n",
+	    "t.conf:5: ntp-xdp: too many entries (at most 4)");
+	bad("ntp-xdp\n", "t.conf:1: ntp-xdp: missing argument (usage: ntp-xdp IFACE [QUEUES])");
+	bad("ntp-xdp eth0 1 2\n",
+	    "t.conf:1: ntp-xdp: too many arguments (usage: ntp-xdp IFACE [QUEUES])");
+}
+
 static void test_strata(void)
 {
 	struct config c;
@@ -1095,7 +1127,7 @@ static const char *const all_directives[] = {
 	"ke-proxy-protocol", "ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file",
 	"key-file-create", "key-max-age", "key-propagation",
 	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
-	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid",
+	"ntp-service", "ntp-xdp", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid",
 	"sandbox", "shutdown-drain", "stratum", "threads", "user",
 };
 
@@ -1253,6 +1285,7 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_bools),
 	UNIT_TEST(test_numbers),
 	UNIT_TEST(test_timestamping),
+	UNIT_TEST(test_xdp),
 	UNIT_TEST(test_strata),
 	UNIT_TEST(test_listen),
 	UNIT_TEST(test_refid),
