@@ -291,6 +291,10 @@ if ! xdp_on; then
 	not_ok "(j) no XDP program on $vsrv while ntsd xdp runs"
 	ip -n "${ns[srv]}" -d link show dev "$vsrv" | show
 fi
+if ! no_sanitizer_report "$tmp/xdp.log"; then
+	not_ok "(j) ntsd xdp's log has a sanitizer report"
+	grep -A20 -E 'Sanitizer|runtime error:' "$tmp/xdp.log" | head -n 40 | show
+fi
 kill -KILL "${ntsd_pid[xdp]}"
 wait "${ntsd_pid[xdp]}" 2>/dev/null
 ntsd_pid[xdp]=

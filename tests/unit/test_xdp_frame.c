@@ -382,8 +382,16 @@ static void e_total_ffff(uint8_t *f, const struct built *b)
 	put16(f + b->l3 + 2, 0xffff);
 	fix_ipv4(f, b);
 }
-static void e_mf(uint8_t *f, const struct built *b) { put16(f + b->l3 + 6, 0x2000); fix_ipv4(f, b); }
-static void e_offset(uint8_t *f, const struct built *b) { put16(f + b->l3 + 6, 0x0001); fix_ipv4(f, b); }
+static void e_mf(uint8_t *f, const struct built *b)
+{
+	put16(f + b->l3 + 6, 0x2000);
+	fix_ipv4(f, b);
+}
+static void e_offset(uint8_t *f, const struct built *b)
+{
+	put16(f + b->l3 + 6, 0x0001);
+	fix_ipv4(f, b);
+}
 static void e_tcp4(uint8_t *f, const struct built *b) { f[b->l3 + 9] = 6; fix_ipv4(f, b); }
 static void e_udp_short4(uint8_t *f, const struct built *b)
 {
