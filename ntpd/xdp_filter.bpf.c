@@ -131,6 +131,11 @@ static __always_inline void map_v4(struct xdp_addr *a, __be32 ip)
 	a->w[3] = ip;
 }
 
+static __always_inline int is_mapped(const struct xdp_addr *a)
+{
+	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == bpf_htonl(0xffff);
+}
+
 static __always_inline int parse_v4(void *l3, void *end, struct ntp_packet *p,
 				    struct udphdr **udp)
 {
@@ -164,6 +169,10 @@ static __always_inline int parse_v6(void *l3, void *end, struct ntp_packet *p,
 		return PARSE_OTHER;
 	__builtin_memcpy(&p->src, &ip6->saddr, sizeof(p->src));
 	__builtin_memcpy(&p->dst, &ip6->daddr, sizeof(p->dst));
+	/* IPv4-mapped addresses in an IPv6 header: the kernel drops such a
+	 * packet (a mapped source) or has no socket for it; it decides. */
+	if (is_mapped(&p->src) || is_mapped(&p->dst))
+		return PARSE_OTHER;
 	p->v4 = 0;
 	*udp = (struct udphdr *)(ip6 + 1);
 	return PARSE_UDP;
@@ -230,11 +239,6 @@ static __always_inline int acl_allows(const struct ntp_packet *p)
 		return 0;	/* no rules yet: the loader fills them before attaching */
 	verdict = bpf_map_lookup_elem(trie, &k);
 	return verdict && *verdict;	/* no match cannot happen: fail closed */
-}
-
-static __always_inline int is_mapped(const struct xdp_addr *a)
-{
-	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == bpf_htonl(0xffff);
 }
 
 static __always_inline int rate_check(const struct ntp_packet *p)

@@ -5,8 +5,8 @@
  *
  * An address is 16 bytes in network order, IPv4 as ::ffff:a.b.c.d (as
  * common/netaddr's netaddr_host_bytes), so one trie holds the access
- * rules of both families and IPv4-mapped IPv6 sources meet the IPv4
- * rules, as in common/acl. */
+ * rules of both families.  (IPv6 headers with IPv4-mapped addresses never
+ * get that far: the program leaves them to the kernel.) */
 #ifndef NTSD_XDP_MAPS_H
 #define NTSD_XDP_MAPS_H
 

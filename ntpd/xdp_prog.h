@@ -29,7 +29,7 @@ struct xdp_prog_config {
 	double rate;
 	unsigned burst;
 	struct netaddr_prefix rate_prefix;	/* rate-limit-prefix */
-	unsigned rate_table;		/* rate-limit-table: clients per CPU; 0: 65536 (attach only) */
+	unsigned rate_table;		/* rate-limit-table (clients); 0: 65536; attach only */
 };
 
 /* Load and attach to ifname, native (driver) mode first; if that fails,
