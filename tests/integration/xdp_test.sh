@@ -23,7 +23,8 @@
 #   (f) the responder's malformed cases (xdp-client hostile: every cut of
 #       a plain and of chrony's NTS requests, every version and mode, bad
 #       extension field lengths, flipped bytes, junk) through XDP: ntsd
-#       lives, no reply is longer than its request, the sockets saw them
+#       lives, no reply is longer than its request, the sockets saw them;
+#       requests with a bad UDP checksum are refused, counted by reason
 #   (g) sock: the fallback is logged and it serves on its socket
 #   (h) generic: native mode failed and that is logged, generic mode is
 #       used, and it serves through its AF_XDP socket
@@ -128,7 +129,7 @@ for n in xdp sock generic; do
 	fi
 done
 if grep -q 'built without XDP support' "$tmp/xdp.log"; then
-	cannot_run "this ntsd was built without XDP support (configure found no clang, libbpf or libxdp)"
+	cannot_run "this ntsd was built without XDP support (configure --disable-xdp, or it found no clang, libbpf or libxdp)"
 fi
 if ! grep -q "ntp-xdp $vsrv: serving NTP through XDP" "$tmp/xdp.log"; then
 	not_ok "ntsd xdp attached its program to $vsrv"
@@ -239,6 +240,18 @@ elif ! in_ns cli python3 "$xclient" plain "$SRV4" 123 >/dev/null; then
 	not_ok "(f) malformed: no reply to a valid request afterwards"
 else
 	ok "(f) malformed: $sent requests ($((after - before)) through XDP), no reply longer than its request, ntsd answers after"
+fi
+
+# A frame the program hands on but the worker's parser refuses: a UDP
+# checksum that does not verify (the kernel's check on the socket path).
+before=$(metric 9100 'ntsd_xdp_frames_refused_total.*reason="udp_checksum"')
+out=$(in_ns cli python3 "$xclient" badsum "$SRV4" 123 --count 5 2>&1)
+rc=$?
+after=$(metric 9100 'ntsd_xdp_frames_refused_total.*reason="udp_checksum"')
+if [ $rc -eq 0 ] && [ $((after - before)) -ge 5 ]; then
+	ok "(f) bad UDP checksums: $out; refused and counted ($((after - before)))"
+else
+	not_ok "(f) bad UDP checksums: exit $rc: $out; udp_checksum refusals rose by $((after - before))"
 fi
 
 # --- (g) (h) fallbacks ----------------------------------------------------------
