@@ -29,6 +29,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_log.c \
 	tests/unit/test_metrics.c \
 	tests/unit/test_netaddr.c \
+	tests/unit/test_ntp_judge.c \
 	tests/unit/test_ntp_ef.c \
 	tests/unit/test_ntp_packet.c \
 	tests/unit/test_nts_path.c \
