@@ -4,6 +4,8 @@
  * responder (ntpd/responder.h) and sends in batches (sendmmsg).  Replies
  * a client may ask about in interleaved mode get kernel transmit
  * timestamps (SO_TIMESTAMPING), read back from the error queue in batches.
+ * Workers also serve the AF_XDP sockets of ntp-xdp interfaces
+ * (ntpd/ntp_xdp.h), with the same per-datagram steps (ntpd/ntp_judge.h).
  *
  *   ntp_service_new()   binds (as root, before privileges are dropped)
  *   ntp_service_start() starts the workers and the clock-state refresh
