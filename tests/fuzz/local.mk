@@ -23,6 +23,13 @@ if ENABLE_FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif
 EXTRA_PROGRAMS += $(FUZZ_TARGETS)
+# The XDP program through the kernel (root; built with XDP only).
+if ENABLE_XDP
+FUZZ_TARGETS += tests/fuzz/fuzz_xdp_filter
+endif
+tests_fuzz_fuzz_xdp_filter_SOURCES = tests/fuzz/fuzz_xdp_filter.c
+tests_fuzz_fuzz_xdp_filter_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_xdp_filter_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)
 tests_fuzz_fuzz_clock_source_SOURCES = tests/fuzz/fuzz_clock_source.c
 tests_fuzz_fuzz_clock_source_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_clock_source_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)
