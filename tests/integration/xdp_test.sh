@@ -31,8 +31,9 @@
 #   (i) receive timestamps: one client alternates plain requests between
 #       xdp (XDP path) and sock (socket path) of the same host clock; the
 #       median difference of neighbouring offsets is within 50 us
-#   (j) SIGKILL of xdp: the veth is left without an XDP program
-#   (k) sock and generic stop cleanly on SIGTERM
+#   (j) ntsctl stats shows the program's and the sockets' counters
+#   (k) SIGKILL of xdp: the veth is left without an XDP program
+#   (l) sock and generic stop cleanly on SIGTERM
 # Needs root (namespaces, XDP), iproute2, chrony, python3 and an ntsd
 # built with XDP; without them it is skipped, and fails under CI=true.
 # XDP_TEST_KEEP=1 keeps the temp dir.
@@ -296,36 +297,49 @@ else
 	not_ok "(i) timestamps: exit $rc, difference ${diff_us:-?} us, $meta receive times from the program"
 fi
 
-# --- (j) SIGKILL leaves the interface clean ---------------------------------------
+# --- (j) ntsctl stats shows the XDP families -------------------------------------
 
-echo "xdp_test: (j) SIGKILL"
+out=$(in_ns srv "$NTSCTL" stats 127.0.0.1:9100 2>&1)
+rc=$?
+rows=$(grep -E "^xdp_(queues|packets_total|socket_events_total) .*interface=$vsrv" <<<"$out")
+if [ $rc -eq 0 ] && grep -q '^xdp_packets_total .*verdict=redirected' <<<"$rows" &&
+	grep -q '^xdp_socket_events_total .*event=tx' <<<"$rows"; then
+	ok "(j) ntsctl stats: $(wc -l <<<"$rows") xdp_ rows for $vsrv"
+else
+	not_ok "(j) ntsctl stats: exit $rc, no xdp_ rows for $vsrv"
+	echo "$out" | show
+fi
+
+# --- (k) SIGKILL leaves the interface clean ---------------------------------------
+
+echo "xdp_test: (k) SIGKILL"
 xdp_on() { ip -n "${ns[srv]}" -d link show dev "$vsrv" | grep -q 'prog/xdp\|xdpgeneric\|xdpdrv\| xdp '; }
 if ! xdp_on; then
-	not_ok "(j) no XDP program on $vsrv while ntsd xdp runs"
+	not_ok "(k) no XDP program on $vsrv while ntsd xdp runs"
 	ip -n "${ns[srv]}" -d link show dev "$vsrv" | show
 fi
 if ! no_sanitizer_report "$tmp/xdp.log"; then
-	not_ok "(j) ntsd xdp's log has a sanitizer report"
+	not_ok "(k) ntsd xdp's log has a sanitizer report"
 	grep -A20 -E 'Sanitizer|runtime error:' "$tmp/xdp.log" | head -n 40 | show
 fi
 kill -KILL "${ntsd_pid[xdp]}"
 wait "${ntsd_pid[xdp]}" 2>/dev/null
 ntsd_pid[xdp]=
 if wait_for 50 eval '! xdp_on'; then
-	ok "(j) after SIGKILL $vsrv has no XDP program"
+	ok "(k) after SIGKILL $vsrv has no XDP program"
 else
-	not_ok "(j) after SIGKILL $vsrv still has an XDP program"
+	not_ok "(k) after SIGKILL $vsrv still has an XDP program"
 	ip -n "${ns[srv]}" -d link show dev "$vsrv" | show
 fi
 
-# --- (k) clean stops ---------------------------------------------------------------
+# --- (l) clean stops ---------------------------------------------------------------
 
 for n in sock generic; do
 	ntsd_stop "$n"
 	if [ "${ntsd_status[$n]:-}" = 0 ] && no_sanitizer_report "$tmp/$n.log"; then
-		ok "(k) $n exits 0 on SIGTERM, no sanitizer report"
+		ok "(l) $n exits 0 on SIGTERM, no sanitizer report"
 	else
-		not_ok "(k) $n: exit status ${ntsd_status[$n]:-?}"
+		not_ok "(l) $n: exit status ${ntsd_status[$n]:-?}"
 		tail -n 20 "$tmp/$n.log" | show
 	fi
 done
