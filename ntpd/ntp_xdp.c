@@ -71,6 +71,11 @@ static int iface_open(struct xdp_iface *f, const struct config_xdp *cx, const st
 	char err[256];
 	unsigned n = cx->queues ? cx->queues : rx_queues(cx->ifname);
 
+	if (n > CONFIG_MAX_XDP_QUEUES) {
+		log_notice("ntp-xdp %s: %u receive queues; the first %d get AF_XDP sockets, the "
+			   "others are served on sockets", cx->ifname, n, CONFIG_MAX_XDP_QUEUES);
+		n = CONFIG_MAX_XDP_QUEUES;
+	}
 	memset(f, 0, sizeof(*f));
 	memcpy(f->ifname, cx->ifname, sizeof(f->ifname));
 	f->pc.listen = listen;
