@@ -4,6 +4,9 @@
  * responder (ntpd/responder.h) and sends in batches (sendmmsg).  Replies
  * a client may ask about in interleaved mode get kernel transmit
  * timestamps (SO_TIMESTAMPING), read back from the error queue in batches.
+ * With cpu-steering each worker is pinned to its CPU and receives what
+ * that CPU receives (common/listener.h); with ntp-busy-poll it spins on
+ * its sockets for a while after each datagram before it sleeps.
  *
  *   ntp_service_new()   binds (as root, before privileges are dropped)
  *   ntp_service_start() starts the workers and the clock-state refresh
@@ -12,6 +15,7 @@
 #ifndef NTSD_NTP_SERVICE_H
 #define NTSD_NTP_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +55,16 @@ const struct netaddr *ntp_service_listen_addr(const struct ntp_service *ns, size
 /* Sum of every worker's counters, indexed by enum ntp_counter
  * (ntpd/responder.h); names from ntp_counter_name(). */
 void ntp_service_counters(const struct ntp_service *ns, uint64_t *out, size_t n);
+/* cpu-steering: every listen address's group steered by receiving CPU. */
+bool ntp_service_steered(const struct ntp_service *ns);
+/* The per-worker view (/metrics): what worker i received and the CPU it
+ * is pinned to (-1: not pinned). */
+struct ntp_worker_view {
+	uint64_t received;
+	int cpu;
+};
+unsigned ntp_service_n_workers(const struct ntp_service *ns);
+void ntp_service_worker(const struct ntp_service *ns, unsigned i, struct ntp_worker_view *v);
 /* Transmit timestamps and interleaved mode (RFC 9769, ntpd/xleave.h). */
 enum ntp_ts_counter {
 	NTP_TS_INTERLEAVED = 0,	/* replies sent in interleaved mode */

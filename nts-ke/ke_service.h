@@ -13,6 +13,7 @@
 #ifndef NTSD_KE_SERVICE_H
 #define NTSD_KE_SERVICE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/config.h"
@@ -103,6 +104,16 @@ int ke_service_listen_addr(const struct ke_service *ks, size_t i, struct netaddr
 unsigned ke_service_sessions(const struct ke_service *ks);
 /* Sum of every thread's counters. */
 void ke_service_counters(const struct ke_service *ks, uint64_t out[KE_CNT_COUNT]);
+/* cpu-steering: every listen address's group steered by receiving CPU. */
+bool ke_service_steered(const struct ke_service *ks);
+/* The per-thread view (/metrics): connections thread k accepted and the
+ * CPU it is pinned to (-1: not pinned). */
+struct ke_thread_view {
+	uint64_t accepted;
+	int cpu;
+};
+unsigned ke_service_n_threads(const struct ke_service *ks);
+void ke_service_thread(const struct ke_service *ks, unsigned k, struct ke_thread_view *v);
 /* Stop accepting, close sessions, join threads. */
 void ke_service_stop(struct ke_service *ks);
 void ke_service_free(struct ke_service *ks);	/* NULL-safe */

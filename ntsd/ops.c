@@ -55,6 +55,8 @@ int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct 
 	o->ntp = ntp;
 	o->key_file_ok = true;	/* keywatch_init loaded it */
 	o->start_time = (int64_t)time(NULL);
+	for (unsigned i = 0; i < LISTENER_MAX_THREADS; i++)
+		snprintf(o->thread_label[i], sizeof(o->thread_label[i]), "%u", i % 1000);
 	pthread_mutex_init(&o->lock, NULL);
 	snapshot_init(&o->ntp_acl, acl_free_void);
 	snapshot_init(&o->ke_acl, acl_free_void);
@@ -321,6 +323,24 @@ static void collect_phc(struct ops *o, struct promtext *p)
 	}
 }
 
+/* What each worker received and the CPU it runs on: the per-worker view. */
+static void collect_ntp_workers(struct ops *o, struct promtext *p)
+{
+	unsigned n = ntp_service_n_workers(o->ntp);
+	struct ntp_worker_view v[LISTENER_MAX_THREADS];
+
+	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
+		ntp_service_worker(o->ntp, i, &v[i]);
+	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
+		promtext_counter(p, "ntsd_ntp_worker_received_total",
+				 "NTP datagrams received, by worker thread (ntsd-ntp/N).", "worker",
+				 o->thread_label[i], v[i].received);
+	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
+		promtext_gauge(p, "ntsd_ntp_worker_cpu",
+			       "The CPU each NTP worker is pinned to (-1: not pinned).", "worker",
+			       o->thread_label[i], v[i].cpu);
+}
+
 static void collect_ntp(struct ops *o, struct promtext *p)
 {
 	uint64_t c[NTP_CNT_COUNT];
@@ -354,6 +374,25 @@ static void collect_ntp(struct ops *o, struct promtext *p)
 			 c[NTP_CNT_DROP_DENIED]);
 	collect_ntp_timestamps(o, p);
 	collect_phc(o, p);
+	collect_ntp_workers(o, p);
+}
+
+/* The same for the NTS-KE threads: connections accepted, and where. */
+static void collect_ke_threads(struct ops *o, struct promtext *p)
+{
+	unsigned n = ke_service_n_threads(o->ke);
+	struct ke_thread_view v[LISTENER_MAX_THREADS];
+
+	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
+		ke_service_thread(o->ke, i, &v[i]);
+	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
+		promtext_counter(p, "ntsd_ke_thread_accepted_total",
+				 "NTS-KE connections accepted, by thread (ntsd-ke/N).", "thread",
+				 o->thread_label[i], v[i].accepted);
+	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
+		promtext_gauge(p, "ntsd_ke_thread_cpu",
+			       "The CPU each NTS-KE thread is pinned to (-1: not pinned).", "thread",
+			       o->thread_label[i], v[i].cpu);
 }
 
 static void collect_ke(struct ops *o, struct promtext *p)
@@ -371,6 +410,21 @@ static void collect_ke(struct ops *o, struct promtext *p)
 	promtext_gauge(p, "ntsd_ke_certificate_expiry_seconds",
 		       "Seconds until the served certificate expires (negative: expired).",
 		       NULL, NULL, (double)ke_service_cert_expiry(o->ke));
+	collect_ke_threads(o, p);
+}
+
+/* cpu-steering, by service (one family: its samples together). */
+static void collect_steering(struct ops *o, struct promtext *p)
+{
+	static const char help[] = "1 when every listen address is steered to the thread on the "
+				   "receiving CPU (cpu-steering), by service.";
+
+	if (o->ntp)
+		promtext_gauge(p, "ntsd_cpu_steering", help, "service", "ntp",
+			       ntp_service_steered(o->ntp) ? 1 : 0);
+	if (o->ke)
+		promtext_gauge(p, "ntsd_cpu_steering", help, "service", "ke",
+			       ke_service_steered(o->ke) ? 1 : 0);
 }
 
 /* Under o->lock: see health_locked. */
@@ -502,6 +556,7 @@ void ops_collect(void *arg, struct promtext *p)
 		collect_ntp(o, p);
 	if (o->ke)
 		collect_ke(o, p);
+	collect_steering(o, p);
 	collect_keys(o, p, now);
 	collect_reclaim(p);
 	if (o->ntp)	/* a KE-only host serves no clock */

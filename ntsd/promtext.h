@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROMTEXT_MAX_SAMPLES 256
+#define PROMTEXT_MAX_SAMPLES 2048
 #define PROMTEXT_MAX_LABELS 2
 
 enum promtext_type {
