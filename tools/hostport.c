@@ -24,15 +24,32 @@ static bool ambiguous_v6(const char *s, const char *last_colon)
 	return inet_pton(AF_INET6, head, &a) == 1;
 }
 
+/* An IPv4 or IPv6 address, the latter with or without a zone ("%eth0"). */
+static bool ip_literal(const char *host)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t n = strcspn(host, "%");
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (n >= sizeof(addr))
+		return false;
+	memcpy(addr, host, n);
+	addr[n] = '\0';
+	return inet_pton(AF_INET6, addr, &a6) == 1 ||
+	       (!host[n] && inet_pton(AF_INET, addr, &a4) == 1);
+}
+
 int hostport_parse(const char *s, char *host, size_t host_len, uint16_t *port, char *err,
 		   size_t err_len)
 {
 	const char *arg = s, *colon;
+	bool bracketed = s[0] == '[';
 	size_t hlen;
 	uint64_t p;
 
 	*port = 0;
-	if (s[0] == '[') {
+	if (bracketed) {
 		const char *end = strchr(s, ']');
 
 		if (!end || (end[1] && end[1] != ':'))
@@ -64,6 +81,9 @@ int hostport_parse(const char *s, char *host, size_t host_len, uint16_t *port, c
 		goto bad;
 	memcpy(host, s, hlen);
 	host[hlen] = '\0';
+	/* Brackets hold an address literal (RFC 3986), and no name has one. */
+	if (strpbrk(host, "[]") || (bracketed && !ip_literal(host)))
+		goto bad;
 	if (colon) {
 		if (!decimal_parse_str(colon + 1, UINT16_MAX, &p) || p == 0)
 			goto bad;

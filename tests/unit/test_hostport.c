@@ -30,6 +30,9 @@ static void test_hostport_good(void)
 		{ "::1:abcd", "::1:abcd", 0 },
 		{ "fe80::1%eth0", "fe80::1%eth0", 0 },
 		{ "h:1", "h", 1 },
+		/* Brackets around any address literal, a zone included. */
+		{ "[fe80::1%eth0]:123", "fe80::1%eth0", 123 },
+		{ "[127.0.0.1]:4460", "127.0.0.1", 4460 },
 	};
 	char host[64], err[HOSTPORT_ERR_MAX];
 	uint16_t port;
@@ -48,6 +51,7 @@ static void test_hostport_bad(void)
 	static const char *const bad[] = {
 		"", ":123", "[]", "[]:1", "[::1", "[::1]x", "[::1]:", "h:", "h:0", "h:65536",
 		"h:-1", "h:+1", "h: 1", "h:1x", "h:0x10", "[::1]:99999",
+		"[[]", "[[::1]]", "[a]", "[127.0.0.1%eth0]", "[host.example]:4460", "a]b", "a[b:123",
 	};
 	char host[64], err[HOSTPORT_ERR_MAX];
 	uint16_t port;
@@ -95,9 +99,9 @@ static void test_hostport_length(void)
 	CU_ASSERT_EQUAL(hostport_parse("1234567", host, sizeof(host), &port, err, sizeof(err)), 0);
 	CU_ASSERT_STRING_EQUAL(host, "1234567");
 	CU_ASSERT_EQUAL(hostport_parse("12345678", host, sizeof(host), &port, err, sizeof(err)), -1);
-	CU_ASSERT_EQUAL(hostport_parse("[1234567]:9", host, sizeof(host), &port, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(hostport_parse("[::1:2:3]:9", host, sizeof(host), &port, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(port, 9);
-	CU_ASSERT_EQUAL(hostport_parse("[12345678]:9", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(hostport_parse("[::1:2:34]:9", host, sizeof(host), &port, err, sizeof(err)), -1);
 }
 
 UNIT_SUITE(hostport, NULL, NULL,
