@@ -224,6 +224,7 @@ void listener_steer_group(struct listener_steer *s, int fd, const struct netaddr
 	if (!s->steer)
 		return;
 	s->n_groups++;
+	memset(&prog, 0, sizeof(prog));	/* the padding after len goes to the kernel too */
 	prog.len = (unsigned short)listener_steer_prog(&s->cpus, s->n_threads, insns,
 							 sizeof(insns) / sizeof(insns[0]));
 	prog.filter = insns;
@@ -235,10 +236,16 @@ void listener_steer_group(struct listener_steer *s, int fd, const struct netaddr
 			 netaddr_str(a, buf, sizeof(buf)), strerror(errno));
 }
 
+/* How many CPUs the threads are pinned to. */
+static unsigned listener_steer_n_cpus(const struct listener_steer *s)
+{
+	return s->n_threads < s->cpus.n ? s->n_threads : s->cpus.n;
+}
+
 /* "0-3,6": the CPUs the threads are pinned to. */
 static void threads_cpus_str(const struct listener_steer *s, char *buf, size_t len)
 {
-	unsigned n = s->n_threads < s->cpus.n ? s->n_threads : s->cpus.n, i = 0, j;
+	unsigned n = listener_steer_n_cpus(s), i = 0, j;
 	size_t off = 0;
 
 	buf[0] = '\0';
@@ -264,16 +271,19 @@ void listener_steer_log(const struct listener_steer *s)
 	}
 	threads_cpus_str(s, cpus, sizeof(cpus));
 	if (!s->steer)
-		log_info("%s: %u thread%s pinned to CPUs %s; packets not steered by CPU: %s",
-			 s->service, s->n_threads, s->n_threads == 1 ? "" : "s", cpus, s->why);
+		log_info("%s: %u thread%s pinned to CPU%s %s; packets not steered by CPU: %s",
+			 s->service, s->n_threads, s->n_threads == 1 ? "" : "s", listener_steer_n_cpus(s) == 1 ? "" : "s", cpus,
+			 s->why);
 	else if (s->n_failed > 0)
-		log_info("%s: %u thread%s pinned to CPUs %s; %u of %u listen addresses steered by "
+		log_info("%s: %u thread%s pinned to CPU%s %s; %u of %u listen addresses steered by "
 			 "CPU, the others by the kernel's flow hash", s->service, s->n_threads,
-			 s->n_threads == 1 ? "" : "s", cpus, s->n_groups - s->n_failed, s->n_groups);
+			 s->n_threads == 1 ? "" : "s", listener_steer_n_cpus(s) == 1 ? "" : "s", cpus,
+			 s->n_groups - s->n_failed, s->n_groups);
 	else
-		log_info("%s: %u thread%s pinned to CPUs %s, each serving what its CPU receives "
+		log_info("%s: %u thread%s pinned to CPU%s %s, each serving what its CPU receives "
 			 "(cpu-steering, %u listen address%s)", s->service, s->n_threads,
-			 s->n_threads == 1 ? "" : "s", cpus, s->n_groups, s->n_groups == 1 ? "" : "es");
+			 s->n_threads == 1 ? "" : "s", listener_steer_n_cpus(s) == 1 ? "" : "s", cpus,
+			 s->n_groups, s->n_groups == 1 ? "" : "es");
 }
 
 void listener_steer_pin(struct listener_steer *s, unsigned index)

@@ -183,7 +183,7 @@ check "(c) with ntp-busy-poll a client is served (NTS-KE and 3 NTP exchanges)" \
 check "(d) under taskset -c $cpu_b, threads 0: one worker and one KE thread, on CPU $cpu_b" \
 	eval 'pinned alone ntsd-ntp/0 "$cpu_b" && pinned alone ntsd-ke/0 "$cpu_b" &&
 		[ "$(thread_cpus alone ntsd-ntp/1)" = none ] &&
-		logged alone "ntp: 1 thread pinned to CPUs $cpu_b, each serving"'
+		logged alone "ntp: 1 thread pinned to CPU $cpu_b, each serving"'
 
 # --- (e) fallbacks, never silent ---------------------------------------------------
 
