@@ -101,6 +101,14 @@ void listener_steer_log(const struct listener_steer *s);
  * logged once per service, with the reason; the thread then runs where
  * the scheduler puts it. */
 void listener_steer_pin(struct listener_steer *s, unsigned index);
+/* One thread's line in a service's per-thread view (/metrics): what it
+ * took in (datagrams received, connections accepted) and the CPU it is
+ * pinned to (-1: not pinned). */
+struct listener_thread_view {
+	uint64_t served;
+	int cpu;
+};
+
 /* Every group steered (false with cpu-steering no or after a failure). */
 bool listener_steer_on(const struct listener_steer *s);
 /* The CPU thread `index` pinned itself to, -1 when it is not pinned. */

@@ -1153,17 +1153,16 @@ bool ntp_service_steered(const struct ntp_service *ns)
 	return listener_steer_on(ns->steer);
 }
 
-unsigned ntp_service_n_workers(const struct ntp_service *ns)
+unsigned ntp_service_workers(const struct ntp_service *ns, struct listener_thread_view *v,
+			     unsigned max)
 {
-	return ns->n_workers;
-}
+	unsigned i;
 
-void ntp_service_worker(const struct ntp_service *ns, unsigned i, struct ntp_worker_view *v)
-{
-	const struct ntp_worker *w = i < ns->n_workers ? ns->workers[i] : NULL;
-
-	v->received = w != NULL ? counter_get(&w->received) : 0;
-	v->cpu = listener_steer_cpu(ns->steer, i);
+	for (i = 0; i < ns->n_workers && i < max; i++) {
+		v[i].served = ns->workers[i] != NULL ? counter_get(&ns->workers[i]->received) : 0;
+		v[i].cpu = listener_steer_cpu(ns->steer, i);
+	}
+	return i;
 }
 
 void ntp_service_hw_poll(struct ntp_service *ns)

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/listener.h"
 #include "common/netaddr.h"
 #include "common/snapshot.h"
 #include "common/thread_start.h"
@@ -57,14 +58,10 @@ const struct netaddr *ntp_service_listen_addr(const struct ntp_service *ns, size
 void ntp_service_counters(const struct ntp_service *ns, uint64_t *out, size_t n);
 /* cpu-steering: every listen address's group steered by receiving CPU. */
 bool ntp_service_steered(const struct ntp_service *ns);
-/* The per-worker view (/metrics): what worker i received and the CPU it
- * is pinned to (-1: not pinned). */
-struct ntp_worker_view {
-	uint64_t received;
-	int cpu;
-};
-unsigned ntp_service_n_workers(const struct ntp_service *ns);
-void ntp_service_worker(const struct ntp_service *ns, unsigned i, struct ntp_worker_view *v);
+/* The per-worker view (/metrics): for each worker, up to max, the
+ * datagrams it received and the CPU it is pinned to.  How many written. */
+unsigned ntp_service_workers(const struct ntp_service *ns, struct listener_thread_view *v,
+			     unsigned max);
 /* Transmit timestamps and interleaved mode (RFC 9769, ntpd/xleave.h). */
 enum ntp_ts_counter {
 	NTP_TS_INTERLEAVED = 0,	/* replies sent in interleaved mode */

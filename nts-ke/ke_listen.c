@@ -351,15 +351,16 @@ bool ke_listen_steered(const struct ke_listen *kl)
 	return listener_steer_on(kl->steer);
 }
 
-unsigned ke_listen_n_threads(const struct ke_listen *kl)
+unsigned ke_listen_threads(const struct ke_listen *kl, struct listener_thread_view *v,
+			   unsigned max)
 {
-	return kl->n_threads;
-}
+	unsigned k;
 
-void ke_listen_thread(const struct ke_listen *kl, unsigned k, struct ke_thread_view *v)
-{
-	v->accepted = k < kl->n_threads ? counter_get(&kl->threads[k].cnt[KE_CNT_ACCEPTED]) : 0;
-	v->cpu = listener_steer_cpu(kl->steer, k);
+	for (k = 0; k < kl->n_threads && k < max; k++) {
+		v[k].served = counter_get(&kl->threads[k].cnt[KE_CNT_ACCEPTED]);
+		v[k].cpu = listener_steer_cpu(kl->steer, k);
+	}
+	return k;
 }
 
 /* ---- binding ---- */

@@ -47,7 +47,7 @@ void ke_listen_counters(const struct ke_listen *kl, uint64_t out[KE_CNT_COUNT]);
 /* cpu-steering: every listen address's group steered by receiving CPU. */
 bool ke_listen_steered(const struct ke_listen *kl);
 /* The per-thread view (nts-ke/ke_service.h). */
-unsigned ke_listen_n_threads(const struct ke_listen *kl);
-void ke_listen_thread(const struct ke_listen *kl, unsigned k, struct ke_thread_view *v);
+unsigned ke_listen_threads(const struct ke_listen *kl, struct listener_thread_view *v,
+			   unsigned max);
 
 #endif

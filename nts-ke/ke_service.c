@@ -233,14 +233,10 @@ bool ke_service_steered(const struct ke_service *ks)
 	return ke_listen_steered(ks->listen);
 }
 
-unsigned ke_service_n_threads(const struct ke_service *ks)
+unsigned ke_service_threads(const struct ke_service *ks, struct listener_thread_view *v,
+			    unsigned max)
 {
-	return ke_listen_n_threads(ks->listen);
-}
-
-void ke_service_thread(const struct ke_service *ks, unsigned k, struct ke_thread_view *v)
-{
-	ke_listen_thread(ks->listen, k, v);
+	return ke_listen_threads(ks->listen, v, max);
 }
 
 void ke_service_stop(struct ke_service *ks)

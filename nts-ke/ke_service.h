@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/listener.h"
 #include "common/netaddr.h"
 #include "common/snapshot.h"
 #include "common/thread_start.h"
@@ -106,14 +107,10 @@ unsigned ke_service_sessions(const struct ke_service *ks);
 void ke_service_counters(const struct ke_service *ks, uint64_t out[KE_CNT_COUNT]);
 /* cpu-steering: every listen address's group steered by receiving CPU. */
 bool ke_service_steered(const struct ke_service *ks);
-/* The per-thread view (/metrics): connections thread k accepted and the
- * CPU it is pinned to (-1: not pinned). */
-struct ke_thread_view {
-	uint64_t accepted;
-	int cpu;
-};
-unsigned ke_service_n_threads(const struct ke_service *ks);
-void ke_service_thread(const struct ke_service *ks, unsigned k, struct ke_thread_view *v);
+/* The per-thread view (/metrics): for each thread, up to max, the
+ * connections it accepted and the CPU it is pinned to.  How many written. */
+unsigned ke_service_threads(const struct ke_service *ks, struct listener_thread_view *v,
+			    unsigned max);
 /* Stop accepting, close sessions, join threads. */
 void ke_service_stop(struct ke_service *ks);
 void ke_service_free(struct ke_service *ks);	/* NULL-safe */

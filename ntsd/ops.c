@@ -323,26 +323,38 @@ static void collect_phc(struct ops *o, struct promtext *p)
 	}
 }
 
-/* What each worker received and the CPU it runs on: the per-worker view. */
-static void collect_ntp_workers(struct ops *o, struct promtext *p)
-{
-	unsigned n = ntp_service_n_workers(o->ntp);
-	struct ntp_worker_view v[LISTENER_MAX_THREADS];
+/* A service's per-thread view: what each thread took in, then the CPU
+ * each runs on (each a family of its own, its samples together). */
+struct thread_family {
+	const char *label;		/* "worker", "thread" */
+	const char *count, *count_help;
+	const char *cpu, *cpu_help;
+};
 
-	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
-		ntp_service_worker(o->ntp, i, &v[i]);
-	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
-		promtext_counter(p, "ntsd_ntp_worker_received_total",
-				 "NTP datagrams received, by worker thread (ntsd-ntp/N).", "worker",
-				 o->thread_label[i], v[i].received);
-	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
-		promtext_gauge(p, "ntsd_ntp_worker_cpu",
-			       "The CPU each NTP worker is pinned to (-1: not pinned).", "worker",
-			       o->thread_label[i], v[i].cpu);
+static void collect_threads(struct ops *o, struct promtext *p, const struct thread_family *f,
+			    const struct listener_thread_view *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		promtext_counter(p, f->count, f->count_help, f->label, o->thread_label[i],
+				 v[i].served);
+	for (unsigned i = 0; i < n; i++)
+		promtext_gauge(p, f->cpu, f->cpu_help, f->label, o->thread_label[i], v[i].cpu);
 }
+
+static const struct thread_family ntp_workers = {
+	"worker", "ntsd_ntp_worker_received_total",
+	"NTP datagrams received, by worker thread (ntsd-ntp/N).", "ntsd_ntp_worker_cpu",
+	"The CPU each NTP worker is pinned to (-1: not pinned).",
+};
+static const struct thread_family ke_threads = {
+	"thread", "ntsd_ke_thread_accepted_total",
+	"NTS-KE connections accepted, by thread (ntsd-ke/N).", "ntsd_ke_thread_cpu",
+	"The CPU each NTS-KE thread is pinned to (-1: not pinned).",
+};
 
 static void collect_ntp(struct ops *o, struct promtext *p)
 {
+	struct listener_thread_view v[LISTENER_MAX_THREADS];
 	uint64_t c[NTP_CNT_COUNT];
 	uint64_t naks = 0;
 
@@ -374,29 +386,13 @@ static void collect_ntp(struct ops *o, struct promtext *p)
 			 c[NTP_CNT_DROP_DENIED]);
 	collect_ntp_timestamps(o, p);
 	collect_phc(o, p);
-	collect_ntp_workers(o, p);
-}
-
-/* The same for the NTS-KE threads: connections accepted, and where. */
-static void collect_ke_threads(struct ops *o, struct promtext *p)
-{
-	unsigned n = ke_service_n_threads(o->ke);
-	struct ke_thread_view v[LISTENER_MAX_THREADS];
-
-	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
-		ke_service_thread(o->ke, i, &v[i]);
-	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
-		promtext_counter(p, "ntsd_ke_thread_accepted_total",
-				 "NTS-KE connections accepted, by thread (ntsd-ke/N).", "thread",
-				 o->thread_label[i], v[i].accepted);
-	for (unsigned i = 0; i < n && i < LISTENER_MAX_THREADS; i++)
-		promtext_gauge(p, "ntsd_ke_thread_cpu",
-			       "The CPU each NTS-KE thread is pinned to (-1: not pinned).", "thread",
-			       o->thread_label[i], v[i].cpu);
+	collect_threads(o, p, &ntp_workers, v,
+			ntp_service_workers(o->ntp, v, LISTENER_MAX_THREADS));
 }
 
 static void collect_ke(struct ops *o, struct promtext *p)
 {
+	struct listener_thread_view v[LISTENER_MAX_THREADS];
 	uint64_t c[KE_CNT_COUNT];
 
 	ke_service_counters(o->ke, c);
@@ -410,7 +406,7 @@ static void collect_ke(struct ops *o, struct promtext *p)
 	promtext_gauge(p, "ntsd_ke_certificate_expiry_seconds",
 		       "Seconds until the served certificate expires (negative: expired).",
 		       NULL, NULL, (double)ke_service_cert_expiry(o->ke));
-	collect_ke_threads(o, p);
+	collect_threads(o, p, &ke_threads, v, ke_service_threads(o->ke, v, LISTENER_MAX_THREADS));
 }
 
 /* cpu-steering, by service (one family: its samples together). */
