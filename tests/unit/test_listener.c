@@ -6,6 +6,7 @@
  * pinning. */
 #include "build_config.h"
 
+#include <errno.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <seccomp.h>
 
 #include "common/config.h"
 #include "common/listener.h"
@@ -259,7 +262,44 @@ static void test_listener_steer_live(void)
 	close(fd[1]);
 }
 
+/* Thread body: under a filter that refuses sched_setaffinity with EPERM,
+ * as a service manager's may, pin threads 0 and 1.  NULL, or what went
+ * wrong with the set-up. */
+static void *pin_refused(void *arg)
+{
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+
+	if (f == NULL ||
+	    seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(sched_setaffinity), 0) < 0 ||
+	    seccomp_load(f) < 0) {
+		seccomp_release(f);
+		return (void *)"cannot install the seccomp filter";
+	}
+	seccomp_release(f);
+	listener_steer_pin(arg, 0);
+	listener_steer_pin(arg, 1);
+	return NULL;
+}
+
+/* A thread that cannot be pinned says so (logged once) and is reported
+ * unpinned; the service goes on. */
+static void test_listener_pin_refused(void)
+{
+	struct listener_steer *s = listener_steer_new("test", true, 2);
+	pthread_t t;
+	void *why = (void *)"not run";
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, pin_refused, s), 0);
+	CU_ASSERT_EQUAL(pthread_join(t, &why), 0);
+	CU_ASSERT_PTR_NULL(why);
+	CU_ASSERT_EQUAL(listener_steer_cpu(s, 0), -1);
+	CU_ASSERT_EQUAL(listener_steer_cpu(s, 1), -1);
+	listener_steer_free(s);
+}
+
 UNIT_SUITE(listener, NULL, NULL,
+	   UNIT_TEST(test_listener_pin_refused),
 	   UNIT_TEST(test_listener_steer_index),
 	   UNIT_TEST(test_listener_steer_prog),
 	   UNIT_TEST(test_listener_steer_live),
