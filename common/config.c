@@ -638,6 +638,7 @@ static const struct directive directives[] = {
 	  F(clock_source), 0, 0 },
 	{ "clock-source-poll", "SECONDS", set_unsigned, 1, 1, false, F(clock_source_poll_s),
 	  CONFIG_MIN_CLOCK_POLL_S, CONFIG_MAX_CLOCK_POLL_S },
+	{ "cpu-steering", "yes|no", set_bool, 1, 1, false, F(cpu_steering), 0, 0 },
 	{ "hw-timestamp", "IFACE", add_hw_iface, 1, 1, true, F(hw_timestamp), 0, 0 },
 	{ "interleaved-table", "N", set_unsigned, 1, 1, false, F(interleaved_table), 0,
 	  CONFIG_MAX_INTERLEAVED_TABLE },
@@ -671,6 +672,8 @@ static const struct directive directives[] = {
 	{ "metrics-listen", "ADDRESS PORT", set_metrics_listen, 2, 2, false, F(metrics_listen),
 	  0, 0 },
 	{ "ntp-allow", "CIDR", add_rule, 1, 1, true, F(ntp_acl), 1, 0 },
+	{ "ntp-busy-poll", "USEC", set_unsigned, 1, 1, false, F(ntp_busy_poll_us), 0,
+	  CONFIG_MAX_BUSY_POLL_US },
 	{ "ntp-deny", "CIDR", add_rule, 1, 1, true, F(ntp_acl), 0, 0 },
 	{ "ntp-listen", "ADDRESS [PORT]", set_listen, 1, 2, true, F(ntp_listen),
 	  CONFIG_DEFAULT_NTP_PORT, 0 },
@@ -719,6 +722,8 @@ void config_init(struct config *c)
 	c->ntp_enabled = true;
 	c->ke_enabled = true;
 	c->threads = 0;
+	c->cpu_steering = true;
+	c->ntp_busy_poll_us = 0;
 	c->local_stratum = -1;
 	c->stratum = DEFAULT_STRATUM;
 	c->refid = DEFAULT_REFID;

@@ -1,8 +1,13 @@
 /* ntp_service: sockets and worker threads around the pure responder.
  *
- * Each worker owns one SO_REUSEPORT socket per listen address (the kernel
- * spreads clients over them by a hash of the 4-tuple), its responder
- * state, its rate-limit table and its counters: no locks on the hot path.
+ * Each worker owns one SO_REUSEPORT socket per listen address, its
+ * responder state, its rate-limit table and its counters: no locks on the
+ * hot path.  With cpu-steering (common/listener.h) worker i is pinned to
+ * CPU i and each address's group hands a datagram to the socket of the
+ * worker on the CPU that received it, so the wake-up stays on that core;
+ * without, the kernel spreads clients by a hash of the 4-tuple.  With
+ * ntp-busy-poll a worker that served a datagram spins on non-blocking
+ * receives (each polls the device queue: SO_BUSY_POLL) before it sleeps.
  * A batch is received with recvmmsg (kernel receive timestamps from
  * SO_TIMESTAMPING, the destination address from IP_PKTINFO /
  * IPV6_RECVPKTINFO) and answered packet by packet.  A worker that keeps
@@ -89,6 +94,7 @@ struct ntp_worker {
 	bool wildcard[NTP_MAX_SOCKETS];
 	struct ntp_judge judge;		/* responder, rate limit, counters (enum ntp_counter) */
 	counter_t ts_cnt[NTP_TS_COUNT];
+	counter_t received;		/* datagrams received (the per-worker view) */
 	bool behind;			/* the last wake left datagrams queued */
 	struct phc_fit hw_fit[CONFIG_MAX_HW_IFACES];	/* of ns->hw[], loaded per batch */
 	struct mmsghdr rx[NTP_BATCH], tx[NTP_SEND_CHUNK];
@@ -117,6 +123,8 @@ struct ntp_service {
 	struct phc_dev *hw[CONFIG_MAX_HW_IFACES];	/* hw-timestamp NICs with a PHC */
 	size_t n_hw;
 	struct ntp_xdp *xdp;		/* ntp-xdp interfaces; NULL: none */
+	struct listener_steer *steer;	/* cpu-steering */
+	unsigned busy_poll_us;		/* ntp-busy-poll; 0: off */
 	int stop_fd;
 	atomic_bool stopping;
 	bool started;
@@ -179,6 +187,52 @@ static int set_timestamping(int fd, bool hw)
 		flags |= SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE |
 			 SOF_TIMESTAMPING_OPT_CMSG | SOF_TIMESTAMPING_OPT_TX_SWHW;
 	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags));
+}
+
+/* ntp-busy-poll: the socket's receive calls poll the device queue its
+ * packets came from for up to usec when it is empty (SO_BUSY_POLL), take
+ * up to a batch per poll (SO_BUSY_POLL_BUDGET) and, where the interface
+ * defers its interrupts (napi_defer_hard_irqs), keep the queue to
+ * themselves while they poll (SO_PREFER_BUSY_POLL).  0, or -1 with errno
+ * and *what naming the option the kernel refused. */
+static int set_busy_poll(int fd, unsigned usec, const char **what)
+{
+	int v = (int)usec, one = 1, budget = NTP_BATCH;
+
+	*what = "SO_BUSY_POLL";
+	if (setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &v, sizeof(v)) < 0)
+		return -1;
+	*what = "SO_BUSY_POLL_BUDGET";
+	if (setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)) < 0)
+		return -1;
+	*what = "SO_PREFER_BUSY_POLL";
+	return setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one));
+}
+
+/* ntp-busy-poll on worker w's socket for address i; the first socket's
+ * outcome is logged (with the value read back), a refusal once: the
+ * worker still spins in user space, the device queue is then polled by
+ * its interrupt only. */
+static void busy_poll_socket(struct ntp_service *ns, const struct ntp_worker *w, size_t i)
+{
+	const char *what;
+	int got = -1;
+	socklen_t len = sizeof(got);
+
+	if (ns->busy_poll_us == 0)
+		return;
+	if (set_busy_poll(w->fds[i], ns->busy_poll_us, &what) < 0) {
+		if (w->index == 0 && i == 0)
+			log_errno(LOG_LVL_WARN, "ntp: ntp-busy-poll %u: %s refused (it needs "
+				  "CAP_NET_ADMIN); workers spin on their sockets without it",
+				  ns->busy_poll_us, what);
+		return;
+	}
+	if (w->index == 0 && i == 0 &&
+	    getsockopt(w->fds[i], SOL_SOCKET, SO_BUSY_POLL, &got, &len) == 0)
+		log_info("ntp: ntp-busy-poll %u: workers spin %u us after each datagram; "
+			 "SO_BUSY_POLL %d us on each socket", ns->busy_poll_us, ns->busy_poll_us,
+			 got);
 }
 
 static int open_socket(const struct netaddr *a, bool hw, bool *wildcard)
@@ -656,15 +710,61 @@ static int poll_timeout(const struct ntp_worker *w, int timeout)
 	return timeout;
 }
 
+/* ntp-busy-poll's wait: no sleep, a quiescent point instead of going
+ * offline, and every socket but the stop eventfd (pfd[stop]) marked
+ * readable so that its receive runs: with SO_BUSY_POLL each one polls the
+ * device queue once.  poll() itself busy-polls only under the
+ * net.core.busy_poll sysctl, so it is used here for the stop eventfd and
+ * POLLERR only. */
+static int poll_spin(struct pollfd *pfd, nfds_t n, nfds_t stop)
+{
+	int rc;
+
+	snapshot_quiescent();
+	rc = poll(pfd, n, 0);
+	for (nfds_t i = 0; rc >= 0 && i < n; i++)
+		if (i != stop)
+			pfd[i].revents |= POLLIN;
+	return rc;
+}
+
+/* Serve what the wait found on each of the worker's nfd UDP sockets: their
+ * error queues, then up to NTP_BATCHES_PER_WAKE batches each.  The
+ * datagrams received; *behind set when a socket had more than that. */
+static unsigned serve_ready(struct ntp_worker *w, const struct pollfd *pfd, size_t nfd,
+			    bool *behind)
+{
+	unsigned got = 0;
+	int b, n;
+
+	for (size_t i = 0; i < nfd; i++) {
+		if (pfd[i].revents & POLLERR)
+			read_tx_stamps(w, w->fds[i]);
+		if (!(pfd[i].revents & POLLIN))
+			continue;
+		for (b = 0; b < NTP_BATCHES_PER_WAKE; b++) {
+			n = serve_batch(w, w->fds[i], w->wildcard[i]);
+			got += (unsigned)n;
+			if (n < NTP_BATCH)
+				break;
+		}
+		*behind |= b == NTP_BATCHES_PER_WAKE;
+	}
+	counter_add(&w->received, got);
+	return got;
+}
+
 static void *worker_main(void *arg)
 {
 	struct ntp_worker *w = arg;
 	struct ntp_service *ns = w->ns;
+	/* The UDP sockets, the stop eventfd (pfd[nfd]), the AF_XDP sockets. */
 	struct pollfd pfd[NTP_MAX_SOCKETS + 1 + NTP_XDP_MAX_SOCKETS];
 	int xfd[NTP_XDP_MAX_SOCKETS];
 	size_t i, nfd = ns->n_addrs, nx;
-	int b, timeout = w->index == 0 ? NTP_CLOCK_REFRESH_NS / NS_PER_MS : -1;
-	bool behind;
+	int timeout = w->index == 0 ? NTP_CLOCK_REFRESH_NS / NS_PER_MS : -1;
+	int64_t busy_ns = (int64_t)ns->busy_poll_us * NS_PER_US, spin_until = 0;
+	bool spin, behind;
 	char name[16];
 
 	/* ps -L, top -H, /proc/PID/task/TID/comm: which thread is which. */
@@ -681,10 +781,15 @@ static void *worker_main(void *arg)
 		pfd[nfd + 1 + i].fd = xfd[i];
 		pfd[nfd + 1 + i].events = POLLIN;
 	}
+	/* On its CPU before anything else, and before the sandbox (which
+	 * has no sched_setaffinity). */
+	listener_steer_pin(ns->steer, w->index);
 	snapshot_thread_join();
 	thread_start_run(&ns->thread_start, w->index);
 	while (!atomic_load_explicit(&ns->stopping, memory_order_relaxed)) {
-		if (poll_offline(pfd, nfd + 1 + nx, poll_timeout(w, timeout)) < 0 &&
+		spin = busy_ns > 0 && monotime_ns() < spin_until;
+		if ((spin ? poll_spin(pfd, nfd + 1 + nx, nfd)
+			  : poll_offline(pfd, nfd + 1 + nx, poll_timeout(w, timeout))) < 0 &&
 		    errno != EINTR) {
 			log_errno(LOG_LVL_ERR, "ntp: poll");
 			break;
@@ -695,16 +800,8 @@ static void *worker_main(void *arg)
 		if (pfd[nfd].revents)
 			break;
 		behind = false;
-		for (i = 0; i < nfd; i++) {
-			if (pfd[i].revents & POLLERR)
-				read_tx_stamps(w, w->fds[i]);
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			for (b = 0; b < NTP_BATCHES_PER_WAKE; b++)
-				if (serve_batch(w, w->fds[i], w->wildcard[i]) < NTP_BATCH)
-					break;
-			behind |= b == NTP_BATCHES_PER_WAKE;
-		}
+		if (serve_ready(w, pfd, nfd, &behind) > 0 && busy_ns > 0)
+			spin_until = monotime_ns() + busy_ns;
 		behind |= serve_xdp(w, pfd + nfd + 1, nx);
 		w->behind = behind;
 	}
@@ -740,6 +837,7 @@ static void apply_config(struct ntp_service *ns, const struct config *cfg)
 	ns->table = cfg->rate_limit_table;
 	ns->prefix = cfg->rate_limit_prefix;
 	ns->xleave_entries = cfg->interleaved_table;
+	ns->busy_poll_us = cfg->ntp_busy_poll_us;
 
 	ns->clock_cfg.stratum = cfg->stratum;
 	ns->clock_cfg.refid = cfg->refid;
@@ -840,6 +938,7 @@ static int bind_worker(struct ntp_service *ns, struct ntp_worker *w, size_t i)
 	w->fds[i] = open_socket(&ns->addrs[i], ns->n_hw > 0, &w->wildcard[i]);
 	if (w->fds[i] < 0)
 		return -1;
+	busy_poll_socket(ns, w, i);
 	if (w->index > 0 || netaddr_port(&ns->addrs[i]) != 0)
 		return 0;
 	if (listener_bound_port(w->fds[i], &ns->addrs[i]) < 0) {
@@ -849,18 +948,28 @@ static int bind_worker(struct ntp_service *ns, struct ntp_worker *w, size_t i)
 	return 0;
 }
 
-/* Every worker's socket for each address, address by address.  -1
- * (logged) on failure; the sockets opened stay with their workers for
- * ntp_service_free. */
-static int open_sockets(struct ntp_service *ns)
+/* Every worker's socket for each address, address by address and in
+ * worker order, so that socket j of each SO_REUSEPORT group is worker
+ * j's, which is what the steering program returns
+ * (common/listener.h).  -1 (logged) on failure; the sockets opened stay
+ * with their workers for ntp_service_free. */
+static int open_sockets(struct ntp_service *ns, const struct config *cfg)
 {
 	unsigned j;
 	size_t i;
 
-	for (i = 0; i < ns->n_addrs; i++)
+	ns->steer = listener_steer_new("ntp", cfg->cpu_steering, ns->n_workers);
+	if (ns->steer == NULL) {
+		log_err("ntp: out of memory");
+		return -1;
+	}
+	for (i = 0; i < ns->n_addrs; i++) {
 		for (j = 0; j < ns->n_workers; j++)
 			if (bind_worker(ns, ns->workers[j], i) < 0)
 				return -1;
+		listener_steer_group(ns->steer, ns->workers[0]->fds[i], &ns->addrs[i]);
+	}
+	listener_steer_log(ns->steer);
 	return 0;
 }
 
@@ -877,7 +986,7 @@ struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *k
 	atomic_init(&ns->stopping, false);
 	apply_config(ns, cfg);
 	if (open_hw(ns, cfg) < 0 || make_workers(ns, cfg->key_propagation_s) < 0 ||
-	    open_sockets(ns) < 0) {
+	    open_sockets(ns, cfg) < 0) {
 		/* Each step said why; give back all they took. */
 		ntp_service_free(ns);
 		return NULL;
@@ -973,6 +1082,23 @@ void ntp_service_ts_counters(const struct ntp_service *ns, uint64_t out[NTP_TS_C
 	}
 }
 
+bool ntp_service_steered(const struct ntp_service *ns)
+{
+	return listener_steer_on(ns->steer);
+}
+
+unsigned ntp_service_workers(const struct ntp_service *ns, struct listener_thread_view *v,
+			     unsigned max)
+{
+	unsigned i;
+
+	for (i = 0; i < ns->n_workers && i < max; i++) {
+		v[i].served = ns->workers[i] != NULL ? counter_get(&ns->workers[i]->received) : 0;
+		v[i].cpu = listener_steer_cpu(ns->steer, i);
+	}
+	return i;
+}
+
 void ntp_service_hw_poll(struct ntp_service *ns)
 {
 	for (size_t i = 0; i < ns->n_hw; i++)
@@ -1036,5 +1162,6 @@ void ntp_service_free(struct ntp_service *ns)
 		phc_dev_free(ns->hw[i]);
 	if (ns->stop_fd >= 0)
 		close(ns->stop_fd);
+	listener_steer_free(ns->steer);
 	free(ns);
 }

@@ -6,6 +6,9 @@
  * timestamps (SO_TIMESTAMPING), read back from the error queue in batches.
  * Workers also serve the AF_XDP sockets of ntp-xdp interfaces
  * (ntpd/ntp_xdp.h), with the same per-datagram steps (ntpd/ntp_judge.h).
+ * With cpu-steering each worker is pinned to its CPU and receives what
+ * that CPU receives (common/listener.h); with ntp-busy-poll it spins on
+ * its sockets for a while after each datagram before it sleeps.
  *
  *   ntp_service_new()   binds (as root, before privileges are dropped)
  *   ntp_service_start() starts the workers and the clock-state refresh
@@ -14,10 +17,12 @@
 #ifndef NTSD_NTP_SERVICE_H
 #define NTSD_NTP_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/listener.h"
 #include "common/netaddr.h"
 #include "common/snapshot.h"
 #include "common/thread_start.h"
@@ -55,6 +60,12 @@ const struct netaddr *ntp_service_listen_addr(const struct ntp_service *ns, size
 /* Sum of every worker's counters, indexed by enum ntp_counter
  * (ntpd/responder.h); names from ntp_counter_name(). */
 void ntp_service_counters(const struct ntp_service *ns, uint64_t *out, size_t n);
+/* cpu-steering: every listen address's group steered by receiving CPU. */
+bool ntp_service_steered(const struct ntp_service *ns);
+/* The per-worker view (/metrics): for each worker, up to max, the
+ * datagrams it received and the CPU it is pinned to.  How many written. */
+unsigned ntp_service_workers(const struct ntp_service *ns, struct listener_thread_view *v,
+			     unsigned max);
 /* Transmit timestamps and interleaved mode (RFC 9769, ntpd/xleave.h). */
 enum ntp_ts_counter {
 	NTP_TS_INTERLEAVED = 0,	/* replies sent in interleaved mode */

@@ -56,6 +56,8 @@ int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct 
 	o->ntp = ntp;
 	o->key_file_ok = true;	/* keywatch_init loaded it */
 	o->start_time = (int64_t)time(NULL);
+	for (unsigned i = 0; i < LISTENER_MAX_THREADS; i++)
+		snprintf(o->thread_label[i], sizeof(o->thread_label[i]), "%u", i % 1000);
 	pthread_mutex_init(&o->lock, NULL);
 	snapshot_init(&o->ntp_acl, acl_free_void);
 	snapshot_init(&o->ke_acl, acl_free_void);
@@ -384,8 +386,38 @@ static void collect_xdp(struct ops *o, struct promtext *p)
 		}
 }
 
+/* A service's per-thread view: what each thread took in, then the CPU
+ * each runs on (each a family of its own, its samples together). */
+struct thread_family {
+	const char *label;		/* "worker", "thread" */
+	const char *count, *count_help;
+	const char *cpu, *cpu_help;
+};
+
+static void collect_threads(struct ops *o, struct promtext *p, const struct thread_family *f,
+			    const struct listener_thread_view *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		promtext_counter(p, f->count, f->count_help, f->label, o->thread_label[i],
+				 v[i].served);
+	for (unsigned i = 0; i < n; i++)
+		promtext_gauge(p, f->cpu, f->cpu_help, f->label, o->thread_label[i], v[i].cpu);
+}
+
+static const struct thread_family ntp_workers = {
+	"worker", "ntsd_ntp_worker_received_total",
+	"NTP datagrams received, by worker thread (ntsd-ntp/N).", "ntsd_ntp_worker_cpu",
+	"The CPU each NTP worker is pinned to (-1: not pinned).",
+};
+static const struct thread_family ke_threads = {
+	"thread", "ntsd_ke_thread_accepted_total",
+	"NTS-KE connections accepted, by thread (ntsd-ke/N).", "ntsd_ke_thread_cpu",
+	"The CPU each NTS-KE thread is pinned to (-1: not pinned).",
+};
+
 static void collect_ntp(struct ops *o, struct promtext *p)
 {
+	struct listener_thread_view v[LISTENER_MAX_THREADS];
 	uint64_t c[NTP_CNT_COUNT];
 	uint64_t naks = 0;
 
@@ -418,10 +450,13 @@ static void collect_ntp(struct ops *o, struct promtext *p)
 	collect_ntp_timestamps(o, p);
 	collect_phc(o, p);
 	collect_xdp(o, p);
+	collect_threads(o, p, &ntp_workers, v,
+			ntp_service_workers(o->ntp, v, LISTENER_MAX_THREADS));
 }
 
 static void collect_ke(struct ops *o, struct promtext *p)
 {
+	struct listener_thread_view v[LISTENER_MAX_THREADS];
 	uint64_t c[KE_CNT_COUNT];
 
 	ke_service_counters(o->ke, c);
@@ -435,6 +470,21 @@ static void collect_ke(struct ops *o, struct promtext *p)
 	promtext_gauge(p, "ntsd_ke_certificate_expiry_seconds",
 		       "Seconds until the served certificate expires (negative: expired).",
 		       NULL, NULL, (double)ke_service_cert_expiry(o->ke));
+	collect_threads(o, p, &ke_threads, v, ke_service_threads(o->ke, v, LISTENER_MAX_THREADS));
+}
+
+/* cpu-steering, by service (one family: its samples together). */
+static void collect_steering(struct ops *o, struct promtext *p)
+{
+	static const char help[] = "1 when every listen address is steered to the thread on the "
+				   "receiving CPU (cpu-steering), by service.";
+
+	if (o->ntp)
+		promtext_gauge(p, "ntsd_cpu_steering", help, "service", "ntp",
+			       ntp_service_steered(o->ntp) ? 1 : 0);
+	if (o->ke)
+		promtext_gauge(p, "ntsd_cpu_steering", help, "service", "ke",
+			       ke_service_steered(o->ke) ? 1 : 0);
 }
 
 /* Under o->lock: see health_locked. */
@@ -566,6 +616,7 @@ void ops_collect(void *arg, struct promtext *p)
 		collect_ntp(o, p);
 	if (o->ke)
 		collect_ke(o, p);
+	collect_steering(o, p);
 	collect_keys(o, p, now);
 	collect_reclaim(p);
 	if (o->ntp)	/* a KE-only host serves no clock */

@@ -56,6 +56,8 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(c.n_ntp_listen, 0);
 	CU_ASSERT_EQUAL(c.n_ke_listen, 0);
 	CU_ASSERT_EQUAL(c.threads, 0);
+	CU_ASSERT_TRUE(c.cpu_steering);
+	CU_ASSERT_EQUAL(c.ntp_busy_poll_us, 0);
 	CU_ASSERT_EQUAL(c.local_stratum, -1);
 	CU_ASSERT_EQUAL(c.stratum, 2);
 	CU_ASSERT_EQUAL(c.refid, 0x4e545344u);	/* "NTSD" */
@@ -312,6 +314,31 @@ static void test_numbers(void)
 }
 
 /* Interleaved mode and hardware timestamps (RFC 9769). */
+/* cpu-steering and ntp-busy-poll: values, range, file:line errors. */
+static void test_steering(void)
+{
+	struct config c;
+
+	ok(&c, "cpu-steering no\nntp-busy-poll 50\n");
+	CU_ASSERT_FALSE(c.cpu_steering);
+	CU_ASSERT_EQUAL(c.ntp_busy_poll_us, 50);
+	config_free(&c);
+	ok(&c, "cpu-steering yes\nntp-busy-poll 0\n");
+	CU_ASSERT_TRUE(c.cpu_steering);
+	CU_ASSERT_EQUAL(c.ntp_busy_poll_us, 0);
+	config_free(&c);
+	ok(&c, "ntp-busy-poll 10000\n");
+	CU_ASSERT_EQUAL(c.ntp_busy_poll_us, 10000);
+	config_free(&c);
+	bad("threads 1\nntp-busy-poll 10001\n",
+	    "t.conf:2: ntp-busy-poll: 10001 out of range (0-10000)");
+	bad("ntp-busy-poll -5\n", "t.conf:1: ntp-busy-poll: '-5' is not a number");
+	bad("ntp-busy-poll 50us\n", "t.conf:1: ntp-busy-poll: '50us' is not a number");
+	bad("ntp-busy-poll 1 2\n", "t.conf:1: ntp-busy-poll: too many arguments (usage: "
+				  "ntp-busy-poll USEC)");
+	bad("cpu-steering maybe\n", "t.conf:1: cpu-steering: 'maybe' is not yes, no, on or off");
+}
+
 static void test_timestamping(void)
 {
 	struct config c;
@@ -1121,13 +1148,14 @@ static void test_load(void)
 
 /* Every directive the parser knows, in the order of its table. */
 static const char *const all_directives[] = {
-	"clock-source", "clock-source-poll", "hw-timestamp", "interleaved-table",
+	"clock-source", "clock-source-poll", "cpu-steering", "hw-timestamp", "interleaved-table",
 	"ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
 	"ke-proxy-protocol", "ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file",
 	"key-file-create", "key-max-age", "key-propagation",
-	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
-	"ntp-service", "ntp-xdp", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid",
+	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-busy-poll", "ntp-deny",
+	"ntp-listen", "ntp-service", "ntp-xdp", "pid-file", "rate-limit", "rate-limit-prefix",
+	"rate-limit-table", "refid",
 	"sandbox", "shutdown-drain", "stratum", "threads", "user",
 };
 
@@ -1284,6 +1312,7 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_line_limits),
 	UNIT_TEST(test_bools),
 	UNIT_TEST(test_numbers),
+	UNIT_TEST(test_steering),
 	UNIT_TEST(test_timestamping),
 	UNIT_TEST(test_xdp),
 	UNIT_TEST(test_strata),
