@@ -259,17 +259,27 @@ static int add_ntp_server(struct parse_ctx *x, char **args, size_t n)
 	return 0;
 }
 
-/* hw-timestamp: an interface name as the kernel takes it (IFNAMSIZ), each
- * once. */
+/* An interface name as the kernel takes it (IFNAMSIZ, no '/', not "."
+ * or ".."); -1 (said) if not. */
+static int check_ifname(struct parse_ctx *x, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= CONFIG_IFNAME_LEN || strchr(s, '/') != NULL ||
+	    strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return fail(x, "%s: bad interface name '" SHOWN "'", x->d->name, s);
+	return 0;
+}
+
+/* hw-timestamp: an interface name, each once. */
 static int add_hw_iface(struct parse_ctx *x, char **args, size_t n)
 {
 	struct config *c = x->c;
 	const char *s = args[0];
 	size_t len = strlen(s);
 
-	if (len >= CONFIG_IFNAME_LEN || strchr(s, '/') != NULL || strcmp(s, ".") == 0 ||
-	    strcmp(s, "..") == 0)
-		return fail(x, "%s: bad interface name '" SHOWN "'", x->d->name, s);
+	if (check_ifname(x, s) < 0)
+		return -1;
 	for (size_t i = 0; i < c->n_hw_timestamp; i++)
 		if (strcmp(s, c->hw_timestamp[i]) == 0)
 			return fail(x, "%s: '" SHOWN "' listed twice", x->d->name, s);
@@ -277,6 +287,29 @@ static int add_hw_iface(struct parse_ctx *x, char **args, size_t n)
 		return fail(x, "%s: too many entries (at most %d)", x->d->name,
 			    CONFIG_MAX_HW_IFACES);
 	memcpy(c->hw_timestamp[c->n_hw_timestamp++], s, len + 1);
+	return 0;
+}
+
+/* ntp-xdp IFACE [QUEUES]: each interface once, QUEUES 1 to
+ * CONFIG_MAX_XDP_QUEUES (0 or absent: all the interface has). */
+static int add_xdp_iface(struct parse_ctx *x, char **args, size_t n)
+{
+	struct config *c = x->c;
+	const char *s = args[0];
+	long queues = 0;
+
+	if (check_ifname(x, s) < 0)
+		return -1;
+	if (n > 1 && number_in_range(x, args[1], 0, CONFIG_MAX_XDP_QUEUES, &queues) < 0)
+		return -1;
+	for (size_t i = 0; i < c->n_ntp_xdp; i++)
+		if (strcmp(s, c->ntp_xdp[i].ifname) == 0)
+			return fail(x, "%s: '" SHOWN "' listed twice", x->d->name, s);
+	if (c->n_ntp_xdp >= CONFIG_MAX_XDP_IFACES)
+		return fail(x, "%s: too many entries (at most %d)", x->d->name,
+			    CONFIG_MAX_XDP_IFACES);
+	memcpy(c->ntp_xdp[c->n_ntp_xdp].ifname, s, strlen(s) + 1);
+	c->ntp_xdp[c->n_ntp_xdp++].queues = (unsigned)queues;
 	return 0;
 }
 
@@ -605,6 +638,7 @@ static const struct directive directives[] = {
 	  F(clock_source), 0, 0 },
 	{ "clock-source-poll", "SECONDS", set_unsigned, 1, 1, false, F(clock_source_poll_s),
 	  CONFIG_MIN_CLOCK_POLL_S, CONFIG_MAX_CLOCK_POLL_S },
+	{ "cpu-steering", "yes|no", set_bool, 1, 1, false, F(cpu_steering), 0, 0 },
 	{ "hw-timestamp", "IFACE", add_hw_iface, 1, 1, true, F(hw_timestamp), 0, 0 },
 	{ "interleaved-table", "N", set_unsigned, 1, 1, false, F(interleaved_table), 0,
 	  CONFIG_MAX_INTERLEAVED_TABLE },
@@ -638,10 +672,13 @@ static const struct directive directives[] = {
 	{ "metrics-listen", "ADDRESS PORT", set_metrics_listen, 2, 2, false, F(metrics_listen),
 	  0, 0 },
 	{ "ntp-allow", "CIDR", add_rule, 1, 1, true, F(ntp_acl), 1, 0 },
+	{ "ntp-busy-poll", "USEC", set_unsigned, 1, 1, false, F(ntp_busy_poll_us), 0,
+	  CONFIG_MAX_BUSY_POLL_US },
 	{ "ntp-deny", "CIDR", add_rule, 1, 1, true, F(ntp_acl), 0, 0 },
 	{ "ntp-listen", "ADDRESS [PORT]", set_listen, 1, 2, true, F(ntp_listen),
 	  CONFIG_DEFAULT_NTP_PORT, 0 },
 	{ "ntp-service", "yes|no", set_bool, 1, 1, false, F(ntp_enabled), 0, 0 },
+	{ "ntp-xdp", "IFACE [QUEUES]", add_xdp_iface, 1, 2, true, F(ntp_xdp), 0, 0 },
 	{ "pid-file", "FILE|none", set_pid_file, 1, 1, false, F(pid_file), 0, 0 },
 	{ "rate-limit", "RATE BURST|off", set_rate_limit, 1, 2, false, F(rate_limit), 0, 0 },
 	{ "rate-limit-prefix", "V4LEN V6LEN", set_prefix, 2, 2, false, F(rate_limit_prefix),
@@ -685,6 +722,8 @@ void config_init(struct config *c)
 	c->ntp_enabled = true;
 	c->ke_enabled = true;
 	c->threads = 0;
+	c->cpu_steering = true;
+	c->ntp_busy_poll_us = 0;
 	c->local_stratum = -1;
 	c->stratum = DEFAULT_STRATUM;
 	c->refid = DEFAULT_REFID;

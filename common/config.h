@@ -20,7 +20,10 @@
 #define CONFIG_MAX_AEADS 4		/* ke-aead: the AEADs this code knows of */
 #define CONFIG_MAX_DIRECTIVES 64	/* room in struct config for each directive's lines */
 #define CONFIG_MAX_HW_IFACES 8		/* hw-timestamp lines */
+#define CONFIG_MAX_XDP_IFACES 4		/* ntp-xdp lines */
+#define CONFIG_MAX_XDP_QUEUES 64	/* ntp-xdp IFACE QUEUES */
 #define CONFIG_IFNAME_LEN 16		/* IFNAMSIZ: 15 characters and a NUL */
+#define CONFIG_MAX_BUSY_POLL_US 10000	/* ntp-busy-poll: 10 ms */
 #define CONFIG_MAX_INTERLEAVED_TABLE 1048576	/* ntpd/xleave.h: XLEAVE_MAX_ENTRIES */
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/ntsd.conf"
 #define CONFIG_DEFAULT_NTP_PORT NTP_PORT
@@ -42,6 +45,12 @@ struct config {
 	struct config_listen ntp_listen[CONFIG_MAX_LISTEN];	/* ntp-listen ADDRESS [PORT] */
 	size_t n_ntp_listen;		/* 0: defaults 0.0.0.0 and :: port 123 */
 	unsigned threads;		/* threads N: NTP workers; 0 = one per core */
+	/* cpu-steering yes|no (default yes): NTP workers and NTS-KE threads
+	 * pinned to CPUs, packets steered to the thread on the receiving CPU */
+	bool cpu_steering;
+	/* ntp-busy-poll USEC (default 0 = off): NTP workers spin this long
+	 * after a datagram before sleeping, with SO_BUSY_POLL on their sockets */
+	unsigned ntp_busy_poll_us;
 	int local_stratum;		/* local-stratum N (1-15); -1 = off */
 	int stratum;			/* stratum N (1-15), default 2 */
 	uint32_t refid;			/* refid ABCD or an IPv4 address, default "NTSD" */
@@ -65,6 +74,14 @@ struct config {
 	 * timestamp in hardware; none by default */
 	char hw_timestamp[CONFIG_MAX_HW_IFACES][CONFIG_IFNAME_LEN];
 	size_t n_hw_timestamp;
+	/* ntp-xdp IFACE [QUEUES] (repeatable): serve NTP on IFACE through
+	 * the XDP program and AF_XDP sockets (ntpd/ntp_xdp.h); QUEUES 0 or
+	 * absent: every receive queue the interface has */
+	struct config_xdp {
+		char ifname[CONFIG_IFNAME_LEN];
+		unsigned queues;
+	} ntp_xdp[CONFIG_MAX_XDP_IFACES];
+	size_t n_ntp_xdp;
 	/* NTS-KE */
 	struct config_listen ke_listen[CONFIG_MAX_LISTEN];	/* ke-listen ADDRESS [PORT] */
 	size_t n_ke_listen;		/* 0: defaults 0.0.0.0 and :: port 4460 */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #define MS_PER_S 1000
+#define NS_PER_US 1000
 #define NS_PER_MS 1000000
 #define NS_PER_S 1000000000
 

@@ -16,12 +16,21 @@
  * starts with a full bucket.
  *
  * A table has no lock: its owner keeps it to one thread or locks around
- * it.  The NTP service gives each worker its own table: SO_REUSEPORT
- * sends a client's packets (same address and port) to the same socket, so
- * its requests meet one table; a client that changes source ports may
- * land on several workers and get up to `workers` times the rate.  The
- * NTS-KE service keeps one table under a mutex (nts-ke/ke_admit.h says
- * why).
+ * it.  The NTP service gives each worker its own table, which holds
+ * while a client's packets keep reaching one worker.  With cpu-steering
+ * (common/listener.h) a packet goes to the worker on the CPU that
+ * received it, and the NIC keeps a flow on one queue and so one CPU (RSS
+ * or RPS hash the flow; many NICs hash UDP by addresses only): a client's
+ * requests meet one table for as long as that queue's interrupt stays on
+ * its CPU.  Moving the interrupt (irqbalance) moves its clients to another
+ * worker's table, where they start with a full bucket; on loopback and
+ * veth the receiving CPU is the sender's, so a local sender that migrates
+ * reaches several workers.  Without steering SO_REUSEPORT's hash of the
+ * 4-tuple keeps a client (address and port) on one socket.  Either way a
+ * client that spreads its requests (over source ports, or over queues by
+ * them) can reach several workers and get up to `workers` times the rate.
+ * The NTS-KE service keeps one table under a mutex (nts-ke/ke_admit.h
+ * says why).
  */
 #ifndef NTSD_RATELIMIT_H
 #define NTSD_RATELIMIT_H

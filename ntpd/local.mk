@@ -5,11 +5,13 @@ noinst_LIBRARIES += ntpd/libntpresp.a
 ntpd_libntpresp_a_SOURCES = \
 	ntpd/clock.c ntpd/clock.h \
 	ntpd/clock_source.c ntpd/clock_source.h \
+	ntpd/ntp_judge.c ntpd/ntp_judge.h \
 	ntpd/ntp_service.c ntpd/ntp_service.h \
 	ntpd/phc.c ntpd/phc.h \
 	ntpd/phc_dev.c ntpd/phc_dev.h \
 	ntpd/responder.c ntpd/responder.h \
 	ntpd/txstamp.c ntpd/txstamp.h \
+	ntpd/xdp_frame.c ntpd/xdp_frame.h \
 	ntpd/xleave.c ntpd/xleave.h
 
 # The XDP data path (ntp-xdp; configure's --disable-xdp leaves it out).
@@ -37,4 +39,14 @@ ntpd/xdp_filter_obj.c: ntpd/xdp_filter.bpf.o
 	  echo '};'; \
 	  echo 'const size_t xdp_filter_obj_len = sizeof(xdp_filter_obj);'; \
 	} > $@.tmp && mv $@.tmp $@
+endif
+
+# ntp-xdp's side in the NTP service (ntpd/ntp_xdp.h): the AF_XDP sockets
+# and their wiring with XDP; without, a stand-in that logs each ntp-xdp
+# line as served on sockets.
+ntpd_libntpresp_a_SOURCES += ntpd/ntp_xdp.h ntpd/xdp_worker.h
+if ENABLE_XDP
+ntpd_libntpresp_a_SOURCES += ntpd/ntp_xdp.c ntpd/xdp_worker.c
+else
+ntpd_libntpresp_a_SOURCES += ntpd/ntp_xdp_off.c
 endif

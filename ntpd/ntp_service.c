@@ -1,8 +1,13 @@
 /* ntp_service: sockets and worker threads around the pure responder.
  *
- * Each worker owns one SO_REUSEPORT socket per listen address (the kernel
- * spreads clients over them by a hash of the 4-tuple), its responder
- * state, its rate-limit table and its counters: no locks on the hot path.
+ * Each worker owns one SO_REUSEPORT socket per listen address, its
+ * responder state, its rate-limit table and its counters: no locks on the
+ * hot path.  With cpu-steering (common/listener.h) worker i is pinned to
+ * CPU i and each address's group hands a datagram to the socket of the
+ * worker on the CPU that received it, so the wake-up stays on that core;
+ * without, the kernel spreads clients by a hash of the 4-tuple.  With
+ * ntp-busy-poll a worker that served a datagram spins on non-blocking
+ * receives (each polls the device queue: SO_BUSY_POLL) before it sleeps.
  * A batch is received with recvmmsg (kernel receive timestamps from
  * SO_TIMESTAMPING, the destination address from IP_PKTINFO /
  * IPV6_RECVPKTINFO) and answered packet by packet.  A worker that keeps
@@ -47,7 +52,9 @@
 #include "common/ntp_packet.h"
 #include "ntpd/clock.h"
 #include "ntpd/clock_source.h"
+#include "ntpd/ntp_judge.h"
 #include "ntpd/ntp_service.h"
+#include "ntpd/ntp_xdp.h"
 #include "ntpd/phc_dev.h"
 #include "common/ratelimit.h"
 #include "ntpd/responder.h"
@@ -85,11 +92,9 @@ struct ntp_worker {
 	bool started;
 	int fds[NTP_MAX_SOCKETS];
 	bool wildcard[NTP_MAX_SOCKETS];
-	struct responder resp;
-	struct ratelimit *rl;
-	counter_t cnt[NTP_CNT_COUNT];
+	struct ntp_judge judge;		/* responder, rate limit, counters (enum ntp_counter) */
 	counter_t ts_cnt[NTP_TS_COUNT];
-	uint64_t tx_est;		/* the last reply's transmit time, by our clock */
+	counter_t received;		/* datagrams received (the per-worker view) */
 	bool behind;			/* the last wake left datagrams queued */
 	struct phc_fit hw_fit[CONFIG_MAX_HW_IFACES];	/* of ns->hw[], loaded per batch */
 	struct mmsghdr rx[NTP_BATCH], tx[NTP_SEND_CHUNK];
@@ -102,13 +107,11 @@ struct ntp_worker {
 };
 
 struct ntp_service {
-	struct snapshot *keys;
-	struct snapshot *acl;		/* struct acl; NULL: no access rules */
+	struct ntp_judge_env env;	/* keys, access rules, clock state, interleaved table */
 	struct netaddr addrs[NTP_MAX_SOCKETS];
 	size_t n_addrs;
 	unsigned n_workers;
 	struct ntp_worker **workers;
-	struct clock_pub clock;
 	struct clock_config clock_cfg;
 	struct snapshot *clock_source;	/* struct clock_sample; NULL: kernel only */
 	int64_t clock_refreshed_ns;	/* worker 0 only */
@@ -117,23 +120,16 @@ struct ntp_service {
 	unsigned burst, table;
 	struct netaddr_prefix prefix;	/* rate-limit-prefix */
 	unsigned xleave_entries;	/* interleaved-table; 0: off */
-	struct xleave *xl;		/* shared by the workers; NULL: off */
 	struct phc_dev *hw[CONFIG_MAX_HW_IFACES];	/* hw-timestamp NICs with a PHC */
 	size_t n_hw;
+	struct ntp_xdp *xdp;		/* ntp-xdp interfaces; NULL: none */
+	struct listener_steer *steer;	/* cpu-steering */
+	unsigned busy_poll_us;		/* ntp-busy-poll; 0: off */
 	int stop_fd;
 	atomic_bool stopping;
 	bool started;
 	struct thread_start thread_start;	/* each worker, before its loop */
 };
-
-/* The responder's transmit time, kept for the interleaved-mode entry. */
-static uint64_t tx_clock(void *arg)
-{
-	uint64_t *est = arg;
-
-	*est = ntp_ts_now();
-	return *est;
-}
 
 static const char *const ts_counter_names[NTP_TS_COUNT] = {
 	[NTP_TS_INTERLEAVED] = "interleaved_replies",
@@ -162,7 +158,7 @@ static void refresh_clock(struct ntp_service *ns)
 	if (src) {
 		/* The discipline daemon's state (ntpd/clock_source.h). */
 		clock_source_serve(src, monotime_ns(), ns->clock_cfg.precision, &st);
-		clock_pub_store(&ns->clock, &st);
+		clock_pub_store(&ns->env.clock, &st);
 		ns->clock_refreshed_ns = monotime_ns();
 		return;
 	}
@@ -173,7 +169,7 @@ static void refresh_clock(struct ntp_service *ns)
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	clock_state_from_kernel(&k, &ns->clock_cfg, &now, &st);
-	clock_pub_store(&ns->clock, &st);
+	clock_pub_store(&ns->env.clock, &st);
 	ns->clock_refreshed_ns = monotime_ns();
 }
 
@@ -191,6 +187,52 @@ static int set_timestamping(int fd, bool hw)
 		flags |= SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE |
 			 SOF_TIMESTAMPING_OPT_CMSG | SOF_TIMESTAMPING_OPT_TX_SWHW;
 	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags));
+}
+
+/* ntp-busy-poll: the socket's receive calls poll the device queue its
+ * packets came from for up to usec when it is empty (SO_BUSY_POLL), take
+ * up to a batch per poll (SO_BUSY_POLL_BUDGET) and, where the interface
+ * defers its interrupts (napi_defer_hard_irqs), keep the queue to
+ * themselves while they poll (SO_PREFER_BUSY_POLL).  0, or -1 with errno
+ * and *what naming the option the kernel refused. */
+static int set_busy_poll(int fd, unsigned usec, const char **what)
+{
+	int v = (int)usec, one = 1, budget = NTP_BATCH;
+
+	*what = "SO_BUSY_POLL";
+	if (setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &v, sizeof(v)) < 0)
+		return -1;
+	*what = "SO_BUSY_POLL_BUDGET";
+	if (setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)) < 0)
+		return -1;
+	*what = "SO_PREFER_BUSY_POLL";
+	return setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one));
+}
+
+/* ntp-busy-poll on worker w's socket for address i; the first socket's
+ * outcome is logged (with the value read back), a refusal once: the
+ * worker still spins in user space, the device queue is then polled by
+ * its interrupt only. */
+static void busy_poll_socket(struct ntp_service *ns, const struct ntp_worker *w, size_t i)
+{
+	const char *what;
+	int got = -1;
+	socklen_t len = sizeof(got);
+
+	if (ns->busy_poll_us == 0)
+		return;
+	if (set_busy_poll(w->fds[i], ns->busy_poll_us, &what) < 0) {
+		if (w->index == 0 && i == 0)
+			log_errno(LOG_LVL_WARN, "ntp: ntp-busy-poll %u: %s refused (it needs "
+				  "CAP_NET_ADMIN); workers spin on their sockets without it",
+				  ns->busy_poll_us, what);
+		return;
+	}
+	if (w->index == 0 && i == 0 &&
+	    getsockopt(w->fds[i], SOL_SOCKET, SO_BUSY_POLL, &got, &len) == 0)
+		log_info("ntp: ntp-busy-poll %u: workers spin %u us after each datagram; "
+			 "SO_BUSY_POLL %d us on each socket", ns->busy_poll_us, ns->busy_poll_us,
+			 got);
 }
 
 static int open_socket(const struct netaddr *a, bool hw, bool *wildcard)
@@ -326,7 +368,7 @@ static void flush_chunk(struct ntp_worker *w, int fd, unsigned n)
 			if (errno == EINTR)
 				continue;
 			/* Skip the datagram that failed; try the rest. */
-			counter_inc(&w->cnt[NTP_CNT_SEND_ERROR]);
+			counter_inc(&w->judge.cnt[NTP_CNT_SEND_ERROR]);
 			done++;
 			continue;
 		}
@@ -338,11 +380,7 @@ static void flush_chunk(struct ntp_worker *w, int fd, unsigned n)
 struct batch {
 	int fd;
 	bool wildcard;			/* a wildcard address: replies name their source */
-	struct responder_request rq;	/* per datagram: pkt, len, rx_ts, rate_kod */
-	struct clock_state clk;
-	struct timespec now;
-	const struct acl *acl;		/* NULL: no access rules */
-	int64_t now_mono;		/* for the rate limiter */
+	struct ntp_judge_batch jb;	/* what its datagrams are judged against */
 	unsigned n_tx;			/* replies queued in w->tx */
 	uint64_t first_tx;		/* the first queued reply's transmit time */
 };
@@ -382,23 +420,10 @@ static void load_hw_fits(struct ntp_worker *w)
  * are now: read once per batch. */
 static void batch_begin(struct ntp_worker *w, int fd, bool wildcard, struct batch *b)
 {
-	struct ntp_service *ns = w->ns;
-
 	memset(b, 0, sizeof(*b));
 	b->fd = fd;
 	b->wildcard = wildcard;
-	clock_gettime(CLOCK_REALTIME, &b->now);
-	clock_pub_load(&ns->clock, &b->clk);
-	b->rq.clock = &b->clk;
-	b->rq.keys = snapshot_get(ns->keys);
-	b->acl = ns->acl ? snapshot_get(ns->acl) : NULL;
-	b->rq.now = b->now.tv_sec;
-	b->rq.tx_time = tx_clock;
-	b->rq.tx_arg = &w->tx_est;
-	if (w->rl != NULL) {
-		b->now_mono = monotime_ns();
-		b->rq.rate_poll = ratelimit_kod_poll(w->rl);
-	}
+	ntp_judge_begin(&w->judge, &b->jb);
 	load_hw_fits(w);
 }
 
@@ -442,115 +467,34 @@ static void rx_hardware(struct ntp_worker *w, struct rx_info *ri)
 	counter_inc(&w->ts_cnt[NTP_TS_RX_HARDWARE]);
 }
 
-/* Whether datagram i is answered at all (*kod: with a RATE KoD only):
- * not truncated, allowed by the access rules, then by the rate limiter.
- * What it drops is counted. */
-static bool admit_datagram(struct ntp_worker *w, const struct batch *b, int i, bool *kod)
-{
-	const struct msghdr *m = &w->rx[i].msg_hdr;
-	enum ratelimit_verdict v = RATELIMIT_ALLOW;
-	struct netaddr peer;
-	bool have_peer;
-
-	*kod = false;
-	if (m->msg_flags & MSG_TRUNC) {
-		counter_inc(&w->cnt[NTP_CNT_DROP_TRUNCATED]);
-		return false;
-	}
-	if (b->acl == NULL && w->rl == NULL)
-		return true;
-	have_peer = netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
-					  &peer) == 0;
-	/* Access rules before anything else: a denied source gets no reply
-	 * (no KoD either) and takes no rate-limit slot. */
-	if (b->acl != NULL && (!have_peer || !acl_allows(b->acl, &peer))) {
-		counter_inc(&w->cnt[NTP_CNT_DROP_DENIED]);
-		return false;
-	}
-	if (w->rl != NULL && have_peer)
-		v = ratelimit_check(w->rl, &peer, b->now_mono);
-	if (v == RATELIMIT_DROP) {
-		counter_inc(&w->cnt[NTP_CNT_RATE_DROP]);
-		return false;
-	}
-	*kod = v == RATELIMIT_KOD;
-	return true;
-}
-
-/* A request that may be interleaved (xleave_request_wants). */
-struct xl_request {
-	bool wants, found;
-	uint64_t origin;		/* our receive timestamp it names */
-	uint8_t client[16];		/* netaddr_host_bytes of its sender */
-};
-
-/* Whether datagram i may be interleaved and whether the table knows the
- * reply its origin names: then b->rq.xleave_tx is that reply's transmit
- * time.  No table lookup for rate-limited requests: they get a KoD. */
-static void xleave_begin(struct ntp_worker *w, struct batch *b, int i, struct xl_request *q)
-{
-	const struct msghdr *m = &w->rx[i].msg_hdr;
-	enum xleave_source src;
-	struct netaddr peer;
-
-	b->rq.xleave_tx = 0;
-	q->found = false;
-	q->wants = w->ns->xl != NULL && !b->rq.rate_kod &&
-		   xleave_request_wants(b->rq.pkt, b->rq.len, &q->origin) &&
-		   netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
-					 &peer) == 0;
-	if (!q->wants)
-		return;
-	netaddr_host_bytes(&peer, q->client);
-	q->found = xleave_lookup(w->ns->xl, q->client, q->origin, &b->rq.xleave_tx, &src);
-}
-
-/* After a reply to such a request: a served entry is forgotten, and a
- * time reply (not a KoD or NAK) gets an entry of its own.  True when its
- * transmit timestamp is wanted. */
-static bool xleave_end(struct ntp_worker *w, const struct xl_request *q, enum ntp_counter c,
-		       const uint8_t *reply)
-{
-	struct xleave *xl = w->ns->xl;
-
-	if (!q->wants || (c != NTP_CNT_PLAIN_REPLY && c != NTP_CNT_NTS_REPLY))
-		return false;
-	if (q->found) {
-		xleave_forget(xl, q->client, q->origin);
-		counter_inc(&w->ts_cnt[NTP_TS_INTERLEAVED]);
-	}
-	xleave_save(xl, q->client, buf_load_u64(reply + RESPONDER_RX_OFFSET), w->tx_est);
-	return true;
-}
-
 /* Datagram i through admission and the responder, its reply written into
  * the next free tx buffer; true when there is one (*out_len bytes).  ri
  * gets the datagram's control messages and what its reply needs. */
 static bool judge_datagram(struct ntp_worker *w, struct batch *b, int i, struct rx_info *ri,
 			   size_t *out_len)
 {
-	struct xl_request q;
-	enum ntp_counter c;
-	uint8_t *out = w->tx_buf[b->n_tx];
+	const struct msghdr *m = &w->rx[i].msg_hdr;
+	struct netaddr peer;
+	bool have_peer;
 
-	if (!admit_datagram(w, b, i, &b->rq.rate_kod))
+	if (m->msg_flags & MSG_TRUNC) {
+		counter_inc(&w->judge.cnt[NTP_CNT_DROP_TRUNCATED]);
+		return false;
+	}
+	have_peer = netaddr_from_sockaddr((struct sockaddr *)&w->peer[i], m->msg_namelen,
+					  &peer) == 0;
+	if (!ntp_judge_admit(&w->judge, &b->jb, have_peer ? &peer : NULL))
 		return false;
 	parse_cmsgs(&w->rx[i].msg_hdr, ri);
 	if (!ri->have_rx)
-		ri->rx = b->now;
+		ri->rx = b->jb.now;
 	ri->tx_hw = false;
 	if (w->ns->n_hw > 0)
 		rx_hardware(w, ri);
-	b->rq.pkt = w->rx_buf[i];
-	b->rq.len = w->rx[i].msg_len;
-	b->rq.rx_ts = ntp_ts_from_timespec(&ri->rx);
-	xleave_begin(w, b, i, &q);
-	c = responder_handle(&w->resp, &b->rq, out, sizeof(w->tx_buf[b->n_tx]), out_len);
-	counter_inc(&w->cnt[c]);
-	if (!ntp_counter_is_reply(c))
-		return false;
-	ri->want_tx = xleave_end(w, &q, c, out);
-	return true;
+	return ntp_judge_answer(&w->judge, &b->jb, have_peer ? &peer : NULL, w->rx_buf[i],
+				w->rx[i].msg_len, ntp_ts_from_timespec(&ri->rx),
+				w->tx_buf[b->n_tx], sizeof(w->tx_buf[b->n_tx]), out_len,
+				&ri->want_tx);
 }
 
 /* The reply in the next tx slot goes to datagram i's sender, from the
@@ -576,7 +520,7 @@ static void queue_reply(struct ntp_worker *w, struct batch *b, int i, const stru
 		t->msg_controllen = cl;
 	}
 	if (k == 0)
-		b->first_tx = w->tx_est;
+		b->first_tx = w->judge.tx_est;
 	/* Unsigned: a clock step either way flushes, which is harmless. */
 	if (++b->n_tx == NTP_SEND_CHUNK || !w->behind ||
 	    ntp_ts_now() - b->first_tx >= NTP_TX_WAIT) {
@@ -702,7 +646,7 @@ static void take_tx_stamp(struct ntp_worker *w, int i)
 	}
 	if (!tx_time(w, &t, &tx, &src))
 		return;
-	if (w->ns->xl != NULL && xleave_set_tx(w->ns->xl, r.client, r.rx, tx, src))
+	if (w->ns->env.xl != NULL && xleave_set_tx(w->ns->env.xl, r.client, r.rx, tx, src))
 		counter_inc(&w->ts_cnt[src == XLEAVE_TX_HARDWARE ? NTP_TS_TX_HARDWARE
 								  : NTP_TS_TX_KERNEL]);
 	else
@@ -738,14 +682,89 @@ static int poll_offline(struct pollfd *pfd, nfds_t n, int timeout)
 	return rc;
 }
 
+/* The worker's AF_XDP sockets (ntpd/ntp_xdp.h) after poll: each that is
+ * readable, or has replies to take back from the kernel, for up to
+ * NTP_BATCHES_PER_WAKE batches.  True when one had more than that. */
+static bool serve_xdp(struct ntp_worker *w, const struct pollfd *pfd, size_t n)
+{
+	bool behind = false;
+	int b;
+
+	for (size_t k = 0; k < n; k++) {
+		if (!(pfd[k].revents & POLLIN) && !ntp_xdp_tx_pending(w->ns->xdp, w->index))
+			continue;
+		for (b = 0; b < NTP_BATCHES_PER_WAKE; b++)
+			if (ntp_xdp_serve(w->ns->xdp, w->index, k, &w->judge) == 0)
+				break;
+		behind |= b == NTP_BATCHES_PER_WAKE;
+	}
+	return behind;
+}
+
+/* poll()'s timeout: 1 ms while AF_XDP replies are on their way out, so
+ * their frames go back to the fill ring without waiting for traffic. */
+static int poll_timeout(const struct ntp_worker *w, int timeout)
+{
+	if (ntp_xdp_tx_pending(w->ns->xdp, w->index) && (timeout < 0 || timeout > 1))
+		return 1;
+	return timeout;
+}
+
+/* ntp-busy-poll's wait: no sleep, a quiescent point instead of going
+ * offline, and every socket but the stop eventfd (pfd[stop]) marked
+ * readable so that its receive runs: with SO_BUSY_POLL each one polls the
+ * device queue once.  poll() itself busy-polls only under the
+ * net.core.busy_poll sysctl, so it is used here for the stop eventfd and
+ * POLLERR only. */
+static int poll_spin(struct pollfd *pfd, nfds_t n, nfds_t stop)
+{
+	int rc;
+
+	snapshot_quiescent();
+	rc = poll(pfd, n, 0);
+	for (nfds_t i = 0; rc >= 0 && i < n; i++)
+		if (i != stop)
+			pfd[i].revents |= POLLIN;
+	return rc;
+}
+
+/* Serve what the wait found on each of the worker's nfd UDP sockets: their
+ * error queues, then up to NTP_BATCHES_PER_WAKE batches each.  The
+ * datagrams received; *behind set when a socket had more than that. */
+static unsigned serve_ready(struct ntp_worker *w, const struct pollfd *pfd, size_t nfd,
+			    bool *behind)
+{
+	unsigned got = 0;
+	int b, n;
+
+	for (size_t i = 0; i < nfd; i++) {
+		if (pfd[i].revents & POLLERR)
+			read_tx_stamps(w, w->fds[i]);
+		if (!(pfd[i].revents & POLLIN))
+			continue;
+		for (b = 0; b < NTP_BATCHES_PER_WAKE; b++) {
+			n = serve_batch(w, w->fds[i], w->wildcard[i]);
+			got += (unsigned)n;
+			if (n < NTP_BATCH)
+				break;
+		}
+		*behind |= b == NTP_BATCHES_PER_WAKE;
+	}
+	counter_add(&w->received, got);
+	return got;
+}
+
 static void *worker_main(void *arg)
 {
 	struct ntp_worker *w = arg;
 	struct ntp_service *ns = w->ns;
-	struct pollfd pfd[NTP_MAX_SOCKETS + 1];
-	size_t i, nfd = ns->n_addrs;
-	int b, timeout = w->index == 0 ? NTP_CLOCK_REFRESH_NS / NS_PER_MS : -1;
-	bool behind;
+	/* The UDP sockets, the stop eventfd (pfd[nfd]), the AF_XDP sockets. */
+	struct pollfd pfd[NTP_MAX_SOCKETS + 1 + NTP_XDP_MAX_SOCKETS];
+	int xfd[NTP_XDP_MAX_SOCKETS];
+	size_t i, nfd = ns->n_addrs, nx;
+	int timeout = w->index == 0 ? NTP_CLOCK_REFRESH_NS / NS_PER_MS : -1;
+	int64_t busy_ns = (int64_t)ns->busy_poll_us * NS_PER_US, spin_until = 0;
+	bool spin, behind;
 	char name[16];
 
 	/* ps -L, top -H, /proc/PID/task/TID/comm: which thread is which. */
@@ -757,10 +776,21 @@ static void *worker_main(void *arg)
 	}
 	pfd[nfd].fd = ns->stop_fd;
 	pfd[nfd].events = POLLIN;
+	nx = ntp_xdp_fds(ns->xdp, w->index, xfd, NTP_XDP_MAX_SOCKETS);
+	for (i = 0; i < nx; i++) {
+		pfd[nfd + 1 + i].fd = xfd[i];
+		pfd[nfd + 1 + i].events = POLLIN;
+	}
+	/* On its CPU before anything else, and before the sandbox (which
+	 * has no sched_setaffinity). */
+	listener_steer_pin(ns->steer, w->index);
 	snapshot_thread_join();
 	thread_start_run(&ns->thread_start, w->index);
 	while (!atomic_load_explicit(&ns->stopping, memory_order_relaxed)) {
-		if (poll_offline(pfd, nfd + 1, timeout) < 0 && errno != EINTR) {
+		spin = busy_ns > 0 && monotime_ns() < spin_until;
+		if ((spin ? poll_spin(pfd, nfd + 1 + nx, nfd)
+			  : poll_offline(pfd, nfd + 1 + nx, poll_timeout(w, timeout))) < 0 &&
+		    errno != EINTR) {
 			log_errno(LOG_LVL_ERR, "ntp: poll");
 			break;
 		}
@@ -770,16 +800,9 @@ static void *worker_main(void *arg)
 		if (pfd[nfd].revents)
 			break;
 		behind = false;
-		for (i = 0; i < nfd; i++) {
-			if (pfd[i].revents & POLLERR)
-				read_tx_stamps(w, w->fds[i]);
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			for (b = 0; b < NTP_BATCHES_PER_WAKE; b++)
-				if (serve_batch(w, w->fds[i], w->wildcard[i]) < NTP_BATCH)
-					break;
-			behind |= b == NTP_BATCHES_PER_WAKE;
-		}
+		if (serve_ready(w, pfd, nfd, &behind) > 0 && busy_ns > 0)
+			spin_until = monotime_ns() + busy_ns;
+		behind |= serve_xdp(w, pfd + nfd + 1, nx);
 		w->behind = behind;
 	}
 	snapshot_thread_leave();
@@ -795,8 +818,7 @@ static void worker_free(struct ntp_worker *w, size_t n_fds)
 	for (i = 0; i < n_fds; i++)
 		if (w->fds[i] >= 0)
 			close(w->fds[i]);
-	ratelimit_free(w->rl);
-	responder_wipe(&w->resp);
+	ntp_judge_wipe(&w->judge);
 	free(w);
 }
 
@@ -815,13 +837,14 @@ static void apply_config(struct ntp_service *ns, const struct config *cfg)
 	ns->table = cfg->rate_limit_table;
 	ns->prefix = cfg->rate_limit_prefix;
 	ns->xleave_entries = cfg->interleaved_table;
+	ns->busy_poll_us = cfg->ntp_busy_poll_us;
 
 	ns->clock_cfg.stratum = cfg->stratum;
 	ns->clock_cfg.refid = cfg->refid;
 	ns->clock_cfg.local_stratum = cfg->local_stratum;
 	ns->clock_cfg.precision = clock_measure_precision();
 	memset(&st, 0, sizeof(st));
-	clock_pub_init(&ns->clock, &st);
+	clock_pub_init(&ns->env.clock, &st);
 	refresh_clock(ns);
 }
 
@@ -850,6 +873,7 @@ static struct ntp_worker *worker_new(struct ntp_service *ns, unsigned index,
 				     int64_t key_propagation)
 {
 	struct ntp_worker *w = calloc(1, sizeof(*w));
+	struct ratelimit *rl = NULL;
 	size_t i;
 
 	if (w == NULL) {
@@ -860,22 +884,21 @@ static struct ntp_worker *worker_new(struct ntp_service *ns, unsigned index,
 	w->index = index;
 	for (i = 0; i < NTP_MAX_SOCKETS; i++)
 		w->fds[i] = -1;
-	if (responder_init(&w->resp, key_propagation) < 0) {
-		log_errno(LOG_LVL_ERR, "ntp: no randomness for nonces");
-		goto fail;
-	}
 	if (ns->rate_limit) {
-		w->rl = ratelimit_new(ns->rate, ns->burst, ns->table, &ns->prefix);
-		if (w->rl == NULL) {
+		rl = ratelimit_new(ns->rate, ns->burst, ns->table, &ns->prefix);
+		if (rl == NULL) {
 			log_err("ntp: cannot allocate the rate-limit table (%u entries)",
 				ns->table);
-			goto fail;
+			free(w);
+			return NULL;
 		}
 	}
+	if (ntp_judge_init(&w->judge, &ns->env, key_propagation, rl) < 0) {
+		log_errno(LOG_LVL_ERR, "ntp: no randomness for nonces");
+		free(w);
+		return NULL;
+	}
 	return w;
-fail:
-	worker_free(w, 0);
-	return NULL;
 }
 
 /* The stop eventfd and every worker.  -1 (logged) on failure; what was
@@ -891,8 +914,8 @@ static int make_workers(struct ntp_service *ns, int64_t key_propagation)
 		return -1;
 	}
 	if (ns->xleave_entries > 0) {
-		ns->xl = xleave_new(ns->xleave_entries);
-		if (ns->xl == NULL) {
+		ns->env.xl = xleave_new(ns->xleave_entries);
+		if (ns->env.xl == NULL) {
 			log_err("ntp: cannot allocate the interleaved-mode table (%u entries)",
 				ns->xleave_entries);
 			return -1;
@@ -915,6 +938,7 @@ static int bind_worker(struct ntp_service *ns, struct ntp_worker *w, size_t i)
 	w->fds[i] = open_socket(&ns->addrs[i], ns->n_hw > 0, &w->wildcard[i]);
 	if (w->fds[i] < 0)
 		return -1;
+	busy_poll_socket(ns, w, i);
 	if (w->index > 0 || netaddr_port(&ns->addrs[i]) != 0)
 		return 0;
 	if (listener_bound_port(w->fds[i], &ns->addrs[i]) < 0) {
@@ -924,18 +948,28 @@ static int bind_worker(struct ntp_service *ns, struct ntp_worker *w, size_t i)
 	return 0;
 }
 
-/* Every worker's socket for each address, address by address.  -1
- * (logged) on failure; the sockets opened stay with their workers for
- * ntp_service_free. */
-static int open_sockets(struct ntp_service *ns)
+/* Every worker's socket for each address, address by address and in
+ * worker order, so that socket j of each SO_REUSEPORT group is worker
+ * j's, which is what the steering program returns
+ * (common/listener.h).  -1 (logged) on failure; the sockets opened stay
+ * with their workers for ntp_service_free. */
+static int open_sockets(struct ntp_service *ns, const struct config *cfg)
 {
 	unsigned j;
 	size_t i;
 
-	for (i = 0; i < ns->n_addrs; i++)
+	ns->steer = listener_steer_new("ntp", cfg->cpu_steering, ns->n_workers);
+	if (ns->steer == NULL) {
+		log_err("ntp: out of memory");
+		return -1;
+	}
+	for (i = 0; i < ns->n_addrs; i++) {
 		for (j = 0; j < ns->n_workers; j++)
 			if (bind_worker(ns, ns->workers[j], i) < 0)
 				return -1;
+		listener_steer_group(ns->steer, ns->workers[0]->fds[i], &ns->addrs[i]);
+	}
+	listener_steer_log(ns->steer);
 	return 0;
 }
 
@@ -948,15 +982,18 @@ struct ntp_service *ntp_service_new(const struct config *cfg, struct snapshot *k
 		return NULL;
 	}
 	ns->stop_fd = -1;
-	ns->keys = keys;
+	ns->env.keys = keys;
 	atomic_init(&ns->stopping, false);
 	apply_config(ns, cfg);
 	if (open_hw(ns, cfg) < 0 || make_workers(ns, cfg->key_propagation_s) < 0 ||
-	    open_sockets(ns) < 0) {
+	    open_sockets(ns, cfg) < 0) {
 		/* Each step said why; give back all they took. */
 		ntp_service_free(ns);
 		return NULL;
 	}
+	/* After the sockets: the addresses have their ports, and whatever
+	 * XDP cannot serve the sockets do. */
+	ns->xdp = ntp_xdp_new(cfg, ns->addrs, ns->n_addrs, ns->n_workers);
 	return ns;
 }
 
@@ -987,12 +1024,12 @@ void ntp_service_set_clock_source(struct ntp_service *ns, struct snapshot *sampl
 
 void ntp_service_clock(const struct ntp_service *ns, struct clock_state *out)
 {
-	clock_pub_load(&ns->clock, out);
+	clock_pub_load(&ns->env.clock, out);
 }
 
 void ntp_service_set_acl(struct ntp_service *ns, struct snapshot *acl)
 {
-	ns->acl = acl;
+	ns->env.acl = acl;
 }
 
 void ntp_service_set_thread_start(struct ntp_service *ns, const struct thread_start *ts)
@@ -1026,7 +1063,7 @@ void ntp_service_counters(const struct ntp_service *ns, uint64_t *out, size_t n)
 			continue;
 		for (j = 0; j < ns->n_workers; j++)
 			if (ns->workers[j] != NULL)
-				out[c] += counter_get(&ns->workers[j]->cnt[c]);
+				out[c] += counter_get(&ns->workers[j]->judge.cnt[c]);
 	}
 }
 
@@ -1039,8 +1076,27 @@ void ntp_service_ts_counters(const struct ntp_service *ns, uint64_t out[NTP_TS_C
 		out[c] = 0;
 		for (j = 0; j < ns->n_workers; j++)
 			if (ns->workers[j] != NULL)
-				out[c] += counter_get(&ns->workers[j]->ts_cnt[c]);
+				out[c] += counter_get(c == NTP_TS_INTERLEAVED
+							      ? &ns->workers[j]->judge.interleaved
+							      : &ns->workers[j]->ts_cnt[c]);
 	}
+}
+
+bool ntp_service_steered(const struct ntp_service *ns)
+{
+	return listener_steer_on(ns->steer);
+}
+
+unsigned ntp_service_workers(const struct ntp_service *ns, struct listener_thread_view *v,
+			     unsigned max)
+{
+	unsigned i;
+
+	for (i = 0; i < ns->n_workers && i < max; i++) {
+		v[i].served = ns->workers[i] != NULL ? counter_get(&ns->workers[i]->received) : 0;
+		v[i].cpu = listener_steer_cpu(ns->steer, i);
+	}
+	return i;
 }
 
 void ntp_service_hw_poll(struct ntp_service *ns)
@@ -1057,6 +1113,16 @@ size_t ntp_service_n_hw(const struct ntp_service *ns)
 const struct phc_dev *ntp_service_hw(const struct ntp_service *ns, size_t i)
 {
 	return i < ns->n_hw ? ns->hw[i] : NULL;
+}
+
+const struct ntp_xdp *ntp_service_xdp(const struct ntp_service *ns)
+{
+	return ns->xdp;
+}
+
+int ntp_service_xdp_update(struct ntp_service *ns, const struct acl *acl)
+{
+	return ntp_xdp_update(ns->xdp, acl);
 }
 
 void ntp_service_stop(struct ntp_service *ns)
@@ -1087,13 +1153,15 @@ void ntp_service_free(struct ntp_service *ns)
 	if (ns == NULL)
 		return;
 	ntp_service_stop(ns);
+	ntp_xdp_free(ns->xdp);
 	for (j = 0; ns->workers != NULL && j < ns->n_workers; j++)
 		worker_free(ns->workers[j], ns->n_addrs);
 	free(ns->workers);
-	xleave_free(ns->xl);
+	xleave_free(ns->env.xl);
 	for (size_t i = 0; i < ns->n_hw; i++)
 		phc_dev_free(ns->hw[i]);
 	if (ns->stop_fd >= 0)
 		close(ns->stop_fd);
+	listener_steer_free(ns->steer);
 	free(ns);
 }

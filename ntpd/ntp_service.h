@@ -4,6 +4,11 @@
  * responder (ntpd/responder.h) and sends in batches (sendmmsg).  Replies
  * a client may ask about in interleaved mode get kernel transmit
  * timestamps (SO_TIMESTAMPING), read back from the error queue in batches.
+ * Workers also serve the AF_XDP sockets of ntp-xdp interfaces
+ * (ntpd/ntp_xdp.h), with the same per-datagram steps (ntpd/ntp_judge.h).
+ * With cpu-steering each worker is pinned to its CPU and receives what
+ * that CPU receives (common/listener.h); with ntp-busy-poll it spins on
+ * its sockets for a while after each datagram before it sleeps.
  *
  *   ntp_service_new()   binds (as root, before privileges are dropped)
  *   ntp_service_start() starts the workers and the clock-state refresh
@@ -12,16 +17,20 @@
 #ifndef NTSD_NTP_SERVICE_H
 #define NTSD_NTP_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/listener.h"
 #include "common/netaddr.h"
 #include "common/snapshot.h"
 #include "common/thread_start.h"
 #include "ntpd/clock.h"
 
+struct acl;
 struct ntp_service;
+struct ntp_xdp;
 struct phc_dev;
 
 /* `keys` publishes the current struct keyset (the daemon owns it).
@@ -51,6 +60,12 @@ const struct netaddr *ntp_service_listen_addr(const struct ntp_service *ns, size
 /* Sum of every worker's counters, indexed by enum ntp_counter
  * (ntpd/responder.h); names from ntp_counter_name(). */
 void ntp_service_counters(const struct ntp_service *ns, uint64_t *out, size_t n);
+/* cpu-steering: every listen address's group steered by receiving CPU. */
+bool ntp_service_steered(const struct ntp_service *ns);
+/* The per-worker view (/metrics): for each worker, up to max, the
+ * datagrams it received and the CPU it is pinned to.  How many written. */
+unsigned ntp_service_workers(const struct ntp_service *ns, struct listener_thread_view *v,
+			     unsigned max);
 /* Transmit timestamps and interleaved mode (RFC 9769, ntpd/xleave.h). */
 enum ntp_ts_counter {
 	NTP_TS_INTERLEAVED = 0,	/* replies sent in interleaved mode */
@@ -74,6 +89,12 @@ void ntp_service_hw_poll(struct ntp_service *ns);
 /* The hw-timestamp interfaces with hardware timestamps on. */
 size_t ntp_service_n_hw(const struct ntp_service *ns);
 const struct phc_dev *ntp_service_hw(const struct ntp_service *ns, size_t i);
+/* ntp-xdp: the interfaces served through XDP (ntpd/ntp_xdp.h), NULL if
+ * none, for /metrics; and on SIGHUP, before the new rules are published,
+ * the new rules for their programs (-1, logged: a program keeps its old
+ * ones). */
+const struct ntp_xdp *ntp_service_xdp(const struct ntp_service *ns);
+int ntp_service_xdp_update(struct ntp_service *ns, const struct acl *acl);
 void ntp_service_stop(struct ntp_service *ns);
 void ntp_service_free(struct ntp_service *ns);	/* NULL-safe */
 

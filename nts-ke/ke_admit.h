@@ -28,9 +28,11 @@
  * timeout only when the cap is reached.  The rate table (common/ratelimit, which
  * has no lock of its own) is one for the whole service, under a mutex:
  * the kernel spreads a client's connections over the threads' listening
- * sockets by the 4-tuple, and every connection comes from a new source
- * port, so a table per thread (as the NTP workers keep, whose clients
- * keep their port) would give a client up to `threads` times its rate.
+ * sockets (by the CPU that received the SYN with cpu-steering, where RSS
+ * hashes each new source port anew; by the 4-tuple without), and every
+ * connection comes from a new source port, so a table per thread (as the
+ * NTP workers keep, whose clients keep their port) would give a client up
+ * to `threads` times its rate.
  * The same mutex covers it, held for one table lookup.  Per accepted
  * connection that is two short lock holds: negligible next to the TLS
  * handshake admitted connections go on to do. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,14 @@
 #define KE_LISTEN_BACKLOG 1024
 /* Out of descriptors: stop accepting this long, so the loop does not spin. */
 #define KE_FD_PAUSE_S 0.1
+/* TCP_DEFER_ACCEPT: a connection is handed to accept() once its first
+ * data (the ClientHello, or a PROXY header) is in, so a thread wakes once
+ * per connection, with work to do; one that sends nothing waits in the
+ * kernel's SYN queue, holding no descriptor and no session, and is
+ * accepted after about this long anyway (the kernel rounds it up to its
+ * SYN-ACK retransmission schedule: 1 s, then 2 s more), so ke-timeout then
+ * closes it as before. */
+#define KE_DEFER_ACCEPT_S 3
 
 struct ke_thread;
 
@@ -53,6 +62,7 @@ struct ke_listen {
 	const struct ke_session_env *env;
 	struct ke_thread *threads;
 	unsigned n_threads;		/* set up so far */
+	struct listener_steer *steer;	/* cpu-steering */
 	struct thread_start thread_start;	/* each thread, before its loop */
 };
 
@@ -226,6 +236,8 @@ static void *thread_main(void *arg)
 
 	snprintf(name, sizeof(name), "ntsd-ke/%u", (unsigned)(t - t->kl->threads));
 	pthread_setname_np(pthread_self(), name);
+	/* Before the sandbox, which has no sched_setaffinity. */
+	listener_steer_pin(t->kl->steer, (unsigned)(t - t->kl->threads));
 	snapshot_thread_join();
 	thread_start_run(&t->kl->thread_start, (unsigned)(t - t->kl->threads));
 	ev_run(t->loop, 0);
@@ -233,14 +245,21 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-struct ke_listen *ke_listen_new(unsigned n_threads, const struct ke_session_env *env)
+struct ke_listen *ke_listen_new(unsigned n_threads, bool cpu_steering,
+			       const struct ke_session_env *env)
 {
 	struct ke_listen *kl = calloc(1, sizeof(*kl));
 
-	if (kl)
+	if (kl) {
 		kl->threads = calloc(n_threads, sizeof(*kl->threads));
-	if (!kl || !kl->threads) {
+		kl->steer = listener_steer_new("NTS-KE", cpu_steering, n_threads);
+	}
+	if (!kl || !kl->threads || !kl->steer) {
 		log_err("NTS-KE: out of memory for %u threads", n_threads);
+		if (kl) {
+			free(kl->threads);
+			listener_steer_free(kl->steer);
+		}
 		free(kl);
 		return NULL;
 	}
@@ -315,6 +334,7 @@ void ke_listen_free(struct ke_listen *kl)
 	for (unsigned k = 0; k < kl->n_threads; k++)
 		thread_fini(&kl->threads[k]);
 	free(kl->threads);
+	listener_steer_free(kl->steer);
 	free(kl);
 }
 
@@ -326,12 +346,29 @@ void ke_listen_counters(const struct ke_listen *kl, uint64_t out[KE_CNT_COUNT])
 			out[c] += counter_get(&kl->threads[k].cnt[c]);
 }
 
+bool ke_listen_steered(const struct ke_listen *kl)
+{
+	return listener_steer_on(kl->steer);
+}
+
+unsigned ke_listen_threads(const struct ke_listen *kl, struct listener_thread_view *v,
+			   unsigned max)
+{
+	unsigned k;
+
+	for (k = 0; k < kl->n_threads && k < max; k++) {
+		v[k].served = counter_get(&kl->threads[k].cnt[KE_CNT_ACCEPTED]);
+		v[k].cpu = listener_steer_cpu(kl->steer, k);
+	}
+	return k;
+}
+
 /* ---- binding ---- */
 
 /* -1 with errno set; the caller logs. */
 static int listen_socket(const struct netaddr *addr)
 {
-	int fd, err, one = 1;
+	int fd, err, one = 1, defer = KE_DEFER_ACCEPT_S;
 
 	fd = socket(netaddr_family(addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -342,8 +379,10 @@ static int listen_socket(const struct netaddr *addr)
 	if (netaddr_family(addr) == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		goto out;
-	if (bind(fd, &addr->u.sa, addr->len) < 0)
+	if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)) < 0 ||
+	    bind(fd, &addr->u.sa, addr->len) < 0)
 		goto out;
+	/* The group's k-th member is thread k's: listen() joins it. */
 	if (listen(fd, KE_LISTEN_BACKLOG) < 0)
 		goto out;
 	return fd;
@@ -394,8 +433,11 @@ int ke_listen_bind(struct ke_listen *kl, struct netaddr *addrs, size_t n)
 				return -1;
 			}
 		}
+		/* Every thread's socket is in the group: steer it. */
+		listener_steer_group(kl->steer, kl->threads[0].listeners[i].fd, a);
 		log_info("NTS-KE listening on %s (%u threads)", netaddr_str(a, who, sizeof(who)),
 			 kl->n_threads);
 	}
+	listener_steer_log(kl->steer);
 	return 0;
 }

@@ -156,7 +156,8 @@ struct ke_service *ke_service_new(const struct config *cfg, struct snapshot *key
 	svc->env.tls = tls_store_new(cfg->ke_certificate, cfg->ke_private_key);
 	if (!svc->env.tls)
 		goto out;
-	svc->listen = ke_listen_new(listener_threads(cfg->ke_threads), &svc->env);
+	svc->listen = ke_listen_new(listener_threads(cfg->ke_threads), cfg->cpu_steering,
+				    &svc->env);
 	if (!svc->listen)
 		goto out;
 	svc->n_addrs = listener_addrs(cfg->ke_listen, cfg->n_ke_listen, svc->addrs, KE_LISTEN_MAX,
@@ -225,6 +226,17 @@ unsigned ke_service_sessions(const struct ke_service *ks)
 void ke_service_counters(const struct ke_service *ks, uint64_t out[KE_CNT_COUNT])
 {
 	ke_listen_counters(ks->listen, out);
+}
+
+bool ke_service_steered(const struct ke_service *ks)
+{
+	return ke_listen_steered(ks->listen);
+}
+
+unsigned ke_service_threads(const struct ke_service *ks, struct listener_thread_view *v,
+			    unsigned max)
+{
+	return ke_listen_threads(ks->listen, v, max);
 }
 
 void ke_service_stop(struct ke_service *ks)

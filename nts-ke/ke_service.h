@@ -13,9 +13,11 @@
 #ifndef NTSD_KE_SERVICE_H
 #define NTSD_KE_SERVICE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/listener.h"
 #include "common/netaddr.h"
 #include "common/snapshot.h"
 #include "common/thread_start.h"
@@ -103,6 +105,12 @@ int ke_service_listen_addr(const struct ke_service *ks, size_t i, struct netaddr
 unsigned ke_service_sessions(const struct ke_service *ks);
 /* Sum of every thread's counters. */
 void ke_service_counters(const struct ke_service *ks, uint64_t out[KE_CNT_COUNT]);
+/* cpu-steering: every listen address's group steered by receiving CPU. */
+bool ke_service_steered(const struct ke_service *ks);
+/* The per-thread view (/metrics): for each thread, up to max, the
+ * connections it accepted and the CPU it is pinned to.  How many written. */
+unsigned ke_service_threads(const struct ke_service *ks, struct listener_thread_view *v,
+			    unsigned max);
 /* Stop accepting, close sessions, join threads. */
 void ke_service_stop(struct ke_service *ks);
 void ke_service_free(struct ke_service *ks);	/* NULL-safe */

@@ -18,6 +18,7 @@
 #include "ntpd/phc_dev.h"
 #include "ntsd/keywatch.h"
 #include "ntpd/ntp_service.h"
+#include "ntpd/ntp_xdp.h"
 #include "ntsd/ops.h"
 #include "ntpd/responder.h"
 
@@ -55,6 +56,8 @@ int ops_init(struct ops *o, const char *config_path, struct config *cfg, struct 
 	o->ntp = ntp;
 	o->key_file_ok = true;	/* keywatch_init loaded it */
 	o->start_time = (int64_t)time(NULL);
+	for (unsigned i = 0; i < LISTENER_MAX_THREADS; i++)
+		snprintf(o->thread_label[i], sizeof(o->thread_label[i]), "%u", i % 1000);
 	pthread_mutex_init(&o->lock, NULL);
 	snapshot_init(&o->ntp_acl, acl_free_void);
 	snapshot_init(&o->ke_acl, acl_free_void);
@@ -152,6 +155,10 @@ static void reload_rules(struct ops *o)
 		goto out;
 	}
 	log_start_only(o, &c);
+	/* The XDP programs first: they copy the rules into their maps, and
+	 * the workers' snapshot takes them over next. */
+	if (o->ntp)
+		(void)ntp_service_xdp_update(o->ntp, c.ntp_acl);
 	publish_rules(o, &c);
 	o->acl_reloads++;
 	log_notice("access rules reloaded: %zu for NTP, %zu for NTS-KE, %zu ke-proxy-protocol "
@@ -321,8 +328,96 @@ static void collect_phc(struct ops *o, struct promtext *p)
 	}
 }
 
+/* ntp-xdp interfaces: what each runs, the program's verdicts, the
+ * AF_XDP sockets' events and the frames they refused. */
+static void collect_xdp(struct ops *o, struct promtext *p)
+{
+	static const struct {
+		const char *name, *help, *label;
+	} fam[] = {
+		[NTP_XDP_STAT_PROGRAM] = { "ntsd_xdp_packets_total",
+					   "Packets the XDP program saw, by verdict.", "verdict" },
+		[NTP_XDP_STAT_SOCKET] = { "ntsd_xdp_socket_events_total",
+					  "AF_XDP socket events, summed over the queues.", "event" },
+		[NTP_XDP_STAT_REFUSED] = { "ntsd_xdp_frames_refused_total",
+					   "Redirected frames the workers refused, by reason.",
+					   "reason" },
+	};
+	const struct ntp_xdp *x = ntp_service_xdp(o->ntp);
+	struct ntp_xdp_stat st[NTP_XDP_MAX_STATS];
+	struct ntp_xdp_iface_info fi;
+	struct promtext_sample s;
+	size_t i, n = ntp_xdp_stats(x, st, NTP_XDP_MAX_STATS);
+
+	for (i = 0; i < ntp_xdp_n_ifaces(x); i++) {
+		ntp_xdp_iface(x, i, &fi);
+		memset(&s, 0, sizeof(s));
+		s.name = "ntsd_xdp_queues";
+		s.help = "AF_XDP sockets serving NTP on each ntp-xdp interface, by the "
+			 "program's mode (native or generic).";
+		s.type = PROMTEXT_GAUGE;
+		s.label[0].name = "interface";
+		s.label[0].value = fi.ifname;
+		s.label[1].name = "mode";
+		s.label[1].value = fi.mode;
+		s.value = fi.queues;
+		promtext_add(p, &s);
+	}
+	for (i = 0; i < ntp_xdp_n_ifaces(x); i++) {
+		ntp_xdp_iface(x, i, &fi);
+		promtext_gauge(p, "ntsd_xdp_zerocopy_queues",
+			       "Of those, the sockets in zero-copy mode (the others copy).",
+			       "interface", fi.ifname, fi.zerocopy);
+	}
+	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++)
+		for (i = 0; i < n; i++) {
+			if (st[i].kind != k)
+				continue;
+			memset(&s, 0, sizeof(s));
+			s.name = fam[k].name;
+			s.help = fam[k].help;
+			s.type = PROMTEXT_COUNTER;
+			s.label[0].name = "interface";
+			s.label[0].value = st[i].ifname;
+			s.label[1].name = fam[k].label;
+			s.label[1].value = st[i].name;
+			s.value = (double)st[i].value;
+			promtext_add(p, &s);
+		}
+}
+
+/* A service's per-thread view: what each thread took in, then the CPU
+ * each runs on (each a family of its own, its samples together). */
+struct thread_family {
+	const char *label;		/* "worker", "thread" */
+	const char *count, *count_help;
+	const char *cpu, *cpu_help;
+};
+
+static void collect_threads(struct ops *o, struct promtext *p, const struct thread_family *f,
+			    const struct listener_thread_view *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		promtext_counter(p, f->count, f->count_help, f->label, o->thread_label[i],
+				 v[i].served);
+	for (unsigned i = 0; i < n; i++)
+		promtext_gauge(p, f->cpu, f->cpu_help, f->label, o->thread_label[i], v[i].cpu);
+}
+
+static const struct thread_family ntp_workers = {
+	"worker", "ntsd_ntp_worker_received_total",
+	"NTP datagrams received, by worker thread (ntsd-ntp/N).", "ntsd_ntp_worker_cpu",
+	"The CPU each NTP worker is pinned to (-1: not pinned).",
+};
+static const struct thread_family ke_threads = {
+	"thread", "ntsd_ke_thread_accepted_total",
+	"NTS-KE connections accepted, by thread (ntsd-ke/N).", "ntsd_ke_thread_cpu",
+	"The CPU each NTS-KE thread is pinned to (-1: not pinned).",
+};
+
 static void collect_ntp(struct ops *o, struct promtext *p)
 {
+	struct listener_thread_view v[LISTENER_MAX_THREADS];
 	uint64_t c[NTP_CNT_COUNT];
 	uint64_t naks = 0;
 
@@ -354,10 +449,14 @@ static void collect_ntp(struct ops *o, struct promtext *p)
 			 c[NTP_CNT_DROP_DENIED]);
 	collect_ntp_timestamps(o, p);
 	collect_phc(o, p);
+	collect_xdp(o, p);
+	collect_threads(o, p, &ntp_workers, v,
+			ntp_service_workers(o->ntp, v, LISTENER_MAX_THREADS));
 }
 
 static void collect_ke(struct ops *o, struct promtext *p)
 {
+	struct listener_thread_view v[LISTENER_MAX_THREADS];
 	uint64_t c[KE_CNT_COUNT];
 
 	ke_service_counters(o->ke, c);
@@ -371,6 +470,21 @@ static void collect_ke(struct ops *o, struct promtext *p)
 	promtext_gauge(p, "ntsd_ke_certificate_expiry_seconds",
 		       "Seconds until the served certificate expires (negative: expired).",
 		       NULL, NULL, (double)ke_service_cert_expiry(o->ke));
+	collect_threads(o, p, &ke_threads, v, ke_service_threads(o->ke, v, LISTENER_MAX_THREADS));
+}
+
+/* cpu-steering, by service (one family: its samples together). */
+static void collect_steering(struct ops *o, struct promtext *p)
+{
+	static const char help[] = "1 when every listen address is steered to the thread on the "
+				   "receiving CPU (cpu-steering), by service.";
+
+	if (o->ntp)
+		promtext_gauge(p, "ntsd_cpu_steering", help, "service", "ntp",
+			       ntp_service_steered(o->ntp) ? 1 : 0);
+	if (o->ke)
+		promtext_gauge(p, "ntsd_cpu_steering", help, "service", "ke",
+			       ke_service_steered(o->ke) ? 1 : 0);
 }
 
 /* Under o->lock: see health_locked. */
@@ -502,6 +616,7 @@ void ops_collect(void *arg, struct promtext *p)
 		collect_ntp(o, p);
 	if (o->ke)
 		collect_ke(o, p);
+	collect_steering(o, p);
 	collect_keys(o, p, now);
 	collect_reclaim(p);
 	if (o->ntp)	/* a KE-only host serves no clock */

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/listener.h"
 #include "common/snapshot.h"
 #include "ntsd/metrics.h"
 
@@ -51,6 +52,9 @@ struct ops {
 	bool key_file_ok;
 	uint64_t kw_reloads, kw_failures;	/* keywatch's counts at reload begin */
 	int64_t start_time;
+	/* "0", "1", ...: the worker and thread labels of /metrics, which
+	 * must outlive a scrape's render (set by ops_init, then read only). */
+	char thread_label[LISTENER_MAX_THREADS][4];
 };
 
 /* Take the access rules out of cfg (cfg->ntp_acl, cfg->ke_acl and

@@ -238,8 +238,11 @@ static const struct rule xdp_rules[] = {
 #ifdef HAVE_XDP
 #define ALLOW_BPF(cmd) ALLOW_ARG_MASKED(bpf, 0, 0xffffffffu, cmd)
 /* main: a reload swaps the rules in (xdp_prog_update: it clears the spare
- * maps, fills them, swaps them in); the counters at exit. */
+ * maps, fills them, swaps them in); the counters at exit.  And at exit
+ * the AF_XDP sockets' ring offsets, which libxdp reads to unmap their
+ * rings (xsk_socket__delete, xsk_umem__delete from ntp_xdp_free). */
 static const struct rule main_bpf_rules[] = {
+	ALLOW_ARG_EQ(getsockopt, 1, SOL_XDP),
 	ALLOW_BPF(BPF_MAP_LOOKUP_ELEM),
 	ALLOW_BPF(BPF_MAP_UPDATE_ELEM),
 	ALLOW_BPF(BPF_MAP_DELETE_ELEM),

@@ -399,7 +399,7 @@ static const struct stats_sample *find(const struct stats_sample *s, size_t n, c
  * of no subsystem (build_info, healthy, ...) form one group. */
 static const char *group_of(const char *name)
 {
-	static const char *const groups[] = { "ntp_", "ke_", "keyset_", "clock_", "access_",
+	static const char *const groups[] = { "ntp_", "xdp_", "ke_", "keyset_", "clock_", "access_",
 						"reclaim_" };
 	const char *p = strncmp(name, "ntsd_", 5) == 0 ? name + 5 : name;
 

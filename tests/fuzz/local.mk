@@ -16,7 +16,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_proxy_v2 \
 	tests/fuzz/fuzz_responder \
 	tests/fuzz/fuzz_stats \
-	tests/fuzz/fuzz_txstamp
+	tests/fuzz/fuzz_txstamp \
+	tests/fuzz/fuzz_xdp_frame
 FUZZER_LINK_FLAGS = -fsanitize=fuzzer
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
@@ -84,3 +85,6 @@ tests_fuzz_fuzz_probe_reply_SOURCES = tests/fuzz/fuzz_probe_reply.c tools/probe_
 	tools/probe_reply.h
 tests_fuzz_fuzz_probe_reply_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_probe_reply_LDADD = $(COMMON_LIBS)
+tests_fuzz_fuzz_xdp_frame_SOURCES = tests/fuzz/fuzz_xdp_frame.c
+tests_fuzz_fuzz_xdp_frame_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_xdp_frame_LDADD = ntpd/libntpresp.a $(COMMON_LIBS)

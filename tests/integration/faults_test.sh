@@ -25,7 +25,8 @@
 #                    accept is paused (refused_out_of_fds counts, CPU stays
 #                    low), NTS-KE serves again once the storm lets go
 #   ke_storm         ke_storm holds 1,000 stalled KE connections from
-#                    127.0.0.2-9, resets 50 and floods TLS handshakes from
+#                    127.0.0.2-9 (ntsd holds the two thirds that sent
+#                    bytes; the kernel the silent third), resets 50 and floods TLS handshakes from
 #                    one host (caps raised so that ntsd admits and holds them
 #                    all, rate limit off so the flood reaches TLS): each
 #                    ntsctl probe from 127.0.0.1 completes NTS-KE and NTP
@@ -443,6 +444,10 @@ case_emfile() {
 # --- ke_storm: a good client through stalled connections, resets, a flood -
 
 storm_stalled=1000
+# Of those, the ones that send a byte or more (ke_storm: all but every
+# third); the others wait in the kernel, not in ntsd (TCP_DEFER_ACCEPT),
+# and reach ntsd only after about 3 s.
+storm_sending=$((storm_stalled - (storm_stalled + 2) / 3))
 storm_resets=50
 storm_flood=4
 storm_probes=5
@@ -527,8 +532,8 @@ case_ke_storm() {
 	storm_probe_all "$pid"
 	check "ke_storm: a good client (ntsctl probe from 127.0.0.1) completed NTS-KE and NTP within 1 s $served of $storm_probes times during the storm (slowest $max_ms ms)" \
 		all_served
-	check "ke_storm: meanwhile ntsd held the stalled connections (up to $max_fds descriptors)" \
-		[ "$max_fds" -ge "$storm_stalled" ]
+	check "ke_storm: meanwhile ntsd held the $storm_sending stalled connections that sent bytes (up to $max_fds descriptors)" \
+		[ "$max_fds" -ge "$storm_sending" ]
 	wait_for 150 grep -qs 'done:' "$tmp/storm.out"
 	bg_stop
 	done_line=$(grep 'done:' "$tmp/storm.out")

@@ -726,6 +726,19 @@ static void case_many_stalled(void)
 	svc_stop(&s);
 }
 
+/* A connection from src that has sent the first byte of a TLS record, as
+ * every ClientHello begins: the service's listeners use TCP_DEFER_ACCEPT,
+ * so a connection is accepted, and admitted or refused, once data came.
+ * -1 when it cannot connect. */
+static int connect_started(const char *src, uint16_t port)
+{
+	int fd = itest_tcp_connect(src, port);
+
+	if (fd >= 0)
+		send(fd, "\x16", 1, MSG_NOSIGNAL);
+	return fd;
+}
+
 static void case_caps(void)
 {
 	struct svc_opts so = { .timeout_ms = 10000, .per_address = 3, .max_sessions = 6 };
@@ -739,7 +752,7 @@ static void case_caps(void)
 		return;
 	}
 	for (int i = 0; i < 5; i++)
-		fds[i] = itest_tcp_connect("127.0.0.1", s.port);
+		fds[i] = connect_started("127.0.0.1", s.port);
 	wait_counter(&s, KE_CNT_REFUSED_PER_ADDRESS, 2, 2000);
 	sleep_ms(100);
 	for (int i = 0; i < 5; i++)
@@ -756,7 +769,7 @@ static void case_caps(void)
 	/* 3 open from .1; 3 more from .3 fill the total of 6; the next is refused */
 	wait_sessions(&s, 3, 2000);
 	for (int i = 5; i < 8; i++)
-		fds[i] = itest_tcp_connect("127.0.0.3", s.port);
+		fds[i] = connect_started("127.0.0.3", s.port);
 	wait_sessions(&s, 6, 2000);
 	client_opts(&o, s.port);
 	o.bind_addr = "127.0.0.4";
@@ -794,7 +807,7 @@ static void case_rate_limit(void)
 	wait_counter(&s, KE_CNT_RESPONSES, 3, 2000);
 	hs = counter(&s, KE_CNT_HANDSHAKE_OK) + counter(&s, KE_CNT_HANDSHAKE_FAILED);
 	rc = ke_client_exchange(&o, &r);
-	fd = itest_tcp_connect("127.0.0.1", s.port);
+	fd = connect_started("127.0.0.1", s.port);
 	wait_counter(&s, KE_CNT_REFUSED_RATE, 2, 2000);
 	sleep_ms(50);
 	closed = fd >= 0 && itest_tcp_closed(fd);
@@ -915,6 +928,9 @@ static void case_emfile(void)
 			close(waiting[i]);
 			waiting[i] = -1;
 		}
+		/* TCP_DEFER_ACCEPT: accept() sees it once data came. */
+		if (waiting[i] >= 0)
+			send(waiting[i], "\x16", 1, MSG_NOSIGNAL);
 	}
 	wait_counter(&s, KE_CNT_REFUSED_FD, 1, 2000);
 	sleep_ms(400);

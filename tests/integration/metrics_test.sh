@@ -111,6 +111,19 @@ moved() {
 	fi
 }
 
+# summed BEFORE AFTER NAME N: the samples of NAME (every worker or thread)
+# grew by exactly N together.
+sum_of() { awk -v n="$2" 'index($1, n "{") == 1 { s += $2 } END { print s + 0 }' "$1"; }
+summed() {
+	local a b
+	a=$(sum_of "$1" "$3")
+	b=$(sum_of "$2" "$3")
+	if [ $((b - a)) -ne "$4" ]; then
+		echo "  $3 (all samples): $a -> $b, expected +$4"
+		return 1
+	fi
+}
+
 # unchanged_except BEFORE AFTER REGEX: every counter not matching REGEX
 # has the same value in both scrapes.
 unchanged_except() {
@@ -207,8 +220,10 @@ if probe 5; then
 		moved "$before" "$after" 'ntsd_ke_events_total{event="accepted"}' 1 &&
 		moved "$before" "$after" 'ntsd_ke_events_total{event="handshake_ok"}' 1 &&
 		moved "$before" "$after" 'ntsd_ke_events_total{event="responses"}' 1 &&
+		summed "$before" "$after" ntsd_ntp_worker_received_total 5 &&
+		summed "$before" "$after" ntsd_ke_thread_accepted_total 1 &&
 		unchanged_except "$before" "$after" \
-			'outcome="nts_replies"|protocol="nts"|event="(accepted|handshake_ok|responses)"'; then
+			'outcome="nts_replies"|protocol="nts"|event="(accepted|handshake_ok|responses)"|worker="|thread="'; then
 		ok "(b) 1 NTS-KE + 5 NTS exchanges: counters moved by exactly that"
 	else
 		not_ok "(b) counters after 1 NTS-KE + 5 NTS exchanges"
@@ -407,7 +422,8 @@ if ntsd_start ntsd answers; then
 		scrape
 		if moved "$before" "$last_scrape" 'ntsd_ke_events_total{event="refused_rate_limit"}' 1 &&
 			moved "$before" "$last_scrape" 'ntsd_ke_events_total{event="accepted"}' 1 &&
-			unchanged_except "$before" "$last_scrape" 'event="(accepted|refused_rate_limit)"'; then
+			summed "$before" "$last_scrape" ntsd_ke_thread_accepted_total 1 &&
+			unchanged_except "$before" "$last_scrape" 'event="(accepted|refused_rate_limit)"|thread="'; then
 			ok "(h) ke-rate-limit: over the burst, closed at accept, counted once, no TLS"
 		else
 			not_ok "(h) ke-rate-limit counters"

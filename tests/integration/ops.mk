@@ -31,3 +31,9 @@ tests_integration_ke_storm_SOURCES = tests/integration/ke_storm.c \
 tests_integration_ke_storm_LDADD = $(COMMON_LIBS)
 TESTS += tests/integration/faults_test.sh
 EXTRA_DIST += tests/integration/faults_test.sh
+# CPU steering and busy polling (issue 13 part 2): each worker and KE
+# thread pinned to its CPU, each CPU's packets served by the thread pinned
+# there (clients pinned with taskset over loopback), ntp-busy-poll applied,
+# the fallbacks logged (needs util-linux's taskset and two CPUs).
+TESTS += tests/integration/steering_test.sh
+EXTRA_DIST += tests/integration/steering_test.sh

@@ -12,6 +12,8 @@
 #                      are on, stacked on the unit's (the unit's
 #                      SystemCallFilter lacked seccomp(2): ntsd -n refused
 #                      the start), and ntsd serves with them loaded
+#   cpu_pinned         each thread pinned itself (the unit allows
+#                      sched_setaffinity, which ~@resources would deny)
 #   key_file_created   it created the key file, owned by _ntsd, mode 0600
 #                      (the shipped unit had no CAP_CHOWN and a root-owned
 #                      state directory: the start failed, or every re-read
@@ -144,6 +146,11 @@ check "runs_as_user: uids of pid $main_pid are _ntsd's ($uids)" \
 sandbox_line=$(in_root journalctl --no-pager -o cat -u ntsd.service | grep '^sandbox: ' | tail -n 1)
 check "sandbox_stacked: ${sandbox_line:-ntsd -n said nothing of its sandbox}" \
 	grep -q "^sandbox: on: .*stacked on the service manager's filter" <<<"$sandbox_line"
+# The unit lets each thread pin itself (cpu-steering): no refusal logged,
+# and the metrics name a CPU for NTP worker 0.
+pin_refused=$(in_root journalctl --no-pager -o cat -u ntsd.service | grep -F 'cannot pin thread' | tail -n 1)
+check "cpu_pinned: under the unit ntsd-ntp/0 is pinned to CPU $(metric 'ntsd_ntp_worker_cpu{worker="0"}') ${pin_refused:+($pin_refused)}" \
+	eval '[ -z "$pin_refused" ] && [ "$(metric "ntsd_ntp_worker_cpu{worker=\"0\"}")" -ge 0 ]'
 owner=$(stat -c '%u %a' "$root$key_file" 2>/dev/null)
 check "key_file_created: $key_file (uid, mode: $owner)" test "$owner" = "$ntsd_uid 600"
 check "pid_file: $pid_file holds $main_pid" test "$(cat "$root$pid_file" 2>/dev/null)" = "$main_pid"

@@ -29,6 +29,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_log.c \
 	tests/unit/test_metrics.c \
 	tests/unit/test_netaddr.c \
+	tests/unit/test_ntp_judge.c \
 	tests/unit/test_ntp_ef.c \
 	tests/unit/test_ntp_packet.c \
 	tests/unit/test_nts_path.c \
@@ -44,6 +45,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_rng.c \
 	tests/unit/test_secmem.c \
 	tests/unit/test_snapshot.c \
+	tests/unit/test_xdp_frame.c \
 	tests/unit/test_xleave.c \
 	tests/unit/test_hostport.c tools/hostport.c tools/hostport.h \
 	tests/unit/test_stats.c tools/stats.c tools/stats.h \

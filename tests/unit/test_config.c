@@ -56,6 +56,8 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(c.n_ntp_listen, 0);
 	CU_ASSERT_EQUAL(c.n_ke_listen, 0);
 	CU_ASSERT_EQUAL(c.threads, 0);
+	CU_ASSERT_TRUE(c.cpu_steering);
+	CU_ASSERT_EQUAL(c.ntp_busy_poll_us, 0);
 	CU_ASSERT_EQUAL(c.local_stratum, -1);
 	CU_ASSERT_EQUAL(c.stratum, 2);
 	CU_ASSERT_EQUAL(c.refid, 0x4e545344u);	/* "NTSD" */
@@ -312,6 +314,31 @@ static void test_numbers(void)
 }
 
 /* Interleaved mode and hardware timestamps (RFC 9769). */
+/* cpu-steering and ntp-busy-poll: values, range, file:line errors. */
+static void test_steering(void)
+{
+	struct config c;
+
+	ok(&c, "cpu-steering no\nntp-busy-poll 50\n");
+	CU_ASSERT_FALSE(c.cpu_steering);
+	CU_ASSERT_EQUAL(c.ntp_busy_poll_us, 50);
+	config_free(&c);
+	ok(&c, "cpu-steering yes\nntp-busy-poll 0\n");
+	CU_ASSERT_TRUE(c.cpu_steering);
+	CU_ASSERT_EQUAL(c.ntp_busy_poll_us, 0);
+	config_free(&c);
+	ok(&c, "ntp-busy-poll 10000\n");
+	CU_ASSERT_EQUAL(c.ntp_busy_poll_us, 10000);
+	config_free(&c);
+	bad("threads 1\nntp-busy-poll 10001\n",
+	    "t.conf:2: ntp-busy-poll: 10001 out of range (0-10000)");
+	bad("ntp-busy-poll -5\n", "t.conf:1: ntp-busy-poll: '-5' is not a number");
+	bad("ntp-busy-poll 50us\n", "t.conf:1: ntp-busy-poll: '50us' is not a number");
+	bad("ntp-busy-poll 1 2\n", "t.conf:1: ntp-busy-poll: too many arguments (usage: "
+				  "ntp-busy-poll USEC)");
+	bad("cpu-steering maybe\n", "t.conf:1: cpu-steering: 'maybe' is not yes, no, on or off");
+}
+
 static void test_timestamping(void)
 {
 	struct config c;
@@ -340,6 +367,38 @@ static void test_timestamping(void)
 	    "hw-timestamp e\nhw-timestamp f\nhw-timestamp g\nhw-timestamp h\nhw-timestamp i\n",
 	    "t.conf:9: hw-timestamp: too many entries (at most 8)");
 	bad("hw-timestamp eth0 eth1\n", "t.conf:1: hw-timestamp: too many arguments (usage: hw-timestamp IFACE)");
+}
+
+/* ntp-xdp IFACE [QUEUES]: the AF_XDP data path. */
+static void test_xdp(void)
+{
+	struct config c;
+
+	ok(&c, "");
+	CU_ASSERT_EQUAL(c.n_ntp_xdp, 0);
+	config_free(&c);
+	ok(&c, "ntp-xdp eth0\nntp-xdp veth-a 4\nntp-xdp 0123456789abcde 64\nntp-xdp x 0\n");
+	CU_ASSERT_EQUAL_FATAL(c.n_ntp_xdp, 4);
+	CU_ASSERT_STRING_EQUAL(c.ntp_xdp[0].ifname, "eth0");
+	CU_ASSERT_EQUAL(c.ntp_xdp[0].queues, 0);
+	CU_ASSERT_STRING_EQUAL(c.ntp_xdp[1].ifname, "veth-a");
+	CU_ASSERT_EQUAL(c.ntp_xdp[1].queues, 4);
+	CU_ASSERT_EQUAL(c.ntp_xdp[2].queues, 64);
+	CU_ASSERT_EQUAL(c.ntp_xdp[3].queues, 0);
+	config_free(&c);
+	bad("ntp-xdp 0123456789abcdef\n",
+	    "t.conf:1: ntp-xdp: bad interface name '0123456789abcdef'");
+	bad("\nntp-xdp a/b 2\n", "t.conf:2: ntp-xdp: bad interface name 'a/b'");
+	bad("ntp-xdp .\n", "t.conf:1: ntp-xdp: bad interface name '.'");
+	bad("ntp-xdp eth0 65\n", "t.conf:1: ntp-xdp: 65 out of range (0-64)");
+	bad("ntp-xdp eth0 -1\n", "t.conf:1: ntp-xdp: '-1' is not a number");
+	bad("ntp-xdp eth0 two\n", "t.conf:1: ntp-xdp: 'two' is not a number");
+	bad("ntp-xdp eth0\nntp-xdp eth0 2\n", "t.conf:2: ntp-xdp: 'eth0' listed twice");
+	bad("ntp-xdp a\nntp-xdp b\nntp-xdp c\nntp-xdp d\nntp-xdp e\n",
+	    "t.conf:5: ntp-xdp: too many entries (at most 4)");
+	bad("ntp-xdp\n", "t.conf:1: ntp-xdp: missing argument (usage: ntp-xdp IFACE [QUEUES])");
+	bad("ntp-xdp eth0 1 2\n",
+	    "t.conf:1: ntp-xdp: too many arguments (usage: ntp-xdp IFACE [QUEUES])");
 }
 
 static void test_strata(void)
@@ -1089,13 +1148,14 @@ static void test_load(void)
 
 /* Every directive the parser knows, in the order of its table. */
 static const char *const all_directives[] = {
-	"clock-source", "clock-source-poll", "hw-timestamp", "interleaved-table",
+	"clock-source", "clock-source-poll", "cpu-steering", "hw-timestamp", "interleaved-table",
 	"ke-aead", "ke-allow", "ke-certificate", "ke-deny", "ke-listen", "ke-max-sessions",
 	"ke-max-sessions-per-address", "ke-ntp-port", "ke-ntp-server", "ke-private-key",
 	"ke-proxy-protocol", "ke-rate-limit", "ke-service", "ke-threads", "ke-timeout", "key-file",
 	"key-file-create", "key-max-age", "key-propagation",
-	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-deny", "ntp-listen",
-	"ntp-service", "pid-file", "rate-limit", "rate-limit-prefix", "rate-limit-table", "refid",
+	"local-stratum", "log-level", "metrics-listen", "ntp-allow", "ntp-busy-poll", "ntp-deny",
+	"ntp-listen", "ntp-service", "ntp-xdp", "pid-file", "rate-limit", "rate-limit-prefix",
+	"rate-limit-table", "refid",
 	"sandbox", "shutdown-drain", "stratum", "threads", "user",
 };
 
@@ -1252,7 +1312,9 @@ UNIT_SUITE(config, NULL, NULL,
 	UNIT_TEST(test_line_limits),
 	UNIT_TEST(test_bools),
 	UNIT_TEST(test_numbers),
+	UNIT_TEST(test_steering),
 	UNIT_TEST(test_timestamping),
+	UNIT_TEST(test_xdp),
 	UNIT_TEST(test_strata),
 	UNIT_TEST(test_listen),
 	UNIT_TEST(test_refid),
