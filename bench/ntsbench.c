@@ -30,7 +30,9 @@
  * With --server-pid the generator reads the server's CPU time (utime +
  * stime of the given processes and all their descendants, /proc/PID/stat)
  * at the start and the end of the measured window and reports CPU per
- * reply, and the server's peak RSS (VmHWM) at the end.
+ * reply (also the first PID's own, first_cpu_us_per: the server without
+ * helpers such as NAPI threads given after it), and the server's peak RSS
+ * (VmHWM) at the end.
  *
  * Output: a human summary, then one line "RESULT key=value ...". */
 #include "build_config.h"
@@ -97,6 +99,7 @@ enum bench_mode { MODE_NTS, MODE_PLAIN, MODE_KE, MODE_REPLAY, MODE_REPLAY_PLAIN 
 struct bench_opts {
 	enum bench_mode mode;
 	const char *server;
+	const char *source;		/* --source: local address literal, NULL: any */
 	uint16_t port;			/* NTP; 0: what NTS-KE says, else 123 */
 	uint16_t ke_port;
 	const char *ca_file;
@@ -216,6 +219,8 @@ struct bench {
 	struct bench_opts o;
 	struct sockaddr_storage addr;	/* NTP server */
 	socklen_t addr_len;
+	struct sockaddr_storage src;	/* --source, port 0 */
+	socklen_t src_len;		/* 0: no --source */
 	pthread_barrier_t go;
 	int64_t t_begin, t_start, t_end;	/* CLOCK_MONOTONIC ns */
 	atomic_bool abort;
@@ -461,11 +466,11 @@ static size_t proc_tree(const pid_t *pids, size_t n_pids, struct proc_info *out,
 }
 
 /* CPU seconds of the server processes so far; n set to how many. */
-static double server_cpu_s(const struct bench_opts *o, size_t *n_procs)
+static double server_cpu_s(const pid_t *pids, size_t n_pids, size_t *n_procs)
 {
 	struct proc_info pi[64];
 	uint64_t ticks = 0;
-	size_t i, n = proc_tree(o->pids, o->n_pids, pi, 64);
+	size_t i, n = proc_tree(pids, n_pids, pi, 64);
 
 	for (i = 0; i < n; i++)
 		ticks += pi[i].ticks;
@@ -597,6 +602,18 @@ static bool pool_take(struct cookie_pool *p, const uint8_t **c, size_t *len)
 	return true;
 }
 
+/* Bind fd to --source (any port) when one was given; 0 or -1. */
+static int bind_source(const struct bench *b, int fd)
+{
+	if (b->src_len == 0)
+		return 0;
+	if (bind(fd, (const struct sockaddr *)&b->src, b->src_len) < 0) {
+		fprintf(stderr, "ntsbench: bind %s: %s\n", b->o.source, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int udp_connect(const struct bench *b)
 {
 	int fd, sz = BENCH_RCVBUF;
@@ -607,7 +624,8 @@ static int udp_connect(const struct bench *b)
 	/* FORCE needs CAP_NET_ADMIN; the plain option is capped by rmem_max. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	if (connect(fd, (const struct sockaddr *)&b->addr, b->addr_len) < 0) {
+	if (bind_source(b, fd) < 0 ||
+	    connect(fd, (const struct sockaddr *)&b->addr, b->addr_len) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -1305,6 +1323,7 @@ static int ke_exchange(const struct bench_opts *o, struct ke_client_result *res)
 	ko.ca_file = o->ca_file;
 	ko.verify_name = o->verify_name;
 	ko.no_verify = o->no_verify;
+	ko.bind_addr = o->source;
 	ko.timeout_ms = 5000;
 	return ke_client_exchange(&ko, res);
 }
@@ -1345,7 +1364,8 @@ static int tcp_connect(const struct bench *b, unsigned timeout_ms)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)&b->addr, b->addr_len) < 0) {
+	if (bind_source(b, fd) < 0 ||
+	    connect(fd, (const struct sockaddr *)&b->addr, b->addr_len) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -1483,6 +1503,8 @@ static void usage(FILE *out)
 		"      --ca FILE          CA certificate(s) to verify the server with\n"
 		"      --verify-name NAME name to verify (default SERVER)\n"
 		"      --no-verify        do not verify the certificate\n"
+		"      --source ADDR      send from this local address (NTS-KE and NTP; an\n"
+		"                         address literal of the server's family)\n"
 		"  -t, --threads N        generator threads (default 1); in ke mode the\n"
 		"                         connections at once unless --concurrency is given\n"
 		"  -s, --sockets N        UDP sockets (source ports) per thread (default 4)\n"
@@ -1496,7 +1518,8 @@ static void usage(FILE *out)
 		"      --hist FILE        write the measured window's latency histograms to FILE\n"
 		"                         (lines: rtt|srv|ke MICROSECONDS COUNT)\n"
 		"      --server-pid PID   the server's process (repeatable): report its CPU time\n"
-		"                         (with all descendant processes) per reply and peak RSS\n"
+		"                         (with all descendant processes) per reply and peak RSS;\n"
+		"                         the first one's alone too (first_cpu_us_per)\n"
 		"      --server-cpus LIST the server's CPUs (e.g. 1 or 2-3): report their busy\n"
 		"                         time (/proc/stat, softirq included) per reply; with\n"
 		"                         --server-pid also the server's own: its processes'\n"
@@ -1563,6 +1586,7 @@ enum {
 	OPT_VERIFY_EVERY,
 	OPT_FLOOD,
 	OPT_SERVER_CPUS,
+	OPT_SOURCE,
 };
 
 static int parse_args(int argc, char **argv, struct bench_opts *o)
@@ -1590,6 +1614,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "verify-every", required_argument, NULL, OPT_VERIFY_EVERY },
 		{ "flood", no_argument, NULL, OPT_FLOOD },
 		{ "server-cpus", required_argument, NULL, OPT_SERVER_CPUS },
+		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "label", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1718,6 +1743,14 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			if (parse_cpus(optarg, o) < 0)
 				goto out;
 			break;
+		case OPT_SOURCE: {
+			struct in6_addr a;
+
+			if (inet_pton(AF_INET, optarg, &a) != 1 && inet_pton(AF_INET6, optarg, &a) != 1)
+				goto out;
+			o->source = optarg;
+			break;
+		}
 		case 'l':
 			o->label = optarg;
 			break;
@@ -1780,6 +1813,19 @@ static int resolve(struct bench *b, uint16_t port)
 	memcpy(&b->addr, ai->ai_addr, ai->ai_addrlen);
 	b->addr_len = ai->ai_addrlen;
 	freeaddrinfo(ai);
+	if (b->o.source == NULL)
+		return 0;
+	hints.ai_family = b->addr.ss_family;
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	rc = getaddrinfo(b->o.source, NULL, &hints, &ai);
+	if (rc != 0) {
+		fprintf(stderr, "ntsbench: --source %s: not an address of the server's family"
+			" (%s)\n", b->o.source, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(&b->src, ai->ai_addr, ai->ai_addrlen);
+	b->src_len = ai->ai_addrlen;
+	freeaddrinfo(ai);
 	return 0;
 }
 
@@ -1799,6 +1845,7 @@ static const char *mode_name(enum bench_mode m)
  * its cores' busy time. */
 struct server_cost {
 	double cpu_s;
+	double first_cpu_s;		/* the first --server-pid's tree alone */
 	size_t n_procs;
 	long hwm_kb;
 	double core_s;			/* -1: no --server-cpus, or unreadable */
@@ -1826,7 +1873,7 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 	double cpu_s = sc->cpu_s, core_us = -1, own_us = -1, nonidle_us = -1;
 	size_t n_procs = sc->n_procs;
 	long hwm_kb = sc->hwm_kb;
-	double per_s, loss = 0, cpu_us = -1, gen_util = gen_cpu_s / window_s;
+	double per_s, loss = 0, cpu_us = -1, first_us = -1, gen_util = gen_cpu_s / window_s;
 	uint64_t done;
 	unsigned i;
 
@@ -1839,8 +1886,10 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 		if (st->sent > 0)
 			loss = (double)st->lost / (double)st->sent;
 	}
-	if (o->n_pids > 0 && done > 0)
+	if (o->n_pids > 0 && done > 0) {
 		cpu_us = cpu_s * 1e6 / (double)done;
+		first_us = sc->first_cpu_s * 1e6 / (double)done;
+	}
 	if (sc->core_s >= 0 && done > 0) {
 		core_us = sc->core_s * 1e6 / (double)done;
 		nonidle_us = sc->nonidle_s * 1e6 / (double)done;
@@ -1899,6 +1948,9 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 			printf("  server: %.3f CPU s in %zu process%s, %.2f us per %s, "
 			       "peak RSS %ld kB\n", cpu_s, n_procs, n_procs == 1 ? "" : "es",
 			       cpu_us, o->mode == MODE_KE ? "handshake" : "valid reply", hwm_kb);
+		if (o->n_pids > 1)
+			printf("  the first --server-pid (%d) and its descendants: %.2f us per %s\n",
+			       (int)o->pids[0], first_us, o->mode == MODE_KE ? "handshake" : "valid reply");
 		if (sc->core_s >= 0)
 			printf("  server cores (%zu): %.3f busy s (%.2f of them; irq + softirq %.3f s),"
 			       " %.2f us per %s; not idle %.3f s, %.2f us per %s\n", o->n_cpus,
@@ -1936,8 +1988,8 @@ static void print_results(const struct bench *b, const struct gen_stats *st, dou
 		       " verify_failed=%" PRIu64, o->flood, (double)st->sent / window_s,
 		       o->verify_every, st->verified, st->verify_failed);
 	if (o->n_pids > 0)
-		printf(" server_procs=%zu server_cpu_s=%.3f cpu_us_per=%.3f server_hwm_kb=%ld",
-		       n_procs, cpu_s, cpu_us, hwm_kb);
+		printf(" server_procs=%zu server_cpu_s=%.3f cpu_us_per=%.3f server_hwm_kb=%ld"
+		       " first_cpu_us_per=%.3f", n_procs, cpu_s, cpu_us, hwm_kb, first_us);
 	if (sc->core_s >= 0)
 		printf(" server_cores=%zu core_busy_s=%.3f core_soft_s=%.3f core_us_per=%.3f"
 		       " core_util=%.3f own_us_per=%.3f core_nonidle_s=%.3f nonidle_us_per=%.3f",
@@ -2064,9 +2116,10 @@ int main(int argc, char **argv)
 	struct bench *b = &bench;
 	struct gen_stats *total = NULL;
 	struct sigaction sa;
-	struct server_cost sc = { 0, 0, 0, -1, 0, 0 };
+	struct server_cost sc = { 0, 0, 0, 0, -1, 0, 0 };
 	double cpu0 = 0, cpu1 = 0, core0 = -1, core1 = -1, soft0 = 0, soft1 = 0, window_s;
-	double idle0 = 0, idle1 = 0;
+	double idle0 = 0, idle1 = 0, first0 = 0, first1 = 0;
+	size_t n_first;
 	int64_t core_t0 = 0, core_t1 = 0;
 	int64_t gen0, gen1, t_start_real, t_end_real;
 	size_t n_procs = 0;
@@ -2141,8 +2194,10 @@ int main(int argc, char **argv)
 	sleep_until(b->t_start);
 	t_start_real = mono_ns();
 	gen0 = process_cpu_ns();
-	if (b->o.n_pids > 0)
-		cpu0 = server_cpu_s(&b->o, &n_procs);
+	if (b->o.n_pids > 0) {
+		cpu0 = server_cpu_s(b->o.pids, b->o.n_pids, &n_procs);
+		first0 = server_cpu_s(b->o.pids, 1, &n_first);
+	}
 	if (b->o.n_cpus > 0)
 		core0 = cores_busy_s(&b->o, &soft0, &idle0);
 	core_t0 = mono_ns();
@@ -2151,7 +2206,8 @@ int main(int argc, char **argv)
 		core1 = cores_busy_s(&b->o, &soft1, &idle1);
 	core_t1 = mono_ns();
 	if (b->o.n_pids > 0) {
-		cpu1 = server_cpu_s(&b->o, &n_procs);
+		cpu1 = server_cpu_s(b->o.pids, b->o.n_pids, &n_procs);
+		first1 = server_cpu_s(b->o.pids, 1, &n_first);
 		hwm = server_hwm_kb(&b->o);
 	}
 	gen1 = process_cpu_ns();
@@ -2169,6 +2225,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sc.cpu_s = cpu1 - cpu0;
+	sc.first_cpu_s = first1 - first0;
 	sc.n_procs = n_procs;
 	sc.hwm_kb = hwm;
 	if (b->o.n_cpus > 0) {

@@ -10,7 +10,12 @@
 #   (c) --rate: the same checks at a fixed rate
 #   (d) --flood: the same checks, open loop
 #   (e) -m replay-plain: plain requests built once, verified by header
-#   (f) no server on the port: no reply, the tool exits non-zero
+#   (f) --source: sent from that address: from 127.0.0.2 all good; from
+#       127.0.0.3, which ntsd denies (ntp-deny), requests go out and none
+#       is answered (so they left from there); from 127.0.0.4, which
+#       ke-deny refuses, NTS-KE fails (so it binds there too); a source
+#       that is no address is refused
+#   (g) no server on the port: no reply, the tool exits non-zero
 # Run by make check; by hand:
 #   cd BUILDDIR && srcdir=SRCDIR SRCDIR/tests/integration/bench_replay_test.sh
 # Exit 0 all passed, 1 a failure, 77 a tool missing outside CI (CI=true:
@@ -37,7 +42,7 @@ setup() {
 	ports=$(pick_ports 2) || return 1
 	read -r ntp_port ke_port <<<"$ports"
 	ntsd_conf ntsd "ntp-listen 127.0.0.1 $ntp_port" "ke-listen 127.0.0.1 $ke_port" \
-		"pid-file none" "log-level notice"
+		"pid-file none" "log-level notice" "ntp-deny 127.0.0.3/32" "ke-deny 127.0.0.4/32"
 }
 listens() { ports_listen "$ntp_port" "$ke_port"; }
 if ! ntsd_up setup listens ntsd; then
@@ -98,7 +103,24 @@ check "(d) --flood: only good replies, $(get flood verified) verified" good floo
 replay plain -m replay-plain -s 2 -w 8
 check "(e) replay-plain: only good replies, $(get plain verified) verified" good plain
 
+replay src -m replay --sessions 1 -s 2 -w 8 --source 127.0.0.2
+check "(f) --source 127.0.0.2: only good replies, $(get src verified) verified" good src
+replay srcdeny -m replay-plain --flood -s 1 -b 8 --source 127.0.0.3
+denied_none() {
+	[ "${rc[srcdeny]}" -ne 0 ] && [ "$(get srcdeny sent)" -gt 0 ] && [ "$(get srcdeny valid)" = 0 ] ||
+		{ show "$tmp/srcdeny.out"; return 1; }
+}
+check "(f) --source 127.0.0.3 (ntp-deny): $(get srcdeny sent) sent, none answered" denied_none
+replay srcke -m replay --sessions 1 -s 1 -w 4 --source 127.0.0.4
+ke_refused() {
+	[ "${rc[srcke]}" -ne 0 ] && grep -q 'NTS-KE with' "$tmp/srcke.out" || { show "$tmp/srcke.out"; return 1; }
+}
+check "(f) --source 127.0.0.4 (ke-deny): NTS-KE refused" ke_refused
+replay srcbad -m replay-plain --source not-an-address
+bad_source() { [ "${rc[srcbad]}" -eq 2 ] && grep -q 'bad value for an option: not-an-address' "$tmp/srcbad.out"; }
+check "(f) --source not-an-address: refused (exit 2)" bad_source
+
 ntsd_stop ntsd
 replay dead -m replay-plain -s 1 -w 4
-check "(f) no server: exit non-zero" test "${rc[dead]}" -ne 0
+check "(g) no server: exit non-zero" test "${rc[dead]}" -ne 0
 finish
