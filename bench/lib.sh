@@ -249,3 +249,54 @@ plot_draw() {
 		return 1
 	fi
 }
+
+# --- memory under a soak ---------------------------------------------------------
+
+# rss_watch PID SECONDS STEP FILE: PID's VmRSS and VmHWM (kB, from
+# /proc/PID/status) every STEP seconds for SECONDS seconds, each sample a
+# line "SECONDS RSS HWM" in FILE ("-" once PID is gone).  Wakes at fixed
+# times from the start, so slow reads do not stretch the run.
+rss_watch() {
+	local pid=$1 secs=$2 step=$3 file=$4 t0 i n rss hwm wait
+	n=$((secs / step))
+	[ "$n" -ge 1 ] || n=1
+	echo "# seconds VmRSS_kB VmHWM_kB (PID $pid)" >"$file"
+	t0=$(date +%s.%N)
+	for i in $(seq 1 "$n"); do
+		wait=$(awk -v t0="$t0" -v t="$(date +%s.%N)" -v at="$((i * step))" \
+			'BEGIN { w = t0 + at - t; printf "%.3f", w > 0 ? w : 0 }')
+		sleep "$wait"
+		rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null)
+		hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null)
+		echo "$((i * step)) ${rss:--} ${hwm:--}" >>"$file"
+	done
+}
+
+# rss_samples FILE: rss_watch's samples on one line, " 60s:RSS/HWM ...".
+rss_samples() {
+	awk '!/^#/ { printf " %ss:%s/%s", $1, $2 == "-" ? "?" : $2, $3 == "-" ? "?" : $3 }' "$1"
+}
+
+# rss_summary FILE: key=value figures of rss_watch's samples: n, first,
+# last, min and max RSS, hwm_first and hwm_last, hwm_growth (last - first
+# HWM), and the least-squares slope of RSS in kB per minute over all the
+# samples (slope_kb_min) and over their second half (slope2_kb_min: growth
+# that keeps on after the start-up allocations).
+rss_summary() {
+	awk '
+	function slope(a, b,   i, n, sx, sy, sxx, sxy) {
+		for (i = a; i <= b; i++) { sx += t[i]; sy += r[i]; sxx += t[i] * t[i]; sxy += t[i] * r[i]; n++ }
+		if (n < 2 || n * sxx - sx * sx == 0) return "-"
+		return sprintf("%.2f", 60 * (n * sxy - sx * sy) / (n * sxx - sx * sx))
+	}
+	!/^#/ && $2 != "-" {
+		n++; t[n] = $1; r[n] = $2; h[n] = $3
+		if (n == 1 || $2 < lo) lo = $2
+		if (n == 1 || $2 > hi) hi = $2
+	}
+	END {
+		if (n == 0) { print "n=0"; exit }
+		printf "n=%d first=%d last=%d min=%d max=%d hwm_first=%d hwm_last=%d hwm_growth=%d slope_kb_min=%s slope2_kb_min=%s\n",
+			n, r[1], r[n], lo, hi, h[1], h[n], h[n] - h[1], slope(1, n), slope(int((n + 1) / 2), n)
+	}' "$1"
+}
