@@ -264,7 +264,7 @@ rss_watch() {
 	t0=$(date +%s.%N)
 	for i in $(seq 1 "$n"); do
 		wait=$(awk -v t0="$t0" -v t="$(date +%s.%N)" -v at="$((i * step))" \
-			'BEGIN { w = t0 + at - t; printf "%.3f", w > 0 ? w : 0 }')
+			'BEGIN { w = t0 + at - t; printf "%.3f", (w > 0 ? w : 0) }')
 		sleep "$wait"
 		rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null)
 		hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null)
