@@ -637,11 +637,31 @@ static bool in_window(const struct bench *b, int64_t now)
 	return now >= b->t_start && now < b->t_end;
 }
 
+/* sendmmsg the batch t->tx[0..n_tx) on the current socket; how many went.
+ * ECONNREFUSED from an earlier ICMP error, or a full queue: the rest is
+ * unsent (counted), and its requests go unanswered. */
+static unsigned send_batch(struct gen_thread *t, int flags)
+{
+	unsigned done = 0;
+	int r;
+
+	while (done < t->n_tx) {
+		r = sendmmsg(t->fds[t->tx_sock], t->tx + done, t->n_tx - done, flags);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			t->st.send_errors++;
+			break;
+		}
+		done += (unsigned)r;
+	}
+	return done;
+}
+
 static void flush_tx(struct gen_thread *t)
 {
 	int64_t now;
-	unsigned i, done = 0;
-	int r;
+	unsigned i;
 
 	if (t->n_tx == 0)
 		return;
@@ -657,18 +677,7 @@ static void flush_tx(struct gen_thread *t)
 			t->st.placeholder_reqs += s->placeholders;
 		}
 	}
-	while (done < t->n_tx) {
-		r = sendmmsg(t->fds[t->tx_sock], t->tx + done, t->n_tx - done, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			/* ECONNREFUSED from an earlier ICMP error, or a full
-			 * queue: these requests go unanswered and expire. */
-			t->st.send_errors++;
-			break;
-		}
-		done += (unsigned)r;
-	}
+	send_batch(t, 0);
 	t->n_tx = 0;
 }
 
@@ -1057,23 +1066,12 @@ static void replay_free_push(struct gen_thread *t, unsigned k)
 static void replay_flush(struct gen_thread *t)
 {
 	int64_t now;
-	unsigned i, done = 0;
+	unsigned i, done;
 	bool win, window_mode = t->b->o.rate <= 0 && !t->b->o.flood;
-	int r;
 
 	if (t->n_tx == 0)
 		return;
-	while (done < t->n_tx) {
-		r = sendmmsg(t->fds[t->tx_sock], t->tx + done, t->n_tx - done, MSG_DONTWAIT);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			/* A full queue or an earlier ICMP error: the rest is unsent. */
-			t->st.send_errors++;
-			break;
-		}
-		done += (unsigned)r;
-	}
+	done = send_batch(t, MSG_DONTWAIT);
 	now = mono_ns();
 	win = in_window(t->b, now);
 	if (win)
