@@ -44,12 +44,12 @@ int hostport_parse(const char *s, char *host, size_t host_len, uint16_t *port, c
 		   size_t err_len)
 {
 	const char *arg = s, *colon;
-	bool bracketed = s[0] == '[';
+	bool literal = s[0] == '[';	/* the host must be an address literal */
 	size_t hlen;
 	uint64_t p;
 
 	*port = 0;
-	if (bracketed) {
+	if (literal) {
 		const char *end = strchr(s, ']');
 
 		if (!end || (end[1] && end[1] != ':'))
@@ -69,6 +69,7 @@ int hostport_parse(const char *s, char *host, size_t host_len, uint16_t *port, c
 				return -1;
 			}
 			colon = NULL;	/* a bare IPv6 address */
+			literal = true;
 		}
 		hlen = colon ? (size_t)(colon - s) : strlen(s);
 	}
@@ -81,8 +82,9 @@ int hostport_parse(const char *s, char *host, size_t host_len, uint16_t *port, c
 		goto bad;
 	memcpy(host, s, hlen);
 	host[hlen] = '\0';
-	/* Brackets hold an address literal (RFC 3986), and no name has one. */
-	if (strpbrk(host, "[]") || (bracketed && !ip_literal(host)))
+	/* Brackets hold an address literal (RFC 3986), and so does a bare host
+	 * with several colons; no name has a bracket or a colon. */
+	if (strpbrk(host, "[]") || (literal && !ip_literal(host)))
 		goto bad;
 	if (colon) {
 		if (!decimal_parse_str(colon + 1, UINT16_MAX, &p) || p == 0)

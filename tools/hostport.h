@@ -14,8 +14,9 @@
  * group reads as a port ("::1:4460": the address ::1:4460, or ::1 port
  * 4460?) is refused as ambiguous.  0, or -1 with err filled (a sentence
  * naming the argument) when s is malformed, ambiguous or its host longer
- * than host_len - 1.  Brackets hold only an address literal ("[::1]",
- * "[192.0.2.1]"), and a host never has a bracket in it. */
+ * than host_len - 1.  Brackets, and a bare host with several colons,
+ * hold only an address literal ("[::1]", "[192.0.2.1]", "fe80::1%eth0"),
+ * and a host never has a bracket in it. */
 int hostport_parse(const char *s, char *host, size_t host_len, uint16_t *port, char *err,
 		   size_t err_len);
 

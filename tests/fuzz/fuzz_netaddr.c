@@ -65,14 +65,12 @@ static void hostport(const char *s)
 		check(err[0] != '\0' && strlen(err) < sizeof(err));
 		return;
 	}
-	check(host[0] != '\0' && strlen(host) < sizeof(host));
+	check(host[0] != '\0' && strlen(host) < sizeof(host) && !strpbrk(host, "[]"));
 	/* written back the canonical way, it reads the same */
 	if (strchr(host, ':'))
 		snprintf(again, sizeof(again), port ? "[%s]:%u" : "[%s]", host, port);
 	else
 		snprintf(again, sizeof(again), port ? "%s:%u" : "%s", host, port);
-	if (strpbrk(host, "[]"))
-		return;		/* "[[]" reads as host "[": not writable back */
 	check(hostport_parse(again, host2, sizeof(host2), &port2, err, sizeof(err)) == 0);
 	check(strcmp(host, host2) == 0 && port == port2);
 }

@@ -18,7 +18,7 @@ cache=${NTSD_SYSTEMD_ROOT_CACHE:-/var/cache/ntsd-test/bookworm-systemd}
 # any Debian host), and the run-time libraries of ntsd and ntsctl (a make
 # install of this build, or the package's dependencies). One list for every
 # test, so they share one cache; it is made again when the list changes.
-packages=systemd,systemd-sysv,dbus,procps,libev4,libssl3,libnettle8,libmicrohttpd12,liburcu8
+packages=systemd,systemd-sysv,dbus,procps,libev4,libssl3,libnettle8,libmicrohttpd12,liburcu8,libbpf1,libxdp1
 nspawn_pid=
 leader=
 

@@ -51,7 +51,7 @@ static void test_hostport_bad(void)
 	static const char *const bad[] = {
 		"", ":123", "[]", "[]:1", "[::1", "[::1]x", "[::1]:", "h:", "h:0", "h:65536",
 		"h:-1", "h:+1", "h: 1", "h:1x", "h:0x10", "[::1]:99999",
-		"[[]", "[[::1]]", "[a]", "[127.0.0.1%eth0]", "[host.example]:4460", "a]b", "a[b:123",
+		"[[]", "[[::1]]", "[a]", "[127.0.0.1%eth0]", "2001:db8::/32", "a:b:c", "[host.example]:4460", "a]b", "a[b:123",
 	};
 	char host[64], err[HOSTPORT_ERR_MAX];
 	uint16_t port;
