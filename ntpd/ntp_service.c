@@ -684,21 +684,27 @@ static int poll_offline(struct pollfd *pfd, nfds_t n, int timeout)
 
 /* The worker's AF_XDP sockets (ntpd/ntp_xdp.h) after poll: each that is
  * readable, or has replies to take back from the kernel, for up to
- * NTP_BATCHES_PER_WAKE batches.  True when one had more than that. */
-static bool serve_xdp(struct ntp_worker *w, const struct pollfd *pfd, size_t n)
+ * NTP_BATCHES_PER_WAKE batches.  The frames received, counted with the
+ * worker's UDP datagrams; *behind set when a socket had more than that. */
+static unsigned serve_xdp(struct ntp_worker *w, const struct pollfd *pfd, size_t n,
+			  bool *behind)
 {
-	bool behind = false;
+	unsigned got = 0, k_got;
 	int b;
 
 	for (size_t k = 0; k < n; k++) {
 		if (!(pfd[k].revents & POLLIN) && !ntp_xdp_tx_pending(w->ns->xdp, w->index))
 			continue;
-		for (b = 0; b < NTP_BATCHES_PER_WAKE; b++)
-			if (ntp_xdp_serve(w->ns->xdp, w->index, k, &w->judge) == 0)
+		for (b = 0; b < NTP_BATCHES_PER_WAKE; b++) {
+			k_got = ntp_xdp_serve(w->ns->xdp, w->index, k, &w->judge);
+			if (k_got == 0)
 				break;
-		behind |= b == NTP_BATCHES_PER_WAKE;
+			got += k_got;
+		}
+		*behind |= b == NTP_BATCHES_PER_WAKE;
 	}
-	return behind;
+	counter_add(&w->received, got);
+	return got;
 }
 
 /* poll()'s timeout: 1 ms while AF_XDP replies are on their way out, so
@@ -765,6 +771,7 @@ static void *worker_main(void *arg)
 	int timeout = w->index == 0 ? NTP_CLOCK_REFRESH_NS / NS_PER_MS : -1;
 	int64_t busy_ns = (int64_t)ns->busy_poll_us * NS_PER_US, spin_until = 0;
 	bool spin, behind;
+	unsigned got;
 	char name[16];
 
 	/* ps -L, top -H, /proc/PID/task/TID/comm: which thread is which. */
@@ -800,9 +807,10 @@ static void *worker_main(void *arg)
 		if (pfd[nfd].revents)
 			break;
 		behind = false;
-		if (serve_ready(w, pfd, nfd, &behind) > 0 && busy_ns > 0)
+		got = serve_ready(w, pfd, nfd, &behind);
+		got += serve_xdp(w, pfd + nfd + 1, nx, &behind);
+		if (got > 0 && busy_ns > 0)
 			spin_until = monotime_ns() + busy_ns;
-		behind |= serve_xdp(w, pfd + nfd + 1, nx);
 		w->behind = behind;
 	}
 	snapshot_thread_leave();

@@ -161,14 +161,16 @@ chrony_case "(b) IPv6" "$SRV6"
 
 echo "xdp_test: (c) ntsctl probe"
 before=$(metric 9100 'ntsd_xdp_socket_events_total.*event="tx"')
+wbefore=$(metric 9100 'ntsd_ntp_worker_received_total')
 out=$(in_ns cli "$NTSCTL" probe "$SRV4:$KE" --ca "$tmp/certs/ca.pem" --count 3 --interval 50 2>&1)
 rc=$?
 echo "$out" | show
 after=$(metric 9100 'ntsd_xdp_socket_events_total.*event="tx"')
-if [ $rc -eq 0 ] && [ $((after - before)) -ge 3 ]; then
-	ok "(c) ntsctl probe: exit 0, $((after - before)) replies through XDP"
+wafter=$(metric 9100 'ntsd_ntp_worker_received_total')
+if [ $rc -eq 0 ] && [ $((after - before)) -ge 3 ] && [ $((wafter - wbefore)) -ge 3 ]; then
+	ok "(c) ntsctl probe: exit 0, $((after - before)) replies through XDP, the workers counted $((wafter - wbefore)) received"
 else
-	not_ok "(c) ntsctl probe: exit $rc, $((after - before)) replies through XDP"
+	not_ok "(c) ntsctl probe: exit $rc, $((after - before)) replies through XDP, ntsd_ntp_worker_received_total +$((wafter - wbefore))"
 fi
 
 # --- (d) plain NTP ----------------------------------------------------------------
