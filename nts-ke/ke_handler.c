@@ -6,7 +6,6 @@
 
 #include "common/aead.h"
 #include "common/cookie.h"
-#include "common/secmem.h"
 #include "nts-ke/ke_handler.h"
 
 const char *ke_outcome_str(enum ke_outcome o)
@@ -137,15 +136,12 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 	const uint8_t *cookie_ptrs[KE_HANDLER_COOKIES];
 	size_t cookie_lens[KE_HANDLER_COOKIES];
 	struct ke_response resp;
-	struct cookie_keys *keys;	/* secmem: out of core dumps, wiped */
+	struct cookie_keys *keys = p->keys_scratch;
 	const struct aead_alg *alg = NULL;
 	const struct master_key *key;
 	enum ke_outcome out = KE_OUT_ERROR_INTERNAL;
 
 	memset(&resp, 0, sizeof(resp));
-	keys = secmem_alloc(sizeof(*keys));
-	if (!keys)
-		return KE_OUT_ERROR_INTERNAL;
 	if (ke_id_list_has(&req->protocols, KE_PROTO_NTPV4)) {
 		resp.has_protocol = true;
 		resp.protocol = KE_PROTO_NTPV4;
@@ -160,7 +156,7 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 	resp.aead = alg->id;
 	/* The keys below always carry alg->id in the exporter context. */
 	resp.compliant_128gcm = alg->id == AEAD_AES_128_GCM_SIV && req->compliant_128gcm;
-	if (!p->keys || !p->export_keys || !p->nonces)
+	if (!p->keys || !p->export_keys || !p->nonces || !keys)
 		goto out;
 	key = keyset_sealing_key(p->keys, p->now, p->propagation_s);
 	if (!key)
@@ -187,7 +183,8 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 	if (ke_response_build(w, &resp))
 		out = KE_OUT_COOKIES;
 out:
-	secmem_free(keys, sizeof(*keys));
+	if (keys)
+		cookie_keys_wipe(keys);
 	return out;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/cookie.h"
 #include "common/ke_record.h"
 #include "common/keyset.h"
 #include "common/rng.h"
@@ -46,6 +47,10 @@ struct ke_handler_params {
 	const uint16_t *aeads;		/* the AEADs offered (ke-aead), as a set; */
 	size_t n_aeads;			/* NULL: aead_ke_default */
 	struct nonce_gen *nonces;	/* the calling thread's */
+	/* The calling thread's room for the session keys, allocated once
+	 * with secmem_alloc (out of core dumps); wiped before
+	 * ke_handler_process returns.  NULL: Error 2. */
+	struct cookie_keys *keys_scratch;
 	ke_export_fn *export_keys;
 	void *export_arg;
 };

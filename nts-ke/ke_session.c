@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "common/ke_export.h"
 #include "common/proxy_v2.h"
+#include "common/secmem.h"
 #include "nts-ke/ke_session.h"
 #include "nts-ke/tls_ctx.h"
 
@@ -140,6 +141,7 @@ static bool session_handle(struct ke_session *s, bool final)
 	p.aeads = env->aeads;
 	p.n_aeads = env->n_aeads;
 	p.nonces = &ss->nonces;
+	p.keys_scratch = ss->keys_scratch;
 	p.export_keys = export_cb;
 	p.export_arg = s->ssl;
 	buf_writer_init(&w, ss->scratch, sizeof(ss->scratch));
@@ -594,6 +596,9 @@ int ke_session_init(struct ke_sessions *ss, const struct ke_session_env *env,
 	ss->loop = loop;
 	ss->cnt = cnt;
 	ss->head = NULL;
+	ss->keys_scratch = secmem_alloc(sizeof(*ss->keys_scratch));
+	if (!ss->keys_scratch)
+		return -1;
 	return nonce_gen_init(&ss->nonces);
 }
 
@@ -612,4 +617,6 @@ void ke_session_shutdown(struct ke_sessions *ss)
 {
 	ke_session_close_all(ss);
 	nonce_gen_wipe(&ss->nonces);
+	secmem_free(ss->keys_scratch, sizeof(*ss->keys_scratch));
+	ss->keys_scratch = NULL;
 }

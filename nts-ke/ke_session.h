@@ -51,11 +51,16 @@ struct ke_sessions {
 	struct ev_loop *loop;
 	counter_t *cnt;			/* the thread's KE_CNT_COUNT counters */
 	struct nonce_gen nonces;
+	/* secmem, allocated once: a system call per request would cost
+	 * every handshake an mmap, a page fault and an munmap (and the
+	 * munmap a TLB shootdown on every core the process runs on). */
+	struct cookie_keys *keys_scratch;
 	struct ke_session *head;
 	uint8_t scratch[KE_RESPONSE_MAX];
 };
 
-/* -1 when the nonce generator has no randomness (errno set). */
+/* -1 when the nonce generator has no randomness or the session keys'
+ * secmem cannot be mapped (errno set). */
 int ke_session_init(struct ke_sessions *ss, const struct ke_session_env *env,
 		    struct ev_loop *loop, counter_t *cnt);
 /* A connection just accepted (fd non-blocking, ownership passes): admit

@@ -22,6 +22,7 @@
 
 static struct keyset *keys;
 static struct nonce_gen nonces;
+static struct cookie_keys keys_scratch;
 
 static int fake_export(void *arg, const uint8_t context[KE_EXPORT_CONTEXT_LEN],
 		       uint8_t *out, size_t len)
@@ -149,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.family = size > 0 && (data[0] & 4) ? AF_INET6 : AF_INET;
 	p.ntp_port = size > 0 && (data[0] & 8) ? 4123 : -1;
 	p.nonces = &nonces;
+	p.keys_scratch = &keys_scratch;
 	p.export_keys = fake_export;
 	feed(&p, data, size, size);
 	feed(&p, data, size, size > 1 ? 1u + data[1] % 32u : 1);

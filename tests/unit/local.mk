@@ -23,6 +23,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_ke_admit.c \
 	tests/unit/test_ke_record.c \
 	tests/unit/test_ke_handler.c \
+	tests/unit/test_ke_session.c \
 	tests/unit/test_keypolicy.c \
 	tests/unit/test_keyset.c \
 	tests/unit/test_listener.c \

@@ -11,7 +11,6 @@
 #include "common/keyset.h"
 #include "nts-ke/ke_handler.h"
 #include "unit.h"
-#include "vmflags.h"
 
 #define NOW 1700000000
 #define KEY_OLD 0x11111111u
@@ -20,11 +19,12 @@
 static struct keyset *keys;
 static const char *const example_org[] = { "ntp.example.org" };
 static struct nonce_gen nonces;
+static struct cookie_keys keys_scratch;
 static unsigned n_exports;
 static uint8_t last_context[2][KE_EXPORT_CONTEXT_LEN];
 static size_t last_len;
 static bool fail_export;
-static int last_dontdump;	/* vmflags_dontdump of where the keys went */
+static const uint8_t *last_out;	/* where the last keys were exported to */
 
 /* Deterministic key material derived from the context, so a test can
  * recompute what the cookie must carry. */
@@ -45,7 +45,7 @@ static int fake_export(void *arg, const uint8_t context[KE_EXPORT_CONTEXT_LEN],
 		memcpy(last_context[n_exports], context, KE_EXPORT_CONTEXT_LEN);
 	n_exports++;
 	last_len = len;
-	last_dontdump = vmflags_dontdump(out);
+	last_out = out;
 	fake_material(context, out, len);
 	return 0;
 }
@@ -81,6 +81,7 @@ static void params(struct ke_handler_params *p)
 	p->propagation_s = 3600;
 	p->ntp_port = -1;
 	p->nonces = &nonces;
+	p->keys_scratch = &keys_scratch;
 	p->export_keys = fake_export;
 	p->export_arg = &n_exports;
 	n_exports = 0;
@@ -308,8 +309,10 @@ static void test_basic_aead15(void)
 	CU_ASSERT_EQUAL(memcmp(last_context[0], "\x00\x00\x00\x0f\x00", 5), 0);
 	CU_ASSERT_EQUAL(memcmp(last_context[1], "\x00\x00\x00\x0f\x01", 5), 0);
 	CU_ASSERT_EQUAL(last_len, 32);
-	/* the session keys are exported into pages left out of core dumps */
-	CU_ASSERT_EQUAL(last_dontdump, 1);
+	/* the session keys are exported into the thread's scratch (secmem in
+	 * the daemon: tests/unit/test_ke_session.c), nowhere else */
+	CU_ASSERT_TRUE(last_out >= (const uint8_t *)&keys_scratch &&
+		       last_out + last_len <= (const uint8_t *)(&keys_scratch + 1));
 	/* sealed with the newest key old enough to have propagated */
 	check_cookies(&pr, 15, KEY_OLD);
 }
@@ -804,7 +807,42 @@ static void test_internal_errors(void)
 	run(&p, &r, false, &o);
 	CU_ASSERT_EQUAL(o.out, KE_OUT_ERROR_INTERNAL);
 	assert_error(&o, 2);
+
+	/* no room for the session keys */
+	params(&p);
+	p.keys_scratch = NULL;
+	run(&p, &r, false, &o);
+	CU_ASSERT_EQUAL(o.out, KE_OUT_ERROR_INTERNAL);
+	assert_error(&o, 2);
 	keyset_free(empty);
+}
+
+/* The thread's scratch held the exported session keys and is zero again
+ * when the handler returns: after cookies, and after a failure midway. */
+static void test_session_keys_wiped(void)
+{
+	static const uint16_t aeads[] = { 15 };
+	static const struct cookie_keys zero;
+	struct ke_handler_params p;
+	struct resp o;
+	struct req r;
+
+	req_init(&r);
+	req_ntpv4(&r, aeads, 1);
+	req_end(&r);
+	params(&p);
+	memset(&keys_scratch, 0xa5, sizeof(keys_scratch));
+	run(&p, &r, false, &o);
+	CU_ASSERT_EQUAL(o.out, KE_OUT_COOKIES);
+	CU_ASSERT_EQUAL(n_exports, 2);
+	CU_ASSERT_EQUAL(memcmp(&keys_scratch, &zero, sizeof(zero)), 0);
+
+	params(&p);
+	fail_export = true;
+	memset(&keys_scratch, 0xa5, sizeof(keys_scratch));
+	run(&p, &r, false, &o);
+	CU_ASSERT_EQUAL(o.out, KE_OUT_ERROR_INTERNAL);
+	CU_ASSERT_EQUAL(memcmp(&keys_scratch, &zero, sizeof(zero)), 0);
 }
 
 static void test_small_output_buffer(void)
@@ -985,6 +1023,7 @@ UNIT_SUITE(ke_handler, suite_init, suite_cleanup,
 	   UNIT_TEST(test_long_aead_list),
 	   UNIT_TEST(test_incremental_request),
 	   UNIT_TEST(test_internal_errors),
+	   UNIT_TEST(test_session_keys_wiped),
 	   UNIT_TEST(test_small_output_buffer),
 	   UNIT_TEST(test_large_request_accepted),
 	   UNIT_TEST(test_compliant_128gcm),

@@ -31,6 +31,7 @@
 
 static struct keyset *ks;
 static struct nonce_gen nonces;
+static struct cookie_keys keys_scratch;
 static struct responder resp;
 static struct clock_state clk;
 
@@ -95,6 +96,7 @@ static void key_exchange(uint16_t id, struct session *s)
 	p.propagation_s = 3600;
 	p.ntp_port = -1;
 	p.nonces = &nonces;
+	p.keys_scratch = &keys_scratch;
 	p.export_keys = fake_export;
 	p.aeads = &id;
 	p.n_aeads = 1;
