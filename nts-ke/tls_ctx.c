@@ -138,6 +138,12 @@ SSL_CTX *tls_ctx_new(const char *cert_file, const char *key_file, char *err,
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* Whatever the socket holds in one read(), not a read for each
+	 * record's header and another for its body: a client's flight (its
+	 * Finished with the request, the request with its close_notify)
+	 * takes one system call.  The session's steps wait for the socket
+	 * only after OpenSSL said WANT_READ, when nothing is buffered. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
 	SSL_CTX_set_client_hello_cb(ctx, client_hello, NULL);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
