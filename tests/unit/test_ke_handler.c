@@ -778,17 +778,24 @@ static void test_incremental_request(void)
 	CU_ASSERT_EQUAL(o.st, KE_REQ_OK);
 }
 
-static void test_internal_errors(void)
+/* A request for NTPv4 with AEAD 15, ended. */
+static void req_basic(struct req *r)
 {
 	static const uint16_t aeads[] = { 15 };
+
+	req_init(r);
+	req_ntpv4(r, aeads, 1);
+	req_end(r);
+}
+
+static void test_internal_errors(void)
+{
 	struct ke_handler_params p;
 	struct keyset *empty = keyset_new();
 	struct resp o;
 	struct req r;
 
-	req_init(&r);
-	req_ntpv4(&r, aeads, 1);
-	req_end(&r);
+	req_basic(&r);
 
 	params(&p);
 	p.keys = NULL;
@@ -821,15 +828,12 @@ static void test_internal_errors(void)
  * when the handler returns: after cookies, and after a failure midway. */
 static void test_session_keys_wiped(void)
 {
-	static const uint16_t aeads[] = { 15 };
 	static const struct cookie_keys zero;
 	struct ke_handler_params p;
 	struct resp o;
 	struct req r;
 
-	req_init(&r);
-	req_ntpv4(&r, aeads, 1);
-	req_end(&r);
+	req_basic(&r);
 	params(&p);
 	memset(&keys_scratch, 0xa5, sizeof(keys_scratch));
 	run(&p, &r, false, &o);
