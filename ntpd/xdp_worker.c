@@ -55,7 +55,7 @@ struct xdp_worker {
 	unsigned tx_pending;		/* frames sent, not yet completed */
 	unsigned queue;
 	bool zerocopy;
-	counter_t cnt[XDP_W_COUNT];
+	counter_t cnt[XDP_W_K_RX_RING_FULL];	/* ours; the kernel keeps the rest */
 	counter_t frame_err[XDP_FRAME_STATUS_COUNT];
 	/* One batch's replies, built before the TX ring is reserved. */
 	struct xdp_desc out[XDP_BATCH];
@@ -73,6 +73,11 @@ static const char *const counter_names[XDP_W_COUNT] = {
 	[XDP_W_RX_NO_META] = "rx_no_meta",
 	[XDP_W_RX_META_BAD] = "rx_meta_bad",
 	[XDP_W_KICKS] = "kicks",
+	[XDP_W_K_RX_RING_FULL] = "kernel_rx_ring_full",
+	[XDP_W_K_RX_DROPPED] = "kernel_rx_dropped",
+	[XDP_W_K_FILL_EMPTY] = "kernel_fill_ring_empty",
+	[XDP_W_K_RX_INVALID] = "kernel_rx_invalid",
+	[XDP_W_K_TX_INVALID] = "kernel_tx_invalid",
 };
 
 const char *xdp_worker_counter_name(enum xdp_worker_counter c)
@@ -400,8 +405,19 @@ bool xdp_worker_tx_pending(const struct xdp_worker *x)
 
 void xdp_worker_counters(const struct xdp_worker *x, uint64_t out[XDP_W_COUNT])
 {
-	for (unsigned c = 0; c < XDP_W_COUNT; c++)
+	struct xdp_statistics st;
+	socklen_t len = sizeof(st);
+
+	for (unsigned c = 0; c < XDP_W_K_RX_RING_FULL; c++)
 		out[c] = counter_get(&x->cnt[c]);
+	memset(&st, 0, sizeof(st));
+	if (getsockopt(xsk_socket__fd(x->xsk), SOL_XDP, XDP_STATISTICS, &st, &len) < 0)
+		memset(&st, 0, sizeof(st));
+	out[XDP_W_K_RX_RING_FULL] = st.rx_ring_full;
+	out[XDP_W_K_RX_DROPPED] = st.rx_dropped;
+	out[XDP_W_K_FILL_EMPTY] = st.rx_fill_ring_empty_descs;
+	out[XDP_W_K_RX_INVALID] = st.rx_invalid_descs;
+	out[XDP_W_K_TX_INVALID] = st.tx_invalid_descs;
 }
 
 void xdp_worker_frame_errors(const struct xdp_worker *x, uint64_t out[XDP_FRAME_STATUS_COUNT])

@@ -33,6 +33,13 @@ enum xdp_worker_counter {
 	XDP_W_RX_NO_META,	/* no metadata: our own clock read instead */
 	XDP_W_RX_META_BAD,	/* metadata more than a second off our clock: ours used */
 	XDP_W_KICKS,		/* system calls to wake the kernel (need_wakeup) */
+	/* The kernel's own (getsockopt XDP_STATISTICS), read when asked:
+	 * frames it could not hand to the socket, which no worker sees. */
+	XDP_W_K_RX_RING_FULL,	/* dropped: the RX ring was full (the worker behind) */
+	XDP_W_K_RX_DROPPED,	/* dropped otherwise (no frame to copy into, too long) */
+	XDP_W_K_FILL_EMPTY,	/* times the fill ring had no free frame */
+	XDP_W_K_RX_INVALID,	/* invalid descriptors on the RX side */
+	XDP_W_K_TX_INVALID,	/* invalid descriptors on the TX side */
 	XDP_W_COUNT
 };
 
@@ -50,7 +57,8 @@ unsigned xdp_worker_serve(struct xdp_worker *x, struct ntp_judge *j);
 /* Frames still on their way out: the owner polls again soon (1 ms) to
  * give them back to the fill ring. */
 bool xdp_worker_tx_pending(const struct xdp_worker *x);
-/* Any thread: this socket's counters, and its frames refused by reason. */
+/* Any thread: this socket's counters (the kernel's XDP_W_K_* read now; 0
+ * if it will not say), and its frames refused by reason. */
 void xdp_worker_counters(const struct xdp_worker *x, uint64_t out[XDP_W_COUNT]);
 void xdp_worker_frame_errors(const struct xdp_worker *x, uint64_t out[XDP_FRAME_STATUS_COUNT]);
 const char *xdp_worker_counter_name(enum xdp_worker_counter c);

@@ -173,6 +173,18 @@ else
 	not_ok "(c) ntsctl probe: exit $rc, $((after - before)) replies through XDP, ntsd_ntp_worker_received_total +$((wafter - wbefore))"
 fi
 
+# The kernel's own statistics of the AF_XDP sockets, read at the scrape
+# (getsockopt XDP_STATISTICS from the metrics thread, under the sandbox).
+body=$(metrics 9100)
+kern=$(grep -c '^ntsd_xdp_socket_events_total{.*event="kernel_' <<<"$body")
+invalid=$(awk '/^ntsd_xdp_socket_events_total\{.*event="kernel_(rx|tx)_invalid"/ { s += $NF } END { print s + 0 }' <<<"$body")
+if [ "$kern" -eq 5 ] && [ "$invalid" -eq 0 ] && ! pid_gone "${ntsd_pid[xdp]}"; then
+	ok "(c) /metrics has the AF_XDP sockets' kernel statistics ($kern events, $invalid invalid descriptors): $(grep 'event="kernel_rx_ring_full"' <<<"$body")"
+else
+	not_ok "(c) AF_XDP kernel statistics: $kern of 5 events, $invalid invalid descriptors"
+	grep '^ntsd_xdp_socket_events_total' <<<"$body" | show
+fi
+
 # --- (d) plain NTP ----------------------------------------------------------------
 
 echo "xdp_test: (d) plain NTP"
