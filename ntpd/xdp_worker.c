@@ -55,7 +55,7 @@ struct xdp_worker {
 	unsigned tx_pending;		/* frames sent, not yet completed */
 	unsigned queue;
 	bool zerocopy;
-	counter_t cnt[XDP_W_K_RX_RING_FULL];	/* ours; the kernel keeps the rest */
+	counter_t cnt[XDP_W_OWN_COUNT];	/* ours; the kernel keeps the XDP_W_K_* */
 	counter_t frame_err[XDP_FRAME_STATUS_COUNT];
 	/* One batch's replies, built before the TX ring is reserved. */
 	struct xdp_desc out[XDP_BATCH];
@@ -408,11 +408,11 @@ void xdp_worker_counters(const struct xdp_worker *x, uint64_t out[XDP_W_COUNT])
 	struct xdp_statistics st;
 	socklen_t len = sizeof(st);
 
-	for (unsigned c = 0; c < XDP_W_K_RX_RING_FULL; c++)
+	for (unsigned c = 0; c < XDP_W_OWN_COUNT; c++)
 		out[c] = counter_get(&x->cnt[c]);
+	/* Zeros stay where the kernel says nothing (or less, if older). */
 	memset(&st, 0, sizeof(st));
-	if (getsockopt(xsk_socket__fd(x->xsk), SOL_XDP, XDP_STATISTICS, &st, &len) < 0)
-		memset(&st, 0, sizeof(st));
+	(void)getsockopt(xsk_socket__fd(x->xsk), SOL_XDP, XDP_STATISTICS, &st, &len);
 	out[XDP_W_K_RX_RING_FULL] = st.rx_ring_full;
 	out[XDP_W_K_RX_DROPPED] = st.rx_dropped;
 	out[XDP_W_K_FILL_EMPTY] = st.rx_fill_ring_empty_descs;

@@ -42,6 +42,8 @@ enum xdp_worker_counter {
 	XDP_W_K_TX_INVALID,	/* invalid descriptors on the TX side */
 	XDP_W_COUNT
 };
+/* The counters the worker keeps itself: those before XDP_W_K_*. */
+#define XDP_W_OWN_COUNT XDP_W_K_RX_RING_FULL
 
 /* The AF_XDP socket of queue `queue` on ifname (zero-copy tried first,
  * then copy mode; which one is logged).  NULL on failure, with the

@@ -183,8 +183,7 @@ static enum ke_outcome respond(const struct ke_handler_params *p,
 	if (ke_response_build(w, &resp))
 		out = KE_OUT_COOKIES;
 out:
-	if (keys)
-		cookie_keys_wipe(keys);
+	cookie_keys_wipe(keys);	/* NULL-safe */
 	return out;
 }
 
