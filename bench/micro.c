@@ -8,6 +8,13 @@
  *              NTS request and on a plain request
  *   socket     UDP on loopback per packet with recvmmsg/sendmmsg batches
  *              (kernel receive timestamps on, as the daemon has), no crypto
+ *   stalls     (only when asked for) how often and how long this machine
+ *              takes a core away from a thread that never sleeps: a probe
+ *              spins on the clock and files every jump between two reads,
+ *              optionally with a spinner busy on another core, since a
+ *              hypervisor may treat a guest whose vCPUs are all busy
+ *              differently.  A server's latency tail cannot be shorter
+ *              than these stalls.
  *
  * Times are thread CPU time (CLOCK_THREAD_CPUTIME_ID), the best of several
  * repetitions, so other load on a shared core does not inflate them.  The
@@ -55,11 +62,13 @@ struct micro_opts {
 	unsigned long iterations;	/* per repetition */
 	unsigned repeat;
 	int cpu;			/* -1: leave the affinity alone */
-	bool crypto, responder, socket, wakeup;
+	bool crypto, responder, socket, wakeup, stalls;
 	bool quiet;
 	double wake_rate;		/* packets/s in the wakeup test */
 	int wake_server_cpu, wake_client_cpu;
 	bool wake_block;		/* block in recvmmsg instead of poll */
+	int stall_cpu, stall_load_cpu;	/* the probe's core; a spinner's (-1: none) */
+	double stall_s;			/* how long the probe runs */
 	const char *cert, *key;		/* for the TLS test */
 };
 
@@ -656,6 +665,164 @@ out:
 	return ret;
 }
 
+/* Stalls: the probe reads CLOCK_MONOTONIC in a loop and files each jump
+ * between two reads at or above a bound.  A jump is time the thread did not
+ * run: an interrupt, the guest's scheduler, or the hypervisor giving the
+ * vCPU to somebody else (the last also shows as steal in /proc/stat). */
+#define STALL_BOUNDS 5
+static const int64_t stall_bound_ns[STALL_BOUNDS] = {
+	20000, 50000, 200000, 1000000, 5000000,
+};
+
+/* "jumps of 50 us or more", into buf. */
+static const char *stall_label(char *buf, size_t size, int64_t bound_ns)
+{
+	if (bound_ns >= 1000000)
+		snprintf(buf, size, "jumps of %lld ms or more", (long long)(bound_ns / 1000000));
+	else
+		snprintf(buf, size, "jumps of %lld us or more", (long long)(bound_ns / 1000));
+	return buf;
+}
+
+struct stall_result {
+	double seconds;
+	uint64_t count[STALL_BOUNDS];	/* jumps of at least bound[i] */
+	int64_t sum_ns[STALL_BOUNDS];	/* and their total length */
+	int64_t max_ns;
+	double steal_s;			/* the probe core's steal, /proc/stat */
+};
+
+struct stall_spinner {
+	int cpu;
+	atomic_bool stop;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void *stall_spin_main(void *arg)
+{
+	struct stall_spinner *sp = arg;
+
+	pin_self(sp->cpu);
+	while (!atomic_load_explicit(&sp->stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+/* The steal time of one CPU so far, in seconds; -1 when unreadable. */
+static double cpu_steal_s(int cpu)
+{
+	char line[512], name[16];
+	unsigned long long v[8];
+	double s = -1;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (f == NULL)
+		return -1;
+	snprintf(name, sizeof(name), "cpu%d ", cpu);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, name, strlen(name)) == 0 &&
+		    sscanf(line + strlen(name), "%llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+			s = (double)v[7] / (double)sysconf(_SC_CLK_TCK);
+			break;
+		}
+	fclose(f);
+	return s;
+}
+
+static int bench_stalls(const struct micro_opts *o, struct stall_result *res)
+{
+	struct stall_spinner sp = { .cpu = o->stall_load_cpu };
+	pthread_t th;
+	int64_t t0, prev, end;
+	double steal0;
+	int i;
+
+	memset(res, 0, sizeof(*res));
+	if (sp.cpu >= 0 && pthread_create(&th, NULL, stall_spin_main, &sp) != 0) {
+		perror("micro: stalls: the spinner");
+		return -1;
+	}
+	if (pin_self(o->stall_cpu) < 0) {
+		perror("micro: stalls: sched_setaffinity");
+		goto fail;
+	}
+	usleep(100000);
+	steal0 = cpu_steal_s(o->stall_cpu);
+	t0 = prev = mono_ns();
+	end = t0 + (int64_t)(o->stall_s * 1e9);
+	while (prev < end) {
+		int64_t now = mono_ns(), gap = now - prev;
+
+		prev = now;
+		if (gap < stall_bound_ns[0])
+			continue;
+		for (i = 0; i < STALL_BOUNDS && gap >= stall_bound_ns[i]; i++) {
+			res->count[i]++;
+			res->sum_ns[i] += gap;
+		}
+		if (gap > res->max_ns)
+			res->max_ns = gap;
+	}
+	res->seconds = (double)(prev - t0) / 1e9;
+	res->steal_s = steal0 < 0 ? -1 : cpu_steal_s(o->stall_cpu) - steal0;
+	if (sp.cpu >= 0) {
+		atomic_store(&sp.stop, true);
+		pthread_join(th, NULL);
+	}
+	pin_self(o->cpu);
+	return 0;
+fail:
+	if (sp.cpu >= 0) {
+		atomic_store(&sp.stop, true);
+		pthread_join(th, NULL);
+	}
+	return -1;
+}
+
+/* Prints the stall probe's result unless quiet; appends its RESULT keys to
+ * line at off and returns the new end. */
+static size_t report_stalls(const struct micro_opts *o, const struct stall_result *st,
+			    char *line, size_t size, size_t off)
+{
+	char name[48];
+	int i;
+
+	if (!o->quiet) {
+		printf("stalls of a thread that never sleeps, on CPU %d for %.1f s", o->stall_cpu,
+		       st->seconds);
+		if (o->stall_load_cpu >= 0)
+			printf(", CPU %d busy meanwhile", o->stall_load_cpu);
+		printf("\n");
+		for (i = 0; i < STALL_BOUNDS; i++)
+			printf("  %-40s %10.1f/s  %7.3f%% of the time\n",
+			       stall_label(name, sizeof(name), stall_bound_ns[i]),
+			       (double)st->count[i] / st->seconds,
+			       100.0 * (double)st->sum_ns[i] / (st->seconds * 1e9));
+		printf("  %-40s %10.1f us\n", "longest", (double)st->max_ns / 1e3);
+		if (st->steal_s >= 0)
+			printf("  %-40s %10.3f%% of the time\n", "steal (/proc/stat)",
+			       100.0 * st->steal_s / st->seconds);
+	}
+	return off + (size_t)snprintf(line + off, size - off,
+				      " stall_cpu=%d stall_load_cpu=%d stall_s=%.1f"
+				      " stalls_50us_per_s=%.2f stalls_1ms_per_s=%.2f"
+				      " stalled_share=%.5f stall_max_us=%.0f steal_share=%.5f",
+				      o->stall_cpu, o->stall_load_cpu, st->seconds,
+				      (double)st->count[1] / st->seconds,
+				      (double)st->count[3] / st->seconds,
+				      (double)st->sum_ns[1] / (st->seconds * 1e9),
+				      (double)st->max_ns / 1e3,
+				      st->steal_s < 0 ? -1 : st->steal_s / st->seconds);
+}
+
 /* The TLS floor of one NTS-KE exchange: an OpenSSL 3.0 TLS 1.3 server
  * configured as nts-ke/tls_ctx.c does, and a client, in one thread over a
  * memory BIO pair (no sockets, no wake-ups).  Only the server's calls are
@@ -827,11 +994,14 @@ static void usage(FILE *out)
 		"  -n, --iterations N  operations per repetition (default 20000)\n"
 		"  -r, --repeat N      repetitions, the best counts (default 5)\n"
 		"  -c, --cpu N         pin to this CPU\n"
-		"  -o, --only LIST     comma-separated: crypto, responder, socket, wakeup\n"
-		"                      (default all; wakeup needs two CPUs)\n"
+		"  -o, --only LIST     comma-separated: crypto, responder, socket, wakeup,\n"
+		"                      stalls (default all but stalls; wakeup needs two CPUs)\n"
 		"      --wake-rate R   packets/s in the wakeup test (default 20000)\n"
 		"      --wake-cpus S,C cores of its server and client threads (default 1,0)\n"
 		"      --wake-block    the server blocks in recvmmsg instead of poll()\n"
+		"      --stall-cpus P[,L]  the stall probe's core, and a core kept busy beside\n"
+		"                      it meanwhile (default 1; 1,0: CPU 0 busy too)\n"
+		"      --stall-seconds S   how long the probe runs (default 10)\n"
 		"      --cert FILE     with --key: also time the TLS 1.3 server side of one\n"
 		"      --key FILE      NTS-KE exchange with this certificate chain and key\n"
 		"  -q, --quiet         print only the RESULT line\n"
@@ -845,7 +1015,7 @@ static int parse_only(struct micro_opts *o, const char *arg)
 	if (strlen(arg) >= sizeof(buf))
 		return -1;
 	strcpy(buf, arg);
-	o->crypto = o->responder = o->socket = o->wakeup = false;
+	o->crypto = o->responder = o->socket = o->wakeup = o->stalls = false;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (strcmp(tok, "crypto") == 0)
 			o->crypto = true;
@@ -855,6 +1025,8 @@ static int parse_only(struct micro_opts *o, const char *arg)
 			o->socket = true;
 		else if (strcmp(tok, "wakeup") == 0)
 			o->wakeup = true;
+		else if (strcmp(tok, "stalls") == 0)
+			o->stalls = true;
 		else
 			return -1;
 	}
@@ -872,13 +1044,15 @@ static int parse_args(int argc, char **argv, struct micro_opts *o)
 		{ "wake-rate", required_argument, NULL, 'R' },
 		{ "wake-cpus", required_argument, NULL, 'W' },
 		{ "wake-block", no_argument, NULL, 'B' },
+		{ "stall-cpus", required_argument, NULL, 'S' },
+		{ "stall-seconds", required_argument, NULL, 'T' },
 		{ "cert", required_argument, NULL, 'C' },
 		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
-	int c;
+	char *end, junk;
+	int c, i;
 
 	memset(o, 0, sizeof(*o));
 	o->iterations = 20000;
@@ -889,6 +1063,9 @@ static int parse_args(int argc, char **argv, struct micro_opts *o)
 	o->wake_rate = 20000;
 	o->wake_server_cpu = 1;
 	o->wake_client_cpu = 0;
+	o->stall_cpu = 1;
+	o->stall_load_cpu = -1;
+	o->stall_s = 10;
 	while ((c = getopt_long(argc, argv, "n:r:c:o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -931,6 +1108,19 @@ static int parse_args(int argc, char **argv, struct micro_opts *o)
 			if (sscanf(optarg, "%d,%d", &o->wake_server_cpu, &o->wake_client_cpu) != 2 ||
 			    o->wake_server_cpu < 0 || o->wake_client_cpu < 0 ||
 			    o->wake_server_cpu >= CPU_SETSIZE || o->wake_client_cpu >= CPU_SETSIZE)
+				goto out;
+			break;
+		case 'S':
+			o->stall_load_cpu = -1;
+			i = sscanf(optarg, "%d,%d%c", &o->stall_cpu, &o->stall_load_cpu, &junk);
+			if ((i != 1 && i != 2) || o->stall_cpu < 0 || o->stall_cpu >= CPU_SETSIZE ||
+			    (i == 2 && (o->stall_load_cpu < 0 || o->stall_load_cpu >= CPU_SETSIZE ||
+					o->stall_load_cpu == o->stall_cpu)))
+				goto out;
+			break;
+		case 'T':
+			o->stall_s = strtod(optarg, &end);
+			if (*end || !(o->stall_s >= 0.1 && o->stall_s <= 3600))
 				goto out;
 			break;
 		case 'h':
@@ -1057,6 +1247,13 @@ int main(int argc, char **argv)
 					" wake_rate=%.0f wake_cpu_ns=%.0f wake_lat_p50_ns=%.0f"
 					" wake_lat_p99_ns=%.0f", wr.rate, wr.server_ns, wr.lat50_ns,
 					wr.lat99_ns);
+	}
+	if (o.stalls) {
+		struct stall_result st;
+
+		if (bench_stalls(&o, &st) < 0)
+			goto out;
+		off = report_stalls(&o, &st, line, sizeof(line), off);
 	}
 	if (o.cert != NULL && o.key != NULL) {
 		struct tls_result tr;
