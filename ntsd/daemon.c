@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "ntsd/caps.h"
 #include "ntsd/daemon.h"
 
 /* Fork; the parent exits, the child goes on.  0 in the child, -1 logged. */
@@ -161,7 +163,7 @@ bool daemon_is_user(const struct passwd *pw)
 	       eg == pw->pw_gid && sg == pw->pw_gid;
 }
 
-int daemon_drop_privileges(const char *user)
+int daemon_drop_privileges(const char *user, uint64_t keep_caps)
 {
 	struct passwd *pw;
 
@@ -190,9 +192,20 @@ int daemon_drop_privileges(const char *user)
 		log_errno(LOG_LVL_ERR, "user %s: setresgid %u", user, (unsigned)pw->pw_gid);
 		return -1;
 	}
+	/* Root's capabilities survive the switch only when some are to be
+	 * kept, and then only until caps_limit keeps just those. */
+	if (keep_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
+		log_errno(LOG_LVL_ERR, "user %s: PR_SET_KEEPCAPS", user);
+		return -1;
+	}
 	if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
 		log_errno(LOG_LVL_ERR, "user %s: setresuid %u", user, (unsigned)pw->pw_uid);
 		return -1;
+	}
+	if (keep_caps) {
+		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+		if (caps_limit(keep_caps) < 0)
+			return -1;
 	}
 	/* Prove there is no way back. */
 	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {

@@ -5,6 +5,7 @@
 #define NTSD_DAEMON_H
 
 #include <pwd.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdbool.h>
 
@@ -21,8 +22,10 @@ int daemon_pidfile_write(int fd, const char *path);
 void daemon_pidfile_remove(int fd, const char *path);
 /* Switch to user (supplementary groups, gid, uid) for good: afterwards
  * regaining root must fail, which is checked.  A process that already
- * runs as that user and group (a unit's User=) keeps running as it. */
-int daemon_drop_privileges(const char *user);
+ * runs as that user and group (a unit's User=) keeps running as it.
+ * Root's capabilities in keep_caps (a CAPS_BIT mask, ntsd/caps.h) are
+ * kept across the switch, and no others. */
+int daemon_drop_privileges(const char *user, uint64_t keep_caps);
 /* True when every uid and gid of this process are pw's (and not root). */
 bool daemon_is_user(const struct passwd *pw);
 /* Block every signal the main loop handles, so the service threads

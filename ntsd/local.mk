@@ -1,7 +1,8 @@
 # The ntsd daemon: main, daemonising and privilege drop, reload and file
 # watching, ops.  The only part that includes both ntpd/ and nts-ke/.
 sbin_PROGRAMS += ntsd/ntsd
-ntsd_ntsd_SOURCES = ntsd/main.c ntsd/daemon.c ntsd/daemon.h ntsd/keywatch.c ntsd/keywatch.h \
+ntsd_ntsd_SOURCES = ntsd/main.c ntsd/daemon.c ntsd/daemon.h ntsd/caps.c ntsd/caps.h \
+	ntsd/keywatch.c ntsd/keywatch.h \
 	ntsd/ops.c ntsd/ops.h \
 	ntsd/precheck.c ntsd/precheck.h \
 	ntsd/clockwatch.c ntsd/clockwatch.h \

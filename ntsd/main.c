@@ -29,10 +29,12 @@
 #include "nts-ke/ke_service.h"
 #include "nts-ke/tls_ctx.h"
 #include "ntpd/clock_source.h"
+#include "ntsd/caps.h"
 #include "ntsd/clockwatch.h"
 #include "ntsd/daemon.h"
 #include "ntsd/keywatch.h"
 #include "ntpd/ntp_service.h"
+#include "ntpd/ntp_xdp.h"
 #include "ntsd/ops.h"
 #include "ntsd/precheck.h"
 #include "ntsd/sandbox.h"
@@ -451,6 +453,15 @@ static int setup_services(struct ntsd *d)
 	return 0;
 }
 
+/* What the daemon still needs once it has started: CAP_BPF while it
+ * serves through XDP, for the program's maps on reload (caps.h). */
+static uint64_t kept_caps(const struct ntsd *d)
+{
+	const struct ntp_xdp *x = d->ntp ? ntp_service_xdp(d->ntp) : NULL;
+
+	return x && ntp_xdp_n_ifaces(x) > 0 ? CAPS_BIT(CAP_BPF) : 0;
+}
+
 /* Detach, our pid into the locked pid file, privilege drop. */
 static int become_daemon(struct ntsd *d, const struct options *o)
 {
@@ -463,10 +474,14 @@ static int become_daemon(struct ntsd *d, const struct options *o)
 	if (d->pid_fd >= 0 && daemon_pidfile_write(d->pid_fd, d->cfg.pid_file) < 0)
 		return -1;
 	if (d->cfg.user) {
-		if (daemon_drop_privileges(d->cfg.user) < 0)
+		if (daemon_drop_privileges(d->cfg.user, kept_caps(d)) < 0)
 			return -1;
 		check_readable(d);
 	}
+	/* Not root (a unit's User= and AmbientCapabilities=): nothing more
+	 * needs a capability; a refusal is a warning (caps.h). */
+	if (geteuid() != 0)
+		(void)caps_limit(kept_caps(d));
 	return 0;
 }
 

@@ -166,7 +166,7 @@ static int as_run_user(const struct config *cfg, FILE *out, FILE *err)
 		int rc;
 
 		log_set_level(LOG_LVL_WARN);	/* not "running as user ..." */
-		rc = daemon_drop_privileges(cfg->user) < 0 ? -1
+		rc = daemon_drop_privileges(cfg->user, 0) < 0 ? -1
 							   : check_run_user_files(cfg, out, err);
 		fflush(out);
 		fflush(err);

@@ -98,9 +98,12 @@ nspawn_booted() {
 # CAP_SYS_TIME, reads included; --system-call-filter lets them through (as
 # on a host), so that only the units' filters can refuse them, and the
 # container still has no CAP_SYS_TIME: nothing in it can change the clock.
+# CAP_BPF and CAP_IPC_LOCK (and bpf(2)) let a unit there load ntsd's XDP
+# program, as on a host (systemd_unit_test's xdp_dropin).
 nspawn_boot() {
 	systemd-nspawn -D "$root" --boot --register=no --keep-unit --private-network \
-		--system-call-filter='adjtimex clock_adjtime clock_settime settimeofday' \
+		--capability=CAP_BPF,CAP_IPC_LOCK \
+		--system-call-filter='adjtimex clock_adjtime clock_settime settimeofday bpf' \
 		--console=read-only -M "ntsd-${test_name//_/-}-$$" >"$tmp/boot.log" 2>&1 &
 	nspawn_pid=$!
 	if ! wait_for 600 nspawn_booted; then

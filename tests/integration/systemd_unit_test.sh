@@ -36,6 +36,16 @@
 #   precheck_missing_dir  with the key-file directory gone and its setup
 #                      skipped, ntsd -n (ExecStartPre) refuses the start
 #                      and says which directory
+#   caps_dropped       once started, ntsd holds no capability: the unit's
+#                      AmbientCapabilities=CAP_NET_BIND_SERVICE stayed in
+#                      every thread for the daemon's life
+#   xdp_fallback       (builds with XDP) ntp-xdp on a veth whose other end
+#                      is in a namespace of the test's: under the shipped
+#                      unit ntsd says why it cannot and serves on sockets
+#   xdp_dropin         with the shipped drop-in ntsd-xdp.conf it serves
+#                      through XDP in native mode (ntsctl probe from the
+#                      other namespace, 3 requests redirected), keeps only
+#                      CAP_BPF, and a reload updates the program's rules
 # Usage (as root): systemd_unit_test.sh BUILDDIR   (run by ./run-tests)
 # The root: see nspawn.sh (cached, booted with systemd-nspawn).
 # Exit 0 all passed, 1 a failure, 77 skipped (not root or a tool missing; CI=true: fails).
@@ -46,6 +56,8 @@ builddir=$(cd "${1:?usage: $0 BUILDDIR}" && pwd)
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=nspawn.sh
 . "$srcdir/tests/integration/nspawn.sh"
+# shellcheck source-path=SCRIPTDIR source=netns.sh
+. "$srcdir/tests/integration/netns.sh"
 NTSD=$builddir/ntsd/ntsd
 probe=$builddir/tests/integration/clock_probe
 need_programs NTSD probe make_certs
@@ -143,6 +155,11 @@ ntsd_uid=$(awk -F: '$1 == "_ntsd" { print $3 }' "$root/etc/passwd")
 uids=$(in_root awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$main_pid/status")
 check "runs_as_user: uids of pid $main_pid are _ntsd's ($uids)" \
 	test "$uids" = "$ntsd_uid $ntsd_uid $ntsd_uid $ntsd_uid"
+# caps PID: its permitted, effective and ambient sets, as /proc shows them.
+caps() { in_root awk '/^Cap(Prm|Eff|Amb):/ { printf "%s%s", s, $2; s = " " }' "/proc/$1/status"; }
+held=$(caps "$main_pid")
+check "caps_dropped: pid $main_pid holds no capability (permitted, effective, ambient: $held)" \
+	test "$held" = "0000000000000000 0000000000000000 0000000000000000"
 sandbox_line=$(in_root journalctl --no-pager -o cat -u ntsd.service | grep '^sandbox: ' | tail -n 1)
 check "sandbox_stacked: ${sandbox_line:-ntsd -n said nothing of its sandbox}" \
 	grep -q "^sandbox: on: .*stacked on the service manager's filter" <<<"$sandbox_line"
@@ -231,4 +248,73 @@ precheck_refuses missing_dir "s|^key-file .*|key-file /var/lib/ntsd-missing/keys
 	"key-file /var/lib/ntsd-missing/keys: directory /var/lib/ntsd-missing: No such file"
 precheck_refuses missing_user "s|^user .*|user ntsd-missing|" "user ntsd-missing: no such user"
 cp "$tmp/ntsd.conf.good" "$root$conf"
+
+# XDP under the unit: a veth from the container to a namespace of ours
+# (10.212.0.1 inside, 10.212.0.2 ours, without transmit checksum offload:
+# the program checks the UDP checksum the veth would leave partial).
+if grep -q '^#define HAVE_XDP 1' "$builddir/build_config.h"; then
+	netns_need
+	need_tools --sbin "apt-get install ethtool" ethtool
+	netns_add cli
+	ip link add "xa$$" type veth peer name "xb$$" &&
+		ip link set "xa$$" netns "$leader" name ntsx0 &&
+		ip link set "xb$$" netns "${ns[cli]}" name ntsx1 &&
+		nsenter -t "$leader" -n ip addr add 10.212.0.1/24 dev ntsx0 &&
+		nsenter -t "$leader" -n ip link set ntsx0 up &&
+		in_ns cli ip addr add 10.212.0.2/24 dev ntsx1 &&
+		in_ns cli ip link set ntsx1 up &&
+		in_ns cli ethtool -K ntsx1 tx off >/dev/null ||
+		{ not_ok "xdp: a veth from the container to ${ns[cli]}"; finish; }
+	# local-stratum: the probe wants a synchronised server, and a test
+	# host's clock may not be.
+	printf 'ntp-xdp ntsx0 1\nlocal-stratum 10\n' >>"$root$conf"
+	# xdp_start NAME: ntsd (re)started; its journal since then in $tmp/NAME.log.
+	xdp_start() {
+		local since
+		since=$(in_root date '+%Y-%m-%d %H:%M:%S')
+		in_root systemctl daemon-reload
+		in_root systemctl reset-failed ntsd.service 2>/dev/null
+		in_root systemctl restart ntsd.service
+		wait_for 100 serving
+		in_root journalctl --no-pager -o cat -u ntsd.service --since "$since" >"$tmp/$1.log"
+	}
+	# probe_check LABEL: ntsctl probe from our namespace must pass.
+	probe_check() {
+		local rc=0
+		in_ns cli "$builddir/ntsctl" probe 10.212.0.1 --ca "$tmp/certs/ca.pem" --name localhost \
+			>"$tmp/probe.out" 2>&1 || rc=$?
+		check "$1: ntsctl probe from ${ns[cli]}: $(tail -n 1 "$tmp/probe.out")" test "$rc" = 0
+	}
+	redirected() { metric 'ntsd_xdp_packets_total{interface="ntsx0",verdict="redirected"}'; }
+	xdp_start xdp-unit
+	why=$(grep -F 'ntp-xdp ntsx0: ' "$tmp/xdp-unit.log" | grep -F 'serving it on sockets' | tail -n 1)
+	check "xdp_fallback: under the shipped unit ntsd says why it cannot (${why:-nothing logged})" \
+		test -n "$why"
+	probe_check "xdp_fallback: and serves on sockets"
+	mkdir -p "$root/etc/systemd/system/ntsd.service.d"
+	cp "$root$(dirname "$sbindir")/share/doc/ntsd/ntsd-xdp.conf" \
+		"$root/etc/systemd/system/ntsd.service.d/xdp.conf"
+	xdp_start xdp-dropin
+	line=$(grep -F 'ntp-xdp ntsx0: serving NTP through XDP' "$tmp/xdp-dropin.log" | tail -n 1)
+	check "xdp_dropin: ${line:-no line says ntsd serves through XDP}" \
+		grep -q 'native mode' <<<"$line"
+	[ -n "$line" ] || show "$tmp/xdp-dropin.log"
+	probe_check "xdp_dropin"
+	check "xdp_dropin: the program redirected its requests ($(redirected))" \
+		test "$(redirected)" -ge 3
+	main_pid=$(in_root systemctl show -p MainPID --value ntsd.service)
+	held=$(caps "$main_pid")
+	check "xdp_dropin: pid $main_pid keeps CAP_BPF only (permitted, effective, ambient: $held)" \
+		test "$held" = "0000008000000000 0000008000000000 0000000000000000"
+	since=$(in_root date '+%Y-%m-%d %H:%M:%S')
+	in_root systemctl reload ntsd.service
+	updated() {
+		in_root journalctl --no-pager -o cat -u ntsd.service --since "$since" |
+			grep -q 'xdp: ntsx0: access rules, rate limit and NTP addresses updated'
+	}
+	check "xdp_dropin: systemctl reload updated the program's rules" wait_for 50 updated
+	probe_check "xdp_dropin: after the reload"
+	rm -rf "$root/etc/systemd/system/ntsd.service.d"
+	cp "$tmp/ntsd.conf.good" "$root$conf"
+fi
 finish

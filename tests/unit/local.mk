@@ -38,6 +38,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_pem.c \
 	tests/unit/test_phc.c \
 	tests/unit/test_precheck.c ntsd/precheck.c ntsd/precheck.h ntsd/daemon.c ntsd/daemon.h \
+	tests/unit/test_caps.c ntsd/caps.c ntsd/caps.h \
 	tests/unit/test_sandbox.c ntsd/sandbox.c ntsd/sandbox.h \
 	tests/unit/test_promtext.c \
 	tests/unit/test_proxy_v2.c \
